@@ -1,0 +1,13 @@
+DROP TABLE permission_generation;
+DROP TABLE storage_garbage;
+DROP TABLE storage_moves;
+DROP TABLE thumbnails;
+DROP TABLE folder_permissions;
+DROP TABLE images;
+DROP TABLE files;
+DROP TABLE folders;
+DROP TABLE api_tokens;
+DROP TABLE sessions;
+DROP TABLE group_members;
+DROP TABLE groups;
+DROP TABLE users;

@@ -1,0 +1,140 @@
+//! Permission decisions against the database's current state. The rules, memberships and
+//! folder tree are held as an in-memory [`Snapshot`] tagged with the database's permission
+//! generation; every request reads that counter (one indexed row) and reloads the snapshot
+//! when another transaction — from this instance or any other sharing the database — has
+//! changed it. So decisions never lag behind a commit, and no query runs per ancestor.
+
+use std::sync::{Arc, Mutex, RwLock};
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+
+use crate::db::models::{User, file::File, folder, generation, group, permission};
+use crate::db::{DbConn, DbError};
+use crate::permissions::{Actor, Decision, FileRef, FolderNode, Policy, Right, Snapshot};
+
+/// A snapshot and the generation it was read at.
+#[derive(Debug)]
+pub struct Loaded {
+    pub generation: i64,
+    pub snapshot: Snapshot,
+}
+
+/// Holds the current snapshot and the policy (`enable_permissions`).
+#[derive(Debug)]
+pub struct AccessControl {
+    policy: Policy,
+    current: RwLock<Option<Arc<Loaded>>>,
+    reload: Mutex<()>,
+}
+
+impl AccessControl {
+    /// Nothing loaded yet; the first request loads.
+    pub fn new(enable_permissions: bool) -> Self {
+        Self {
+            policy: Policy { enable_permissions },
+            current: RwLock::new(None),
+            reload: Mutex::new(()),
+        }
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> Policy {
+        self.policy
+    }
+
+    fn cached(&self, generation: i64) -> Option<Arc<Loaded>> {
+        let guard = self.current.read().unwrap_or_else(|p| p.into_inner());
+        guard
+            .as_ref()
+            .filter(|l| l.generation == generation)
+            .cloned()
+    }
+
+    /// The snapshot matching the database's current generation (reloading if needed).
+    pub fn snapshot(&self, conn: &mut DbConn) -> Result<Arc<Loaded>, DbError> {
+        let generation = generation::current(conn)?;
+        if let Some(loaded) = self.cached(generation) {
+            return Ok(loaded);
+        }
+        // One loader at a time; the others wait and then find the fresh snapshot.
+        let _one = self.reload.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(loaded) = self.cached(generation) {
+            return Ok(loaded);
+        }
+        let loaded = Arc::new(load(conn)?);
+        let mut guard = self.current.write().unwrap_or_else(|p| p.into_inner());
+        let newer = guard
+            .as_ref()
+            .is_none_or(|old| old.generation <= loaded.generation);
+        if newer {
+            *guard = Some(Arc::clone(&loaded));
+        }
+        Ok(loaded)
+    }
+}
+
+/// Reads the generation, folders, rules and memberships in one consistent snapshot of the
+/// database (a read transaction; REPEATABLE READ on PostgreSQL).
+pub fn load(conn: &mut DbConn) -> Result<Loaded, DbError> {
+    conn.transaction(|conn| {
+        if let DbConn::Postgres(pg) = conn {
+            pg.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")?;
+        }
+        let generation = generation::current(conn)?;
+        let folders = folder::all_nodes(conn)?
+            .into_iter()
+            .map(|(id, parent_id, owner_id)| FolderNode {
+                id,
+                parent_id,
+                owner_id,
+            })
+            .collect();
+        let rules = permission::list(conn)?
+            .iter()
+            .filter_map(|row| row.to_rule())
+            .collect();
+        let memberships = group::all_memberships(conn)?;
+        Ok::<_, DbError>(Loaded {
+            generation,
+            snapshot: Snapshot::new(folders, rules, memberships),
+        })
+    })
+}
+
+/// The evaluator's view of a user (None = anonymous).
+pub fn actor(user: Option<&User>) -> Option<Actor> {
+    user.map(|u| Actor {
+        user_id: u.id,
+        is_active: u.is_active,
+        is_superuser: u.is_superuser,
+    })
+}
+
+/// What the evaluator needs of a file.
+pub fn file_ref(file: &File) -> FileRef {
+    FileRef {
+        owner_id: file.owner_id,
+        folder_id: file.folder_id,
+    }
+}
+
+impl Loaded {
+    /// A decision on a file.
+    pub fn file(&self, policy: Policy, user: Option<&User>, file: &File, right: Right) -> Decision {
+        self.snapshot
+            .file_decision(policy, actor(user).as_ref(), file_ref(file), right)
+    }
+
+    /// A decision on a folder.
+    pub fn folder(
+        &self,
+        policy: Policy,
+        user: Option<&User>,
+        folder_id: i64,
+        right: Right,
+    ) -> Decision {
+        self.snapshot
+            .folder_decision(policy, actor(user).as_ref(), folder_id, right)
+    }
+}

@@ -1,0 +1,109 @@
+//! Password hashing with argon2id (PHC strings), parameters from the configuration.
+
+use argon2::password_hash::phc::PasswordHash;
+use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier, Version};
+
+use crate::config::Argon2Config;
+
+/// Hashes and verifies passwords.
+#[derive(Clone, Debug)]
+pub struct PasswordHasher {
+    params: Params,
+    /// A real hash of a random password, verified against when the user does not exist so
+    /// that a failed login takes as long whether or not the username is known.
+    dummy: String,
+}
+
+/// Why a password was refused at creation.
+#[derive(Debug, thiserror::Error)]
+pub enum PasswordError {
+    #[error("the password must be at least {0} characters long")]
+    TooShort(usize),
+    #[error("the password must be at most 1024 characters long")]
+    TooLong,
+    #[error("password hashing failed: {0}")]
+    Hash(String),
+}
+
+/// Shortest password accepted.
+pub const MIN_PASSWORD_LEN: usize = 8;
+
+impl PasswordHasher {
+    /// A hasher with the configured cost.
+    pub fn new(cfg: &Argon2Config) -> Result<Self, PasswordError> {
+        let params = Params::new(cfg.memory_kib, cfg.iterations, cfg.parallelism, None)
+            .map_err(|e| PasswordError::Hash(e.to_string()))?;
+        let mut hasher = Self {
+            params,
+            dummy: String::new(),
+        };
+        hasher.dummy = hasher.hash_unchecked(&crate::auth::random_secret())?;
+        Ok(hasher)
+    }
+
+    fn argon2(&self) -> Argon2<'static> {
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
+    }
+
+    fn hash_unchecked(&self, password: &str) -> Result<String, PasswordError> {
+        self.argon2()
+            .hash_password(password.as_bytes())
+            .map(|h| h.to_string())
+            .map_err(|e| PasswordError::Hash(e.to_string()))
+    }
+
+    /// Checks the length rules and hashes.
+    pub fn hash(&self, password: &str) -> Result<String, PasswordError> {
+        let len = password.chars().count();
+        if len < MIN_PASSWORD_LEN {
+            return Err(PasswordError::TooShort(MIN_PASSWORD_LEN));
+        }
+        if len > 1024 {
+            return Err(PasswordError::TooLong);
+        }
+        self.hash_unchecked(password)
+    }
+
+    /// Verifies a password against a stored PHC string (or the dummy when `None`).
+    /// A malformed stored hash never verifies.
+    pub fn verify(&self, password: &str, stored: Option<&str>) -> bool {
+        let (stored, real) = match stored {
+            Some(s) => (s, true),
+            None => (self.dummy.as_str(), false),
+        };
+        let Ok(parsed) = PasswordHash::new(stored) else {
+            return false;
+        };
+        // Hashes carry their own parameters, so older hashes keep verifying after a change.
+        let ok = Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok();
+        ok && real
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cheap() -> PasswordHasher {
+        PasswordHasher::new(&Argon2Config {
+            memory_kib: 1024,
+            iterations: 1,
+            parallelism: 1,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn hashes_verify_and_are_argon2id() {
+        let h = cheap();
+        let stored = h.hash("correct horse").unwrap();
+        assert!(stored.starts_with("$argon2id$"));
+        assert!(h.verify("correct horse", Some(&stored)));
+        assert!(!h.verify("wrong horse!", Some(&stored)));
+        assert!(!h.verify("correct horse", None));
+        assert!(!h.verify("x", Some("not a hash")));
+        assert!(matches!(h.hash("short"), Err(PasswordError::TooShort(_))));
+    }
+}

@@ -1,0 +1,76 @@
+//! Resolving a request's credentials (session cookie or bearer token) to a user.
+
+use time::Duration;
+
+use crate::db::models::{Session, User, session, token};
+use crate::db::{DbConn, DbError, now};
+
+use super::secret_hash;
+
+/// The raw credentials a request carries; resolving them needs the database.
+#[derive(Clone, Debug, Default)]
+pub struct Credentials {
+    /// The session cookie's value.
+    pub session: Option<String>,
+    /// The `Authorization: Bearer` token.
+    pub bearer: Option<String>,
+}
+
+impl Credentials {
+    /// Whether the request carries anything at all.
+    pub fn is_empty(&self) -> bool {
+        self.session.is_none() && self.bearer.is_none()
+    }
+}
+
+/// An authenticated, active user.
+#[derive(Clone, Debug)]
+pub struct Identity {
+    pub user: User,
+    /// The session, when the request came with the session cookie (not with a token).
+    pub session: Option<Session>,
+}
+
+impl Identity {
+    /// The session's CSRF token (None for token-authenticated requests, which need none).
+    pub fn csrf_token(&self) -> Option<&str> {
+        self.session.as_ref().map(|s| s.csrf_token.as_str())
+    }
+}
+
+/// Resolves credentials. A bearer token wins over a cookie. Unknown, expired and revoked
+/// credentials, and inactive users, give `None` (anonymous). Sessions slide: a request more
+/// than a minute after the last one extends the expiry to `ttl` from now.
+pub fn authenticate(
+    conn: &mut DbConn,
+    creds: &Credentials,
+    ttl: Duration,
+) -> Result<Option<Identity>, DbError> {
+    if let Some(bearer) = &creds.bearer {
+        let found = token::find_user(conn, &secret_hash(bearer))?;
+        return Ok(found
+            .filter(|(_, user)| user.is_active)
+            .map(|(_, user)| Identity {
+                user,
+                session: None,
+            }));
+    }
+    let Some(cookie) = &creds.session else {
+        return Ok(None);
+    };
+    let id_hash = secret_hash(cookie);
+    let Some((sess, user)) = session::find_with_user(conn, &id_hash)? else {
+        return Ok(None);
+    };
+    if !user.is_active {
+        return Ok(None);
+    }
+    let at = now();
+    if at - sess.last_seen_at > Duration::minutes(1) {
+        session::touch(conn, &id_hash, at + ttl)?;
+    }
+    Ok(Some(Identity {
+        user,
+        session: Some(sess),
+    }))
+}

@@ -1,0 +1,296 @@
+//! The command line: `coffer serve | migrate | createsuperuser | changepassword | token |
+//! import | check | print-config`. Every command takes `--data-dir` and `--config`.
+
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{Overrides, Settings};
+use crate::db::models::{token, user};
+use crate::library::{check, import};
+use crate::startup::{Application, bootstrap, ensure_first_admin};
+
+/// Coffer: a self-hosted file manager with permission-checked private downloads.
+#[derive(Parser, Debug)]
+#[command(name = "coffer", version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Args, Debug, Clone)]
+pub struct GlobalArgs {
+    /// Data directory (database and storages unless configured elsewhere).
+    #[arg(long, global = true, env = "COFFER_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// TOML configuration file.
+    #[arg(long, global = true, env = "COFFER_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the web server (migrates and repairs first; creates `admin` on first start).
+    Serve {
+        /// Address to listen on, e.g. 127.0.0.1:8000.
+        #[arg(long, env = "COFFER_BIND", value_name = "ADDR:PORT")]
+        bind: Option<String>,
+    },
+    /// Apply pending database migrations.
+    Migrate,
+    /// Create a superuser.
+    Createsuperuser {
+        #[arg(long)]
+        username: String,
+        #[arg(long, default_value = "")]
+        email: String,
+        /// Read the password from the first line of standard input instead of prompting.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a user's password (ends their sessions).
+    Changepassword {
+        /// The user whose password changes.
+        username: String,
+        /// Read the password from the first line of standard input instead of prompting.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Import a directory tree as folders and files.
+    Import {
+        /// The directory to import; it becomes a folder of the same name.
+        dir: PathBuf,
+        /// Parent folder id (default: top level).
+        #[arg(long, value_name = "ID")]
+        folder: Option<i64>,
+        /// Owner of the imported folders and files (default: the first superuser).
+        #[arg(long, value_name = "USERNAME")]
+        owner: Option<String>,
+        /// Store the files publicly (default: the configured `is_public_default`).
+        #[arg(long)]
+        public: bool,
+    },
+    /// Compare the database with the storages: missing files, orphans, stray entries.
+    Check {
+        /// Remove orphans and stray entries.
+        #[arg(long)]
+        repair: bool,
+    },
+    /// Print the effective configuration (secrets redacted).
+    PrintConfig,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Create a token; prints it alone on standard output.
+    Create {
+        #[arg(long)]
+        username: String,
+        /// A label for the token.
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+}
+
+fn settings(global: &GlobalArgs, bind: Option<String>) -> anyhow::Result<Settings> {
+    Ok(Settings::load(&Overrides {
+        config_file: global.config.clone(),
+        data_dir: global.data_dir.clone(),
+        bind,
+    })?)
+}
+
+fn read_password(from_stdin: bool) -> anyhow::Result<String> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        return Ok(line.trim_end_matches(['\r', '\n']).to_owned());
+    }
+    let first = rpassword::prompt_password("Password: ")?;
+    let again = rpassword::prompt_password("Password (again): ")?;
+    if first != again {
+        bail!("the passwords do not match");
+    }
+    Ok(first)
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve { bind } => {
+            let state = bootstrap(settings(&cli.global, bind)?)?;
+            if let Some(password) = ensure_first_admin(&state)? {
+                println!("Created the superuser \"admin\" with password: {password}");
+                println!("(shown only this once; change it with `coffer changepassword admin`)");
+            }
+            let addr = state.settings.bind;
+            actix_web::rt::System::new().block_on(async move {
+                let app = Application::build(state, None)?;
+                tracing::info!("Coffer listening on http://{addr}/");
+                app.run_until_stopped().await?;
+                Ok::<_, anyhow::Error>(())
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate => {
+            let s = settings(&cli.global, None)?;
+            s.prepare_directories()?;
+            let pool = crate::db::pool(&s.database, 1)?;
+            let mut conn = pool.get()?;
+            let applied = crate::db::migrate(&mut conn)?;
+            println!("{} migration(s) applied", applied.len());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Createsuperuser {
+            username,
+            email,
+            password_stdin,
+        } => {
+            let state = bootstrap(settings(&cli.global, None)?)?;
+            crate::web::api::check_username(&username).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let password = read_password(password_stdin)?;
+            let hash = state.passwords.hash(&password)?;
+            let mut conn = state.pool.get()?;
+            if user::find_by_username(&mut conn, &username)?.is_some() {
+                bail!("the username {username:?} is taken");
+            }
+            let id = user::create(
+                &mut conn,
+                &user::NewUser {
+                    username,
+                    email,
+                    password_hash: hash,
+                    is_active: true,
+                    is_staff: true,
+                    is_superuser: true,
+                },
+            )?;
+            println!("superuser created (id {id})");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Changepassword {
+            username,
+            password_stdin,
+        } => {
+            let state = bootstrap(settings(&cli.global, None)?)?;
+            let mut conn = state.pool.get()?;
+            let u = user::find_by_username(&mut conn, &username)?
+                .with_context(|| format!("no user {username:?}"))?;
+            let password = read_password(password_stdin)?;
+            user::set_password_hash(&mut conn, u.id, &state.passwords.hash(&password)?)?;
+            println!("password changed; the user's sessions were ended");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Token {
+            command: TokenCommand::Create { username, name },
+        } => {
+            let state = bootstrap(settings(&cli.global, None)?)?;
+            let mut conn = state.pool.get()?;
+            let u = user::find_by_username(&mut conn, &username)?
+                .with_context(|| format!("no user {username:?}"))?;
+            if !u.is_active {
+                bail!("the user {username:?} is not active");
+            }
+            let secret = crate::auth::new_api_token();
+            token::create(&mut conn, u.id, &name, &crate::auth::secret_hash(&secret))?;
+            println!("{secret}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import {
+            dir,
+            folder,
+            owner,
+            public,
+        } => {
+            let state = bootstrap(settings(&cli.global, None)?)?;
+            let mut conn = state.pool.get()?;
+            let u = match owner {
+                Some(name) => user::find_by_username(&mut conn, &name)?
+                    .with_context(|| format!("no user {name:?}"))?,
+                None => user::list(&mut conn)?
+                    .into_iter()
+                    .find(|u| u.is_superuser && u.is_active)
+                    .context("no active superuser to own the import; pass --owner")?,
+            };
+            drop(conn);
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files {msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let report =
+                actix_web::rt::System::new().block_on(async {
+                    import::import(&state, &u, &dir, folder, public.then_some(true), |event| {
+                        match event {
+                            import::Event::Total(n) => bar.set_length(n),
+                            import::Event::File(path, outcome) => {
+                                if let import::Outcome::Failed(why) = outcome {
+                                    bar.println(format!("failed: {}: {why}", path.display()));
+                                }
+                                bar.inc(1);
+                            }
+                        }
+                    })
+                    .await
+                })?;
+            bar.finish_and_clear();
+            println!(
+                "{} file(s) imported, {} skipped (already there), {} failed; {} folder(s) created",
+                report.imported, report.skipped, report.failed, report.folders_created
+            );
+            Ok(if report.failed > 0 {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Check { repair } => {
+            let state = bootstrap(settings(&cli.global, None)?)?;
+            let mut conn = state.pool.get()?;
+            let findings = check::check(&state.storages, &mut conn)?;
+            for f in &findings {
+                println!("{f}");
+            }
+            if findings.is_empty() {
+                println!("ok: every row has its bytes and every object has its row");
+                return Ok(ExitCode::SUCCESS);
+            }
+            if repair {
+                let removed = check::repair(&state.storages, &findings)?;
+                println!("removed {removed} orphan(s) and stray entries");
+                let left = check::check(&state.storages, &mut conn)?;
+                return Ok(if left.is_empty() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                });
+            }
+            Ok(ExitCode::FAILURE)
+        }
+        Command::PrintConfig => {
+            print!("{}", settings(&cli.global, None)?.redacted_toml());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,163 @@
+//! The configuration file's shape (TOML), with the defaults documented in the README.
+
+use std::path::PathBuf;
+
+use bytesize::ByteSize;
+use serde::{Deserialize, Serialize};
+
+use crate::storage::PathGenerator;
+
+/// Everything that can be set in the TOML file or through `COFFER_*` variables.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConfigFile {
+    pub data_dir: PathBuf,
+    pub bind: String,
+    pub debug: bool,
+    pub enable_permissions: bool,
+    pub is_public_default: bool,
+    pub max_upload_size: ByteSize,
+    pub path_generator: PathGenerator,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workers: Option<usize>,
+    pub database: DatabaseConfig,
+    pub storage: StoragesConfig,
+    pub server: ServersConfig,
+    pub session: SessionConfig,
+    pub argon2: Argon2Config,
+}
+
+impl Default for ConfigFile {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("coffer-data"),
+            bind: "127.0.0.1:8000".into(),
+            debug: false,
+            enable_permissions: true,
+            is_public_default: false,
+            max_upload_size: ByteSize::gib(1),
+            path_generator: PathGenerator::Randomized,
+            workers: None,
+            database: DatabaseConfig::default(),
+            storage: StoragesConfig::default(),
+            server: ServersConfig::default(),
+            session: SessionConfig::default(),
+            argon2: Argon2Config::default(),
+        }
+    }
+}
+
+/// `[database]`
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `sqlite://PATH`, a bare path, or `postgres://…`; default `<data_dir>/coffer.sqlite3`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    pub pool_size: u32,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            pool_size: 8,
+        }
+    }
+}
+
+/// One storage: a directory and the URL its objects are reached at.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageConfig {
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub dir: Option<PathBuf>,
+    pub base_url: String,
+}
+
+impl StorageConfig {
+    fn at(base_url: &str) -> Self {
+        Self {
+            dir: None,
+            base_url: base_url.into(),
+        }
+    }
+}
+
+/// `[storage.*]`: the four storages.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoragesConfig {
+    pub public: StorageConfig,
+    pub public_thumbnails: StorageConfig,
+    pub private: StorageConfig,
+    pub private_thumbnails: StorageConfig,
+}
+
+impl Default for StoragesConfig {
+    fn default() -> Self {
+        Self {
+            public: StorageConfig::at("/media/public/"),
+            public_thumbnails: StorageConfig::at("/media/thumbnails/"),
+            private: StorageConfig::at("/private/files/"),
+            private_thumbnails: StorageConfig::at("/private/thumbnails/"),
+        }
+    }
+}
+
+/// A server backend for private bytes.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "backend", rename_all = "lowercase", deny_unknown_fields)]
+pub enum ServeBackendConfig {
+    /// Coffer streams the bytes itself.
+    #[default]
+    Default,
+}
+
+/// `[server.*]`: which backend delivers private main files and private thumbnails.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServersConfig {
+    pub private: ServeBackendConfig,
+    pub private_thumbnails: ServeBackendConfig,
+}
+
+/// `[session]`: the login cookie.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionConfig {
+    pub cookie_name: String,
+    /// Send the cookie only over HTTPS; turn on behind TLS.
+    pub cookie_secure: bool,
+    /// Idle lifetime; every request within it extends the session.
+    pub ttl_hours: u64,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            cookie_name: "coffer_session".into(),
+            cookie_secure: false,
+            ttl_hours: 24 * 14,
+        }
+    }
+}
+
+/// `[argon2]`: password hashing cost (argon2id).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Argon2Config {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+impl Default for Argon2Config {
+    fn default() -> Self {
+        Self {
+            memory_kib: 19_456,
+            iterations: 2,
+            parallelism: 1,
+        }
+    }
+}

@@ -1,0 +1,455 @@
+//! Configuration: defaults → TOML file (`--config`) → `COFFER_*` environment → CLI flags,
+//! validated at start into [`Settings`]. Unknown keys are rejected and every error names
+//! the key it is about.
+
+mod file;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+
+use crate::db::Backend;
+use crate::storage::PathGenerator;
+
+pub use file::{
+    Argon2Config, ConfigFile, DatabaseConfig, ServeBackendConfig, ServersConfig, SessionConfig,
+    StorageConfig, StoragesConfig,
+};
+
+/// Errors found while loading or validating the configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0}")]
+    Parse(#[from] Box<figment::Error>),
+    #[error("configuration key `{key}`: {message}")]
+    Invalid { key: String, message: String },
+    #[error("{0}")]
+    Io(String),
+}
+
+fn invalid(key: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key: key.to_owned(),
+        message: message.into(),
+    }
+}
+
+/// Values given on the command line; they win over the file and the environment.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    pub config_file: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
+    pub bind: Option<String>,
+}
+
+/// One storage after validation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StorageSettings {
+    /// Absolute directory.
+    pub dir: PathBuf,
+    /// Base URL, always ending in `/`.
+    pub base_url: String,
+}
+
+/// How private bytes leave the building.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ServeBackend {
+    /// Coffer streams the bytes itself (Range, ETag, conditional requests).
+    Default,
+}
+
+/// The validated configuration the application runs with.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    pub bind: SocketAddr,
+    pub debug: bool,
+    pub enable_permissions: bool,
+    pub is_public_default: bool,
+    pub max_upload_size: u64,
+    pub path_generator: PathGenerator,
+    pub database: Backend,
+    pub database_pool_size: u32,
+    pub public: StorageSettings,
+    pub public_thumbnails: StorageSettings,
+    pub private: StorageSettings,
+    pub private_thumbnails: StorageSettings,
+    pub serve_private: ServeBackend,
+    pub serve_private_thumbnails: ServeBackend,
+    pub session: SessionConfig,
+    pub argon2: Argon2Config,
+    pub workers: usize,
+    /// The merged configuration as given, for `print-config`.
+    pub raw: ConfigFile,
+}
+
+/// Maps `COFFER_*` variable names (lower-cased, prefix removed) to configuration keys:
+/// `SECTION__KEY` nests with double underscores, and the documented short forms
+/// `COFFER_DATABASE_URL`, `COFFER_SESSION_*` and `COFFER_ARGON2_*` map into their sections.
+fn env_key(name: &str) -> String {
+    if name.contains("__") {
+        return name.replace("__", ".");
+    }
+    for section in ["database", "session", "argon2"] {
+        if let Some(rest) = name.strip_prefix(section).and_then(|r| r.strip_prefix('_')) {
+            return format!("{section}.{rest}");
+        }
+    }
+    name.to_owned()
+}
+
+impl Settings {
+    /// Loads and validates the configuration from the usual layers.
+    pub fn load(overrides: &Overrides) -> Result<Settings, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(ConfigFile::default()));
+        if let Some(path) = &overrides.config_file {
+            if !path.is_file() {
+                return Err(ConfigError::Io(format!(
+                    "configuration file {} does not exist",
+                    path.display()
+                )));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment = figment.merge(
+            Env::prefixed("COFFER_")
+                .filter(|k| !matches!(k.as_str(), "config" | "log"))
+                .map(|k| env_key(k.as_str()).into()),
+        );
+        if let Some(dir) = &overrides.data_dir {
+            figment = figment.merge(("data_dir", dir));
+        }
+        if let Some(bind) = &overrides.bind {
+            figment = figment.merge(("bind", bind));
+        }
+        let raw: ConfigFile = figment.extract().map_err(Box::new)?;
+        Settings::from_file(raw)
+    }
+
+    /// Validates an already merged configuration (tests build one in code).
+    pub fn from_file(raw: ConfigFile) -> Result<Settings, ConfigError> {
+        let data_dir = absolute(&raw.data_dir, "data_dir")?;
+        let bind: SocketAddr = raw
+            .bind
+            .parse()
+            .map_err(|e| invalid("bind", format!("{:?} is not ADDR:PORT ({e})", raw.bind)))?;
+        let database_url =
+            raw.database.url.clone().unwrap_or_else(|| {
+                format!("sqlite://{}", data_dir.join("coffer.sqlite3").display())
+            });
+        let database = Backend::from_url(&database_url).map_err(|m| invalid("database.url", m))?;
+        if raw.database.pool_size == 0 {
+            return Err(invalid("database.pool_size", "must be at least 1"));
+        }
+        let storage =
+            |cfg: &StorageConfig, name: &str, default_dir: &str, may_be_absolute_url: bool| {
+                let key = format!("storage.{name}");
+                let dir = match &cfg.dir {
+                    Some(d) => absolute(d, &format!("{key}.dir"))?,
+                    None => data_dir.join(default_dir),
+                };
+                let base_url = check_base_url(&cfg.base_url, may_be_absolute_url)
+                    .map_err(|m| invalid(&format!("{key}.base_url"), m))?;
+                Ok::<_, ConfigError>(StorageSettings { dir, base_url })
+            };
+        let public = storage(&raw.storage.public, "public", "public", true)?;
+        let public_thumbnails = storage(
+            &raw.storage.public_thumbnails,
+            "public_thumbnails",
+            "public-thumbnails",
+            true,
+        )?;
+        let private = storage(&raw.storage.private, "private", "private", false)?;
+        let private_thumbnails = storage(
+            &raw.storage.private_thumbnails,
+            "private_thumbnails",
+            "private-thumbnails",
+            false,
+        )?;
+        check_url_layout(&[
+            ("storage.public.base_url", &public.base_url),
+            (
+                "storage.public_thumbnails.base_url",
+                &public_thumbnails.base_url,
+            ),
+            ("storage.private.base_url", &private.base_url),
+            (
+                "storage.private_thumbnails.base_url",
+                &private_thumbnails.base_url,
+            ),
+        ])?;
+        check_dir_layout(&[
+            ("storage.public.dir", &public.dir, false),
+            (
+                "storage.public_thumbnails.dir",
+                &public_thumbnails.dir,
+                false,
+            ),
+            ("storage.private.dir", &private.dir, true),
+            (
+                "storage.private_thumbnails.dir",
+                &private_thumbnails.dir,
+                true,
+            ),
+        ])?;
+        if raw.max_upload_size.as_u64() == 0 {
+            return Err(invalid("max_upload_size", "must be more than 0 bytes"));
+        }
+        if raw.session.ttl_hours == 0 {
+            return Err(invalid("session.ttl_hours", "must be at least 1"));
+        }
+        if raw.session.cookie_name.is_empty()
+            || !raw
+                .session
+                .cookie_name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
+            return Err(invalid(
+                "session.cookie_name",
+                "use letters, digits, '_' and '-' only",
+            ));
+        }
+        let a = &raw.argon2;
+        argon2::Params::new(a.memory_kib, a.iterations, a.parallelism, None)
+            .map_err(|e| invalid("argon2", e.to_string()))?;
+        let serve = |cfg: &ServeBackendConfig| match cfg {
+            ServeBackendConfig::Default => ServeBackend::Default,
+        };
+        Ok(Settings {
+            bind,
+            debug: raw.debug,
+            enable_permissions: raw.enable_permissions,
+            is_public_default: raw.is_public_default,
+            max_upload_size: raw.max_upload_size.as_u64(),
+            path_generator: raw.path_generator,
+            database,
+            database_pool_size: raw.database.pool_size,
+            public,
+            public_thumbnails,
+            private,
+            private_thumbnails,
+            serve_private: serve(&raw.server.private),
+            serve_private_thumbnails: serve(&raw.server.private_thumbnails),
+            session: raw.session.clone(),
+            argon2: raw.argon2.clone(),
+            workers: raw
+                .workers
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
+            data_dir,
+            raw,
+        })
+    }
+
+    /// Creates the data directory and the four storage roots, then re-checks their layout
+    /// with symlinks resolved (a private root reached through a link into a public one is
+    /// refused too).
+    pub fn prepare_directories(&self) -> Result<(), ConfigError> {
+        let dirs = [
+            ("storage.public.dir", &self.public.dir, false),
+            (
+                "storage.public_thumbnails.dir",
+                &self.public_thumbnails.dir,
+                false,
+            ),
+            ("storage.private.dir", &self.private.dir, true),
+            (
+                "storage.private_thumbnails.dir",
+                &self.private_thumbnails.dir,
+                true,
+            ),
+        ];
+        std::fs::create_dir_all(&self.data_dir).map_err(|e| {
+            ConfigError::Io(format!("cannot create {}: {e}", self.data_dir.display()))
+        })?;
+        let mut resolved = Vec::new();
+        for (key, dir, private) in dirs {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| invalid(key, format!("cannot create {}: {e}", dir.display())))?;
+            let real = dir
+                .canonicalize()
+                .map_err(|e| invalid(key, format!("cannot resolve {}: {e}", dir.display())))?;
+            resolved.push((key, real, private));
+        }
+        let refs: Vec<_> = resolved.iter().map(|(k, d, p)| (*k, d, *p)).collect();
+        check_dir_layout(&refs)
+    }
+
+    /// The configuration as TOML with secrets hidden.
+    pub fn redacted_toml(&self) -> String {
+        let mut raw = self.raw.clone();
+        raw.data_dir = self.data_dir.clone();
+        raw.bind = self.bind.to_string();
+        let url = match &self.database {
+            Backend::Sqlite(p) => format!("sqlite://{p}"),
+            Backend::Postgres(u) => crate::db::redact_url(u),
+        };
+        raw.database.url = Some(url);
+        raw.storage.public.dir = Some(self.public.dir.clone());
+        raw.storage.public_thumbnails.dir = Some(self.public_thumbnails.dir.clone());
+        raw.storage.private.dir = Some(self.private.dir.clone());
+        raw.storage.private_thumbnails.dir = Some(self.private_thumbnails.dir.clone());
+        raw.workers = Some(self.workers);
+        toml::to_string_pretty(&raw).unwrap_or_else(|e| format!("# cannot render: {e}\n"))
+    }
+}
+
+fn absolute(path: &Path, key: &str) -> Result<PathBuf, ConfigError> {
+    if path.as_os_str().is_empty() {
+        return Err(invalid(key, "must not be empty"));
+    }
+    std::path::absolute(path).map_err(|e| invalid(key, e.to_string()))
+}
+
+/// A base URL is a path (`/media/`) or, for public storages only, an absolute http(s) URL.
+/// It gains a trailing slash when missing.
+fn check_base_url(url: &str, may_be_absolute_url: bool) -> Result<String, String> {
+    let is_absolute_url = url.starts_with("http://") || url.starts_with("https://");
+    if is_absolute_url && !may_be_absolute_url {
+        return Err("must be a path on this site (the checked view is served by Coffer)".into());
+    }
+    if !is_absolute_url && !url.starts_with('/') {
+        return Err(format!("{url:?} must start with '/'"));
+    }
+    if url.contains(['?', '#', '\\', ' ']) || url.contains("/../") || url.contains("/./") {
+        return Err(format!("{url:?} must be a plain path"));
+    }
+    if !is_absolute_url && url == "/" {
+        return Err("must not be the site root".into());
+    }
+    let mut url = url.to_owned();
+    if !url.ends_with('/') {
+        url.push('/');
+    }
+    Ok(url)
+}
+
+/// Paths Coffer itself routes; storage base URLs must not shadow them.
+const RESERVED_PREFIXES: &[&str] = &[
+    "/api/", "/files/", "/login", "/logout", "/static/", "/admin/",
+];
+
+fn check_url_layout(urls: &[(&str, &String)]) -> Result<(), ConfigError> {
+    for (i, (key, url)) in urls.iter().enumerate() {
+        if url.starts_with('/') {
+            for reserved in RESERVED_PREFIXES {
+                if url.starts_with(reserved) || reserved.starts_with(url.as_str()) {
+                    return Err(invalid(
+                        key,
+                        format!("{url} collides with Coffer's own {reserved}"),
+                    ));
+                }
+            }
+        }
+        for (other_key, other) in &urls[i + 1..] {
+            if url.starts_with(other.as_str()) || other.starts_with(url.as_str()) {
+                return Err(invalid(
+                    key,
+                    format!("{url} overlaps {other_key} ({other})"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Private storage must never lie inside (or be) a public storage, and the reverse; no two
+/// storages may share or nest directories at all.
+fn check_dir_layout(dirs: &[(&str, &PathBuf, bool)]) -> Result<(), ConfigError> {
+    for (i, (key, dir, private)) in dirs.iter().enumerate() {
+        for (other_key, other, other_private) in &dirs[i + 1..] {
+            if dir.starts_with(other) || other.starts_with(dir) {
+                let what = if private != other_private {
+                    "a private storage must not be inside, contain or equal a public one"
+                } else {
+                    "storages must not be inside, contain or equal one another"
+                };
+                return Err(invalid(
+                    key,
+                    format!(
+                        "{} and {other_key} ({}): {what}",
+                        dir.display(),
+                        other.display()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> ConfigFile {
+        ConfigFile {
+            data_dir: PathBuf::from("/tmp/coffer-config-test"),
+            ..ConfigFile::default()
+        }
+    }
+
+    #[test]
+    fn defaults_validate() {
+        let s = Settings::from_file(base()).unwrap();
+        assert!(s.enable_permissions);
+        assert!(!s.is_public_default);
+        assert_eq!(s.bind.to_string(), "127.0.0.1:8000");
+        assert_eq!(
+            s.private.dir,
+            PathBuf::from("/tmp/coffer-config-test/private")
+        );
+        assert!(matches!(s.database, Backend::Sqlite(ref p) if p.ends_with("coffer.sqlite3")));
+    }
+
+    #[test]
+    fn private_inside_public_is_refused() {
+        let mut raw = base();
+        raw.storage.public.dir = Some("/srv/media".into());
+        raw.storage.private.dir = Some("/srv/media/private".into());
+        let err = Settings::from_file(raw).unwrap_err().to_string();
+        assert!(err.contains("storage.public.dir"), "{err}");
+        assert!(err.contains("private storage must not be inside"), "{err}");
+    }
+
+    #[test]
+    fn equal_storages_are_refused() {
+        let mut raw = base();
+        raw.storage.public_thumbnails.dir = Some("/srv/x".into());
+        raw.storage.private_thumbnails.dir = Some("/srv/x".into());
+        assert!(Settings::from_file(raw).is_err());
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected_with_their_name() {
+        let err = Figment::from(Serialized::defaults(ConfigFile::default()))
+            .merge(Toml::string("[database]\nurll = \"x\"\n"))
+            .extract::<ConfigFile>()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("urll"), "{err}");
+    }
+
+    #[test]
+    fn env_names_map_to_keys() {
+        assert_eq!(env_key("database_url"), "database.url");
+        assert_eq!(env_key("storage__private__dir"), "storage.private.dir");
+        assert_eq!(env_key("session_cookie_secure"), "session.cookie_secure");
+        assert_eq!(env_key("enable_permissions"), "enable_permissions");
+    }
+
+    #[test]
+    fn base_urls_are_checked() {
+        assert_eq!(check_base_url("/media", true).unwrap(), "/media/");
+        assert!(check_base_url("https://cdn.example/m/", true).is_ok());
+        assert!(check_base_url("https://cdn.example/m/", false).is_err());
+        assert!(check_base_url("media/", true).is_err());
+        assert!(check_base_url("/", false).is_err());
+        let mut raw = base();
+        raw.storage.private.base_url = "/files/".into();
+        let err = Settings::from_file(raw).unwrap_err().to_string();
+        assert!(err.contains("storage.private.base_url"), "{err}");
+    }
+}

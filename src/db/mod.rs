@@ -1,0 +1,248 @@
+//! The metadata database: one diesel connection type over SQLite and PostgreSQL, the pool,
+//! embedded migrations and the helper that runs blocking queries off the async runtime.
+
+pub mod models;
+pub mod schema;
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection, R2D2Connection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A connection to either backend; the variant is chosen from the database URL.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Postgres(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+/// Which database a URL points at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file (or `:memory:`).
+    Sqlite(String),
+    /// A PostgreSQL connection URL.
+    Postgres(String),
+}
+
+impl Backend {
+    /// `postgres://…`/`postgresql://…` → PostgreSQL; `sqlite://path` or a bare path → SQLite.
+    pub fn from_url(url: &str) -> Result<Self, String> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres(url.to_owned()))
+        } else if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err("sqlite:// URL without a path".into());
+            }
+            Ok(Self::Sqlite(path.to_owned()))
+        } else if url.contains("://") {
+            Err(format!(
+                "unsupported database URL scheme in {:?} (use sqlite://PATH or postgres://…)",
+                redact_url(url)
+            ))
+        } else if url.is_empty() {
+            Err("empty database URL".into())
+        } else {
+            Ok(Self::Sqlite(url.to_owned()))
+        }
+    }
+
+    /// A short name for logs: "sqlite" or "postgres".
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => "sqlite",
+            Self::Postgres(_) => "postgres",
+        }
+    }
+}
+
+/// Hides the password of a URL like `postgres://user:secret@host/db`.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme_end + 3],
+                    &userinfo[..colon],
+                    &url[at..]
+                ),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Opens one connection, applying the SQLite pragmas Coffer relies on.
+pub fn establish(backend: &Backend) -> ConnectionResult<DbConn> {
+    match backend {
+        Backend::Postgres(url) => Ok(DbConn::Postgres(diesel::PgConnection::establish(url)?)),
+        Backend::Sqlite(path) => {
+            let mut conn = diesel::SqliteConnection::establish(path)?;
+            conn.batch_execute(
+                "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+                 PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+            )
+            .map_err(ConnectionError::CouldntSetupConfiguration)?;
+            Ok(DbConn::Sqlite(conn))
+        }
+    }
+}
+
+/// The r2d2 manager: picks the backend from the URL instead of trying each in turn.
+#[derive(Debug)]
+pub struct Manager(Backend);
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, r2d2::Error> {
+        establish(&self.0).map_err(r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
+        conn.ping().map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        conn.is_broken()
+    }
+}
+
+/// The shared connection pool.
+pub type DbPool = r2d2::Pool<Manager>;
+
+/// Errors from the database layer.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database query failed: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("database connection pool: {0}")]
+    Pool(#[from] r2d2::PoolError),
+    #[error("database connection: {0}")]
+    Connection(#[from] ConnectionError),
+    #[error("database migration failed: {0}")]
+    Migration(String),
+    #[error("blocking task failed: {0}")]
+    Blocking(String),
+}
+
+impl DbError {
+    /// True when the error is a unique-constraint violation.
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(
+            self,
+            DbError::Query(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _
+            ))
+        )
+    }
+}
+
+/// Builds the pool. SQLite gets a smaller pool: one writer at a time anyway.
+pub fn pool(backend: &Backend, max_size: u32) -> Result<DbPool, DbError> {
+    if let Backend::Sqlite(path) = backend
+        && let Some(parent) = std::path::Path::new(path).parent()
+        && !parent.as_os_str().is_empty()
+        && !parent.exists()
+    {
+        return Err(DbError::Connection(ConnectionError::BadConnection(
+            format!("directory {} does not exist", parent.display()),
+        )));
+    }
+    let pool = r2d2::Pool::builder()
+        .max_size(max_size.max(1))
+        .min_idle(Some(1))
+        .connection_timeout(Duration::from_secs(10))
+        .test_on_check_out(false)
+        .build(Manager(backend.clone()))?;
+    Ok(pool)
+}
+
+/// Runs every pending migration; returns the names of those applied.
+pub fn migrate(conn: &mut DbConn) -> Result<Vec<String>, DbError> {
+    let applied = match conn {
+        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+        DbConn::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
+    }
+    .map_err(|e| DbError::Migration(e.to_string()))?;
+    Ok(applied.iter().map(|m| m.to_string()).collect())
+}
+
+/// Reverts every applied migration (used by the migration round-trip test).
+pub fn revert_all(conn: &mut DbConn) -> Result<(), DbError> {
+    match conn {
+        DbConn::Sqlite(c) => c.revert_all_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+        DbConn::Postgres(c) => c.revert_all_migrations(POSTGRES_MIGRATIONS).map(|_| ()),
+    }
+    .map_err(|e| DbError::Migration(e.to_string()))
+}
+
+/// Runs `f` with a pooled connection on the blocking thread pool.
+pub async fn run<T, F>(pool: &DbPool, f: F) -> Result<T, DbError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConn) -> Result<T, DbError> + Send + 'static,
+{
+    let pool = pool.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = pool.get()?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(|e| DbError::Blocking(e.to_string()))?
+}
+
+/// The current UTC time without offset, as stored in the database.
+pub fn now() -> time::PrimitiveDateTime {
+    let now = time::OffsetDateTime::now_utc();
+    // Microsecond precision: PostgreSQL keeps no more, so both backends round-trip equally.
+    let now = now
+        .replace_nanosecond(now.nanosecond() / 1_000 * 1_000)
+        .unwrap_or(now);
+    time::PrimitiveDateTime::new(now.date(), now.time())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_is_chosen_from_the_url() {
+        assert_eq!(
+            Backend::from_url("postgres://u@h/db").unwrap(),
+            Backend::Postgres("postgres://u@h/db".into())
+        );
+        assert_eq!(
+            Backend::from_url("sqlite://data/c.db").unwrap(),
+            Backend::Sqlite("data/c.db".into())
+        );
+        assert_eq!(
+            Backend::from_url("data/c.db").unwrap(),
+            Backend::Sqlite("data/c.db".into())
+        );
+        assert!(Backend::from_url("mysql://x").is_err());
+        assert!(Backend::from_url("").is_err());
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://bob:secret@localhost/db"),
+            "postgres://bob:***@localhost/db"
+        );
+        assert_eq!(
+            redact_url("postgres://bob@localhost/db"),
+            "postgres://bob@localhost/db"
+        );
+    }
+}

@@ -1,0 +1,237 @@
+//! File rows: what was uploaded, by whom, where it lives (`is_public` picks the storage,
+//! `storage_key` the object inside it).
+
+use diesel::prelude::*;
+use time::PrimitiveDateTime;
+
+use crate::db::schema::files;
+use crate::db::{DbConn, DbError, now};
+
+/// A file row.
+#[derive(Queryable, Selectable, Clone, Debug, PartialEq, Eq)]
+#[diesel(table_name = files)]
+pub struct File {
+    pub id: i64,
+    pub folder_id: Option<i64>,
+    pub owner_id: Option<i64>,
+    pub original_filename: String,
+    pub name: String,
+    pub description: String,
+    pub is_public: bool,
+    pub storage_key: String,
+    pub size: i64,
+    pub sha256: String,
+    pub mime_type: String,
+    pub created_at: PrimitiveDateTime,
+    pub modified_at: PrimitiveDateTime,
+}
+
+impl File {
+    /// The display name: `name` when set, else the original filename.
+    pub fn label(&self) -> &str {
+        if self.name.is_empty() {
+            &self.original_filename
+        } else {
+            &self.name
+        }
+    }
+}
+
+/// A file about to be recorded; its bytes are already in place.
+#[derive(Clone, Debug)]
+pub struct NewFile {
+    pub folder_id: Option<i64>,
+    pub owner_id: Option<i64>,
+    pub original_filename: String,
+    pub name: String,
+    pub description: String,
+    pub is_public: bool,
+    pub storage_key: String,
+    pub size: i64,
+    pub sha256: String,
+    pub mime_type: String,
+}
+
+/// Inserts a file row.
+pub fn insert(conn: &mut DbConn, new: &NewFile) -> Result<File, DbError> {
+    let at = now();
+    Ok(diesel::insert_into(files::table)
+        .values((
+            files::folder_id.eq(new.folder_id),
+            files::owner_id.eq(new.owner_id),
+            files::original_filename.eq(&new.original_filename),
+            files::name.eq(&new.name),
+            files::description.eq(&new.description),
+            files::is_public.eq(new.is_public),
+            files::storage_key.eq(&new.storage_key),
+            files::size.eq(new.size),
+            files::sha256.eq(&new.sha256),
+            files::mime_type.eq(&new.mime_type),
+            files::created_at.eq(at),
+            files::modified_at.eq(at),
+        ))
+        .returning(files::all_columns)
+        .get_result::<File>(conn)?)
+}
+
+/// Finds a file by id.
+pub fn find(conn: &mut DbConn, id: i64) -> Result<Option<File>, DbError> {
+    Ok(files::table
+        .find(id)
+        .select(File::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Files with these ids.
+pub fn find_many(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<File>, DbError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(files::table
+        .filter(files::id.eq_any(ids))
+        .select(File::as_select())
+        .load(conn)?)
+}
+
+/// The file stored under `key` in the given storage.
+pub fn find_by_key(conn: &mut DbConn, key: &str, is_public: bool) -> Result<Option<File>, DbError> {
+    Ok(files::table
+        .filter(files::storage_key.eq(key))
+        .filter(files::is_public.eq(is_public))
+        .select(File::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Files directly in a folder (None = unsorted uploads), optionally only those of one owner.
+pub fn in_folder(
+    conn: &mut DbConn,
+    folder_id: Option<i64>,
+    owner_id: Option<i64>,
+) -> Result<Vec<File>, DbError> {
+    let mut query = files::table
+        .select(File::as_select())
+        .order((
+            files::name.asc(),
+            files::original_filename.asc(),
+            files::id.asc(),
+        ))
+        .into_boxed();
+    query = match folder_id {
+        Some(f) => query.filter(files::folder_id.eq(f)),
+        None => query.filter(files::folder_id.is_null()),
+    };
+    if let Some(owner) = owner_id {
+        query = query.filter(files::owner_id.eq(owner));
+    }
+    Ok(query.load(conn)?)
+}
+
+/// Files in any of these folders.
+pub fn in_folders(conn: &mut DbConn, folder_ids: &[i64]) -> Result<Vec<File>, DbError> {
+    if folder_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    // Chunked to stay under SQLite's bound-parameter limit.
+    for chunk in folder_ids.chunks(500) {
+        out.extend(
+            files::table
+                .filter(files::folder_id.eq_any(chunk))
+                .select(File::as_select())
+                .load::<File>(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+/// Every (is_public, storage key) pair: for the integrity check.
+pub fn all_keys(conn: &mut DbConn) -> Result<Vec<(i64, bool, String)>, DbError> {
+    Ok(files::table
+        .select((files::id, files::is_public, files::storage_key))
+        .load(conn)?)
+}
+
+/// Editable metadata; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default)]
+pub struct FileChanges {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub folder_id: Option<Option<i64>>,
+    pub owner_id: Option<Option<i64>>,
+}
+
+/// Applies metadata changes (not storage changes: see `storage::relocate`).
+pub fn update(conn: &mut DbConn, id: i64, changes: &FileChanges) -> Result<(), DbError> {
+    conn.transaction(|conn| {
+        let target = files::table.find(id);
+        if let Some(v) = &changes.name {
+            diesel::update(target)
+                .set(files::name.eq(v))
+                .execute(conn)?;
+        }
+        if let Some(v) = &changes.description {
+            diesel::update(target)
+                .set(files::description.eq(v))
+                .execute(conn)?;
+        }
+        if let Some(v) = changes.folder_id {
+            diesel::update(target)
+                .set(files::folder_id.eq(v))
+                .execute(conn)?;
+        }
+        if let Some(v) = changes.owner_id {
+            diesel::update(target)
+                .set(files::owner_id.eq(v))
+                .execute(conn)?;
+        }
+        diesel::update(target)
+            .set(files::modified_at.eq(now()))
+            .execute(conn)?;
+        Ok(())
+    })
+}
+
+/// Points a row at a new storage location (the bytes must already be there).
+pub fn set_location(
+    conn: &mut DbConn,
+    id: i64,
+    is_public: bool,
+    key: &str,
+) -> Result<usize, DbError> {
+    Ok(diesel::update(files::table.find(id))
+        .set((
+            files::is_public.eq(is_public),
+            files::storage_key.eq(key),
+            files::modified_at.eq(now()),
+        ))
+        .execute(conn)?)
+}
+
+/// Replaces a file's content description after new bytes were stored under `key`.
+pub fn set_content(
+    conn: &mut DbConn,
+    id: i64,
+    key: &str,
+    original_filename: &str,
+    size: i64,
+    sha256: &str,
+    mime_type: &str,
+) -> Result<usize, DbError> {
+    Ok(diesel::update(files::table.find(id))
+        .set((
+            files::storage_key.eq(key),
+            files::original_filename.eq(original_filename),
+            files::size.eq(size),
+            files::sha256.eq(sha256),
+            files::mime_type.eq(mime_type),
+            files::modified_at.eq(now()),
+        ))
+        .execute(conn)?)
+}
+
+/// Deletes the row (thumbnail and image rows cascade).
+pub fn delete_row(conn: &mut DbConn, id: i64) -> Result<bool, DbError> {
+    Ok(diesel::delete(files::table.find(id)).execute(conn)? > 0)
+}

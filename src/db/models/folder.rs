@@ -1,0 +1,153 @@
+//! Folders: a purely logical tree (never mirrored on disk), names unique among siblings.
+
+use diesel::prelude::*;
+use time::PrimitiveDateTime;
+
+use super::generation;
+use crate::db::schema::folders;
+use crate::db::{DbConn, DbError, now};
+
+/// A folder row.
+#[derive(Queryable, Selectable, Clone, Debug, PartialEq, Eq)]
+#[diesel(table_name = folders)]
+pub struct Folder {
+    pub id: i64,
+    pub parent_id: Option<i64>,
+    pub owner_id: Option<i64>,
+    pub name: String,
+    pub created_at: PrimitiveDateTime,
+    pub modified_at: PrimitiveDateTime,
+}
+
+/// Creates a folder; a name taken among its siblings is a unique violation.
+pub fn create(
+    conn: &mut DbConn,
+    parent_id: Option<i64>,
+    owner_id: Option<i64>,
+    name: &str,
+) -> Result<Folder, DbError> {
+    let at = now();
+    conn.transaction(|conn| {
+        let folder = diesel::insert_into(folders::table)
+            .values((
+                folders::parent_id.eq(parent_id),
+                folders::owner_id.eq(owner_id),
+                folders::name.eq(name),
+                folders::created_at.eq(at),
+                folders::modified_at.eq(at),
+            ))
+            .returning(folders::all_columns)
+            .get_result::<Folder>(conn)?;
+        generation::bump(conn)?;
+        Ok(folder)
+    })
+}
+
+/// Finds a folder by id.
+pub fn find(conn: &mut DbConn, id: i64) -> Result<Option<Folder>, DbError> {
+    Ok(folders::table
+        .find(id)
+        .select(Folder::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Folders with these ids.
+pub fn find_many(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<Folder>, DbError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(folders::table
+        .filter(folders::id.eq_any(ids))
+        .select(Folder::as_select())
+        .load(conn)?)
+}
+
+/// The folder with this name directly under `parent_id` (None = top level).
+pub fn find_child_by_name(
+    conn: &mut DbConn,
+    parent_id: Option<i64>,
+    name: &str,
+) -> Result<Option<Folder>, DbError> {
+    let query = folders::table
+        .filter(folders::name.eq(name))
+        .select(Folder::as_select())
+        .into_boxed();
+    let query = match parent_id {
+        Some(p) => query.filter(folders::parent_id.eq(p)),
+        None => query.filter(folders::parent_id.is_null()),
+    };
+    Ok(query.first(conn).optional()?)
+}
+
+/// Direct subfolders of `parent_id` (None = top level), by name.
+pub fn children(conn: &mut DbConn, parent_id: Option<i64>) -> Result<Vec<Folder>, DbError> {
+    let query = folders::table
+        .select(Folder::as_select())
+        .order(folders::name.asc())
+        .into_boxed();
+    let query = match parent_id {
+        Some(p) => query.filter(folders::parent_id.eq(p)),
+        None => query.filter(folders::parent_id.is_null()),
+    };
+    Ok(query.load(conn)?)
+}
+
+/// A folder's place in the tree: (id, parent id, owner id).
+pub type Node = (i64, Option<i64>, Option<i64>);
+
+/// Every folder as a [`Node`]: the tree for the permission snapshot.
+pub fn all_nodes(conn: &mut DbConn) -> Result<Vec<Node>, DbError> {
+    Ok(folders::table
+        .select((folders::id, folders::parent_id, folders::owner_id))
+        .load(conn)?)
+}
+
+/// Renames, re-parents and/or re-owns a folder. Cycle checks are the caller's job.
+pub fn update(
+    conn: &mut DbConn,
+    id: i64,
+    name: Option<&str>,
+    parent_id: Option<Option<i64>>,
+    owner_id: Option<Option<i64>>,
+) -> Result<(), DbError> {
+    conn.transaction(|conn| {
+        let target = folders::table.find(id);
+        if let Some(name) = name {
+            diesel::update(target)
+                .set(folders::name.eq(name))
+                .execute(conn)?;
+        }
+        if let Some(parent) = parent_id {
+            diesel::update(target)
+                .set(folders::parent_id.eq(parent))
+                .execute(conn)?;
+        }
+        if let Some(owner) = owner_id {
+            diesel::update(target)
+                .set(folders::owner_id.eq(owner))
+                .execute(conn)?;
+        }
+        diesel::update(target)
+            .set(folders::modified_at.eq(now()))
+            .execute(conn)?;
+        generation::bump(conn)?;
+        Ok(())
+    })
+}
+
+/// Deletes folder rows (their files and subfolders cascade). Call inside a transaction that
+/// has already scheduled the bytes of every file in the subtree for deletion.
+pub fn delete_rows(conn: &mut DbConn, ids: &[i64]) -> Result<usize, DbError> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let n = diesel::delete(folders::table.filter(folders::id.eq_any(ids))).execute(conn)?;
+    generation::bump(conn)?;
+    Ok(n)
+}
+
+/// Number of folders.
+pub fn count(conn: &mut DbConn) -> Result<i64, DbError> {
+    Ok(folders::table.count().get_result(conn)?)
+}

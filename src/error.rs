@@ -1,0 +1,92 @@
+//! The one error type at the HTTP boundary. Subsystem errors convert into it; it answers
+//! with a fitting status and a JSON body `{"error": "..."}`. Page scopes re-render error
+//! responses as HTML (see `web::errors`).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+
+use crate::db::DbError;
+use crate::storage::StorageError;
+
+/// An error a handler returns.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    /// Denied; shown as 404 unless `debug` is on (the caller decides, see `AppState::deny`).
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("authentication required")]
+    Unauthenticated,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the upload is larger than the limit of {0} bytes")]
+    PayloadTooLarge(u64),
+    #[error("CSRF token missing or wrong")]
+    Csrf,
+    #[error("too many attempts; try again later")]
+    TooManyRequests,
+    #[error("internal error")]
+    Unexpected(#[source] anyhow::Error),
+}
+
+impl AppError {
+    /// An unexpected failure with context, logged in full and shown as a generic 500.
+    pub fn unexpected(e: impl Into<anyhow::Error>) -> Self {
+        AppError::Unexpected(e.into())
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Forbidden(_) | AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let AppError::Unexpected(e) = self {
+            tracing::error!(error = ?e, "request failed");
+        }
+        HttpResponse::build(self.status_code())
+            .insert_header(("Cache-Control", "no-store"))
+            .json(serde_json::json!({ "error": self.to_string() }))
+    }
+}
+
+impl From<DbError> for AppError {
+    fn from(e: DbError) -> Self {
+        if e.is_unique_violation() {
+            AppError::Conflict("an item with this name already exists".into())
+        } else {
+            AppError::Unexpected(e.into())
+        }
+    }
+}
+
+impl From<StorageError> for AppError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::NotFound | StorageError::InvalidKey(_) | StorageError::Symlink => {
+                AppError::NotFound
+            }
+            StorageError::TooLarge { limit } => AppError::PayloadTooLarge(limit),
+            other => AppError::Unexpected(other.into()),
+        }
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(e: askama::Error) -> Self {
+        AppError::Unexpected(e.into())
+    }
+}

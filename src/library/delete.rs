@@ -1,0 +1,153 @@
+//! Deleting files and folder trees. Rows go first, in one transaction that also schedules
+//! every object (files and thumbnails) in the garbage journal; the objects are removed right
+//! after the commit, or at the next start if Coffer stops in between.
+
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::models::file::{self, File};
+use crate::db::models::{User, folder, journal, thumbnail};
+use crate::permissions::Right;
+use crate::state::AppState;
+use crate::storage::{StorageKey, StorageRole, Storages};
+
+use super::{Error, Result, forbidden};
+
+fn schedule_file(conn: &mut DbConn, f: &File) -> Result<()> {
+    if journal::move_in_progress(conn, f.id)? {
+        return Err(Error::Conflict(format!(
+            "file {} is being moved between storages; try again in a moment",
+            f.id
+        )));
+    }
+    journal::add_garbage(
+        conn,
+        StorageRole::main(f.is_public).as_str(),
+        &f.storage_key,
+    )?;
+    for t in thumbnail::for_file(conn, f.id)? {
+        journal::add_garbage(
+            conn,
+            StorageRole::thumbnails(f.is_public).as_str(),
+            &t.storage_key,
+        )?;
+    }
+    Ok(())
+}
+
+/// Deletes one file (needs edit on it).
+pub fn delete_file(state: &AppState, conn: &mut DbConn, user: &User, id: i64) -> Result<()> {
+    let (f, loaded) = super::files::readable(state, conn, Some(user), id)?;
+    let d = loaded.file(state.access.policy(), Some(user), &f, Right::Edit);
+    if !d.allowed {
+        return Err(forbidden(&d));
+    }
+    conn.transaction(|conn| {
+        schedule_file(conn, &f)?;
+        file::delete_row(conn, f.id)?;
+        Ok::<_, Error>(())
+    })?;
+    collect_garbage(&state.storages, conn)?;
+    Ok(())
+}
+
+/// What deleting a folder removes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TreeCounts {
+    pub folders: usize,
+    pub files: usize,
+}
+
+/// Counts the folders (including itself) and files a folder deletion would remove.
+pub fn count_tree(state: &AppState, conn: &mut DbConn, folder_id: i64) -> Result<TreeCounts> {
+    let loaded = state.access.snapshot(conn)?;
+    let mut ids = loaded.snapshot.descendants(folder_id);
+    ids.push(folder_id);
+    Ok(TreeCounts {
+        folders: ids.len(),
+        files: file::in_folders(conn, &ids)?.len(),
+    })
+}
+
+/// Deletes a folder with its whole subtree. Like django-filer's delete action, it needs edit
+/// on the folder, every subfolder and every file in them.
+pub fn delete_folder(
+    state: &AppState,
+    conn: &mut DbConn,
+    user: &User,
+    folder_id: i64,
+) -> Result<TreeCounts> {
+    folder::find(conn, folder_id)?.ok_or(Error::NotFound)?;
+    let loaded = state.access.snapshot(conn)?;
+    let policy = state.access.policy();
+    let read = loaded.folder(policy, Some(user), folder_id, Right::Read);
+    if !read.allowed {
+        return Err(super::hidden(state, &read));
+    }
+    let mut ids = loaded.snapshot.descendants(folder_id);
+    ids.push(folder_id);
+    for id in &ids {
+        let d = loaded.folder(policy, Some(user), *id, Right::Edit);
+        if !d.allowed {
+            return Err(forbidden(&d));
+        }
+    }
+    let files = file::in_folders(conn, &ids)?;
+    for f in &files {
+        let d = loaded.file(policy, Some(user), f, Right::Edit);
+        if !d.allowed {
+            return Err(Error::Forbidden(format!(
+                "permission denied on file {} in the folder ({d})",
+                f.id
+            )));
+        }
+    }
+    conn.transaction(|conn| {
+        for f in &files {
+            schedule_file(conn, f)?;
+        }
+        folder::delete_rows(conn, &ids)?;
+        Ok::<_, Error>(())
+    })?;
+    collect_garbage(&state.storages, conn)?;
+    Ok(TreeCounts {
+        folders: ids.len(),
+        files: files.len(),
+    })
+}
+
+/// Removes every scheduled object and forgets the schedule. Objects that cannot be removed
+/// stay scheduled for the next run.
+pub fn collect_garbage(storages: &Storages, conn: &mut DbConn) -> Result<usize> {
+    let mut done = Vec::new();
+    for (id, storage, key) in journal::garbage(conn)? {
+        let Some(role) = StorageRole::parse(&storage) else {
+            done.push(id);
+            continue;
+        };
+        let Ok(key) = StorageKey::parse(&key) else {
+            done.push(id);
+            continue;
+        };
+        // A key that a live row names again (never reused today) must not be deleted.
+        let public = matches!(role, StorageRole::Public | StorageRole::PublicThumbnails);
+        let still_used = match role {
+            StorageRole::Public | StorageRole::Private => {
+                file::find_by_key(conn, key.as_str(), public)?.is_some()
+            }
+            _ => thumbnail::find_by_key(conn, key.as_str())?.is_some(),
+        };
+        if still_used {
+            done.push(id);
+            continue;
+        }
+        match storages.get(role).local().delete(&key) {
+            Ok(()) => done.push(id),
+            Err(e) => {
+                tracing::warn!(key = %key, error = %e, "could not delete an object; will retry")
+            }
+        }
+    }
+    journal::clear_garbage(conn, &done)?;
+    Ok(done.len())
+}

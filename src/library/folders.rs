@@ -1,0 +1,182 @@
+//! Creating, reading, renaming and moving folders, and listing what a user may see in one.
+
+use crate::db::DbConn;
+use crate::db::models::file::{self, File};
+use crate::db::models::folder::{self, Folder};
+use crate::db::models::{User, user};
+use crate::permissions::Right;
+use crate::state::AppState;
+
+use super::{Error, Result, check_name, forbidden, hidden};
+
+fn name_taken(e: crate::db::DbError, name: &str) -> Error {
+    if e.is_unique_violation() {
+        Error::Conflict(format!("a folder named {name:?} already exists there"))
+    } else {
+        Error::Db(e)
+    }
+}
+
+/// A folder the user may read.
+pub fn readable(state: &AppState, conn: &mut DbConn, user: &User, id: i64) -> Result<Folder> {
+    let f = folder::find(conn, id)?.ok_or(Error::NotFound)?;
+    let loaded = state.access.snapshot(conn)?;
+    let d = loaded.folder(state.access.policy(), Some(user), id, Right::Read);
+    if !d.allowed {
+        return Err(hidden(state, &d));
+    }
+    Ok(f)
+}
+
+fn require_on_parent(
+    state: &AppState,
+    conn: &mut DbConn,
+    user: &User,
+    parent: Option<i64>,
+) -> Result<()> {
+    match parent {
+        Some(p) => {
+            readable(state, conn, user, p)?;
+            let loaded = state.access.snapshot(conn)?;
+            let d = loaded.folder(state.access.policy(), Some(user), p, Right::AddChildren);
+            if !d.allowed {
+                return Err(forbidden(&d));
+            }
+            Ok(())
+        }
+        None if user.is_superuser => Ok(()),
+        None => Err(Error::Forbidden(
+            "only superusers may create top-level folders".into(),
+        )),
+    }
+}
+
+/// Creates a folder: needs add-children on the parent (top level: superusers). The owner is
+/// the creator unless a superuser names another.
+pub fn create(
+    state: &AppState,
+    conn: &mut DbConn,
+    user: &User,
+    name: &str,
+    parent: Option<i64>,
+    owner: Option<i64>,
+) -> Result<Folder> {
+    let name = check_name(name, "folder")?;
+    require_on_parent(state, conn, user, parent)?;
+    let owner = match owner {
+        Some(o) if o != user.id => {
+            if !user.is_superuser {
+                return Err(Error::Forbidden(
+                    "only superusers may set another owner".into(),
+                ));
+            }
+            user::find(conn, o)?
+                .ok_or_else(|| Error::Invalid(format!("user {o} does not exist")))?;
+            o
+        }
+        _ => user.id,
+    };
+    folder::create(conn, parent, Some(owner), &name).map_err(|e| name_taken(e, &name))
+}
+
+/// Requested folder changes.
+#[derive(Clone, Debug, Default)]
+pub struct Edit {
+    pub name: Option<String>,
+    /// `Some(None)` moves the folder to the top level.
+    pub parent_id: Option<Option<i64>>,
+    pub owner_id: Option<Option<i64>>,
+}
+
+/// Renames, moves or re-owns a folder: needs edit on it; a move needs add-children on the
+/// destination (top level: superusers) and may not go into the folder's own subtree.
+pub fn update(
+    state: &AppState,
+    conn: &mut DbConn,
+    user: &User,
+    id: i64,
+    edit: &Edit,
+) -> Result<Folder> {
+    let current = readable(state, conn, user, id)?;
+    let loaded = state.access.snapshot(conn)?;
+    let d = loaded.folder(state.access.policy(), Some(user), id, Right::Edit);
+    if !d.allowed {
+        return Err(forbidden(&d));
+    }
+    let name = edit
+        .name
+        .as_deref()
+        .map(|n| check_name(n, "folder"))
+        .transpose()?;
+    let mut parent = None;
+    if let Some(target) = edit.parent_id
+        && target != current.parent_id
+    {
+        if let Some(t) = target {
+            if folder::find(conn, t)?.is_none() {
+                return Err(Error::Invalid(format!("folder {t} does not exist")));
+            }
+            if loaded.snapshot.is_ancestor_or_self(id, t) {
+                return Err(Error::Invalid(
+                    "a folder cannot be moved into itself or one of its subfolders".into(),
+                ));
+            }
+        }
+        require_on_parent(state, conn, user, target)?;
+        parent = Some(target);
+    }
+    let mut owner = None;
+    if let Some(o) = edit.owner_id
+        && o != current.owner_id
+    {
+        if !user.is_superuser {
+            return Err(Error::Forbidden(
+                "only superusers may change a folder's owner".into(),
+            ));
+        }
+        if let Some(uid) = o {
+            user::find(conn, uid)?
+                .ok_or_else(|| Error::Invalid(format!("user {uid} does not exist")))?;
+        }
+        owner = Some(o);
+    }
+    let shown = name.clone().unwrap_or_else(|| current.name.clone());
+    folder::update(conn, id, name.as_deref(), parent, owner).map_err(|e| name_taken(e, &shown))?;
+    folder::find(conn, id)?.ok_or(Error::NotFound)
+}
+
+/// What a user sees inside a folder (or at the top level / in their unsorted uploads).
+#[derive(Clone, Debug, Default)]
+pub struct Listing {
+    pub folders: Vec<Folder>,
+    pub files: Vec<File>,
+}
+
+/// The readable subfolders and files of `parent` (`None`: top-level folders and the user's
+/// unsorted uploads; superusers see every unsorted upload). Filtered in bulk against one
+/// snapshot, whatever the number of items.
+pub fn children(
+    state: &AppState,
+    conn: &mut DbConn,
+    user: &User,
+    parent: Option<i64>,
+) -> Result<Listing> {
+    if let Some(p) = parent {
+        readable(state, conn, user, p)?;
+    }
+    let loaded = state.access.snapshot(conn)?;
+    let policy = state.access.policy();
+    let folders = folder::children(conn, parent)?
+        .into_iter()
+        .filter(|f| loaded.folder(policy, Some(user), f.id, Right::Read).allowed)
+        .collect();
+    let owner_filter = match parent {
+        None if !user.is_superuser => Some(user.id),
+        _ => None,
+    };
+    let files = file::in_folder(conn, parent, owner_filter)?
+        .into_iter()
+        .filter(|f| loaded.file(policy, Some(user), f, Right::Read).allowed)
+        .collect();
+    Ok(Listing { folders, files })
+}

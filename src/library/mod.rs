@@ -1,0 +1,79 @@
+//! What Coffer does with files and folders, independent of HTTP: uploads, edits, moves
+//! between public and private storage, deletion, start-up recovery, integrity checks and
+//! imports. Functions take the shared state and a connection and run on blocking threads.
+
+pub mod check;
+pub mod delete;
+pub mod files;
+pub mod folders;
+pub mod import;
+pub mod recover;
+pub mod relocate;
+pub mod upload;
+
+use crate::db::DbError;
+use crate::permissions::Decision;
+use crate::state::AppState;
+use crate::storage::StorageError;
+
+/// Why an operation did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Missing, or hidden from this user.
+    #[error("not found")]
+    NotFound,
+    /// Visible but not allowed.
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Result of library operations.
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl From<diesel::result::Error> for Error {
+    fn from(e: diesel::result::Error) -> Self {
+        Error::Db(DbError::Query(e))
+    }
+}
+
+/// The answer to a denied read: 404 hides existence; with `debug` it says 403 and why.
+pub fn hidden(state: &AppState, decision: &Decision) -> Error {
+    if state.settings.debug {
+        Error::Forbidden(decision.to_string())
+    } else {
+        Error::NotFound
+    }
+}
+
+/// The answer to a denied write on something the user can see.
+pub fn forbidden(decision: &Decision) -> Error {
+    Error::Forbidden(format!("permission denied ({decision})"))
+}
+
+/// Folder and file names: trimmed, non-empty, at most 255 characters, no control characters
+/// and no `/` (folders are logical, but a slash would make paths ambiguous).
+pub fn check_name(name: &str, what: &str) -> Result<String> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(Error::Invalid(format!("the {what} name must not be empty")));
+    }
+    if name.chars().count() > 255 {
+        return Err(Error::Invalid(format!(
+            "the {what} name must be at most 255 characters"
+        )));
+    }
+    if name.chars().any(|c| c.is_control() || c == '/') {
+        return Err(Error::Invalid(format!(
+            "the {what} name must not contain '/' or control characters"
+        )));
+    }
+    Ok(name.to_owned())
+}

@@ -1,0 +1,247 @@
+//! Toggling "Permissions disabled": moving a file and all its thumbnails between the public
+//! and the private storages, crash-safely.
+//!
+//! 1. A journal row lists every object's old and new key (and locks the file: one move per
+//!    file at a time).
+//! 2. Each object is brought to the other storage: hard-linked then unlinked when both
+//!    storages share a filesystem, otherwise streamed, fsynced and hash-checked.
+//! 3. One transaction repoints the file and thumbnail rows and marks the journal committed;
+//!    it only succeeds if the row still names the old location.
+//! 4. Sources that were copied are deleted; the journal row is removed.
+//!
+//! Any error before the commit rolls the objects back; a crash at any point is finished or
+//! rolled back by [`super::recover`] at the next start. The file is never absent from both
+//! storages, and when a make-private call returns the public storage no longer holds it.
+
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::models::file::{self, File};
+use crate::db::models::journal::{self, MoveEntry, MoveItem};
+use crate::db::models::{User, thumbnail};
+use crate::db::schema::files;
+use crate::permissions::Right;
+use crate::state::AppState;
+use crate::storage::{StorageKey, StorageRole, Storages, Transfer};
+
+use super::{Error, Result, forbidden};
+
+/// Makes a file public or private, checking that `user` may edit it.
+pub fn set_public_checked(
+    state: &AppState,
+    conn: &mut DbConn,
+    user: &User,
+    file_id: i64,
+    public: bool,
+) -> Result<File> {
+    let (f, loaded) = super::files::editable(state, conn, user, file_id)?;
+    let d = loaded.file(state.access.policy(), Some(user), &f, Right::Edit);
+    if !d.allowed {
+        return Err(forbidden(&d));
+    }
+    set_public(state, conn, file_id, public)
+}
+
+/// Makes a file public or private (no permission check: callers check).
+pub fn set_public(state: &AppState, conn: &mut DbConn, file_id: i64, public: bool) -> Result<File> {
+    let f = file::find(conn, file_id)?.ok_or(Error::NotFound)?;
+    if f.is_public == public {
+        return Ok(f);
+    }
+    let old_key = StorageKey::parse(&f.storage_key)
+        .map_err(|_| Error::Invalid(format!("file {} has an invalid storage key", f.id)))?;
+    let new_key = state.settings.path_generator.generate(&f.original_filename);
+    let mut items = vec![MoveItem {
+        thumbnail_id: None,
+        from_key: old_key.to_string(),
+        to_key: new_key.to_string(),
+    }];
+    for t in thumbnail::for_file(conn, f.id)? {
+        let suffix = t
+            .storage_key
+            .strip_prefix(&format!("{}__", f.storage_key))
+            .map(str::to_owned)
+            .unwrap_or_else(|| t.spec.clone());
+        let to = new_key
+            .derived(&suffix)
+            .map_err(|_| Error::Invalid(format!("thumbnail {} has an invalid key", t.id)))?;
+        items.push(MoveItem {
+            thumbnail_id: Some(t.id),
+            from_key: t.storage_key,
+            to_key: to.to_string(),
+        });
+    }
+    let move_id = journal::begin_move(conn, f.id, public, &items).map_err(|e| {
+        if e.is_unique_violation() {
+            Error::Conflict("this file is already being moved; try again in a moment".into())
+        } else {
+            Error::Db(e)
+        }
+    })?;
+    let mut entry = MoveEntry {
+        id: move_id,
+        file_id: f.id,
+        to_public: public,
+        committed: false,
+        items,
+    };
+    fail::fail_point!("relocate::after-journal");
+
+    let mut copied = Vec::new();
+    let mut missing_thumbnails = Vec::new();
+    for item in &entry.items {
+        match transfer(&state.storages, item, public) {
+            Ok(Transfer::Copied) => copied.push(item.clone()),
+            Ok(Transfer::Renamed) => {}
+            // A thumbnail lost from disk is forgotten (it is regenerated on demand).
+            Err(crate::storage::StorageError::NotFound) if item.thumbnail_id.is_some() => {
+                missing_thumbnails.push(item.thumbnail_id);
+            }
+            Err(e) => {
+                rollback(&state.storages, conn, &entry)?;
+                return Err(e.into());
+            }
+        }
+        fail::fail_point!("relocate::after-transfer");
+    }
+    entry
+        .items
+        .retain(|i| !missing_thumbnails.contains(&i.thumbnail_id) || i.thumbnail_id.is_none());
+
+    let committed = conn.transaction(|conn| {
+        let n = diesel::update(
+            files::table
+                .filter(files::id.eq(f.id))
+                .filter(files::storage_key.eq(&f.storage_key))
+                .filter(files::is_public.eq(f.is_public)),
+        )
+        .set((
+            files::is_public.eq(public),
+            files::storage_key.eq(new_key.as_str()),
+            files::modified_at.eq(crate::db::now()),
+        ))
+        .execute(conn)?;
+        if n == 0 {
+            return Ok::<_, crate::db::DbError>(false);
+        }
+        for item in &entry.items {
+            if let Some(tid) = item.thumbnail_id {
+                thumbnail::set_key(conn, tid, &item.to_key)?;
+            }
+        }
+        for tid in missing_thumbnails.iter().flatten() {
+            diesel::delete(crate::db::schema::thumbnails::table.find(*tid)).execute(conn)?;
+        }
+        journal::mark_committed(conn, move_id)?;
+        Ok(true)
+    });
+    match committed {
+        Ok(true) => {}
+        Ok(false) => {
+            rollback(&state.storages, conn, &entry)?;
+            return Err(Error::Conflict(
+                "the file changed while it was being moved; try again".into(),
+            ));
+        }
+        Err(e) => {
+            rollback(&state.storages, conn, &entry)?;
+            return Err(e.into());
+        }
+    }
+    fail::fail_point!("relocate::after-commit");
+    finish(&state.storages, conn, &entry, &copied)?;
+    file::find(conn, file_id)?.ok_or(Error::NotFound)
+}
+
+fn roles(item: &MoveItem, to_public: bool) -> (StorageRole, StorageRole) {
+    if item.thumbnail_id.is_some() {
+        (
+            StorageRole::thumbnails(!to_public),
+            StorageRole::thumbnails(to_public),
+        )
+    } else {
+        (StorageRole::main(!to_public), StorageRole::main(to_public))
+    }
+}
+
+fn keys(
+    item: &MoveItem,
+) -> std::result::Result<(StorageKey, StorageKey), crate::storage::StorageError> {
+    Ok((
+        StorageKey::parse(&item.from_key)?,
+        StorageKey::parse(&item.to_key)?,
+    ))
+}
+
+fn transfer(
+    storages: &Storages,
+    item: &MoveItem,
+    to_public: bool,
+) -> std::result::Result<Transfer, crate::storage::StorageError> {
+    let (from_role, to_role) = roles(item, to_public);
+    let (from, to) = keys(item)?;
+    storages
+        .get(from_role)
+        .local()
+        .transfer_to(&from, storages.get(to_role).local(), &to)
+}
+
+/// After the commit: deletes sources that were copied (not linked) and the journal row.
+fn finish(
+    storages: &Storages,
+    conn: &mut DbConn,
+    entry: &MoveEntry,
+    copied: &[MoveItem],
+) -> Result<()> {
+    for item in copied {
+        let (from_role, _) = roles(item, entry.to_public);
+        let (from, _) = keys(item)?;
+        storages.get(from_role).local().delete(&from)?;
+    }
+    fail::fail_point!("relocate::after-cleanup");
+    journal::finish_move(conn, entry.id)?;
+    Ok(())
+}
+
+/// Completes a committed move whose clean-up was interrupted: every source still present is
+/// deleted (its copy is in place and named by the rows).
+pub fn complete(storages: &Storages, conn: &mut DbConn, entry: &MoveEntry) -> Result<()> {
+    for item in &entry.items {
+        let (from_role, to_role) = roles(item, entry.to_public);
+        let (from, to) = keys(item)?;
+        let source = storages.get(from_role).local();
+        if source.exists(&from) {
+            if storages.get(to_role).local().exists(&to) {
+                source.delete(&from)?;
+            } else {
+                // The copy is gone but the source is not: bring it over again.
+                source.transfer_to(&from, storages.get(to_role).local(), &to)?;
+            }
+        }
+    }
+    journal::finish_move(conn, entry.id)?;
+    Ok(())
+}
+
+/// Undoes an uncommitted move: each object ends up under its old key in its old storage,
+/// and nothing is left under the new keys.
+pub fn rollback(storages: &Storages, conn: &mut DbConn, entry: &MoveEntry) -> Result<()> {
+    for item in entry.items.iter().rev() {
+        let (from_role, to_role) = roles(item, entry.to_public);
+        let (from, to) = keys(item)?;
+        let source = storages.get(from_role).local();
+        let target = storages.get(to_role).local();
+        match (source.exists(&from), target.exists(&to)) {
+            (true, true) => target.delete(&to)?,
+            (false, true) => {
+                target.transfer_to(&to, source, &from)?;
+            }
+            (true, false) => {}
+            (false, false) => {
+                tracing::error!(file_id = entry.file_id, key = %from, "object missing from both storages during rollback");
+            }
+        }
+    }
+    journal::finish_move(conn, entry.id)?;
+    Ok(())
+}

@@ -1,0 +1,118 @@
+//! Uploads: the permission check comes first, then the bytes are ingested (see
+//! `storage::ingest`), then the row is inserted. A failure at any step leaves no object and
+//! no row.
+
+use bytes::Bytes;
+use futures_util::Stream;
+
+use crate::db::models::file::{self, File, NewFile};
+use crate::db::models::{User, folder, user};
+use crate::db::{self, DbConn};
+use crate::permissions::Right;
+use crate::state::AppState;
+use crate::storage::{self, StorageRole};
+
+use super::{Error, Result, forbidden, hidden};
+
+/// Where and how an upload is stored.
+#[derive(Clone, Debug, Default)]
+pub struct UploadTarget {
+    /// `None` = unsorted uploads.
+    pub folder_id: Option<i64>,
+    /// `None` = the configured default.
+    pub is_public: Option<bool>,
+    /// `None` = the uploader. Superusers only.
+    pub owner_id: Option<i64>,
+    pub description: String,
+}
+
+/// Checks that `user` may upload to `target`: add-children on the folder (any active user
+/// may upload to their own unsorted uploads); a different owner needs a superuser.
+pub fn authorize(
+    state: &AppState,
+    conn: &mut DbConn,
+    user: &User,
+    target: &UploadTarget,
+) -> Result<()> {
+    if let Some(folder_id) = target.folder_id {
+        folder::find(conn, folder_id)?
+            .ok_or_else(|| Error::Invalid(format!("folder {folder_id} does not exist")))?;
+        let loaded = state.access.snapshot(conn)?;
+        let read = loaded.folder(state.access.policy(), Some(user), folder_id, Right::Read);
+        if !read.allowed {
+            return Err(hidden(state, &read));
+        }
+        let add = loaded.folder(
+            state.access.policy(),
+            Some(user),
+            folder_id,
+            Right::AddChildren,
+        );
+        if !add.allowed {
+            return Err(forbidden(&add));
+        }
+    }
+    if let Some(owner) = target.owner_id
+        && owner != user.id
+    {
+        if !user.is_superuser {
+            return Err(Error::Forbidden(
+                "only superusers may upload on behalf of another user".into(),
+            ));
+        }
+        user::find(conn, owner)?
+            .ok_or_else(|| Error::Invalid(format!("user {owner} does not exist")))?;
+    }
+    Ok(())
+}
+
+/// Stores `body` as a new file. The caller has called [`authorize`].
+pub async fn store<S, E>(
+    state: &AppState,
+    user: &User,
+    target: &UploadTarget,
+    original_filename: &str,
+    body: S,
+) -> Result<File>
+where
+    S: Stream<Item = std::result::Result<Bytes, E>>,
+    E: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let original_filename = original_filename
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or(original_filename)
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect::<String>();
+    let original_filename = if original_filename.trim().is_empty() {
+        "upload".to_owned()
+    } else {
+        original_filename.chars().take(255).collect()
+    };
+    let is_public = target.is_public.unwrap_or(state.settings.is_public_default);
+    let storage = state.storages.get(StorageRole::main(is_public)).local();
+    let ingested = storage::ingest(
+        storage,
+        body,
+        state.settings.max_upload_size,
+        &original_filename,
+        state.settings.path_generator,
+    )
+    .await?;
+    let new = NewFile {
+        folder_id: target.folder_id,
+        owner_id: Some(target.owner_id.unwrap_or(user.id)),
+        original_filename,
+        name: String::new(),
+        description: target.description.clone(),
+        is_public,
+        storage_key: ingested.key.to_string(),
+        size: i64::try_from(ingested.size).unwrap_or(i64::MAX),
+        sha256: ingested.sha256.clone(),
+        mime_type: ingested.mime_type.clone(),
+    };
+    let row = db::run(&state.pool, move |conn| file::insert(conn, &new)).await?;
+    ingested.guard.disarm();
+    Ok(row)
+}

@@ -1,0 +1,191 @@
+//! The default server backend: Coffer sends the bytes itself, with a strong ETag,
+//! Last-Modified, conditional requests (If-Match, If-Unmodified-Since, If-None-Match,
+//! If-Modified-Since → 304/412), single and multiple ranges (206, `multipart/byteranges`),
+//! If-Range, and 416 for unsatisfiable ranges.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use actix_web::body::SizedStream;
+use actix_web::http::header::{
+    self, EntityTag, HttpDate, IfMatch, IfModifiedSince, IfNoneMatch, IfRange, IfUnmodifiedSince,
+};
+use actix_web::http::{Method, StatusCode};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, HttpResponseBuilder};
+use bytes::Bytes;
+use futures_util::StreamExt;
+
+use super::body::file_range;
+use super::{Object, security_headers};
+
+/// Most ranges answered as `multipart/byteranges`; more get the whole file (RFC 9110
+/// allows ignoring Range), which also caps the work a crafted header can cause.
+const MAX_RANGES: usize = 16;
+
+/// Builds the response for `object`.
+pub fn respond(req: &HttpRequest, object: Object) -> HttpResponse {
+    let etag = EntityTag::new_strong(object.etag.clone());
+    let modified = HttpDate::from(truncate_to_seconds(object.modified));
+    let is_get_or_head = matches!(*req.method(), Method::GET | Method::HEAD);
+
+    // RFC 9110 §13.2.2: preconditions in order.
+    if let Ok(IfMatch::Items(tags)) = req.get_header::<IfMatch>().ok_or(()) {
+        if !tags.iter().any(|t| t.strong_eq(&etag)) {
+            return precondition_failed(&object, &etag);
+        }
+    } else if let Some(IfUnmodifiedSince(since)) = req.get_header::<IfUnmodifiedSince>()
+        && SystemTime::from(modified) > SystemTime::from(since)
+    {
+        return precondition_failed(&object, &etag);
+    }
+    if let Some(inm) = req.get_header::<IfNoneMatch>() {
+        let matched = match inm {
+            IfNoneMatch::Any => true,
+            IfNoneMatch::Items(tags) => tags.iter().any(|t| t.weak_eq(&etag)),
+        };
+        if matched && is_get_or_head {
+            return not_modified(&object, &etag, modified);
+        }
+    } else if let Some(IfModifiedSince(since)) = req.get_header::<IfModifiedSince>()
+        && is_get_or_head
+        && SystemTime::from(modified) <= SystemTime::from(since)
+    {
+        return not_modified(&object, &etag, modified);
+    }
+
+    let mut res = HttpResponse::Ok();
+    headers(&mut res, &object, &etag, modified);
+    res.insert_header((header::ACCEPT_RANGES, "bytes"));
+
+    let range = req
+        .headers()
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .filter(|_| *req.method() == Method::GET)
+        .filter(|_| if_range_holds(req, &etag, modified));
+    let Some(range) = range else {
+        return full_body(res, object);
+    };
+    match http_range::HttpRange::parse(range, object.len) {
+        Err(http_range::HttpRangeParseError::NoOverlap) => {
+            let mut res = HttpResponse::build(StatusCode::RANGE_NOT_SATISFIABLE);
+            security_headers(&mut res);
+            res.insert_header((header::CONTENT_RANGE, format!("bytes */{}", object.len)));
+            res.finish()
+        }
+        Err(http_range::HttpRangeParseError::InvalidRange) => full_body(res, object),
+        Ok(ranges) if ranges.is_empty() || ranges.len() > MAX_RANGES => full_body(res, object),
+        Ok(ranges) if ranges.len() == 1 => {
+            let r = ranges[0];
+            res.status(StatusCode::PARTIAL_CONTENT);
+            res.insert_header((
+                header::CONTENT_RANGE,
+                format!(
+                    "bytes {}-{}/{}",
+                    r.start,
+                    r.start + r.length - 1,
+                    object.len
+                ),
+            ));
+            let file = Arc::new(object.file);
+            res.body(SizedStream::new(
+                r.length,
+                file_range(file, r.start, r.length).boxed_local(),
+            ))
+        }
+        Ok(ranges) => multipart(res, object, &ranges),
+    }
+}
+
+/// Whether a Range header may be honoured: no If-Range, or one that matches the current
+/// representation (strong ETag comparison, or exactly the Last-Modified date).
+fn if_range_holds(req: &HttpRequest, etag: &EntityTag, modified: HttpDate) -> bool {
+    if !req.headers().contains_key(header::IF_RANGE) {
+        return true;
+    }
+    match req.get_header::<IfRange>() {
+        Some(IfRange::EntityTag(tag)) => tag.strong_eq(etag),
+        Some(IfRange::Date(date)) => SystemTime::from(date) == SystemTime::from(modified),
+        None => false,
+    }
+}
+
+fn headers(res: &mut HttpResponseBuilder, object: &Object, etag: &EntityTag, modified: HttpDate) {
+    security_headers(res);
+    res.insert_header((header::CONTENT_TYPE, object.content_type.as_str()));
+    res.insert_header((header::CONTENT_DISPOSITION, object.disposition.as_str()));
+    res.insert_header(header::ETag(etag.clone()));
+    res.insert_header(header::LastModified(modified));
+}
+
+fn full_body(mut res: HttpResponseBuilder, object: Object) -> HttpResponse {
+    match object.preloaded {
+        Some(bytes) => res.body(bytes),
+        None => {
+            let len = object.len;
+            res.body(SizedStream::new(
+                len,
+                file_range(Arc::new(object.file), 0, len).boxed_local(),
+            ))
+        }
+    }
+}
+
+fn not_modified(object: &Object, etag: &EntityTag, modified: HttpDate) -> HttpResponse {
+    let mut res = HttpResponse::NotModified();
+    security_headers(&mut res);
+    res.insert_header(header::ETag(etag.clone()));
+    res.insert_header(header::LastModified(modified));
+    let _ = object;
+    res.finish()
+}
+
+fn precondition_failed(object: &Object, etag: &EntityTag) -> HttpResponse {
+    let mut res = HttpResponse::PreconditionFailed();
+    security_headers(&mut res);
+    res.insert_header(header::ETag(etag.clone()));
+    let _ = object;
+    res.finish()
+}
+
+fn multipart(
+    mut res: HttpResponseBuilder,
+    object: Object,
+    ranges: &[http_range::HttpRange],
+) -> HttpResponse {
+    let boundary = crate::auth::random_secret()[..32].to_owned();
+    let file = Arc::new(object.file);
+    let mut total: u64 = 0;
+    let mut parts = Vec::with_capacity(ranges.len() * 2 + 1);
+    for r in ranges {
+        let head = format!(
+            "\r\n--{boundary}\r\nContent-Type: {}\r\nContent-Range: bytes {}-{}/{}\r\n\r\n",
+            object.content_type,
+            r.start,
+            r.start + r.length - 1,
+            object.len
+        );
+        total += head.len() as u64 + r.length;
+        parts.push(futures_util::stream::once(async move { Ok(Bytes::from(head)) }).boxed_local());
+        parts.push(file_range(Arc::clone(&file), r.start, r.length).boxed_local());
+    }
+    let tail = format!("\r\n--{boundary}--\r\n");
+    total += tail.len() as u64;
+    parts.push(futures_util::stream::once(async move { Ok(Bytes::from(tail)) }).boxed_local());
+    res.status(StatusCode::PARTIAL_CONTENT);
+    res.insert_header((
+        header::CONTENT_TYPE,
+        format!("multipart/byteranges; boundary={boundary}"),
+    ));
+    res.body(SizedStream::new(
+        total,
+        futures_util::stream::iter(parts).flatten().boxed_local(),
+    ))
+}
+
+fn truncate_to_seconds(t: SystemTime) -> SystemTime {
+    match t.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) => SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(d.as_secs()),
+        Err(_) => SystemTime::UNIX_EPOCH,
+    }
+}

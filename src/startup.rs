@@ -1,0 +1,116 @@
+//! Bringing Coffer up: directories, database, migrations, recovery, the first superuser and
+//! the HTTP server. Shared by `coffer serve`, the other commands and the tests.
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+
+use crate::config::Settings;
+use crate::db::{self, models::user};
+use crate::library::recover;
+use crate::state::AppState;
+use crate::storage::Storages;
+
+/// Temporary uploads older than this are abandoned (a crash mid-upload).
+const STALE_UPLOAD_AGE: Duration = Duration::from_secs(6 * 3600);
+
+/// Prepares directories, opens the pool, migrates and repairs interrupted work.
+pub fn bootstrap(settings: Settings) -> anyhow::Result<AppState> {
+    settings.prepare_directories()?;
+    let pool = db::pool(&settings.database, settings.database_pool_size)
+        .with_context(|| format!("opening the {} database", settings.database.name()))?;
+    let mut conn = pool.get().context("connecting to the database")?;
+    let applied = db::migrate(&mut conn)?;
+    for name in &applied {
+        tracing::info!(migration = %name, "applied migration");
+    }
+    let storages = Storages::open(&settings)?;
+    let repaired = recover::recover(&storages, &mut conn, STALE_UPLOAD_AGE)?;
+    if repaired != recover::Recovered::default() {
+        tracing::info!(?repaired, "repaired interrupted work");
+    }
+    drop(conn);
+    AppState::new(settings, pool, storages)
+}
+
+/// On a database without users, creates the superuser `admin` with a random password and
+/// returns that password (to be shown once).
+pub fn ensure_first_admin(state: &AppState) -> anyhow::Result<Option<String>> {
+    let mut conn = state.pool.get()?;
+    if user::count(&mut conn)? > 0 {
+        return Ok(None);
+    }
+    let password = crate::auth::random_secret()[..20].to_owned();
+    let hash = state.passwords.hash(&password)?;
+    user::create(
+        &mut conn,
+        &user::NewUser {
+            username: "admin".into(),
+            email: String::new(),
+            password_hash: hash,
+            is_active: true,
+            is_staff: true,
+            is_superuser: true,
+        },
+    )?;
+    Ok(Some(password))
+}
+
+/// A bound, not yet running HTTP server.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Binds `listener` (or the configured address) and builds the server.
+    pub fn build(state: AppState, listener: Option<TcpListener>) -> anyhow::Result<Self> {
+        let listener = match listener {
+            Some(l) => l,
+            None => TcpListener::bind(state.settings.bind)
+                .with_context(|| format!("binding {}", state.settings.bind))?,
+        };
+        let port = listener.local_addr()?.port();
+        let workers = state.settings.workers;
+        let max_body = state.settings.max_upload_size;
+        let data = web::Data::new(state);
+        let server = HttpServer::new(move || {
+            let settings = data.settings.clone();
+            App::new()
+                .app_data(data.clone())
+                .app_data(web::PayloadConfig::new(
+                    usize::try_from(max_body).unwrap_or(usize::MAX),
+                ))
+                .app_data(web::FormConfig::default().limit(64 * 1024))
+                .app_data(web::JsonConfig::default().limit(1024 * 1024))
+                .wrap(
+                    actix_web::middleware::Logger::new("%a \"%r\" %s %b %Dms")
+                        .log_target("coffer::http"),
+                )
+                .configure(|cfg| crate::web::configure(cfg, &settings))
+        })
+        .workers(workers)
+        .tcp_nodelay(true)
+        .listen(listener)?
+        .run();
+        Ok(Self { port, server })
+    }
+
+    /// The port actually bound.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Runs until the server stops.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+
+    /// The server handle (to run it in the background in tests).
+    pub fn into_server(self) -> Server {
+        self.server
+    }
+}

@@ -1,0 +1,110 @@
+//! Upload ingest: a byte stream becomes an object. The bytes go to a temporary file inside
+//! the target storage while the size limit is enforced and the SHA-256 computed; the type is
+//! sniffed from the content; the file is fsynced and renamed into place. Any failure leaves
+//! nothing behind, and memory use does not depend on the upload size.
+
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncWriteExt, BufWriter};
+
+use super::{LocalStorage, PathGenerator, StorageError, StorageKey, sniff};
+
+/// How many leading bytes are kept for type sniffing.
+const SNIFF_LEN: usize = 8 * 1024;
+
+/// An object written by [`ingest`]. Its guard deletes the object when dropped, unless the
+/// caller disarms it once the database row that names it is committed.
+#[derive(Debug)]
+pub struct Ingested {
+    pub key: StorageKey,
+    pub size: u64,
+    pub sha256: String,
+    pub mime_type: String,
+    pub guard: IngestGuard,
+}
+
+/// Deletes an ingested object on drop unless disarmed.
+#[derive(Debug)]
+pub struct IngestGuard {
+    storage: LocalStorage,
+    key: Option<StorageKey>,
+}
+
+impl IngestGuard {
+    /// Keeps the object: its row is committed.
+    pub fn disarm(mut self) {
+        self.key = None;
+    }
+}
+
+impl Drop for IngestGuard {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take()
+            && let Err(e) = self.storage.delete(&key)
+        {
+            tracing::error!(key = %key, error = %e, "could not remove an abandoned upload");
+        }
+    }
+}
+
+/// Streams `body` into `storage` under a key made by `generator` from `original_name`.
+pub async fn ingest<S, E>(
+    storage: &LocalStorage,
+    body: S,
+    limit: u64,
+    original_name: &str,
+    generator: PathGenerator,
+) -> Result<Ingested, StorageError>
+where
+    S: Stream<Item = Result<Bytes, E>>,
+    E: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let temp = {
+        let storage = storage.clone();
+        tokio::task::spawn_blocking(move || storage.temp_file())
+            .await
+            .map_err(|e| StorageError::Io(std::io::Error::other(e)))??
+    };
+    let file = tokio::fs::File::from_std(temp.as_file().try_clone()?);
+    let mut out = BufWriter::with_capacity(256 * 1024, file);
+    let mut hasher = Sha256::new();
+    let mut head = Vec::with_capacity(SNIFF_LEN);
+    let mut size: u64 = 0;
+    let mut body = std::pin::pin!(body);
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| StorageError::Io(std::io::Error::other(e)))?;
+        size += chunk.len() as u64;
+        if size > limit {
+            return Err(StorageError::TooLarge { limit });
+        }
+        if head.len() < SNIFF_LEN {
+            let take = (SNIFF_LEN - head.len()).min(chunk.len());
+            head.extend_from_slice(&chunk[..take]);
+        }
+        hasher.update(&chunk);
+        out.write_all(&chunk).await?;
+    }
+    out.flush().await?;
+    out.into_inner().sync_all().await?;
+    let mime_type = sniff::sniff(&head, original_name);
+    let key = generator.generate(original_name);
+    let persisted = {
+        let storage = storage.clone();
+        let key = key.clone();
+        tokio::task::spawn_blocking(move || storage.persist(temp, &key))
+            .await
+            .map_err(|e| StorageError::Io(std::io::Error::other(e)))?
+    };
+    persisted?;
+    Ok(Ingested {
+        guard: IngestGuard {
+            storage: storage.clone(),
+            key: Some(key.clone()),
+        },
+        key,
+        size,
+        sha256: hex::encode(hasher.finalize()),
+        mime_type,
+    })
+}

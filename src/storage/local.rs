@@ -1,0 +1,404 @@
+//! A storage in a local directory. Every key is joined under the root after validation, and
+//! every component between the root and the object is checked not to be a symbolic link.
+
+use std::fs;
+use std::io::{self, Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::{StorageError, StorageKey, StorageRole};
+
+/// Directory (inside the root) for uploads in progress; hidden, so never a key.
+const TMP_DIR: &str = ".tmp";
+
+/// A storage rooted at a local directory.
+#[derive(Clone, Debug)]
+pub struct LocalStorage {
+    root: PathBuf,
+    base_url: String,
+    role: StorageRole,
+}
+
+/// How an object reached another storage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transfer {
+    /// Same filesystem: linked into place and unlinked from the source.
+    Renamed,
+    /// Different filesystems: streamed, fsynced and hash-checked; the source is still there.
+    Copied,
+}
+
+/// What a walk over a storage found.
+#[derive(Debug, Default)]
+pub struct WalkReport {
+    /// Keys of regular files.
+    pub keys: Vec<String>,
+    /// Paths (relative to the root) that are symbolic links or carry names no key can have.
+    pub foreign: Vec<String>,
+}
+
+impl LocalStorage {
+    /// Opens a storage at `root` (which must exist) and creates its temporary directory.
+    pub fn open(root: PathBuf, base_url: String, role: StorageRole) -> Result<Self, StorageError> {
+        let root = root.canonicalize()?;
+        let tmp = root.join(TMP_DIR);
+        fs::create_dir_all(&tmp)?;
+        if fs::symlink_metadata(&tmp)?.file_type().is_symlink() {
+            return Err(StorageError::Symlink);
+        }
+        Ok(Self {
+            root,
+            base_url,
+            role,
+        })
+    }
+
+    /// The root directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The base URL objects are reached at.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Which storage this is.
+    pub fn role(&self) -> StorageRole {
+        self.role
+    }
+
+    /// The path of `key` after checking that no existing component below the root is a
+    /// symbolic link. The object itself need not exist.
+    pub fn path(&self, key: &StorageKey) -> Result<PathBuf, StorageError> {
+        let mut path = self.root.clone();
+        for segment in key.as_str().split('/') {
+            path.push(segment);
+            match fs::symlink_metadata(&path) {
+                Ok(meta) if meta.file_type().is_symlink() => return Err(StorageError::Symlink),
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    // Nothing below a missing component can exist either.
+                    return Ok(self.root.join(key.as_str()));
+                }
+                Err(e) => return Err(StorageError::Io(e)),
+            }
+        }
+        Ok(path)
+    }
+
+    /// Opens an object for reading (never through a symbolic link).
+    pub fn open_read(&self, key: &StorageKey) -> Result<fs::File, StorageError> {
+        let path = self.path(key)?;
+        let file = fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&path)
+            .map_err(|e| {
+                if e.raw_os_error() == Some(libc::ELOOP) {
+                    StorageError::Symlink
+                } else {
+                    StorageError::from_io(e)
+                }
+            })?;
+        if !file.metadata()?.is_file() {
+            return Err(StorageError::NotFound);
+        }
+        Ok(file)
+    }
+
+    /// Whether an object exists under `key`.
+    pub fn exists(&self, key: &StorageKey) -> bool {
+        self.path(key)
+            .and_then(|p| Ok(fs::symlink_metadata(p)?))
+            .is_ok_and(|m| m.is_file())
+    }
+
+    /// A new temporary file inside this storage (same filesystem as its objects).
+    pub fn temp_file(&self) -> Result<tempfile::NamedTempFile, StorageError> {
+        Ok(tempfile::Builder::new()
+            .prefix("upload-")
+            .tempfile_in(self.root.join(TMP_DIR))?)
+    }
+
+    /// Moves a finished temporary file into place under `key`, never replacing an object.
+    pub fn persist(
+        &self,
+        temp: tempfile::NamedTempFile,
+        key: &StorageKey,
+    ) -> Result<(), StorageError> {
+        let path = self.path(key)?;
+        let parent = self.create_parents(&path)?;
+        temp.persist_noclobber(&path).map_err(|e| {
+            if e.error.kind() == io::ErrorKind::AlreadyExists {
+                StorageError::AlreadyExists
+            } else {
+                StorageError::Io(e.error)
+            }
+        })?;
+        sync_dir(&parent)?;
+        Ok(())
+    }
+
+    /// Writes `bytes` under `key` (fsynced, never replacing an object).
+    pub fn put_bytes(&self, key: &StorageKey, bytes: &[u8]) -> Result<(), StorageError> {
+        let mut temp = self.temp_file()?;
+        temp.write_all(bytes)?;
+        temp.as_file().sync_all()?;
+        self.persist(temp, key)
+    }
+
+    /// Deletes an object and the directories left empty above it. A missing object is fine.
+    pub fn delete(&self, key: &StorageKey) -> Result<(), StorageError> {
+        let path = self.path(key)?;
+        match fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(StorageError::Io(e)),
+        }
+        let mut dir = path.parent();
+        while let Some(d) = dir {
+            if d == self.root || !d.starts_with(&self.root) || fs::remove_dir(d).is_err() {
+                break;
+            }
+            dir = d.parent();
+        }
+        Ok(())
+    }
+
+    /// Brings the object `from` of this storage to `to` in `target`. On one filesystem the
+    /// object is hard-linked into place and then unlinked here, so it is never absent and
+    /// never half-written; across filesystems it is streamed, fsynced and hash-checked, and
+    /// the source stays until the caller deletes it.
+    pub fn transfer_to(
+        &self,
+        from: &StorageKey,
+        target: &LocalStorage,
+        to: &StorageKey,
+    ) -> Result<Transfer, StorageError> {
+        let src = self.path(from)?;
+        let meta = fs::symlink_metadata(&src).map_err(StorageError::from_io)?;
+        if meta.file_type().is_symlink() {
+            return Err(StorageError::Symlink);
+        }
+        let dst = target.path(to)?;
+        let parent = target.create_parents(&dst)?;
+        match fs::hard_link(&src, &dst) {
+            Ok(()) => {
+                sync_dir(&parent)?;
+                fs::remove_file(&src)?;
+                if let Some(p) = src.parent() {
+                    sync_dir(p)?;
+                }
+                Ok(Transfer::Renamed)
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(StorageError::AlreadyExists),
+            Err(e) if e.raw_os_error() == Some(libc::EXDEV) => {
+                self.copy_to(from, target, to)?;
+                Ok(Transfer::Copied)
+            }
+            Err(e) => Err(StorageError::Io(e)),
+        }
+    }
+
+    /// Streams a copy of `from` into `target` under `to` and checks it byte for byte.
+    pub fn copy_to(
+        &self,
+        from: &StorageKey,
+        target: &LocalStorage,
+        to: &StorageKey,
+    ) -> Result<(), StorageError> {
+        let mut src = self.open_read(from)?;
+        let mut temp = target.temp_file()?;
+        let source_hash = copy_hashing(&mut src, temp.as_file_mut())?;
+        temp.as_file().sync_all()?;
+        let mut check = fs::File::open(temp.path())?;
+        let copy_hash = copy_hashing(&mut check, &mut io::sink())?;
+        if copy_hash != source_hash {
+            return Err(StorageError::HashMismatch);
+        }
+        target.persist(temp, to)
+    }
+
+    /// Every object below the root, plus anything that is not a plain file with a valid key.
+    pub fn walk(&self) -> Result<WalkReport, StorageError> {
+        let mut report = WalkReport::default();
+        let mut stack = vec![self.root.clone()];
+        while let Some(dir) = stack.pop() {
+            for entry in fs::read_dir(&dir)? {
+                let entry = entry?;
+                let path = entry.path();
+                let rel = path
+                    .strip_prefix(&self.root)
+                    .map(|p| p.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                if dir == self.root && rel == TMP_DIR {
+                    continue;
+                }
+                let ft = entry.file_type()?;
+                if ft.is_symlink() {
+                    report.foreign.push(rel);
+                } else if ft.is_dir() {
+                    stack.push(path);
+                } else if ft.is_file() && StorageKey::parse(&rel).is_ok() {
+                    report.keys.push(rel);
+                } else {
+                    report.foreign.push(rel);
+                }
+            }
+        }
+        report.keys.sort();
+        report.foreign.sort();
+        Ok(report)
+    }
+
+    /// Removes temporary files older than `max_age` (left by a crash mid-upload).
+    pub fn clean_temp(&self, max_age: std::time::Duration) -> Result<usize, StorageError> {
+        let mut removed = 0;
+        for entry in fs::read_dir(self.root.join(TMP_DIR))? {
+            let entry = entry?;
+            let old = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .map(|t| t.elapsed().unwrap_or_default() >= max_age)
+                .unwrap_or(false);
+            if old && fs::remove_file(entry.path()).is_ok() {
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Removes a path that is not an object (a planted link or stray file), for repairs.
+    pub fn remove_foreign(&self, rel: &str) -> Result<(), StorageError> {
+        let path = self.root.join(rel);
+        if !path.starts_with(&self.root) || rel.split('/').any(|s| s == "..") {
+            return Err(StorageError::Symlink);
+        }
+        let meta = fs::symlink_metadata(&path)?;
+        if meta.is_dir() {
+            fs::remove_dir_all(&path)?;
+        } else {
+            fs::remove_file(&path)?;
+        }
+        Ok(())
+    }
+
+    fn create_parents(&self, path: &Path) -> Result<PathBuf, StorageError> {
+        let parent = path.parent().unwrap_or(&self.root).to_path_buf();
+        fs::create_dir_all(&parent)?;
+        // Re-check: a link planted as a parent directory must not be written through.
+        let mut cur = parent.as_path();
+        while cur != self.root {
+            if fs::symlink_metadata(cur)?.file_type().is_symlink() {
+                return Err(StorageError::Symlink);
+            }
+            cur = match cur.parent() {
+                Some(p) if p.starts_with(&self.root) => p,
+                _ => return Err(StorageError::Symlink),
+            };
+        }
+        Ok(parent)
+    }
+}
+
+fn copy_hashing(src: &mut impl Read, dst: &mut impl Write) -> io::Result<[u8; 32]> {
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = src.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        dst.write_all(&buf[..n])?;
+    }
+    Ok(hasher.finalize().into())
+}
+
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    fs::File::open(dir)?.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn storage(dir: &Path, name: &str) -> LocalStorage {
+        let root = dir.join(name);
+        fs::create_dir_all(&root).unwrap();
+        LocalStorage::open(root, "/x/".into(), StorageRole::Private).unwrap()
+    }
+
+    fn key(s: &str) -> StorageKey {
+        StorageKey::parse(s).unwrap()
+    }
+
+    #[test]
+    fn objects_round_trip_and_leave_no_empty_dirs() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = storage(dir.path(), "a");
+        s.put_bytes(&key("ab/cd/x/f.txt"), b"hello").unwrap();
+        let mut body = String::new();
+        s.open_read(&key("ab/cd/x/f.txt"))
+            .unwrap()
+            .read_to_string(&mut body)
+            .unwrap();
+        assert_eq!(body, "hello");
+        assert!(matches!(
+            s.put_bytes(&key("ab/cd/x/f.txt"), b"again"),
+            Err(StorageError::AlreadyExists)
+        ));
+        s.delete(&key("ab/cd/x/f.txt")).unwrap();
+        assert!(!s.root().join("ab").exists());
+        assert!(matches!(
+            s.open_read(&key("ab/cd/x/f.txt")),
+            Err(StorageError::NotFound)
+        ));
+    }
+
+    #[test]
+    fn symlinks_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = storage(dir.path(), "a");
+        fs::write(dir.path().join("secret"), b"secret").unwrap();
+        std::os::unix::fs::symlink(dir.path().join("secret"), s.root().join("link.txt")).unwrap();
+        assert!(matches!(
+            s.open_read(&key("link.txt")),
+            Err(StorageError::Symlink)
+        ));
+        std::os::unix::fs::symlink(dir.path(), s.root().join("d")).unwrap();
+        assert!(matches!(
+            s.open_read(&key("d/secret")),
+            Err(StorageError::Symlink)
+        ));
+        assert!(matches!(
+            s.put_bytes(&key("d/new.txt"), b"x"),
+            Err(StorageError::Symlink)
+        ));
+        assert!(!dir.path().join("new.txt").exists());
+        let report = s.walk().unwrap();
+        assert_eq!(
+            report.foreign,
+            vec!["d".to_string(), "link.txt".to_string()]
+        );
+    }
+
+    #[test]
+    fn transfer_moves_between_storages() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = storage(dir.path(), "a");
+        let b = storage(dir.path(), "b");
+        a.put_bytes(&key("k/f.bin"), b"data").unwrap();
+        assert_eq!(
+            a.transfer_to(&key("k/f.bin"), &b, &key("m/f.bin")).unwrap(),
+            Transfer::Renamed
+        );
+        assert!(!a.exists(&key("k/f.bin")));
+        assert!(b.exists(&key("m/f.bin")));
+        b.copy_to(&key("m/f.bin"), &a, &key("k/g.bin")).unwrap();
+        assert!(a.exists(&key("k/g.bin")) && b.exists(&key("m/f.bin")));
+    }
+}

@@ -1,0 +1,92 @@
+//! The JSON API under `/api/v1` (see `docs/api.md`). Bearer tokens or the session cookie
+//! (with `X-CSRF-Token` on writes) identify the caller; errors are `{"error": "..."}`.
+
+mod files;
+mod folders;
+mod groups;
+pub mod json;
+mod permissions;
+mod tokens;
+pub mod users;
+
+use actix_web::web;
+
+use crate::error::AppError;
+use crate::library;
+
+/// Registers the API routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1")
+            .app_data(web::JsonConfig::default().error_handler(|e, _| {
+                AppError::BadRequest(format!("invalid JSON body: {e}")).into()
+            }))
+            .app_data(
+                web::QueryConfig::default().error_handler(|e, _| {
+                    AppError::BadRequest(format!("invalid query: {e}")).into()
+                }),
+            )
+            .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
+            .route("/tokens", web::post().to(tokens::create))
+            .route("/users", web::post().to(users::create))
+            .route("/users", web::get().to(users::list))
+            .route("/users/me", web::get().to(users::me))
+            .route("/groups", web::post().to(groups::create))
+            .route("/groups/{id}/members", web::put().to(groups::set_members))
+            .route("/folders", web::post().to(folders::create))
+            .route("/folders", web::get().to(folders::top_level))
+            .route("/folders/{id}", web::get().to(folders::get))
+            .route("/folders/{id}", web::patch().to(folders::update))
+            .route("/folders/{id}", web::delete().to(folders::delete))
+            .route("/folders/{id}/children", web::get().to(folders::children))
+            .route("/files", web::post().to(files::upload))
+            .route("/files/{id}", web::get().to(files::get))
+            .route("/files/{id}", web::patch().to(files::update))
+            .route("/files/{id}", web::delete().to(files::delete))
+            .route("/folder-permissions", web::post().to(permissions::create))
+            .route("/folder-permissions", web::get().to(permissions::list))
+            .route("/folder-permissions/{id}", web::get().to(permissions::get))
+            .route(
+                "/folder-permissions/{id}",
+                web::delete().to(permissions::delete),
+            )
+            .route("/permissions/check", web::get().to(permissions::check))
+            .default_service(web::to(|| async {
+                Err::<actix_web::HttpResponse, _>(AppError::NotFound)
+            })),
+    );
+}
+
+impl From<library::Error> for AppError {
+    fn from(e: library::Error) -> Self {
+        match e {
+            library::Error::NotFound => AppError::NotFound,
+            library::Error::Forbidden(m) => AppError::Forbidden(m),
+            library::Error::Invalid(m) => AppError::BadRequest(m),
+            library::Error::Conflict(m) => AppError::Conflict(m),
+            library::Error::Db(e) => e.into(),
+            library::Error::Storage(e) => e.into(),
+        }
+    }
+}
+
+/// Refuses non-superusers.
+pub use users::check_username;
+
+/// Refuses non-superusers.
+pub fn require_superuser(user: &crate::db::models::User) -> Result<(), AppError> {
+    if user.is_superuser {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("only superusers may do this".into()))
+    }
+}
+
+/// Distinguishes an absent JSON field from an explicit `null` (for PATCH bodies).
+pub fn double_option<'de, T, D>(de: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    serde::Deserialize::deserialize(de).map(Some)
+}

@@ -1,0 +1,254 @@
+//! The checked download view: private files and private thumbnails, and the stable
+//! `/files/{id}/{name}` URL. Every request is authenticated, the file row found by exact
+//! key (or id), the read permission decided against the current snapshot, and only then
+//! are the bytes handed to the configured server backend. Denied and missing look the same
+//! (404; 403 with `debug`).
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use crate::auth;
+use crate::config::ServeBackend;
+use crate::db::models::file::{self, File};
+use crate::db::models::thumbnail;
+use crate::db::{self, DbConn};
+use crate::error::AppError;
+use crate::permissions::Right;
+use crate::serve::{self, Object, PRELOAD_LIMIT};
+use crate::state::AppState;
+use crate::storage::{StorageError, StorageKey, StorageRole};
+
+use super::identity::credentials;
+
+/// What the blocking part of a request decided.
+enum Outcome {
+    Deliver(Object),
+    Redirect(String),
+    Denied(String),
+}
+
+/// `GET|HEAD <private base URL>{key}`.
+pub async fn private_file(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    key: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let key = StorageKey::parse(&key).map_err(|_| AppError::NotFound)?;
+    let outcome = run(&state, &req, move |st, conn, user| {
+        let Some(f) = file::find_by_key(conn, key.as_str(), false)? else {
+            return Ok(None);
+        };
+        deliver_file(st, conn, user, f).map(Some)
+    })
+    .await?;
+    finish(&state, &req, outcome, &state.settings.serve_private)
+}
+
+/// `GET|HEAD <private thumbnails base URL>{key}`: the source file's read permission
+/// decides; the thumbnail is found through its row, never by cutting the key.
+pub async fn private_thumbnail(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    key: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let key = StorageKey::parse(&key).map_err(|_| AppError::NotFound)?;
+    let outcome = run(&state, &req, move |st, conn, user| {
+        let Some(t) = thumbnail::find_by_key(conn, key.as_str())? else {
+            return Ok(None);
+        };
+        let Some(f) = file::find(conn, t.file_id)?.filter(|f| !f.is_public) else {
+            return Ok(None);
+        };
+        let loaded = st.access.snapshot(conn)?;
+        let decision = loaded.file(st.access.policy(), user, &f, Right::Read);
+        if !decision.allowed {
+            return Ok(Some(Outcome::Denied(decision.to_string())));
+        }
+        let storage = st.storages.get(StorageRole::PrivateThumbnails).local();
+        let name = format!(
+            "{}.{}",
+            f.label(),
+            key.as_str().rsplit('.').next().unwrap_or("bin")
+        );
+        match open(
+            storage,
+            &key,
+            &t.mime_type,
+            &name,
+            &format!("{}-{}", t.id, t.size),
+        ) {
+            Ok(obj) => Ok(Some(Outcome::Deliver(obj))),
+            Err(StorageError::NotFound) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    })
+    .await?;
+    finish(
+        &state,
+        &req,
+        outcome,
+        &state.settings.serve_private_thumbnails,
+    )
+}
+
+/// `GET|HEAD /files/{id}/{name}`: the stable URL of a file. Public files redirect to their
+/// current public URL; private ones are checked and delivered. The name part is cosmetic.
+pub async fn stable(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let id: i64 = path.0.parse().map_err(|_| AppError::NotFound)?;
+    let outcome = run(&state, &req, move |st, conn, user| {
+        let Some(f) = file::find(conn, id)? else {
+            return Ok(None);
+        };
+        if f.is_public {
+            // Public bytes are public, but the row's existence and name still follow the
+            // folder permissions like any other metadata.
+            let loaded = st.access.snapshot(conn)?;
+            let decision = loaded.file(st.access.policy(), user, &f, Right::Read);
+            if !decision.allowed {
+                return Ok(Some(Outcome::Denied(decision.to_string())));
+            }
+            let key = StorageKey::parse(&f.storage_key).map_err(|_| AppError::NotFound)?;
+            return Ok(Some(Outcome::Redirect(st.storages.public.url(&key))));
+        }
+        deliver_file(st, conn, user, f).map(Some)
+    })
+    .await?;
+    finish(&state, &req, outcome, &state.settings.serve_private)
+}
+
+/// Any other method on a download URL.
+pub async fn method_not_allowed() -> HttpResponse {
+    HttpResponse::MethodNotAllowed()
+        .insert_header((header::ALLOW, "GET, HEAD"))
+        .finish()
+}
+
+type Step = dyn FnOnce(
+        &AppState,
+        &mut DbConn,
+        Option<&crate::db::models::User>,
+    ) -> Result<Option<Outcome>, AppError>
+    + Send;
+
+/// Authenticates and runs `step` in one blocking call (one pooled connection).
+async fn run<F>(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    step: F,
+) -> Result<Option<Outcome>, AppError>
+where
+    F: FnOnce(
+            &AppState,
+            &mut DbConn,
+            Option<&crate::db::models::User>,
+        ) -> Result<Option<Outcome>, AppError>
+        + Send
+        + 'static,
+{
+    let creds = credentials(req, &state.settings.session.cookie_name);
+    let st = state.get_ref().clone();
+    let ttl = state.session_ttl();
+    let boxed: Box<Step> = Box::new(step);
+
+    db::run(&state.pool, move |conn| {
+        let identity = if creds.is_empty() {
+            None
+        } else {
+            auth::authenticate(conn, &creds, ttl)?
+        };
+        Ok(boxed(&st, conn, identity.as_ref().map(|i| &i.user)))
+    })
+    .await?
+}
+
+fn finish(
+    state: &AppState,
+    req: &HttpRequest,
+    outcome: Option<Outcome>,
+    backend: &ServeBackend,
+) -> Result<HttpResponse, AppError> {
+    match outcome {
+        None => Err(AppError::NotFound),
+        Some(Outcome::Denied(why)) => {
+            if state.settings.debug {
+                Err(AppError::Forbidden(why))
+            } else {
+                Err(AppError::NotFound)
+            }
+        }
+        Some(Outcome::Redirect(url)) => Ok(HttpResponse::Found()
+            .insert_header((header::LOCATION, url))
+            .insert_header((header::CACHE_CONTROL, "private, no-cache"))
+            .finish()),
+        Some(Outcome::Deliver(object)) => Ok(serve::respond(backend, req, object)),
+    }
+}
+
+/// Checks read permission on a private file and opens it. If the object vanished because a
+/// concurrent toggle moved it, the row is read again and the new location used.
+fn deliver_file(
+    state: &AppState,
+    conn: &mut DbConn,
+    user: Option<&crate::db::models::User>,
+    mut f: File,
+) -> Result<Outcome, AppError> {
+    for _attempt in 0..3 {
+        let loaded = state.access.snapshot(conn)?;
+        let decision = loaded.file(state.access.policy(), user, &f, Right::Read);
+        if !decision.allowed {
+            return Ok(Outcome::Denied(decision.to_string()));
+        }
+        if f.is_public {
+            let key = StorageKey::parse(&f.storage_key).map_err(|_| AppError::NotFound)?;
+            return Ok(Outcome::Redirect(state.storages.public.url(&key)));
+        }
+        let key = StorageKey::parse(&f.storage_key).map_err(|_| AppError::NotFound)?;
+        let storage = state.storages.get(StorageRole::Private).local();
+        match open(storage, &key, &f.mime_type, &f.original_filename, &f.sha256) {
+            Ok(obj) => return Ok(Outcome::Deliver(obj)),
+            Err(StorageError::NotFound) => match file::find(conn, f.id)? {
+                Some(again)
+                    if again.storage_key != f.storage_key || again.is_public != f.is_public =>
+                {
+                    f = again
+                }
+                _ => return Err(AppError::NotFound),
+            },
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(AppError::NotFound)
+}
+
+fn open(
+    storage: &crate::storage::LocalStorage,
+    key: &StorageKey,
+    mime: &str,
+    download_name: &str,
+    etag_source: &str,
+) -> Result<Object, StorageError> {
+    let handle = storage.open_read(key)?;
+    let meta = handle.metadata()?;
+    let len = meta.len();
+    let preloaded = if len <= PRELOAD_LIMIT {
+        Some(serve::read_small(&handle, len)?)
+    } else {
+        None
+    };
+    Ok(Object {
+        file: handle,
+        preloaded,
+        len,
+        modified: meta.modified()?,
+        etag: etag_source.chars().take(40).collect(),
+        content_type: serve::content_type_header(mime),
+        disposition: serve::content_disposition(
+            download_name,
+            crate::storage::sniff::is_inline_safe(mime),
+        ),
+    })
+}

@@ -1,0 +1,64 @@
+//! Error responses of page and download routes, rendered as HTML pages (the API keeps its
+//! JSON bodies).
+
+use actix_web::HttpResponse;
+use actix_web::body::BoxBody;
+use actix_web::dev::ServiceResponse;
+use actix_web::http::header;
+use actix_web::middleware::ErrorHandlerResponse;
+use askama::Template;
+
+use crate::error::AppError;
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    status: u16,
+    reason: &'a str,
+    message: &'a str,
+}
+
+/// Replaces an error response's body with an HTML page; 401 on a page becomes a redirect to
+/// the login form.
+pub fn render<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let status = res.status();
+    let message = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<AppError>())
+        .map(|e| match e {
+            AppError::Unexpected(_) => "Something went wrong on our side.".to_owned(),
+            other => other.to_string(),
+        })
+        .unwrap_or_else(|| status.canonical_reason().unwrap_or("Error").to_owned());
+    let (req, res) = res.into_parts();
+    if status.as_u16() == 401 && !req.path().starts_with("/api/") {
+        let to = format!(
+            "/login?next={}",
+            percent_encoding::utf8_percent_encode(req.path(), percent_encoding::NON_ALPHANUMERIC)
+        );
+        let redirect = HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, to))
+            .finish();
+        return Ok(ErrorHandlerResponse::Response(
+            ServiceResponse::new(req, redirect).map_into_right_body(),
+        ));
+    }
+    let page = ErrorPage {
+        status: status.as_u16(),
+        reason: status.canonical_reason().unwrap_or(""),
+        message: &message,
+    }
+    .render()
+    .unwrap_or_else(|_| message.clone());
+    let mut builder = HttpResponse::build(status);
+    for (name, value) in res.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            builder.append_header((name.clone(), value.clone()));
+        }
+    }
+    let new: HttpResponse<BoxBody> = builder.content_type("text/html; charset=utf-8").body(page);
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, new).map_into_right_body(),
+    ))
+}

@@ -1,0 +1,77 @@
+//! Reading credentials off a request and resolving them to a user.
+
+use actix_web::dev::Payload;
+use actix_web::http::Method;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+
+use crate::auth::{self, Credentials, Identity, csrf};
+use crate::db;
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// The session cookie and bearer token a request carries.
+pub fn credentials(req: &HttpRequest, cookie_name: &str) -> Credentials {
+    let bearer = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, token) = v.split_once(' ')?;
+            scheme
+                .eq_ignore_ascii_case("bearer")
+                .then(|| token.trim().to_owned())
+        })
+        .filter(|t| !t.is_empty());
+    let session = req
+        .cookie(cookie_name)
+        .map(|c| c.value().to_owned())
+        .filter(|v| !v.is_empty());
+    Credentials { session, bearer }
+}
+
+/// Resolves the request's user, if any.
+pub async fn identify(state: &AppState, req: &HttpRequest) -> Result<Option<Identity>, AppError> {
+    let creds = credentials(req, &state.settings.session.cookie_name);
+    if creds.is_empty() {
+        return Ok(None);
+    }
+    let ttl = state.session_ttl();
+    Ok(db::run(&state.pool, move |conn| {
+        auth::authenticate(conn, &creds, ttl)
+    })
+    .await?)
+}
+
+/// An authenticated API caller. Requests authenticated by the session cookie (not by a
+/// bearer token) must carry the session's CSRF token in `X-CSRF-Token` for every method
+/// other than GET and HEAD.
+pub struct ApiUser(pub Identity);
+
+impl FromRequest for ApiUser {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| {
+                AppError::unexpected(anyhow::anyhow!("application state missing"))
+            })?;
+            let identity = identify(state, &req)
+                .await?
+                .ok_or(AppError::Unauthenticated)?;
+            if let Some(expected) = identity.csrf_token() {
+                let safe = matches!(*req.method(), Method::GET | Method::HEAD);
+                let given = req
+                    .headers()
+                    .get(csrf::HEADER)
+                    .and_then(|v| v.to_str().ok());
+                if !safe && !csrf::matches(expected, given) {
+                    return Err(AppError::Csrf);
+                }
+            }
+            Ok(ApiUser(identity))
+        })
+    }
+}

@@ -1,0 +1,148 @@
+//! HTTP: routes, pages, the checked download view and the JSON API. Handlers are thin:
+//! they parse, identify the caller, call into `library` and render.
+
+pub mod api;
+mod downloads;
+mod errors;
+pub mod identity;
+mod pages;
+
+use std::path::Path;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::{DefaultHeaders, ErrorHandlers, Next, from_fn};
+use actix_web::{guard, web};
+
+use crate::config::Settings;
+use crate::storage::sniff;
+
+pub use pages::human_size;
+
+/// Security headers of Coffer's own pages.
+fn page_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add(("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"))
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("Referrer-Policy", "same-origin"))
+        .add(("X-Frame-Options", "DENY"))
+}
+
+/// Registers every route for `settings`.
+pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
+    api::configure(cfg);
+    let private = settings.private.base_url.clone();
+    let private_thumbs = settings.private_thumbnails.base_url.clone();
+    let get_or_head = || guard::Any(guard::Get()).or(guard::Head());
+    cfg.service(
+        web::scope("")
+            .wrap(ErrorHandlers::new().default_handler(errors::render))
+            .service(
+                web::resource(format!("{private}{{key:.*}}"))
+                    .route(
+                        web::route()
+                            .guard(get_or_head())
+                            .to(downloads::private_file),
+                    )
+                    .default_service(web::to(downloads::method_not_allowed)),
+            )
+            .service(
+                web::resource(format!("{private_thumbs}{{key:.*}}"))
+                    .route(
+                        web::route()
+                            .guard(get_or_head())
+                            .to(downloads::private_thumbnail),
+                    )
+                    .default_service(web::to(downloads::method_not_allowed)),
+            )
+            .service(
+                web::resource("/files/{id}/{name:.*}")
+                    .route(web::route().guard(get_or_head()).to(downloads::stable))
+                    .default_service(web::to(downloads::method_not_allowed)),
+            )
+            .configure(|cfg| public_storage(cfg, &settings.public.base_url, &settings.public.dir))
+            .configure(|cfg| {
+                public_storage(
+                    cfg,
+                    &settings.public_thumbnails.base_url,
+                    &settings.public_thumbnails.dir,
+                )
+            })
+            .service(
+                web::scope("")
+                    .wrap(page_headers())
+                    .route("/", web::get().to(pages::browse))
+                    .route("/folders/{id}", web::get().to(pages::browse))
+                    .route("/login", web::get().to(pages::login_form))
+                    .route("/login", web::post().to(pages::login))
+                    .route("/logout", web::post().to(pages::logout))
+                    .route("/static/coffer.css", web::get().to(pages::stylesheet)),
+            ),
+    );
+}
+
+/// Serves a public storage directly, so a standalone Coffer works without a web server in
+/// front (in production the web server serves these paths). Hidden names (`.tmp`) and
+/// anything reached through a symbolic link are refused; active types are sent as
+/// attachments and every response is sandboxed.
+fn public_storage(cfg: &mut web::ServiceConfig, base_url: &str, dir: &Path) {
+    if !base_url.starts_with('/') {
+        return; // Served elsewhere (an absolute URL, e.g. a CDN).
+    }
+    let root = dir.to_path_buf();
+    let mount = base_url.trim_end_matches('/').to_owned();
+    cfg.service(
+        web::scope(&mount)
+            .wrap(from_fn(attachment_unless_safe))
+            .wrap(
+                DefaultHeaders::new()
+                    .add(("X-Content-Type-Options", "nosniff"))
+                    .add(("Content-Security-Policy", "default-src 'none'; sandbox")),
+            )
+            .service(
+                actix_files::Files::new("", dir)
+                    .path_filter(move |path, _| no_links_below(&root, path)),
+            ),
+    );
+}
+
+/// Public files of an active type (HTML, SVG, XML, unknown…) go out as attachments.
+async fn attachment_unless_safe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let mut res = next.call(req).await?;
+    let content_type = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    if res.status().is_success() && !sniff::is_inline_safe(&content_type) {
+        let disposition = res
+            .headers()
+            .get(header::CONTENT_DISPOSITION)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.replacen("inline", "attachment", 1))
+            .unwrap_or_else(|| "attachment".into());
+        if let Ok(value) = header::HeaderValue::from_str(&disposition) {
+            res.headers_mut().insert(header::CONTENT_DISPOSITION, value);
+        }
+    }
+    Ok(res)
+}
+
+/// True when no component of `rel` below `root` is a symbolic link.
+fn no_links_below(root: &Path, rel: &Path) -> bool {
+    let mut cur = root.to_path_buf();
+    for part in rel.components() {
+        cur.push(part);
+        match std::fs::symlink_metadata(&cur) {
+            Ok(m) if m.file_type().is_symlink() => return false,
+            Ok(_) => {}
+            Err(_) => return true, // missing: actix-files answers 404 itself
+        }
+    }
+    true
+}

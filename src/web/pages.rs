@@ -1,0 +1,308 @@
+//! The plain HTML pages: log in, log out, and a read-only browser of what the user may read.
+
+use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::auth::{self, csrf};
+use crate::db::models::{folder, session, user};
+use crate::db::{self, now};
+use crate::error::AppError;
+use crate::library::folders;
+use crate::state::AppState;
+
+use super::api::json::file_url;
+use super::identity::{credentials, identify};
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    csrf_token: &'a str,
+    next: &'a str,
+    username: &'a str,
+    error: Option<&'a str>,
+}
+
+fn html(body: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body)
+}
+
+/// Only same-site paths are followed after login (no open redirect).
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        _ => "/".into(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+fn login_cookie(token: &str, secure: bool) -> Cookie<'static> {
+    Cookie::build(csrf::LOGIN_COOKIE, token.to_owned())
+        .path("/login")
+        .http_only(true)
+        .secure(secure)
+        .same_site(SameSite::Strict)
+        .finish()
+}
+
+/// `GET /login`.
+pub async fn login_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    q: web::Query<NextQuery>,
+) -> Result<HttpResponse, AppError> {
+    let token = req
+        .cookie(csrf::LOGIN_COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|v| v.len() == 64)
+        .unwrap_or_else(auth::random_secret);
+    let next = safe_next(q.next.as_deref());
+    let page = LoginPage {
+        csrf_token: &token,
+        next: &next,
+        username: "",
+        error: None,
+    }
+    .render()?;
+    let mut res = html(page);
+    res.add_cookie(&login_cookie(&token, state.settings.session.cookie_secure))
+        .map_err(AppError::unexpected)?;
+    Ok(res)
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+    csrf_token: String,
+    next: Option<String>,
+}
+
+/// `POST /login`: checks the CSRF pair and the password; a new session replaces any old one.
+pub async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let cookie = req.cookie(csrf::LOGIN_COOKIE).map(|c| c.value().to_owned());
+    if !cookie
+        .as_deref()
+        .is_some_and(|c| csrf::matches(c, Some(&form.csrf_token)))
+    {
+        return Err(AppError::Csrf);
+    }
+    let old = credentials(&req, &state.settings.session.cookie_name).session;
+    let st = state.get_ref().clone();
+    let username = form.username.clone();
+    let ttl = state.session_ttl();
+    let result = db::run(&state.pool, move |conn| {
+        let found = user::find_by_username(conn, &username)?;
+        let ok = st.passwords.verify(
+            &form.password,
+            found.as_ref().map(|u| u.password_hash.as_str()),
+        );
+        let Some(u) = found.filter(|u| ok && u.is_active) else {
+            return Ok(None);
+        };
+        if let Some(old) = old {
+            session::delete(conn, &auth::secret_hash(&old))?;
+        }
+        let secret = auth::random_secret();
+        session::create(
+            conn,
+            &auth::secret_hash(&secret),
+            u.id,
+            &auth::random_secret(),
+            now() + ttl,
+        )?;
+        user::touch_login(conn, u.id)?;
+        Ok(Some(secret))
+    })
+    .await?;
+    let Some(secret) = result else {
+        let page = LoginPage {
+            csrf_token: &form.csrf_token,
+            next: &safe_next(form.next.as_deref()),
+            username: &form.username,
+            error: Some("Invalid username or password."),
+        }
+        .render()?;
+        return Ok(HttpResponse::Unauthorized()
+            .content_type("text/html; charset=utf-8")
+            .body(page));
+    };
+    let cookie = Cookie::build(state.settings.session.cookie_name.clone(), secret)
+        .path("/")
+        .http_only(true)
+        .secure(state.settings.session.cookie_secure)
+        .same_site(SameSite::Lax)
+        .max_age(CookieDuration::hours(
+            i64::try_from(state.settings.session.ttl_hours).unwrap_or(24),
+        ))
+        .finish();
+    let mut expired = login_cookie("", state.settings.session.cookie_secure);
+    expired.make_removal();
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, safe_next(form.next.as_deref())))
+        .cookie(cookie)
+        .cookie(expired)
+        .finish())
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf_token: Option<String>,
+}
+
+/// `POST /logout`: ends the session (server-side) and clears the cookie.
+pub async fn logout(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, AppError> {
+    let identity = identify(&state, &req).await?;
+    if let Some(identity) = identity {
+        let expected = identity.csrf_token().unwrap_or_default().to_owned();
+        if !csrf::matches(&expected, form.csrf_token.as_deref()) {
+            return Err(AppError::Csrf);
+        }
+        if let Some(s) = identity.session {
+            db::run(&state.pool, move |conn| session::delete(conn, &s.id)).await?;
+        }
+    }
+    let mut gone = Cookie::build(state.settings.session.cookie_name.clone(), "")
+        .path("/")
+        .finish();
+    gone.make_removal();
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/login"))
+        .cookie(gone)
+        .finish())
+}
+
+/// One file line on the browse page.
+struct FileRow {
+    name: String,
+    url: String,
+    size: String,
+    mime_type: String,
+    is_public: bool,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct BrowsePage {
+    title: String,
+    username: String,
+    csrf_token: String,
+    crumbs: Vec<(i64, String)>,
+    folders: Vec<folder::Folder>,
+    files: Vec<FileRow>,
+}
+
+/// A byte count for people: `1.5 MiB`.
+pub fn human_size(bytes: i64) -> String {
+    bytesize::ByteSize(u64::try_from(bytes).unwrap_or(0))
+        .display()
+        .iec()
+        .to_string()
+}
+
+/// `GET /` and `GET /folders/{id}`: the folders and files the user may read.
+pub async fn browse(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: Option<web::Path<i64>>,
+) -> Result<HttpResponse, AppError> {
+    let Some(identity) = identify(&state, &req).await? else {
+        let next = req.uri().path().to_owned();
+        return Ok(HttpResponse::SeeOther()
+            .insert_header((
+                header::LOCATION,
+                format!(
+                    "/login?next={}",
+                    percent_encoding::utf8_percent_encode(
+                        &next,
+                        percent_encoding::NON_ALPHANUMERIC
+                    )
+                ),
+            ))
+            .finish());
+    };
+    let parent = path.map(|p| p.into_inner());
+    let st = state.get_ref().clone();
+    let u = identity.user.clone();
+    let (listing, crumbs) = db::run(&state.pool, move |conn| {
+        let listing = match folders::children(&st, conn, &u, parent) {
+            Ok(l) => l,
+            Err(e) => return Ok(Err(e)),
+        };
+        let mut crumbs = Vec::new();
+        if let Some(p) = parent {
+            let loaded = st.access.snapshot(conn)?;
+            let mut ids = loaded.snapshot.ancestors(p);
+            ids.push(p);
+            let found = folder::find_many(conn, &ids)?;
+            for id in ids {
+                if let Some(f) = found.iter().find(|f| f.id == id) {
+                    crumbs.push((f.id, f.name.clone()));
+                }
+            }
+        }
+        Ok(Ok((listing, crumbs)))
+    })
+    .await??;
+    let files = listing
+        .files
+        .iter()
+        .map(|f| FileRow {
+            name: f.label().to_owned(),
+            url: if f.is_public {
+                file_url(&state, f)
+            } else {
+                format!(
+                    "/files/{}/{}",
+                    f.id,
+                    percent_encoding::utf8_percent_encode(
+                        &f.original_filename,
+                        percent_encoding::NON_ALPHANUMERIC
+                    )
+                )
+            },
+            size: human_size(f.size),
+            mime_type: f.mime_type.clone(),
+            is_public: f.is_public,
+        })
+        .collect();
+    let title = crumbs
+        .last()
+        .map(|c: &(i64, String)| c.1.clone())
+        .unwrap_or_else(|| "All folders".into());
+    let page = BrowsePage {
+        title,
+        username: identity.user.username.clone(),
+        csrf_token: identity.csrf_token().unwrap_or_default().to_owned(),
+        crumbs,
+        folders: listing.folders,
+        files,
+    };
+    Ok(html(page.render()?))
+}
+
+/// `GET /static/coffer.css` (embedded, so the binary needs no files beside it).
+pub async fn stylesheet() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(include_str!("../../static/coffer.css"))
+}
