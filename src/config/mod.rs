@@ -115,8 +115,11 @@ impl Settings {
         }
         figment = figment.merge(
             Env::prefixed("COFFER_")
-                .filter(|k| !matches!(k.as_str(), "config" | "log"))
-                .map(|k| env_key(k.as_str()).into()),
+                .filter(|k| {
+                    let k = k.as_str().to_ascii_lowercase();
+                    !matches!(k.as_str(), "config" | "log")
+                })
+                .map(|k| env_key(&k.as_str().to_ascii_lowercase()).into()),
         );
         if let Some(dir) = &overrides.data_dir {
             figment = figment.merge(("data_dir", dir));

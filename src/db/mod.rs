@@ -161,7 +161,10 @@ pub fn pool(backend: &Backend, max_size: u32) -> Result<DbPool, DbError> {
     }
     let pool = r2d2::Pool::builder()
         .max_size(max_size.max(1))
-        .min_idle(Some(1))
+        // No background connection building: connections are opened on demand by the
+        // thread that needs one. (A background connect still running when the process exits
+        // can crash libpq's teardown.)
+        .min_idle(Some(0))
         .connection_timeout(Duration::from_secs(10))
         .test_on_check_out(false)
         .build(Manager(backend.clone()))?;

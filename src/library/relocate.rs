@@ -3,15 +3,16 @@
 //!
 //! 1. A journal row lists every object's old and new key (and locks the file: one move per
 //!    file at a time).
-//! 2. Each object is brought to the other storage: hard-linked then unlinked when both
-//!    storages share a filesystem, otherwise streamed, fsynced and hash-checked.
+//! 2. Each object is put in the other storage: hard-linked when both storages share a
+//!    filesystem, otherwise streamed, fsynced and hash-checked. The sources stay.
 //! 3. One transaction repoints the file and thumbnail rows and marks the journal committed;
 //!    it only succeeds if the row still names the old location.
-//! 4. Sources that were copied are deleted; the journal row is removed.
+//! 4. The sources are deleted; the journal row is removed.
 //!
-//! Any error before the commit rolls the objects back; a crash at any point is finished or
-//! rolled back by [`super::recover`] at the next start. The file is never absent from both
-//! storages, and when a make-private call returns the public storage no longer holds it.
+//! So the location a row names always holds the bytes, for concurrent downloads too. Any
+//! error before the commit rolls the objects back; a crash at any point is finished or
+//! rolled back by [`super::recover`] at the next start. When a make-private call returns,
+//! the public storage no longer holds the file or its thumbnails.
 
 use diesel::prelude::*;
 
@@ -87,12 +88,10 @@ pub fn set_public(state: &AppState, conn: &mut DbConn, file_id: i64, public: boo
     };
     fail::fail_point!("relocate::after-journal");
 
-    let mut copied = Vec::new();
     let mut missing_thumbnails = Vec::new();
     for item in &entry.items {
         match transfer(&state.storages, item, public) {
-            Ok(Transfer::Copied) => copied.push(item.clone()),
-            Ok(Transfer::Renamed) => {}
+            Ok(Transfer::Copied | Transfer::Linked) => {}
             // A thumbnail lost from disk is forgotten (it is regenerated on demand).
             Err(crate::storage::StorageError::NotFound) if item.thumbnail_id.is_some() => {
                 missing_thumbnails.push(item.thumbnail_id);
@@ -149,7 +148,7 @@ pub fn set_public(state: &AppState, conn: &mut DbConn, file_id: i64, public: boo
         }
     }
     fail::fail_point!("relocate::after-commit");
-    finish(&state.storages, conn, &entry, &copied)?;
+    complete(&state.storages, conn, &entry)?;
     file::find(conn, file_id)?.ok_or(Error::NotFound)
 }
 
@@ -186,39 +185,22 @@ fn transfer(
         .transfer_to(&from, storages.get(to_role).local(), &to)
 }
 
-/// After the commit: deletes sources that were copied (not linked) and the journal row.
-fn finish(
-    storages: &Storages,
-    conn: &mut DbConn,
-    entry: &MoveEntry,
-    copied: &[MoveItem],
-) -> Result<()> {
-    for item in copied {
-        let (from_role, _) = roles(item, entry.to_public);
-        let (from, _) = keys(item)?;
-        storages.get(from_role).local().delete(&from)?;
-    }
-    fail::fail_point!("relocate::after-cleanup");
-    journal::finish_move(conn, entry.id)?;
-    Ok(())
-}
-
-/// Completes a committed move whose clean-up was interrupted: every source still present is
-/// deleted (its copy is in place and named by the rows).
+/// Finishes a committed move (right after the commit, or at start-up after a crash): every
+/// source still present is deleted, once its copy is in place under the key the rows name.
 pub fn complete(storages: &Storages, conn: &mut DbConn, entry: &MoveEntry) -> Result<()> {
     for item in &entry.items {
         let (from_role, to_role) = roles(item, entry.to_public);
         let (from, to) = keys(item)?;
         let source = storages.get(from_role).local();
+        let target = storages.get(to_role).local();
         if source.exists(&from) {
-            if storages.get(to_role).local().exists(&to) {
-                source.delete(&from)?;
-            } else {
-                // The copy is gone but the source is not: bring it over again.
-                source.transfer_to(&from, storages.get(to_role).local(), &to)?;
+            if !target.exists(&to) {
+                source.transfer_to(&from, target, &to)?;
             }
+            source.delete(&from)?;
         }
     }
+    fail::fail_point!("relocate::after-cleanup");
     journal::finish_move(conn, entry.id)?;
     Ok(())
 }

@@ -79,7 +79,7 @@ where
     E: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let original_filename = original_filename
-        .rsplit(['/', '\\'])
+        .rsplit('/')
         .next()
         .unwrap_or(original_filename)
         .chars()

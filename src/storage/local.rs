@@ -21,12 +21,12 @@ pub struct LocalStorage {
     role: StorageRole,
 }
 
-/// How an object reached another storage.
+/// How an object reached another storage (the source stays in both cases).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Transfer {
-    /// Same filesystem: linked into place and unlinked from the source.
-    Renamed,
-    /// Different filesystems: streamed, fsynced and hash-checked; the source is still there.
+    /// Same filesystem: hard-linked into place (no bytes copied).
+    Linked,
+    /// Different filesystems: streamed, fsynced and hash-checked.
     Copied,
 }
 
@@ -168,10 +168,10 @@ impl LocalStorage {
         Ok(())
     }
 
-    /// Brings the object `from` of this storage to `to` in `target`. On one filesystem the
-    /// object is hard-linked into place and then unlinked here, so it is never absent and
-    /// never half-written; across filesystems it is streamed, fsynced and hash-checked, and
-    /// the source stays until the caller deletes it.
+    /// Puts a copy of the object `from` of this storage under `to` in `target`, never
+    /// replacing an object. On one filesystem it is hard-linked (instant, nothing copied);
+    /// across filesystems it is streamed, fsynced and hash-checked. Either way the source
+    /// stays until the caller deletes it, so the object is never absent or half-written.
     pub fn transfer_to(
         &self,
         from: &StorageKey,
@@ -188,11 +188,7 @@ impl LocalStorage {
         match fs::hard_link(&src, &dst) {
             Ok(()) => {
                 sync_dir(&parent)?;
-                fs::remove_file(&src)?;
-                if let Some(p) = src.parent() {
-                    sync_dir(p)?;
-                }
-                Ok(Transfer::Renamed)
+                Ok(Transfer::Linked)
             }
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(StorageError::AlreadyExists),
             Err(e) if e.raw_os_error() == Some(libc::EXDEV) => {
@@ -394,10 +390,13 @@ mod tests {
         a.put_bytes(&key("k/f.bin"), b"data").unwrap();
         assert_eq!(
             a.transfer_to(&key("k/f.bin"), &b, &key("m/f.bin")).unwrap(),
-            Transfer::Renamed
+            Transfer::Linked
         );
-        assert!(!a.exists(&key("k/f.bin")));
-        assert!(b.exists(&key("m/f.bin")));
+        assert!(a.exists(&key("k/f.bin")) && b.exists(&key("m/f.bin")));
+        assert!(matches!(
+            a.transfer_to(&key("k/f.bin"), &b, &key("m/f.bin")),
+            Err(StorageError::AlreadyExists)
+        ));
         b.copy_to(&key("m/f.bin"), &a, &key("k/g.bin")).unwrap();
         assert!(a.exists(&key("k/g.bin")) && b.exists(&key("m/f.bin")));
     }

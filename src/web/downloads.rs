@@ -104,13 +104,8 @@ pub async fn stable(
             return Ok(None);
         };
         if f.is_public {
-            // Public bytes are public, but the row's existence and name still follow the
-            // folder permissions like any other metadata.
-            let loaded = st.access.snapshot(conn)?;
-            let decision = loaded.file(st.access.policy(), user, &f, Right::Read);
-            if !decision.allowed {
-                return Ok(Some(Outcome::Denied(decision.to_string())));
-            }
+            // Public bytes are public: anyone may be sent to them (like django-filer's
+            // canonical URL).
             let key = StorageKey::parse(&f.storage_key).map_err(|_| AppError::NotFound)?;
             return Ok(Some(Outcome::Redirect(st.storages.public.url(&key))));
         }

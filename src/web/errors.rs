@@ -21,6 +21,11 @@ struct ErrorPage<'a> {
 /// Replaces an error response's body with an HTML page; 401 on a page becomes a redirect to
 /// the login form.
 pub fn render<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    // Responses a handler built on purpose (a login form with status 401, an empty 405)
+    // are left alone; only errors get a page.
+    if res.response().error().is_none() {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
     let status = res.status();
     let message = res
         .response()

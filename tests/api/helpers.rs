@@ -1,0 +1,360 @@
+//! `spawn_app()`: a Coffer on a random port with its own temporary directories and a fresh
+//! database — SQLite by default, or a new PostgreSQL database per test when
+//! `TEST_DATABASE_URL` is set (e.g. `postgres://postgres@127.0.0.1:5432/postgres`).
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+
+use coffer::config::{ConfigFile, Settings};
+use coffer::db::{self, DbConn};
+use coffer::startup::{Application, bootstrap};
+use coffer::state::AppState;
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A PostgreSQL database created for one test and dropped with it.
+pub struct PgDatabase {
+    admin_url: String,
+    name: String,
+    pub url: String,
+}
+
+impl PgDatabase {
+    fn create(admin_url: &str) -> Self {
+        let name = format!("coffer_test_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = PgConnection::establish(admin_url)
+            .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is unreachable: {e}"));
+        conn.batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap();
+        let base = admin_url
+            .rsplit_once('/')
+            .map(|(b, _)| b)
+            .unwrap_or(admin_url);
+        Self {
+            admin_url: admin_url.to_owned(),
+            url: format!("{base}/{name}"),
+            name,
+        }
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut conn) = PgConnection::establish(&self.admin_url) {
+            let _ = conn.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
+
+/// The database URL for a new test: a fresh PostgreSQL database, or None for SQLite.
+pub fn test_database() -> Option<PgDatabase> {
+    std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .map(|u| PgDatabase::create(&u))
+}
+
+/// Settings for a test instance rooted at `dir`.
+pub fn test_config(dir: &std::path::Path, database_url: Option<String>) -> ConfigFile {
+    let mut cfg = ConfigFile {
+        data_dir: dir.to_path_buf(),
+        workers: Some(2),
+        ..ConfigFile::default()
+    };
+    cfg.database.url = database_url;
+    cfg.database.pool_size = 4;
+    cfg.argon2.memory_kib = 1024;
+    cfg.argon2.iterations = 1;
+    cfg
+}
+
+/// A running test instance.
+pub struct TestApp {
+    pub address: String,
+    pub state: AppState,
+    pub dir: tempfile::TempDir,
+    /// Dropped after the app: the test database goes last.
+    pub _pg: Option<PgDatabase>,
+    /// A client with a cookie store and no redirects.
+    pub client: reqwest::Client,
+    pub admin_token: String,
+    pub admin_id: i64,
+    server: actix_web::dev::ServerHandle,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(tweak: impl FnOnce(&mut ConfigFile)) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let pg = test_database();
+    let mut cfg = test_config(dir.path(), pg.as_ref().map(|p| p.url.clone()));
+    tweak(&mut cfg);
+    spawn_with_config(cfg, dir, pg).await
+}
+
+pub async fn spawn_with_config(
+    cfg: ConfigFile,
+    dir: tempfile::TempDir,
+    pg: Option<PgDatabase>,
+) -> TestApp {
+    let settings = Settings::from_file(cfg).unwrap();
+    let state = bootstrap(settings).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let app = Application::build(state.clone(), Some(listener)).unwrap();
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let server = app.into_server();
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+    let client = client();
+    let admin_id = create_user_in_db(&state, "admin", true).await;
+    let mut app = TestApp {
+        address,
+        state,
+        dir,
+        _pg: pg,
+        client,
+        admin_token: String::new(),
+        admin_id,
+        server: handle,
+    };
+    app.admin_token = app.token_for("admin").await;
+    app
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let handle = self.server.clone();
+        // Stop the server threads; the pool is closed when the state goes.
+        drop(handle.stop(false));
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Creates a user straight in the database (superuser or plain, active, not staff).
+pub async fn create_user_in_db(state: &AppState, name: &str, superuser: bool) -> i64 {
+    let hash = state.passwords.hash(PASSWORD).unwrap();
+    let name = name.to_owned();
+    db::run(&state.pool, move |conn| {
+        coffer::db::models::user::create(
+            conn,
+            &coffer::db::models::user::NewUser {
+                username: name,
+                email: String::new(),
+                password_hash: hash,
+                is_active: true,
+                is_staff: superuser,
+                is_superuser: superuser,
+            },
+        )
+    })
+    .await
+    .unwrap()
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub fn data(&self) -> PathBuf {
+        self.dir.path().to_path_buf()
+    }
+
+    /// Runs a closure with a database connection.
+    pub async fn db<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut DbConn) -> T + Send + 'static,
+    ) -> T {
+        db::run(&self.state.pool, move |conn| Ok(f(conn)))
+            .await
+            .unwrap()
+    }
+
+    pub async fn token_for(&self, username: &str) -> String {
+        let res = self
+            .client
+            .post(self.url("/api/v1/tokens"))
+            .json(&json!({"username": username, "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED, "token for {username}");
+        res.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Creates a plain user through the API and returns (id, token).
+    pub async fn user(&self, name: &str) -> (i64, String) {
+        let id = self
+            .post_json(
+                &self.admin_token,
+                "/api/v1/users",
+                json!({"username": name, "password": PASSWORD}),
+            )
+            .await;
+        (id["id"].as_i64().unwrap(), self.token_for(name).await)
+    }
+
+    pub async fn post_json(&self, token: &str, path: &str, body: Value) -> Value {
+        let res = self
+            .client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        let body = res.json::<Value>().await.unwrap_or(Value::Null);
+        assert!(status.is_success(), "POST {path}: {status} {body}");
+        body
+    }
+
+    pub async fn request(
+        &self,
+        method: reqwest::Method,
+        token: Option<&str>,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status();
+        (status, res.json::<Value>().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn folder(&self, token: &str, name: &str, parent: Option<i64>) -> i64 {
+        self.post_json(
+            token,
+            "/api/v1/folders",
+            json!({"name": name, "parent_id": parent}),
+        )
+        .await["id"]
+            .as_i64()
+            .unwrap()
+    }
+
+    pub async fn group(&self, name: &str, members: &[i64]) -> i64 {
+        let id = self
+            .post_json(&self.admin_token, "/api/v1/groups", json!({"name": name}))
+            .await["id"]
+            .as_i64()
+            .unwrap();
+        let (status, body) = self
+            .request(
+                reqwest::Method::PUT,
+                Some(&self.admin_token),
+                &format!("/api/v1/groups/{id}/members"),
+                Some(json!({"user_ids": members})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        id
+    }
+
+    pub async fn rule(&self, body: Value) -> i64 {
+        self.post_json(&self.admin_token, "/api/v1/folder-permissions", body)
+            .await["id"]
+            .as_i64()
+            .unwrap()
+    }
+
+    /// Uploads `bytes` as `name`; returns the file object.
+    pub async fn upload(
+        &self,
+        token: &str,
+        name: &str,
+        bytes: &[u8],
+        folder: Option<i64>,
+        public: bool,
+    ) -> Value {
+        let (status, body) = self.try_upload(token, name, bytes, folder, public).await;
+        assert_eq!(status, StatusCode::CREATED, "upload {name}: {body}");
+        body
+    }
+
+    pub async fn try_upload(
+        &self,
+        token: &str,
+        name: &str,
+        bytes: &[u8],
+        folder: Option<i64>,
+        public: bool,
+    ) -> (StatusCode, Value) {
+        let mut form = reqwest::multipart::Form::new().text("is_public", public.to_string());
+        if let Some(f) = folder {
+            form = form.text("folder_id", f.to_string());
+        }
+        form = form.part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_owned()),
+        );
+        let res = self
+            .client
+            .post(self.url("/api/v1/files"))
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        (status, res.json::<Value>().await.unwrap_or(Value::Null))
+    }
+
+    /// GET with an optional bearer token; returns status, headers and body.
+    pub async fn get(
+        &self,
+        token: Option<&str>,
+        path: &str,
+    ) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
+        self.get_with(token, path, &[]).await
+    }
+
+    pub async fn get_with(
+        &self,
+        token: Option<&str>,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
+        let mut req = self.client.get(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status();
+        let h = res.headers().clone();
+        (status, h, res.bytes().await.unwrap().to_vec())
+    }
+}
+
+/// The path part of a URL the API returned (they are site-relative).
+pub fn path_of(file: &Value) -> String {
+    file["url"].as_str().unwrap().to_owned()
+}

@@ -1,0 +1,18 @@
+//! Black-box tests over HTTP (and the CLI), one binary. Each test gets its own Coffer on a
+//! random port, temporary storages and a fresh database (SQLite, or PostgreSQL when
+//! `TEST_DATABASE_URL` is set).
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers unwrap: a failure is a test failure"
+)]
+
+mod api;
+mod auth;
+mod cli;
+mod downloads;
+mod helpers;
+mod migrations;
+mod permissions;
+mod relocation;
+mod traversal;
