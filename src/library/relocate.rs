@@ -90,6 +90,12 @@ pub fn set_public(state: &AppState, conn: &mut DbConn, file_id: i64, public: boo
 
     let mut missing_thumbnails = Vec::new();
     for item in &entry.items {
+        fail::fail_point!("relocate::transfer-error", |_| {
+            rollback(&state.storages, conn, &entry)?;
+            Err(Error::Storage(crate::storage::StorageError::Io(
+                std::io::Error::other("injected transfer failure"),
+            )))
+        });
         match transfer(&state.storages, item, public) {
             Ok(Transfer::Copied | Transfer::Linked) => {}
             // A thumbnail lost from disk is forgotten (it is regenerated on demand).
