@@ -233,3 +233,60 @@ pub fn rollback(storages: &Storages, conn: &mut DbConn, entry: &MoveEntry) -> Re
     journal::finish_move(conn, entry.id)?;
     Ok(())
 }
+
+/// What a bulk toggle did.
+#[derive(Clone, Debug, Default)]
+pub struct BulkReport {
+    /// Files now in the requested storage (moved, or already there).
+    pub done: Vec<i64>,
+    /// Files left where they were, with the reason.
+    pub refused: Vec<(i64, String)>,
+}
+
+/// Makes files, and every file in the given folders' subtrees, public or private. Like
+/// django-filer's bulk action, the whole selection is checked first (edit on every file and
+/// on every folder, recursively) and nothing moves if any check fails; then each file moves
+/// on its own, and a file that cannot move is reported without stopping the others.
+pub fn set_public_many(
+    state: &AppState,
+    conn: &mut DbConn,
+    user: &User,
+    file_ids: &[i64],
+    folder_ids: &[i64],
+    public: bool,
+) -> Result<BulkReport> {
+    let loaded = state.access.snapshot(conn)?;
+    let policy = state.access.policy();
+    let mut folders = Vec::new();
+    for id in folder_ids {
+        folders.push(*id);
+        folders.extend(loaded.snapshot.descendants(*id));
+    }
+    for id in &folders {
+        let d = loaded.folder(policy, Some(user), *id, Right::Edit);
+        if !d.allowed {
+            return Err(forbidden(&d));
+        }
+    }
+    let mut files = file::find_many(conn, file_ids)?;
+    if files.len() != file_ids.len() {
+        return Err(Error::NotFound);
+    }
+    files.extend(file::in_folders(conn, &folders)?);
+    files.sort_by_key(|f| f.id);
+    files.dedup_by_key(|f| f.id);
+    for f in &files {
+        let d = loaded.file(policy, Some(user), f, Right::Edit);
+        if !d.allowed {
+            return Err(Error::Forbidden(format!("permission denied on file {} ({d})", f.id)));
+        }
+    }
+    let mut report = BulkReport::default();
+    for f in files {
+        match set_public(state, conn, f.id, public) {
+            Ok(_) => report.done.push(f.id),
+            Err(e) => report.refused.push((f.id, e.to_string())),
+        }
+    }
+    Ok(report)
+}
