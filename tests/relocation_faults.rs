@@ -241,3 +241,44 @@ fn a_failed_transfer_rolls_back_at_once() {
     drop(conn);
     assert_consistent(&fx.state, id, true);
 }
+
+#[test]
+fn a_failed_row_insert_leaves_no_object_behind() {
+    use coffer::library::upload::{UploadTarget, store};
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let fx = fixture();
+    let mut conn = fx.state.pool.get().unwrap();
+    let owner = user::create(
+        &mut conn,
+        &user::NewUser {
+            username: "uploader".into(),
+            email: String::new(),
+            password_hash: "x".into(),
+            is_active: true,
+            is_staff: false,
+            is_superuser: false,
+        },
+    )
+    .unwrap();
+    let uploader = user::find(&mut conn, owner).unwrap().unwrap();
+    drop(conn);
+    fail::cfg("upload::before-insert", "return").unwrap();
+    let state = fx.state.clone();
+    let result = actix_web::rt::System::new().block_on(async move {
+        let body = futures_util::stream::iter(vec![Ok::<_, std::io::Error>(
+            bytes::Bytes::from_static(BODY),
+        )]);
+        store(&state, &uploader, &UploadTarget::default(), "doc.txt", body).await
+    });
+    fail::remove("upload::before-insert");
+    assert!(result.unwrap_err().to_string().contains("injected"));
+    let mut conn = fx.state.pool.get().unwrap();
+    assert!(file::all_keys(&mut conn).unwrap().is_empty(), "no row");
+    for role in StorageRole::ALL {
+        let walk = fx.state.storages.get(role).local().walk().unwrap();
+        assert!(
+            walk.keys.is_empty() && walk.foreign.is_empty(),
+            "no object in {role:?}"
+        );
+    }
+}

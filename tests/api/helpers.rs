@@ -101,6 +101,17 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut ConfigFile)) -> TestApp {
     spawn_with_config(cfg, dir, pg).await
 }
 
+/// Starts a second instance on the same database and storages as `app`; returns its base URL.
+pub async fn spawn_second(app: &TestApp) -> String {
+    let settings = (*app.state.settings).clone();
+    let state = bootstrap(settings).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let second = Application::build(state, Some(listener)).unwrap();
+    let address = format!("http://127.0.0.1:{}", second.port());
+    actix_web::rt::spawn(second.into_server());
+    address
+}
+
 pub async fn spawn_with_config(
     cfg: ConfigFile,
     dir: tempfile::TempDir,

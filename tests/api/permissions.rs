@@ -714,3 +714,82 @@ async fn rule_validation_matches_the_admin_form() {
                "can_read": "allow", "can_edit": "inherit", "can_add_children": "deny"})
     );
 }
+
+#[actix_web::test]
+async fn two_instances_sharing_a_database_see_each_others_changes_at_once() {
+    let app = spawn_app().await;
+    let (u, t) = app.user("reader").await;
+    let f = app.folder(&app.admin_token, "shared", None).await;
+    let file = app
+        .upload(&app.admin_token, "s.txt", b"shared bytes", Some(f), false)
+        .await;
+    // A second instance on the same database and storages.
+    let second = crate::helpers::spawn_second(&app).await;
+    let on_second = |path: String| {
+        let (second, t) = (second.clone(), t.clone());
+        async move {
+            let res = crate::helpers::client()
+                .get(format!("{second}{path}"))
+                .bearer_auth(&t)
+                .send()
+                .await
+                .unwrap();
+            res.status()
+        }
+    };
+    assert_eq!(
+        on_second(path_of(&file)).await,
+        StatusCode::NOT_FOUND,
+        "warms the second instance's snapshot"
+    );
+    let rule_id = app
+        .rule(rule(
+            Some(f),
+            "children",
+            json!({"user_id": u}),
+            "allow",
+            "inherit",
+            "inherit",
+        ))
+        .await;
+    assert_eq!(
+        on_second(path_of(&file)).await,
+        StatusCode::OK,
+        "a grant made through the first instance"
+    );
+    app.request(
+        Method::DELETE,
+        Some(&app.admin_token),
+        &format!("/api/v1/folder-permissions/{rule_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        on_second(path_of(&file)).await,
+        StatusCode::NOT_FOUND,
+        "and its removal"
+    );
+    let g = app.group("g", &[]).await;
+    app.rule(rule(
+        Some(f),
+        "this",
+        json!({"group_id": g}),
+        "allow",
+        "inherit",
+        "inherit",
+    ))
+    .await;
+    assert_eq!(on_second(path_of(&file)).await, StatusCode::NOT_FOUND);
+    app.request(
+        Method::PUT,
+        Some(&app.admin_token),
+        &format!("/api/v1/groups/{g}/members"),
+        Some(json!({"user_ids": [u]})),
+    )
+    .await;
+    assert_eq!(
+        on_second(path_of(&file)).await,
+        StatusCode::OK,
+        "a membership change"
+    );
+}

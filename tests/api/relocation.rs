@@ -278,3 +278,77 @@ async fn concurrent_downloads_during_toggles_never_fail() {
     }
     assert!(total > 0);
 }
+
+#[actix_web::test]
+async fn bulk_toggle_checks_everything_first_then_moves_each_file() {
+    let app = spawn_app().await;
+    let (u, t) = app.user("editor").await;
+    let top = app.folder(&app.admin_token, "top", None).await;
+    let sub = app.folder(&app.admin_token, "sub", Some(top)).await;
+    let closed = app.folder(&app.admin_token, "closed", None).await;
+    app.rule(json!({"folder_id": top, "type": "children", "user_id": u, "can_read": "allow", "can_edit": "allow", "can_add_children": "allow"})).await;
+    app.rule(json!({"folder_id": closed, "type": "this", "user_id": u, "can_read": "allow", "can_edit": "deny", "can_add_children": "deny"})).await;
+    let a = app
+        .upload(&app.admin_token, "a.txt", b"a", Some(top), false)
+        .await;
+    let b = app
+        .upload(&app.admin_token, "b.txt", b"b", Some(sub), false)
+        .await;
+    let c = app
+        .upload(&app.admin_token, "c.txt", b"c", Some(closed), false)
+        .await;
+    let ids = |v: &[&Value]| {
+        v.iter()
+            .map(|f| f["id"].as_i64().unwrap())
+            .collect::<Vec<_>>()
+    };
+    let editor = app
+        .db(move |conn| coffer::db::models::user::find(conn, u).unwrap().unwrap())
+        .await;
+    let state = app.state.clone();
+    // The selection includes a file the user may not edit: nothing moves.
+    let (ed, st, sel) = (editor.clone(), state.clone(), ids(&[&c]));
+    let refused = app
+        .db(move |conn| {
+            coffer::library::relocate::set_public_many(&st, conn, &ed, &sel, &[top], true)
+                .map(|r| r.done)
+        })
+        .await;
+    assert!(refused.is_err());
+    let (status, _) = app
+        .request(
+            Method::GET,
+            Some(&t),
+            &format!("/api/v1/files/{}", a["id"]),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let still_private = app
+        .db(move |c| coffer::db::models::file::all_keys(c).unwrap())
+        .await;
+    assert!(still_private.iter().all(|(_, public, _)| !public));
+    // The folder (recursively) alone: both files move.
+    let report = app
+        .db(move |conn| {
+            coffer::library::relocate::set_public_many(&state, conn, &editor, &[], &[top], true)
+                .unwrap()
+        })
+        .await;
+    let mut done = report.done.clone();
+    done.sort();
+    assert_eq!(done, ids(&[&a, &b]));
+    assert!(report.refused.is_empty());
+    for f in [&a, &b] {
+        let (_, got) = app
+            .request(
+                Method::GET,
+                Some(&t),
+                &format!("/api/v1/files/{}", f["id"]),
+                None,
+            )
+            .await;
+        assert_eq!(got["is_public"], true);
+        assert_eq!(app.get(None, &path_of(&got)).await.0, StatusCode::OK);
+    }
+}
