@@ -2,6 +2,11 @@
 
 use clap::Parser;
 
+/// mimalloc returns freed memory to the system promptly (argon2 verifications allocate
+/// ~19 MiB each), which keeps the resident size of a long-running server small.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     coffer::telemetry::init();
     let cli = coffer::cli::Cli::parse();

@@ -75,6 +75,7 @@ impl Application {
         };
         let port = listener.local_addr()?.port();
         let workers = state.settings.workers;
+        let blocking_threads = state.settings.database_pool_size as usize + 8;
         let max_body = state.settings.max_upload_size;
         let data = web::Data::new(state);
         let server = HttpServer::new(move || {
@@ -93,6 +94,8 @@ impl Application {
                 .configure(|cfg| crate::web::configure(cfg, &settings))
         })
         .workers(workers)
+        // Blocking work is database calls (bounded by the pool) and file reads.
+        .worker_max_blocking_threads(blocking_threads)
         .tcp_nodelay(true)
         .listen(listener)?
         .run();

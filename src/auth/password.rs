@@ -10,8 +10,9 @@ use crate::config::Argon2Config;
 pub struct PasswordHasher {
     params: Params,
     /// A real hash of a random password, verified against when the user does not exist so
-    /// that a failed login takes as long whether or not the username is known.
-    dummy: String,
+    /// that a failed login takes as long whether or not the username is known. Made on
+    /// first use.
+    dummy: std::sync::OnceLock<String>,
 }
 
 /// Why a password was refused at creation.
@@ -33,12 +34,10 @@ impl PasswordHasher {
     pub fn new(cfg: &Argon2Config) -> Result<Self, PasswordError> {
         let params = Params::new(cfg.memory_kib, cfg.iterations, cfg.parallelism, None)
             .map_err(|e| PasswordError::Hash(e.to_string()))?;
-        let mut hasher = Self {
+        Ok(Self {
             params,
-            dummy: String::new(),
-        };
-        hasher.dummy = hasher.hash_unchecked(&crate::auth::random_secret())?;
-        Ok(hasher)
+            dummy: std::sync::OnceLock::new(),
+        })
     }
 
     fn argon2(&self) -> Argon2<'static> {
@@ -69,7 +68,13 @@ impl PasswordHasher {
     pub fn verify(&self, password: &str, stored: Option<&str>) -> bool {
         let (stored, real) = match stored {
             Some(s) => (s, true),
-            None => (self.dummy.as_str(), false),
+            None => {
+                let dummy = self.dummy.get_or_init(|| {
+                    self.hash_unchecked(&crate::auth::random_secret())
+                        .unwrap_or_default()
+                });
+                (dummy.as_str(), false)
+            }
         };
         let Ok(parsed) = PasswordHash::new(stored) else {
             return false;

@@ -3,6 +3,7 @@
 use time::Duration;
 
 use crate::db::models::{Session, User, session, token};
+
 use crate::db::{DbConn, DbError, now};
 
 use super::secret_hash;
@@ -38,14 +39,30 @@ impl Identity {
     }
 }
 
-/// Resolves credentials. A bearer token wins over a cookie. Unknown, expired and revoked
-/// credentials, and inactive users, give `None` (anonymous). Sessions slide: a request more
-/// than a minute after the last one extends the expiry to `ttl` from now.
+/// Resolves credentials and slides the session: a request more than a minute after the last
+/// one extends the expiry to `ttl` from now.
 pub fn authenticate(
     conn: &mut DbConn,
     creds: &Credentials,
     ttl: Duration,
 ) -> Result<Option<Identity>, DbError> {
+    let identity = identify(conn, creds)?;
+    if let Some(sess) = identity.as_ref().and_then(|i| i.session.as_ref())
+        && needs_touch(sess)
+    {
+        session::touch(conn, &sess.id, now() + ttl)?;
+    }
+    Ok(identity)
+}
+
+/// Whether a session's expiry is due to be extended (at most once a minute).
+pub fn needs_touch(sess: &Session) -> bool {
+    now() - sess.last_seen_at > Duration::minutes(1)
+}
+
+/// Resolves credentials without writing anything. A bearer token wins over a cookie.
+/// Unknown, expired and revoked credentials, and inactive users, give `None` (anonymous).
+pub fn identify(conn: &mut DbConn, creds: &Credentials) -> Result<Option<Identity>, DbError> {
     if let Some(bearer) = &creds.bearer {
         let found = token::find_user(conn, &secret_hash(bearer))?;
         return Ok(found
@@ -64,10 +81,6 @@ pub fn authenticate(
     };
     if !user.is_active {
         return Ok(None);
-    }
-    let at = now();
-    if at - sess.last_seen_at > Duration::minutes(1) {
-        session::touch(conn, &id_hash, at + ttl)?;
     }
     Ok(Some(Identity {
         user,

@@ -21,6 +21,21 @@ pub enum DbConn {
     Sqlite(diesel::SqliteConnection),
 }
 
+/// Runs one diesel expression on the concrete connection of either backend. Used for the
+/// queries on the download hot path, where each concrete backend's own statement cache and
+/// query building are cheaper than the multi-backend wrapper's. Those queries look rows up
+/// by a unique key without `LIMIT ?`: SQLite re-plans a statement whose LIMIT is a bound
+/// parameter every time the parameter is bound again.
+#[macro_export]
+macro_rules! on_backend {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Sqlite($c) => $body,
+            $crate::db::DbConn::Postgres($c) => $body,
+        }
+    };
+}
+
 /// Which database a URL points at.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -203,6 +218,43 @@ where
     })
     .await
     .map_err(|e| DbError::Blocking(e.to_string()))?
+}
+
+thread_local! {
+    /// This thread's own SQLite connection for [`read`], with the path it was opened on.
+    static LOCAL_SQLITE: std::cell::RefCell<Option<(String, DbConn)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Runs a short, read-only `f` for a hot path (the checked download view). On SQLite it runs
+/// right here, on a connection owned by this thread: in WAL mode a reader never waits for a
+/// writer, an indexed lookup takes microseconds, and skipping the hand-off to the blocking
+/// pool is what keeps small downloads fast. On PostgreSQL a query is a network round trip,
+/// so `f` goes to the blocking pool like [`run`]. `f` must not write.
+pub async fn read<T, F>(pool: &DbPool, backend: &Backend, f: F) -> Result<T, DbError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConn) -> Result<T, DbError> + Send + 'static,
+{
+    let Backend::Sqlite(path) = backend else {
+        return run(pool, f).await;
+    };
+    LOCAL_SQLITE.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let stale = !matches!(&*slot, Some((p, _)) if p == path);
+        if stale {
+            *slot = Some((path.clone(), establish(backend)?));
+        }
+        let Some((_, conn)) = slot.as_mut() else {
+            return Err(DbError::Blocking("no thread-local connection".into()));
+        };
+        let result = f(conn);
+        if result.is_err() {
+            // Start afresh next time rather than reuse a connection in an unknown state.
+            *slot = None;
+        }
+        result
+    })
 }
 
 /// The current UTC time without offset, as stored in the database.

@@ -5,6 +5,7 @@ use std::fs;
 use std::io::{self, Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
@@ -17,6 +18,8 @@ const TMP_DIR: &str = ".tmp";
 #[derive(Clone, Debug)]
 pub struct LocalStorage {
     root: PathBuf,
+    /// The root, held open: objects are opened relative to it with `openat2`.
+    root_dir: Arc<fs::File>,
     base_url: String,
     role: StorageRole,
 }
@@ -48,8 +51,10 @@ impl LocalStorage {
         if fs::symlink_metadata(&tmp)?.file_type().is_symlink() {
             return Err(StorageError::Symlink);
         }
+        let root_dir = Arc::new(fs::File::open(&root)?);
         Ok(Self {
             root,
+            root_dir,
             base_url,
             role,
         })
@@ -89,8 +94,34 @@ impl LocalStorage {
         Ok(path)
     }
 
-    /// Opens an object for reading (never through a symbolic link).
+    /// Opens an object for reading, never through a symbolic link and never outside the
+    /// root. One `openat2` call (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS) enforces both in the
+    /// kernel; where that call is missing (Linux before 5.6) each component is checked.
     pub fn open_read(&self, key: &StorageKey) -> Result<fs::File, StorageError> {
+        use rustix::fs::{Mode, OFlags, ResolveFlags, openat2};
+        match openat2(
+            &*self.root_dir,
+            key.as_str(),
+            OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW,
+            Mode::empty(),
+            ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS,
+        ) {
+            Ok(fd) => {
+                let file = fs::File::from(fd);
+                if !file.metadata()?.is_file() {
+                    return Err(StorageError::NotFound);
+                }
+                return Ok(file);
+            }
+            Err(rustix::io::Errno::NOENT | rustix::io::Errno::NOTDIR) => {
+                return Err(StorageError::NotFound);
+            }
+            Err(rustix::io::Errno::LOOP | rustix::io::Errno::XDEV) => {
+                return Err(StorageError::Symlink);
+            }
+            Err(rustix::io::Errno::NOSYS | rustix::io::Errno::PERM) => {} // no openat2: walk below
+            Err(e) => return Err(StorageError::Io(e.into())),
+        }
         let path = self.path(key)?;
         let file = fs::OpenOptions::new()
             .read(true)

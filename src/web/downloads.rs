@@ -10,7 +10,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use crate::auth;
 use crate::config::ServeBackend;
 use crate::db::models::file::{self, File};
-use crate::db::models::thumbnail;
+use crate::db::models::{User, session, thumbnail};
 use crate::db::{self, DbConn};
 use crate::error::AppError;
 use crate::permissions::Right;
@@ -122,42 +122,42 @@ pub async fn method_not_allowed() -> HttpResponse {
         .finish()
 }
 
-type Step = dyn FnOnce(
-        &AppState,
-        &mut DbConn,
-        Option<&crate::db::models::User>,
-    ) -> Result<Option<Outcome>, AppError>
-    + Send;
-
-/// Authenticates and runs `step` in one blocking call (one pooled connection).
+/// Authenticates and runs `step` in one database call (`db::read`: inline on SQLite). The
+/// session's sliding expiry, when due, is extended afterwards in the background.
 async fn run<F>(
     state: &web::Data<AppState>,
     req: &HttpRequest,
     step: F,
 ) -> Result<Option<Outcome>, AppError>
 where
-    F: FnOnce(
-            &AppState,
-            &mut DbConn,
-            Option<&crate::db::models::User>,
-        ) -> Result<Option<Outcome>, AppError>
+    F: FnOnce(&AppState, &mut DbConn, Option<&User>) -> Result<Option<Outcome>, AppError>
         + Send
         + 'static,
 {
     let creds = credentials(req, &state.settings.session.cookie_name);
     let st = state.get_ref().clone();
-    let ttl = state.session_ttl();
-    let boxed: Box<Step> = Box::new(step);
-
-    db::run(&state.pool, move |conn| {
+    let (identity, outcome) = db::read(&state.pool, &state.settings.database, move |conn| {
         let identity = if creds.is_empty() {
             None
         } else {
-            auth::authenticate(conn, &creds, ttl)?
+            auth::session::identify(conn, &creds)?
         };
-        Ok(boxed(&st, conn, identity.as_ref().map(|i| &i.user)))
+        let outcome = step(&st, conn, identity.as_ref().map(|i| &i.user));
+        Ok((identity, outcome))
     })
-    .await?
+    .await?;
+    if let Some(sess) = identity.and_then(|i| i.session)
+        && auth::session::needs_touch(&sess)
+    {
+        let (pool, until) = (state.pool.clone(), crate::db::now() + state.session_ttl());
+        actix_web::rt::spawn(async move {
+            if let Err(e) = db::run(&pool, move |conn| session::touch(conn, &sess.id, until)).await
+            {
+                tracing::warn!(error = %e, "could not extend a session");
+            }
+        });
+    }
+    outcome
 }
 
 fn finish(
@@ -188,7 +188,7 @@ fn finish(
 fn deliver_file(
     state: &AppState,
     conn: &mut DbConn,
-    user: Option<&crate::db::models::User>,
+    user: Option<&User>,
     mut f: File,
 ) -> Result<Outcome, AppError> {
     for _attempt in 0..3 {

@@ -76,11 +76,11 @@ pub fn insert(conn: &mut DbConn, new: &NewFile) -> Result<File, DbError> {
 
 /// Finds a file by id.
 pub fn find(conn: &mut DbConn, id: i64) -> Result<Option<File>, DbError> {
-    Ok(files::table
+    Ok(crate::on_backend!(conn, c => files::table
         .find(id)
         .select(File::as_select())
-        .first(conn)
-        .optional()?)
+        .get_result(c)
+        .optional())?)
 }
 
 /// Files with these ids.
@@ -96,12 +96,12 @@ pub fn find_many(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<File>, DbError> {
 
 /// The file stored under `key` in the given storage.
 pub fn find_by_key(conn: &mut DbConn, key: &str, is_public: bool) -> Result<Option<File>, DbError> {
-    Ok(files::table
+    Ok(crate::on_backend!(conn, c => files::table
         .filter(files::storage_key.eq(key))
         .filter(files::is_public.eq(is_public))
         .select(File::as_select())
-        .first(conn)
-        .optional()?)
+        .get_result(c)
+        .optional())?)
 }
 
 /// Files directly in a folder (None = unsorted uploads), optionally only those of one owner.

@@ -9,10 +9,10 @@ use crate::db::{DbConn, DbError};
 
 /// Reads the current generation.
 pub fn current(conn: &mut DbConn) -> Result<i64, DbError> {
-    Ok(g::permission_generation
+    Ok(crate::on_backend!(conn, c => g::permission_generation
         .select(g::generation)
         .filter(g::id.eq(1))
-        .first(conn)?)
+        .get_result(c))?)
 }
 
 /// Marks the permission inputs as changed.

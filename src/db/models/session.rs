@@ -48,13 +48,14 @@ pub fn find_with_user(
     conn: &mut DbConn,
     id_hash: &str,
 ) -> Result<Option<(Session, User)>, DbError> {
-    Ok(sessions::table
+    let at = now();
+    Ok(crate::on_backend!(conn, c => sessions::table
         .inner_join(users::table)
         .filter(sessions::id.eq(id_hash))
-        .filter(sessions::expires_at.gt(now()))
+        .filter(sessions::expires_at.gt(at))
         .select((Session::as_select(), User::as_select()))
-        .first(conn)
-        .optional()?)
+        .get_result(c)
+        .optional())?)
 }
 
 /// Extends a session's expiry (sliding sessions), at most once a minute per session.

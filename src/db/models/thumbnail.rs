@@ -67,11 +67,11 @@ pub fn for_files(conn: &mut DbConn, file_ids: &[i64]) -> Result<Vec<Thumbnail>, 
 
 /// The thumbnail stored under `key`.
 pub fn find_by_key(conn: &mut DbConn, key: &str) -> Result<Option<Thumbnail>, DbError> {
-    Ok(thumbnails::table
+    Ok(crate::on_backend!(conn, c => thumbnails::table
         .filter(thumbnails::storage_key.eq(key))
         .select(Thumbnail::as_select())
-        .first(conn)
-        .optional()?)
+        .get_result(c)
+        .optional())?)
 }
 
 /// Changes a thumbnail's key (after a storage move).

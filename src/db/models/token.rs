@@ -40,12 +40,12 @@ pub fn create(
 
 /// The user holding the token with this hash.
 pub fn find_user(conn: &mut DbConn, token_hash: &str) -> Result<Option<(ApiToken, User)>, DbError> {
-    Ok(api_tokens::table
+    Ok(crate::on_backend!(conn, c => api_tokens::table
         .inner_join(users::table)
         .filter(api_tokens::token_hash.eq(token_hash))
         .select((ApiToken::as_select(), User::as_select()))
-        .first(conn)
-        .optional()?)
+        .get_result(c)
+        .optional())?)
 }
 
 /// Tokens of a user, newest first.
