@@ -1,5 +1,7 @@
 //! Reading and editing file rows with permission checks.
 
+use diesel::prelude::*;
+
 use crate::access::Loaded;
 use crate::db::DbConn;
 use crate::db::models::User;
@@ -118,4 +120,94 @@ pub fn update(
     }
     file::update(conn, id, &changes)?;
     file::find(conn, id)?.ok_or(Error::NotFound)
+}
+
+/// Replaces a file's bytes with `body` (needs edit). The new bytes go to the file's current
+/// storage under a new key; in one transaction the row is repointed and the old bytes and
+/// every thumbnail are scheduled for deletion; then they are deleted. The stable
+/// `/files/{id}/…` URL keeps working; the direct URL changes.
+pub async fn replace_content<S, E>(
+    state: &AppState,
+    user: &User,
+    id: i64,
+    original_filename: &str,
+    body: S,
+) -> Result<File>
+where
+    S: futures_util::Stream<Item = std::result::Result<bytes::Bytes, E>>,
+    E: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    use crate::db::models::{journal, thumbnail};
+    use crate::storage::{self, StorageRole};
+    let (st, u) = (state.clone(), user.clone());
+    let (f, _) = crate::db::run(&state.pool, move |conn| Ok(editable(&st, conn, &u, id))).await??;
+    let name = super::upload::clean_original_name(original_filename);
+    let storage = state.storages.main(f.is_public).local();
+    let ingested = storage::ingest(
+        storage,
+        body,
+        state.settings.max_upload_size,
+        &name,
+        state.settings.path_generator,
+    )
+    .await?;
+    let (key, size, sha, mime) = (
+        ingested.key.to_string(),
+        i64::try_from(ingested.size).unwrap_or(i64::MAX),
+        ingested.sha256.clone(),
+        ingested.mime_type.clone(),
+    );
+    let st = state.clone();
+    let updated = crate::db::run(&state.pool, move |conn| {
+        let work = |conn: &mut crate::db::DbConn| -> Result<File> {
+            let done = conn.transaction(|conn| {
+                if journal::move_in_progress(conn, f.id)? {
+                    return Ok::<_, Error>(None);
+                }
+                let n = diesel::update(
+                    crate::db::schema::files::table
+                        .filter(crate::db::schema::files::id.eq(f.id))
+                        .filter(crate::db::schema::files::storage_key.eq(&f.storage_key)),
+                )
+                .set((
+                    crate::db::schema::files::storage_key.eq(&key),
+                    crate::db::schema::files::original_filename.eq(&name),
+                    crate::db::schema::files::size.eq(size),
+                    crate::db::schema::files::sha256.eq(&sha),
+                    crate::db::schema::files::mime_type.eq(&mime),
+                    crate::db::schema::files::modified_at.eq(crate::db::now()),
+                ))
+                .execute(conn)?;
+                if n == 0 {
+                    return Ok(None);
+                }
+                journal::add_garbage(
+                    conn,
+                    StorageRole::main(f.is_public).as_str(),
+                    &f.storage_key,
+                )?;
+                for t in thumbnail::for_file(conn, f.id)? {
+                    journal::add_garbage(
+                        conn,
+                        StorageRole::thumbnails(f.is_public).as_str(),
+                        &t.storage_key,
+                    )?;
+                }
+                thumbnail::delete_for_file(conn, f.id)?;
+                crate::db::models::image::delete(conn, f.id)?;
+                Ok(Some(()))
+            })?;
+            if done.is_none() {
+                return Err(Error::Conflict(
+                    "the file changed or is being moved; try again".into(),
+                ));
+            }
+            super::delete::collect_garbage(&st.storages, conn)?;
+            file::find(conn, f.id)?.ok_or(Error::NotFound)
+        };
+        Ok(work(conn))
+    })
+    .await??;
+    ingested.guard.disarm();
+    Ok(updated)
 }

@@ -2,11 +2,13 @@
 //! between public and private storage, deletion, start-up recovery, integrity checks and
 //! imports. Functions take the shared state and a connection and run on blocking threads.
 
+pub mod browse;
 pub mod check;
 pub mod delete;
 pub mod files;
 pub mod folders;
 pub mod import;
+pub mod readers;
 pub mod recover;
 pub mod relocate;
 pub mod upload;

@@ -66,6 +66,24 @@ pub fn authorize(
     Ok(())
 }
 
+/// The name kept for downloads: the last `/`-separated part (browsers uploading a folder send
+/// relative paths), control characters dropped, at most 255 characters, never empty.
+pub fn clean_original_name(name: &str) -> String {
+    let base: String = name
+        .rsplit('/')
+        .next()
+        .unwrap_or(name)
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(255)
+        .collect();
+    if base.trim().is_empty() {
+        "upload".to_owned()
+    } else {
+        base
+    }
+}
+
 /// Stores `body` as a new file. The caller has called [`authorize`].
 pub async fn store<S, E>(
     state: &AppState,
@@ -78,18 +96,7 @@ where
     S: Stream<Item = std::result::Result<Bytes, E>>,
     E: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let original_filename = original_filename
-        .rsplit('/')
-        .next()
-        .unwrap_or(original_filename)
-        .chars()
-        .filter(|c| !c.is_control())
-        .collect::<String>();
-    let original_filename = if original_filename.trim().is_empty() {
-        "upload".to_owned()
-    } else {
-        original_filename.chars().take(255).collect()
-    };
+    let original_filename = clean_original_name(original_filename);
     let is_public = target.is_public.unwrap_or(state.settings.is_public_default);
     let storage = state.storages.get(StorageRole::main(is_public)).local();
     let ingested = storage::ingest(

@@ -1,6 +1,7 @@
 //! HTTP: routes, pages, the checked download view and the JSON API. Handlers are thin:
 //! they parse, identify the caller, call into `library` and render.
 
+pub mod admin;
 pub mod api;
 mod downloads;
 mod errors;
@@ -77,7 +78,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
                     .route("/login", web::get().to(pages::login_form))
                     .route("/login", web::post().to(pages::login))
                     .route("/logout", web::post().to(pages::logout))
-                    .route("/static/coffer.css", web::get().to(pages::stylesheet)),
+                    .route("/static/coffer.css", web::get().to(pages::stylesheet))
+                    .route("/static/coffer.js", web::get().to(pages::script))
+                    .configure(admin::configure),
             ),
     );
 }

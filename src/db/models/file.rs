@@ -235,3 +235,107 @@ pub fn set_content(
 pub fn delete_row(conn: &mut DbConn, id: i64) -> Result<bool, DbError> {
     Ok(diesel::delete(files::table.find(id)).execute(conn)? > 0)
 }
+
+diesel::define_sql_function! {
+    /// SQL `lower()`, on both backends.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// How a listing is ordered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Order {
+    Name,
+    Size,
+    Modified,
+    Owner,
+}
+
+/// One page of the files directly in a folder (None = unsorted uploads, optionally only
+/// `owner`'s), ordered in SQL, with the total count.
+pub fn page_in_folder(
+    conn: &mut DbConn,
+    folder_id: Option<i64>,
+    owner: Option<i64>,
+    order: Order,
+    descending: bool,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<File>, i64), DbError> {
+    use crate::db::schema::users;
+    let filtered = || {
+        let mut q = files::table
+            .left_join(users::table.on(files::owner_id.eq(users::id.nullable())))
+            .into_boxed();
+        q = match folder_id {
+            Some(f) => q.filter(files::folder_id.eq(f)),
+            None => q.filter(files::folder_id.is_null()),
+        };
+        if let Some(o) = owner {
+            q = q.filter(files::owner_id.eq(o));
+        }
+        q
+    };
+    let total: i64 = filtered().count().get_result(conn)?;
+    let label = diesel::dsl::sql::<diesel::sql_types::Text>(
+        "lower(CASE WHEN files.name = '' THEN files.original_filename ELSE files.name END)",
+    );
+    let q = filtered().select(File::as_select());
+    let q = match (order, descending) {
+        (Order::Name, false) => q.order((label.asc(), files::id.asc())),
+        (Order::Name, true) => q.order((label.desc(), files::id.desc())),
+        (Order::Size, false) => q.order((files::size.asc(), files::id.asc())),
+        (Order::Size, true) => q.order((files::size.desc(), files::id.desc())),
+        (Order::Modified, false) => q.order((files::modified_at.asc(), files::id.asc())),
+        (Order::Modified, true) => q.order((files::modified_at.desc(), files::id.desc())),
+        (Order::Owner, false) => q.order((
+            lower(users::username.nullable().assume_not_null()).asc(),
+            files::id.asc(),
+        )),
+        (Order::Owner, true) => q.order((
+            lower(users::username.nullable().assume_not_null()).desc(),
+            files::id.desc(),
+        )),
+    };
+    let rows = q.offset(offset).limit(limit).load(conn)?;
+    Ok((rows, total))
+}
+
+/// Files whose name, original name, description or owner's username contains every term
+/// (case-insensitive); at most `cap` of them.
+pub fn search(conn: &mut DbConn, terms: &[String], cap: i64) -> Result<Vec<File>, DbError> {
+    use crate::db::schema::users;
+    let mut q = files::table
+        .left_join(users::table.on(files::owner_id.eq(users::id.nullable())))
+        .select(File::as_select())
+        .into_boxed();
+    for term in terms {
+        let pattern = format!("%{}%", like_escape(&term.to_lowercase()));
+        q = q.filter(
+            lower(files::name)
+                .like(pattern.clone())
+                .escape('\\')
+                .or(lower(files::original_filename)
+                    .like(pattern.clone())
+                    .escape('\\'))
+                .or(lower(files::description).like(pattern.clone()).escape('\\'))
+                .or(lower(users::username.nullable().assume_not_null())
+                    .like(pattern)
+                    .escape('\\')
+                    .nullable()
+                    .assume_not_null()),
+        );
+    }
+    Ok(q.order(files::id.asc()).limit(cap).load(conn)?)
+}
+
+/// Escapes `%`, `_` and `\` for a LIKE pattern with `\` as the escape character.
+pub fn like_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}

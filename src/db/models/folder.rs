@@ -151,3 +151,61 @@ pub fn delete_rows(conn: &mut DbConn, ids: &[i64]) -> Result<usize, DbError> {
 pub fn count(conn: &mut DbConn) -> Result<i64, DbError> {
     Ok(folders::table.count().get_result(conn)?)
 }
+
+/// Folders whose name or owner's username contains every term (case-insensitive); at most
+/// `cap` of them.
+pub fn search(conn: &mut DbConn, terms: &[String], cap: i64) -> Result<Vec<Folder>, DbError> {
+    use super::file::{like_escape, lower};
+    use crate::db::schema::users;
+    let mut q = folders::table
+        .left_join(users::table.on(folders::owner_id.eq(users::id.nullable())))
+        .select(Folder::as_select())
+        .into_boxed();
+    for term in terms {
+        let pattern = format!("%{}%", like_escape(&term.to_lowercase()));
+        q = q.filter(
+            lower(folders::name)
+                .like(pattern.clone())
+                .escape('\\')
+                .or(lower(users::username.nullable().assume_not_null())
+                    .like(pattern)
+                    .escape('\\')
+                    .nullable()
+                    .assume_not_null()),
+        );
+    }
+    Ok(q.order(folders::name.asc()).limit(cap).load(conn)?)
+}
+
+/// For each of `ids`: (folder id, number of direct subfolders, number of files directly in it).
+pub fn item_counts(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<(i64, i64, i64)>, DbError> {
+    use crate::db::schema::files;
+    use diesel::dsl::count_star;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sub: Vec<(Option<i64>, i64)> = folders::table
+        .filter(folders::parent_id.eq_any(ids))
+        .group_by(folders::parent_id)
+        .select((folders::parent_id, count_star()))
+        .load(conn)?;
+    let fil: Vec<(Option<i64>, i64)> = files::table
+        .filter(files::folder_id.eq_any(ids))
+        .group_by(files::folder_id)
+        .select((files::folder_id, count_star()))
+        .load(conn)?;
+    Ok(ids
+        .iter()
+        .map(|id| {
+            let s = sub
+                .iter()
+                .find(|(p, _)| *p == Some(*id))
+                .map_or(0, |(_, n)| *n);
+            let f = fil
+                .iter()
+                .find(|(p, _)| *p == Some(*id))
+                .map_or(0, |(_, n)| *n);
+            (*id, s, f)
+        })
+        .collect())
+}

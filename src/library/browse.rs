@@ -1,0 +1,308 @@
+//! Folder listings and search for the admin and the end-user browser: only what the user may
+//! read, ordered and paginated, in a constant number of queries whatever the folder's size.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::db::DbConn;
+use crate::db::models::file::{self, File, Order};
+use crate::db::models::folder::{self, Folder};
+use crate::db::models::{User, user};
+use crate::permissions::{FolderSet, Right};
+use crate::state::AppState;
+
+use super::{Error, Result, hidden};
+
+/// Files per page.
+pub const PER_PAGE: i64 = 100;
+/// Most search results considered.
+pub const SEARCH_CAP: i64 = 5_000;
+
+/// Where a listing is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Place {
+    /// The top level: folders and the virtual "Unsorted uploads".
+    Root,
+    /// Files without a folder (the user's own; every one for superusers).
+    Unsorted,
+    Folder(i64),
+}
+
+/// What to list.
+#[derive(Clone, Debug)]
+pub struct Query {
+    pub place: Place,
+    /// Search terms (all must match); `None` lists the place.
+    pub search: Option<String>,
+    /// Search everywhere instead of in the place and below it.
+    pub everywhere: bool,
+    pub order: Order,
+    pub descending: bool,
+    /// 1-based.
+    pub page: i64,
+}
+
+/// A subfolder row with its item counts.
+#[derive(Clone, Debug)]
+pub struct FolderItem {
+    pub folder: Folder,
+    pub subfolders: i64,
+    pub files: i64,
+}
+
+/// One page of a listing.
+#[derive(Clone, Debug, Default)]
+pub struct Listing {
+    /// The folder listed (None at the root and in unsorted uploads).
+    pub folder: Option<Folder>,
+    /// Readable ancestors of the folder, root first: (id, name); `None` for an ancestor the
+    /// user may not read (shown as an ellipsis, never by name).
+    pub crumbs: Vec<Option<(i64, String)>>,
+    pub folders: Vec<FolderItem>,
+    pub files: Vec<File>,
+    /// Files in the whole listing (all pages).
+    pub total_files: i64,
+    pub page: i64,
+    pub pages: i64,
+    /// Usernames of the owners shown.
+    pub owners: HashMap<i64, String>,
+    /// Files the user may edit (for edit links and bulk actions).
+    pub editable: HashSet<i64>,
+    /// Whether the user may create folders and upload here.
+    pub can_add: bool,
+    /// Whether the user may edit (rename, move, delete) the folder listed.
+    pub can_edit: bool,
+    pub searching: bool,
+}
+
+fn terms(search: &str) -> Vec<String> {
+    search
+        .split_whitespace()
+        .take(10)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Lists `q` for `user`. A folder the user may not read is `NotFound` (403 with `debug`).
+pub fn list(state: &AppState, conn: &mut DbConn, user: &User, q: &Query) -> Result<Listing> {
+    let loaded = state.access.snapshot(conn)?;
+    let policy = state.access.policy();
+    let readable = loaded
+        .snapshot
+        .folders_with(policy, user_actor(user).as_ref(), Right::Read);
+    let mut out = Listing {
+        page: q.page.max(1),
+        ..Listing::default()
+    };
+    match q.place {
+        Place::Folder(id) => {
+            let f = folder::find(conn, id)?.ok_or(Error::NotFound)?;
+            let d = loaded.folder(policy, Some(user), id, Right::Read);
+            if !d.allowed {
+                return Err(hidden(state, &d));
+            }
+            out.can_add = loaded
+                .folder(policy, Some(user), id, Right::AddChildren)
+                .allowed;
+            out.can_edit = loaded.folder(policy, Some(user), id, Right::Edit).allowed;
+            let ancestors = loaded.snapshot.ancestors(id);
+            let named = folder::find_many(conn, &ancestors)?;
+            out.crumbs = ancestors
+                .iter()
+                .map(|a| {
+                    named
+                        .iter()
+                        .find(|n| n.id == *a && readable.contains(*a))
+                        .map(|n| (n.id, n.name.clone()))
+                })
+                .collect();
+            out.folder = Some(f);
+        }
+        Place::Root => out.can_add = user.is_superuser,
+        Place::Unsorted => out.can_add = true,
+    }
+    let owner_filter = (!user.is_superuser).then_some(user.id);
+    if let Some(search) = q.search.as_deref().filter(|s| !s.trim().is_empty()) {
+        out.searching = true;
+        search_into(state, conn, user, q, &terms(search), &readable, &mut out)?;
+    } else {
+        // Subfolders: every one is on the first page.
+        let subfolders = match q.place {
+            Place::Folder(id) => folder::children(conn, Some(id))?
+                .into_iter()
+                .filter(|f| readable.contains(f.id))
+                .collect(),
+            Place::Root => root_folders(conn, &loaded.snapshot, &readable)?,
+            Place::Unsorted => Vec::new(),
+        };
+        let (files, total) = match q.place {
+            Place::Folder(id) => file::page_in_folder(
+                conn,
+                Some(id),
+                None,
+                q.order,
+                q.descending,
+                (out.page - 1) * PER_PAGE,
+                PER_PAGE,
+            )?,
+            Place::Unsorted => file::page_in_folder(
+                conn,
+                None,
+                owner_filter,
+                q.order,
+                q.descending,
+                (out.page - 1) * PER_PAGE,
+                PER_PAGE,
+            )?,
+            Place::Root => (Vec::new(), 0),
+        };
+        out.total_files = total;
+        out.files = files;
+        if out.page == 1 {
+            out.folders = with_counts(conn, subfolders)?;
+        }
+    }
+    out.pages = ((out.total_files + PER_PAGE - 1) / PER_PAGE).max(1);
+    for f in &out.files {
+        if loaded.file(policy, Some(user), f, Right::Edit).allowed {
+            out.editable.insert(f.id);
+        }
+    }
+    let mut owner_ids: Vec<i64> = out
+        .files
+        .iter()
+        .filter_map(|f| f.owner_id)
+        .chain(out.folders.iter().filter_map(|f| f.folder.owner_id))
+        .collect();
+    owner_ids.sort_unstable();
+    owner_ids.dedup();
+    out.owners = user::usernames(conn, &owner_ids)?.into_iter().collect();
+    Ok(out)
+}
+
+fn user_actor(user: &User) -> Option<crate::permissions::Actor> {
+    crate::access::actor(Some(user))
+}
+
+/// Readable folders shown at the top level: the top-level ones, and those whose parent the
+/// user cannot read (so a folder shared deep in a tree is still reachable).
+fn root_folders(
+    conn: &mut DbConn,
+    snapshot: &crate::permissions::Snapshot,
+    readable: &FolderSet,
+) -> Result<Vec<Folder>> {
+    let ids: Vec<i64> = match readable {
+        FolderSet::Every => return Ok(folder::children(conn, None)?),
+        FolderSet::Some(set) => set
+            .iter()
+            .copied()
+            .filter(|id| {
+                snapshot
+                    .folder(*id)
+                    .is_some_and(|n| n.parent_id.is_none_or(|p| !set.contains(&p)))
+            })
+            .collect(),
+    };
+    let mut found = folder::find_many(conn, &ids)?;
+    found.sort_by_key(|a| a.name.to_lowercase());
+    Ok(found)
+}
+
+fn with_counts(conn: &mut DbConn, folders: Vec<Folder>) -> Result<Vec<FolderItem>> {
+    let ids: Vec<i64> = folders.iter().map(|f| f.id).collect();
+    let counts = folder::item_counts(conn, &ids)?;
+    Ok(folders
+        .into_iter()
+        .map(|f| {
+            let (s, n) = counts
+                .iter()
+                .find(|c| c.0 == f.id)
+                .map_or((0, 0), |c| (c.1, c.2));
+            FolderItem {
+                folder: f,
+                subfolders: s,
+                files: n,
+            }
+        })
+        .collect())
+}
+
+fn search_into(
+    state: &AppState,
+    conn: &mut DbConn,
+    user: &User,
+    q: &Query,
+    terms: &[String],
+    readable: &FolderSet,
+    out: &mut Listing,
+) -> Result<()> {
+    let loaded = state.access.snapshot(conn)?;
+    // The place and everything below it, unless searching everywhere.
+    let within: Option<HashSet<i64>> = match (q.everywhere, q.place) {
+        (false, Place::Folder(id)) => {
+            let mut set: HashSet<i64> = loaded.snapshot.descendants(id).into_iter().collect();
+            set.insert(id);
+            Some(set)
+        }
+        _ => None,
+    };
+    let in_scope_folder = |id: i64| within.as_ref().is_none_or(|w| w.contains(&id));
+    let unsorted_in_scope = q.everywhere || matches!(q.place, Place::Root | Place::Unsorted);
+    let folders: Vec<Folder> = folder::search(conn, terms, SEARCH_CAP)?
+        .into_iter()
+        .filter(|f| {
+            readable.contains(f.id)
+                && in_scope_folder(f.id)
+                && Some(f.id) != out.folder.as_ref().map(|c| c.id)
+        })
+        .collect();
+    let mut files: Vec<File> = file::search(conn, terms, SEARCH_CAP)?
+        .into_iter()
+        .filter(|f| match f.folder_id {
+            Some(fid) => {
+                in_scope_folder(fid)
+                    && (readable.contains(fid) || f.owner_id == Some(user.id) || user.is_superuser)
+            }
+            // Someone else's unsorted uploads stay hidden, in search too.
+            None => unsorted_in_scope && (user.is_superuser || f.owner_id == Some(user.id)),
+        })
+        .collect();
+    sort_files(&mut files, q.order, q.descending, conn)?;
+    out.total_files = files.len() as i64;
+    let start = ((out.page - 1) * PER_PAGE) as usize;
+    out.files = files
+        .into_iter()
+        .skip(start)
+        .take(PER_PAGE as usize)
+        .collect();
+    if out.page == 1 {
+        out.folders = with_counts(conn, folders)?;
+    }
+    Ok(())
+}
+
+fn sort_files(files: &mut [File], order: Order, descending: bool, conn: &mut DbConn) -> Result<()> {
+    match order {
+        Order::Name => files.sort_by_cached_key(|f| (f.label().to_lowercase(), f.id)),
+        Order::Size => files.sort_by_key(|f| (f.size, f.id)),
+        Order::Modified => files.sort_by_key(|f| (f.modified_at, f.id)),
+        Order::Owner => {
+            let mut ids: Vec<i64> = files.iter().filter_map(|f| f.owner_id).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let names: HashMap<i64, String> = user::usernames(conn, &ids)?.into_iter().collect();
+            files.sort_by_cached_key(|f| {
+                (
+                    f.owner_id
+                        .and_then(|o| names.get(&o))
+                        .map(|n| n.to_lowercase())
+                        .unwrap_or_default(),
+                    f.id,
+                )
+            });
+        }
+    }
+    if descending {
+        files.reverse();
+    }
+    Ok(())
+}

@@ -1,0 +1,546 @@
+//! The file page (details, "Permissions disabled", move, owner, replace, delete, who can
+//! read it) and uploads from the admin (plain form and per-file XHR with progress).
+
+use actix_multipart::Multipart;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use futures_util::{StreamExt, TryStreamExt};
+use serde::Deserialize;
+
+use crate::db;
+use crate::db::models::File;
+use crate::error::AppError;
+use crate::library::readers::{self, Reader};
+use crate::library::{self, delete, files, relocate, upload};
+use crate::state::AppState;
+use crate::web::admin::context::{Layout, Staff, check_csrf, page, redirect_with_flash};
+use crate::web::admin::folders::{destinations, stable_url, type_icon};
+use crate::web::api::json::{file_url, timestamp};
+use crate::web::human_size;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin/files/{id}", web::get().to(show))
+        .route("/admin/files/{id}", web::post().to(update))
+        .route("/admin/files/{id}/replace", web::post().to(replace))
+        .route("/admin/files/{id}/delete", web::get().to(delete_confirm))
+        .route("/admin/files/{id}/delete", web::post().to(delete_file))
+        .route("/admin/upload", web::post().to(upload_files));
+}
+
+#[derive(Template)]
+#[template(path = "admin/files/detail.html")]
+struct DetailPage {
+    layout: Layout,
+    id: i64,
+    name: String,
+    label: String,
+    original_filename: String,
+    description: String,
+    is_public: bool,
+    url: String,
+    stable: String,
+    size: String,
+    bytes: i64,
+    mime_type: String,
+    sha256: String,
+    created: String,
+    modified: String,
+    icon: &'static str,
+    preview: Option<String>,
+    folder_id: Option<i64>,
+    back: String,
+    destinations: Vec<(i64, String)>,
+    may_unsort: bool,
+    owner_id: Option<i64>,
+    owner_name: String,
+    users: Vec<(i64, String)>,
+    can_edit: bool,
+    readers: Vec<Reader>,
+    max_upload_human: String,
+}
+
+fn back_to(f: &File) -> String {
+    f.folder_id.map_or_else(
+        || "/admin/folders/unsorted".to_owned(),
+        |id| format!("/admin/folders/{id}"),
+    )
+}
+
+async fn show(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let (st, user) = (state.get_ref().clone(), staff.user.clone());
+    type Loaded = (
+        File,
+        bool,
+        Vec<(i64, String)>,
+        Vec<(i64, String)>,
+        Vec<Reader>,
+        String,
+    );
+    let (f, can_edit, mut dest, users, readers, owner_name): Loaded =
+        db::run(&state.pool, move |conn| {
+            let run = |conn: &mut db::DbConn| -> Result<Loaded, AppError> {
+                let (f, loaded) = files::readable(&st, conn, Some(&user), id)?;
+                let can_edit = loaded
+                    .file(
+                        st.access.policy(),
+                        Some(&user),
+                        &f,
+                        crate::permissions::Right::Edit,
+                    )
+                    .allowed;
+                let dest = if can_edit {
+                    destinations(&st, conn, &user, &[])?
+                } else {
+                    Vec::new()
+                };
+                let users = if user.is_superuser {
+                    crate::db::models::user::list(conn)?
+                        .into_iter()
+                        .map(|u| (u.id, u.username))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                let readers = readers::who_can_read(&st, conn, &f)?;
+                let owner_name = match f.owner_id {
+                    Some(o) => crate::db::models::user::find(conn, o)?
+                        .map_or_else(|| "—".into(), |u| u.username),
+                    None => "—".into(),
+                };
+                Ok((f, can_edit, dest, users, readers, owner_name))
+            };
+            Ok(run(conn))
+        })
+        .await??;
+    if let Some(current) = f.folder_id
+        && !dest.iter().any(|d| d.0 == current)
+    {
+        dest.insert(0, (current, "(current folder)".into()));
+    }
+    let inline_image =
+        crate::storage::sniff::is_inline_safe(&f.mime_type) && f.mime_type.starts_with("image/");
+    let layout = Layout::new(&staff, "files");
+    let html = DetailPage {
+        id: f.id,
+        name: f.name.clone(),
+        label: f.label().to_owned(),
+        original_filename: f.original_filename.clone(),
+        description: f.description.clone(),
+        is_public: f.is_public,
+        url: file_url(&state, &f),
+        stable: stable_url(&f),
+        size: human_size(f.size),
+        bytes: f.size,
+        mime_type: f.mime_type.clone(),
+        sha256: f.sha256.clone(),
+        created: timestamp(f.created_at),
+        modified: timestamp(f.modified_at),
+        icon: type_icon(&f.mime_type),
+        preview: inline_image.then(|| stable_url(&f)),
+        folder_id: f.folder_id,
+        back: back_to(&f),
+        destinations: dest,
+        may_unsort: staff.user.is_superuser || f.owner_id == Some(staff.user.id),
+        owner_id: f.owner_id,
+        owner_name,
+        users,
+        can_edit,
+        readers,
+        max_upload_human: human_size(
+            i64::try_from(state.settings.max_upload_size).unwrap_or(i64::MAX),
+        ),
+        layout: layout.clone(),
+    }
+    .render()?;
+    Ok(page(&layout, html))
+}
+
+#[derive(Deserialize)]
+pub struct FileFields {
+    csrf_token: String,
+    name: String,
+    description: String,
+    folder: Option<String>,
+    owner: Option<String>,
+    /// The "Permissions disabled" checkbox: present = public.
+    permissions_disabled: Option<String>,
+}
+
+fn opt_id(v: Option<&str>) -> Result<Option<i64>, AppError> {
+    match v.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => v
+            .parse()
+            .map(Some)
+            .map_err(|_| AppError::BadRequest(format!("{v:?} is not an id"))),
+    }
+}
+
+async fn update(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<i64>,
+    form: web::Form<FileFields>,
+) -> Result<HttpResponse, AppError> {
+    check_csrf(&staff, &form.csrf_token)?;
+    let id = id.into_inner();
+    let edit = files::Edit {
+        name: Some(form.name.clone()),
+        description: Some(form.description.clone()),
+        folder_id: match form.folder.as_deref() {
+            None => None,
+            Some(v) => Some(opt_id(Some(v))?),
+        },
+        owner_id: match form.owner.as_deref() {
+            None => None,
+            Some(v) => Some(opt_id(Some(v))?),
+        },
+    };
+    let public = form.permissions_disabled.is_some();
+    let (st, user) = (state.get_ref().clone(), staff.user.clone());
+    let result = db::run(&state.pool, move |conn| {
+        let mut run = || -> library::Result<(File, bool)> {
+            let before = files::update(&st, conn, &user, id, &edit)?;
+            let moved = before.is_public != public;
+            let after = relocate::set_public_checked(&st, conn, &user, id, public)?;
+            Ok((after, moved))
+        };
+        Ok(run())
+    })
+    .await?;
+    let here = format!("/admin/files/{id}");
+    match result {
+        Ok((f, moved)) => {
+            let text = match (moved, f.is_public) {
+                (true, true) => format!("Saved. The file and its thumbnails are now public, at {}", file_url(&state, &f)),
+                (true, false) => "Saved. The file and its thumbnails are now private: only people who may read them can download them.".to_owned(),
+                (false, _) => "Saved.".to_owned(),
+            };
+            Ok(redirect_with_flash(&here, "ok", &text))
+        }
+        Err(
+            e @ (library::Error::Invalid(_)
+            | library::Error::Conflict(_)
+            | library::Error::Forbidden(_)),
+        ) => Ok(redirect_with_flash(
+            &here,
+            "error",
+            &format!("Not saved: {e}"),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Reads the first multipart field, which must be the CSRF token (so that no file is
+/// streamed for a forged request).
+async fn csrf_first(form: &mut Multipart, staff: &Staff) -> Result<(), AppError> {
+    let bad =
+        |e: actix_multipart::MultipartError| AppError::BadRequest(format!("invalid upload: {e}"));
+    let mut field = form.try_next().await.map_err(bad)?.ok_or(AppError::Csrf)?;
+    if field.name() != Some("csrf_token") {
+        return Err(AppError::Csrf);
+    }
+    let mut value = Vec::new();
+    while let Some(chunk) = field.try_next().await.map_err(bad)? {
+        value.extend_from_slice(&chunk);
+        if value.len() > 256 {
+            return Err(AppError::Csrf);
+        }
+    }
+    check_csrf(staff, &String::from_utf8_lossy(&value))
+}
+
+async fn small_field(field: &mut actix_multipart::Field) -> Result<String, AppError> {
+    let mut value = Vec::new();
+    while let Some(chunk) = field
+        .try_next()
+        .await
+        .map_err(|e| AppError::BadRequest(format!("invalid upload: {e}")))?
+    {
+        value.extend_from_slice(&chunk);
+        if value.len() > 4096 {
+            return Err(AppError::BadRequest("form field too long".into()));
+        }
+    }
+    String::from_utf8(value).map_err(|_| AppError::BadRequest("form field is not UTF-8".into()))
+}
+
+fn file_body(
+    field: actix_multipart::Field,
+) -> impl futures_util::Stream<Item = Result<bytes::Bytes, std::io::Error>> {
+    field.map(|chunk| chunk.map_err(|e| std::io::Error::other(e.to_string())))
+}
+
+async fn replace(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<i64>,
+    mut form: Multipart,
+) -> Result<HttpResponse, AppError> {
+    csrf_first(&mut form, &staff).await?;
+    let id = id.into_inner();
+    let here = format!("/admin/files/{id}");
+    let bad =
+        |e: actix_multipart::MultipartError| AppError::BadRequest(format!("invalid upload: {e}"));
+    while let Some(field) = form.try_next().await.map_err(bad)? {
+        if field.name() != Some("file") {
+            continue;
+        }
+        let name = field
+            .content_disposition()
+            .and_then(|cd| cd.get_filename())
+            .unwrap_or("")
+            .to_owned();
+        if name.is_empty() {
+            return Ok(redirect_with_flash(
+                &here,
+                "error",
+                "Choose a file to upload first.",
+            ));
+        }
+        return match files::replace_content(&state, &staff.user, id, &name, file_body(field)).await
+        {
+            Ok(_) => Ok(redirect_with_flash(
+                &here,
+                "ok",
+                "Content replaced. The old bytes and thumbnails are gone; the stable link still works.",
+            )),
+            Err(library::Error::Storage(crate::storage::StorageError::TooLarge { limit })) => {
+                Ok(redirect_with_flash(
+                    &here,
+                    "error",
+                    &format!(
+                        "Not replaced: the file is larger than the limit of {}.",
+                        human_size(i64::try_from(limit).unwrap_or(i64::MAX))
+                    ),
+                ))
+            }
+            Err(e @ (library::Error::Conflict(_) | library::Error::Forbidden(_))) => Ok(
+                redirect_with_flash(&here, "error", &format!("Not replaced: {e}")),
+            ),
+            Err(e) => Err(e.into()),
+        };
+    }
+    Ok(redirect_with_flash(
+        &here,
+        "error",
+        "Choose a file to upload first.",
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "admin/files/delete.html")]
+struct DeletePage {
+    layout: Layout,
+    id: i64,
+    label: String,
+}
+
+async fn delete_confirm(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let (st, user) = (state.get_ref().clone(), staff.user.clone());
+    let (f, _) = db::run(&state.pool, move |conn| {
+        Ok(files::editable(&st, conn, &user, id))
+    })
+    .await??;
+    let layout = Layout::new(&staff, "files");
+    let html = DeletePage {
+        id,
+        label: f.label().to_owned(),
+        layout: layout.clone(),
+    }
+    .render()?;
+    Ok(page(&layout, html))
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    csrf_token: String,
+}
+
+async fn delete_file(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<i64>,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, AppError> {
+    check_csrf(&staff, &form.csrf_token)?;
+    let id = id.into_inner();
+    let (st, user) = (state.get_ref().clone(), staff.user.clone());
+    let result = db::run(&state.pool, move |conn| {
+        let f = crate::db::models::file::find(conn, id)?;
+        Ok(delete::delete_file(&st, conn, &user, id).map(|()| f))
+    })
+    .await?;
+    match result {
+        Ok(f) => {
+            let back = f
+                .as_ref()
+                .map_or_else(|| "/admin/folders/".to_owned(), back_to);
+            let label = f.as_ref().map_or("the file", |f| f.label()).to_owned();
+            Ok(redirect_with_flash(
+                &back,
+                "ok",
+                &format!("Deleted “{label}”."),
+            ))
+        }
+        Err(e @ (library::Error::Conflict(_) | library::Error::Forbidden(_))) => {
+            Ok(redirect_with_flash(
+                &format!("/admin/files/{id}"),
+                "error",
+                &format!("Not deleted: {e}"),
+            ))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn wants_json(req: &HttpRequest) -> bool {
+    req.headers()
+        .get("X-Requested-With")
+        .is_some_and(|v| v == "XMLHttpRequest")
+}
+
+/// `POST /admin/upload`: multipart with `csrf_token` first, then `folder` (empty = unsorted
+/// uploads), then one or more `file` parts. Scripts send one file per request and get JSON
+/// back; the plain form sends several and is redirected to the folder with a summary.
+async fn upload_files(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    staff: Staff,
+    mut form: Multipart,
+) -> Result<HttpResponse, AppError> {
+    let json = wants_json(&req);
+    csrf_first(&mut form, &staff).await?;
+    let bad =
+        |e: actix_multipart::MultipartError| AppError::BadRequest(format!("invalid upload: {e}"));
+    let mut target = upload::UploadTarget::default();
+    let mut authorized = false;
+    let mut stored: Vec<File> = Vec::new();
+    let mut errors: Vec<String> = Vec::new();
+    while let Some(mut field) = form.try_next().await.map_err(bad)? {
+        match field.name() {
+            Some("folder") => {
+                let v = small_field(&mut field).await?;
+                target.folder_id = opt_id(Some(&v))?;
+            }
+            Some("file") => {
+                let name = field
+                    .content_disposition()
+                    .and_then(|cd| cd.get_filename())
+                    .unwrap_or("")
+                    .to_owned();
+                if name.is_empty() {
+                    continue; // the empty part a form sends when no file was chosen
+                }
+                if !authorized {
+                    let (st, u, t) = (state.get_ref().clone(), staff.user.clone(), target.clone());
+                    let check = db::run(&state.pool, move |conn| {
+                        Ok(upload::authorize(&st, conn, &u, &t))
+                    })
+                    .await?;
+                    if let Err(e) = check {
+                        return upload_refused(json, &target, e);
+                    }
+                    authorized = true;
+                }
+                match upload::store(&state, &staff.user, &target, &name, file_body(field)).await {
+                    Ok(f) => stored.push(f),
+                    Err(library::Error::Storage(crate::storage::StorageError::TooLarge {
+                        limit,
+                    })) => {
+                        let msg = format!(
+                            "{name}: larger than the limit of {}",
+                            human_size(i64::try_from(limit).unwrap_or(i64::MAX))
+                        );
+                        if json {
+                            return Ok(HttpResponse::PayloadTooLarge()
+                                .json(serde_json::json!({ "error": msg })));
+                        }
+                        // The rest of the request body cannot be trusted to be readable.
+                        errors.push(msg);
+                        break;
+                    }
+                    Err(e) => {
+                        if json {
+                            return Err(e.into());
+                        }
+                        errors.push(format!("{name}: {e}"));
+                    }
+                }
+            }
+            _ => {
+                small_field(&mut field).await?;
+            }
+        }
+    }
+    if json {
+        let Some(f) = stored.first() else {
+            return Err(AppError::BadRequest("no file in the upload".into()));
+        };
+        return Ok(HttpResponse::Created().json(serde_json::json!({
+            "id": f.id,
+            "name": f.label(),
+            "url": format!("/admin/files/{}", f.id),
+        })));
+    }
+    let back = target.folder_id.map_or_else(
+        || "/admin/folders/unsorted".to_owned(),
+        |id| format!("/admin/folders/{id}"),
+    );
+    if errors.is_empty() {
+        if stored.is_empty() {
+            return Ok(redirect_with_flash(
+                &back,
+                "error",
+                "Choose one or more files to upload first.",
+            ));
+        }
+        Ok(redirect_with_flash(
+            &back,
+            "ok",
+            &format!("Uploaded {} file(s).", stored.len()),
+        ))
+    } else {
+        Ok(redirect_with_flash(
+            &back,
+            "error",
+            &format!(
+                "Uploaded {} file(s); not uploaded: {}",
+                stored.len(),
+                errors.join("; ")
+            ),
+        ))
+    }
+}
+
+fn upload_refused(
+    json: bool,
+    target: &upload::UploadTarget,
+    e: library::Error,
+) -> Result<HttpResponse, AppError> {
+    if json {
+        return Err(e.into());
+    }
+    let back = target.folder_id.map_or_else(
+        || "/admin/folders/unsorted".to_owned(),
+        |id| format!("/admin/folders/{id}"),
+    );
+    match e {
+        library::Error::NotFound => Err(AppError::NotFound),
+        other => Ok(redirect_with_flash(
+            &back,
+            "error",
+            &format!("Nothing uploaded: {other}"),
+        )),
+    }
+}

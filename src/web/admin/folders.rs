@@ -1,0 +1,609 @@
+//! The folder browser and folder actions: list (root, unsorted uploads, a folder; sort,
+//! search, views, pages), create, rename or move, delete.
+
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::db;
+use crate::db::models::file::Order;
+use crate::db::models::folder::{self, Folder};
+use crate::error::AppError;
+use crate::library::browse::{self, Place, Query};
+use crate::library::{delete, folders};
+use crate::state::AppState;
+use crate::web::admin::context::{Layout, Staff, check_csrf, page, redirect_with_flash};
+use crate::web::api::json::{file_url, timestamp};
+use crate::web::human_size;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin/folders/", web::get().to(root))
+        .route("/admin/folders/unsorted", web::get().to(unsorted))
+        .route("/admin/folders/new", web::get().to(new_form))
+        .route("/admin/folders/new", web::post().to(create))
+        .route("/admin/folders/{id}", web::get().to(show))
+        .route("/admin/folders/{id}/edit", web::get().to(edit_form))
+        .route("/admin/folders/{id}/edit", web::post().to(update))
+        .route("/admin/folders/{id}/delete", web::get().to(delete_confirm))
+        .route("/admin/folders/{id}/delete", web::post().to(delete_folder));
+}
+
+/// Query string of a listing.
+#[derive(Deserialize, Default)]
+pub struct ListParams {
+    q: Option<String>,
+    everywhere: Option<String>,
+    sort: Option<String>,
+    view: Option<String>,
+    page: Option<i64>,
+}
+
+/// The sort keys offered: label, value.
+const SORTS: [(&str, &str); 8] = [
+    ("name", "name"),
+    ("name ↓", "-name"),
+    ("size", "size"),
+    ("size ↓", "-size"),
+    ("modified", "modified"),
+    ("newest", "-modified"),
+    ("owner", "owner"),
+    ("owner ↓", "-owner"),
+];
+
+fn parse_sort(s: &str) -> (Order, bool, &'static str) {
+    let (desc, key) = match s.strip_prefix('-') {
+        Some(k) => (true, k),
+        None => (false, s),
+    };
+    match (key, desc) {
+        ("size", false) => (Order::Size, false, "size"),
+        ("size", true) => (Order::Size, true, "-size"),
+        ("modified", false) => (Order::Modified, false, "modified"),
+        ("modified", true) => (Order::Modified, true, "-modified"),
+        ("owner", false) => (Order::Owner, false, "owner"),
+        ("owner", true) => (Order::Owner, true, "-owner"),
+        (_, true) => (Order::Name, true, "-name"),
+        _ => (Order::Name, false, "name"),
+    }
+}
+
+/// A subfolder line.
+pub struct FolderRow {
+    pub id: i64,
+    pub name: String,
+    pub owner: String,
+    pub counts: String,
+    pub modified: String,
+}
+
+/// A file line.
+pub struct FileRow {
+    pub id: i64,
+    pub name: String,
+    pub original_filename: String,
+    pub owner: String,
+    pub size: String,
+    pub modified: String,
+    pub is_public: bool,
+    pub download: String,
+    pub icon: &'static str,
+}
+
+/// An icon for a content type (until thumbnails exist for it).
+pub fn type_icon(mime: &str) -> &'static str {
+    match mime.split('/').next().unwrap_or("") {
+        "image" => "🖼",
+        "video" => "🎞",
+        "audio" => "🎵",
+        "text" => "📄",
+        _ if mime == "application/pdf" => "📕",
+        _ if mime.contains("zip") || mime.contains("compressed") || mime.contains("tar") => "🗜",
+        _ => "📦",
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/folders/list.html")]
+struct ListPage {
+    layout: Layout,
+    title: String,
+    here: String,
+    folder_id: Option<i64>,
+    crumbs: Vec<Option<(i64, String)>>,
+    folders: Vec<FolderRow>,
+    files: Vec<FileRow>,
+    show_unsorted: bool,
+    can_edit: bool,
+    can_new_folder: bool,
+    can_upload: bool,
+    upload_folder: String,
+    max_upload: u64,
+    max_upload_human: String,
+    search: String,
+    everywhere: bool,
+    searching: bool,
+    total_files: i64,
+    sort: &'static str,
+    sorts: Vec<(&'static str, &'static str, bool)>,
+    view: &'static str,
+    page: i64,
+    pages: i64,
+}
+
+async fn listing(
+    state: web::Data<AppState>,
+    staff: Staff,
+    place: Place,
+    params: ListParams,
+) -> Result<HttpResponse, AppError> {
+    let (order, descending, sort) = parse_sort(params.sort.as_deref().unwrap_or("name"));
+    let view = if params.view.as_deref() == Some("thumbs") {
+        "thumbs"
+    } else {
+        "table"
+    };
+    let search = params.q.clone().unwrap_or_default();
+    let query = Query {
+        place,
+        search: Some(search.clone()).filter(|s| !s.trim().is_empty()),
+        everywhere: params.everywhere.is_some(),
+        order,
+        descending,
+        page: params.page.unwrap_or(1).max(1),
+    };
+    let (st, user) = (state.get_ref().clone(), staff.user.clone());
+    let l = db::run(&state.pool, move |conn| {
+        Ok(browse::list(&st, conn, &user, &query))
+    })
+    .await??;
+    let owner = |id: Option<i64>| {
+        id.and_then(|i| l.owners.get(&i).cloned())
+            .unwrap_or_else(|| "—".into())
+    };
+    let folders = l
+        .folders
+        .iter()
+        .map(|f| FolderRow {
+            id: f.folder.id,
+            name: f.folder.name.clone(),
+            owner: owner(f.folder.owner_id),
+            counts: format!("{} folder(s), {} file(s)", f.subfolders, f.files),
+            modified: timestamp(f.folder.modified_at),
+        })
+        .collect();
+    let files = l
+        .files
+        .iter()
+        .map(|f| FileRow {
+            id: f.id,
+            name: f.label().to_owned(),
+            original_filename: f.original_filename.clone(),
+            owner: owner(f.owner_id),
+            size: human_size(f.size),
+            modified: timestamp(f.modified_at),
+            is_public: f.is_public,
+            download: if f.is_public {
+                file_url(&state, f)
+            } else {
+                stable_url(f)
+            },
+            icon: type_icon(&f.mime_type),
+        })
+        .collect();
+    let (title, here, folder_id, upload_folder) = match (place, &l.folder) {
+        (Place::Folder(id), Some(f)) => (
+            f.name.clone(),
+            format!("/admin/folders/{id}"),
+            Some(id),
+            id.to_string(),
+        ),
+        (Place::Unsorted, _) => (
+            "Unsorted uploads".to_owned(),
+            "/admin/folders/unsorted".to_owned(),
+            None,
+            String::new(),
+        ),
+        _ => (
+            "All folders".to_owned(),
+            "/admin/folders/".to_owned(),
+            None,
+            String::new(),
+        ),
+    };
+    let layout = Layout::new(&staff, "files");
+    let page_html = ListPage {
+        title,
+        here,
+        folder_id,
+        crumbs: l.crumbs.clone(),
+        folders,
+        files,
+        show_unsorted: place == Place::Root && !l.searching,
+        can_edit: l.can_edit,
+        can_new_folder: l.can_add && place != Place::Unsorted,
+        can_upload: l.can_add && place != Place::Root,
+        upload_folder,
+        max_upload: state.settings.max_upload_size,
+        max_upload_human: human_size(
+            i64::try_from(state.settings.max_upload_size).unwrap_or(i64::MAX),
+        ),
+        search,
+        everywhere: params.everywhere.is_some(),
+        searching: l.searching,
+        total_files: l.total_files,
+        sort,
+        sorts: SORTS
+            .iter()
+            .map(|(label, value)| (*label, *value, *value == sort))
+            .collect(),
+        view,
+        page: l.page,
+        pages: l.pages,
+        layout: layout.clone(),
+    }
+    .render()?;
+    Ok(page(&layout, page_html))
+}
+
+/// The stable, permission-checked URL of a file.
+pub fn stable_url(f: &crate::db::models::File) -> String {
+    format!(
+        "/files/{}/{}",
+        f.id,
+        percent_encoding::utf8_percent_encode(
+            &f.original_filename,
+            percent_encoding::NON_ALPHANUMERIC
+        )
+    )
+}
+
+async fn root(
+    state: web::Data<AppState>,
+    staff: Staff,
+    q: web::Query<ListParams>,
+) -> Result<HttpResponse, AppError> {
+    listing(state, staff, Place::Root, q.into_inner()).await
+}
+
+async fn unsorted(
+    state: web::Data<AppState>,
+    staff: Staff,
+    q: web::Query<ListParams>,
+) -> Result<HttpResponse, AppError> {
+    listing(state, staff, Place::Unsorted, q.into_inner()).await
+}
+
+async fn show(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<i64>,
+    q: web::Query<ListParams>,
+) -> Result<HttpResponse, AppError> {
+    listing(state, staff, Place::Folder(id.into_inner()), q.into_inner()).await
+}
+
+#[derive(Template)]
+#[template(path = "admin/folders/form.html")]
+struct FolderForm {
+    layout: Layout,
+    heading: String,
+    action: String,
+    name: String,
+    parent: Option<i64>,
+    /// (id, path) of every folder the folder may be moved into; empty when creating.
+    destinations: Vec<(i64, String)>,
+    is_edit: bool,
+    owner_id: Option<i64>,
+    users: Vec<(i64, String)>,
+}
+
+#[derive(Deserialize)]
+pub struct NewParams {
+    parent: Option<i64>,
+}
+
+async fn new_form(
+    state: web::Data<AppState>,
+    staff: Staff,
+    q: web::Query<NewParams>,
+) -> Result<HttpResponse, AppError> {
+    if let Some(p) = q.parent {
+        let (st, user) = (state.get_ref().clone(), staff.user.clone());
+        db::run(&state.pool, move |conn| {
+            Ok(folders::readable(&st, conn, &user, p))
+        })
+        .await??;
+    }
+    let layout = Layout::new(&staff, "files");
+    let html = FolderForm {
+        heading: "New folder".into(),
+        action: "/admin/folders/new".into(),
+        name: String::new(),
+        parent: q.parent,
+        destinations: Vec::new(),
+        is_edit: false,
+        owner_id: None,
+        users: Vec::new(),
+        layout: layout.clone(),
+    }
+    .render()?;
+    Ok(page(&layout, html))
+}
+
+#[derive(Deserialize)]
+pub struct FolderFields {
+    csrf_token: String,
+    name: String,
+    parent: Option<String>,
+    owner: Option<String>,
+}
+
+fn parse_opt_id(v: Option<&str>) -> Result<Option<i64>, AppError> {
+    match v.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => v
+            .parse()
+            .map(Some)
+            .map_err(|_| AppError::BadRequest(format!("{v:?} is not a folder"))),
+    }
+}
+
+async fn create(
+    state: web::Data<AppState>,
+    staff: Staff,
+    form: web::Form<FolderFields>,
+) -> Result<HttpResponse, AppError> {
+    check_csrf(&staff, &form.csrf_token)?;
+    let parent = parse_opt_id(form.parent.as_deref())?;
+    let (st, user, name) = (
+        state.get_ref().clone(),
+        staff.user.clone(),
+        form.name.clone(),
+    );
+    let created = db::run(&state.pool, move |conn| {
+        Ok(folders::create(&st, conn, &user, &name, parent, None))
+    })
+    .await?;
+    match created {
+        Ok(f) => Ok(redirect_with_flash(
+            &format!("/admin/folders/{}", f.id),
+            "ok",
+            &format!("Folder “{}” created.", f.name),
+        )),
+        Err(
+            e @ (crate::library::Error::Invalid(_)
+            | crate::library::Error::Conflict(_)
+            | crate::library::Error::Forbidden(_)),
+        ) => {
+            let back = match parent {
+                Some(p) => format!("/admin/folders/new?parent={p}"),
+                None => "/admin/folders/new".into(),
+            };
+            Ok(redirect_with_flash(&back, "error", &e.to_string()))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Paths ("a / b / c") of the folders `staff` may add to, excluding `exclude` and its subtree.
+pub fn destinations(
+    state: &AppState,
+    conn: &mut db::DbConn,
+    user: &crate::db::models::User,
+    exclude: &[i64],
+) -> Result<Vec<(i64, String)>, AppError> {
+    let loaded = state.access.snapshot(conn)?;
+    let policy = state.access.policy();
+    let mut ids: Vec<i64> = loaded.snapshot.folders().map(|n| n.id).collect();
+    ids.retain(|id| {
+        !exclude
+            .iter()
+            .any(|x| loaded.snapshot.is_ancestor_or_self(*x, *id))
+            && loaded
+                .folder(
+                    policy,
+                    Some(user),
+                    *id,
+                    crate::permissions::Right::AddChildren,
+                )
+                .allowed
+    });
+    let mut all_ids: Vec<i64> = ids
+        .iter()
+        .flat_map(|id| loaded.snapshot.ancestors(*id))
+        .collect();
+    all_ids.extend(&ids);
+    all_ids.sort_unstable();
+    all_ids.dedup();
+    let names: std::collections::HashMap<i64, String> = folder::find_many(conn, &all_ids)?
+        .into_iter()
+        .map(|f| (f.id, f.name))
+        .collect();
+    let mut out: Vec<(i64, String)> = ids
+        .iter()
+        .map(|id| {
+            let mut parts: Vec<&str> = loaded
+                .snapshot
+                .ancestors(*id)
+                .iter()
+                .map(|a| names.get(a).map_or("…", String::as_str))
+                .collect();
+            parts.push(names.get(id).map_or("…", String::as_str));
+            (*id, parts.join(" / "))
+        })
+        .collect();
+    out.sort_by_key(|a| a.1.to_lowercase());
+    Ok(out)
+}
+
+async fn edit_form(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let (st, user) = (state.get_ref().clone(), staff.user.clone());
+    let (f, dest, users): (Folder, _, _) = db::run(&state.pool, move |conn| {
+        let f = match folders::readable(&st, conn, &user, id) {
+            Ok(f) => f,
+            Err(e) => return Ok(Err(AppError::from(e))),
+        };
+        let mut dest = match destinations(&st, conn, &user, &[id]) {
+            Ok(d) => d,
+            Err(e) => return Ok(Err(e)),
+        };
+        // The current place is always offered, so saving a rename never moves the folder.
+        if let Some(p) = f.parent_id
+            && !dest.iter().any(|d| d.0 == p)
+        {
+            let name = folder::find(conn, p)?.map_or_else(|| "…".to_owned(), |f| f.name);
+            dest.insert(0, (p, format!("{name} (current)")));
+        }
+        let users = if user.is_superuser {
+            crate::db::models::user::list(conn)?
+                .into_iter()
+                .map(|u| (u.id, u.username))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(Ok((f, dest, users)))
+    })
+    .await??;
+    let layout = Layout::new(&staff, "files");
+    let html = FolderForm {
+        heading: format!("Rename or move “{}”", f.name),
+        action: format!("/admin/folders/{id}/edit"),
+        name: f.name.clone(),
+        parent: f.parent_id,
+        destinations: dest,
+        is_edit: true,
+        owner_id: f.owner_id,
+        users,
+        layout: layout.clone(),
+    }
+    .render()?;
+    Ok(page(&layout, html))
+}
+
+async fn update(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<i64>,
+    form: web::Form<FolderFields>,
+) -> Result<HttpResponse, AppError> {
+    check_csrf(&staff, &form.csrf_token)?;
+    let id = id.into_inner();
+    let edit = folders::Edit {
+        name: Some(form.name.clone()),
+        parent_id: Some(parse_opt_id(form.parent.as_deref())?),
+        owner_id: match form.owner.as_deref() {
+            None => None,
+            Some(o) => Some(parse_opt_id(Some(o))?),
+        },
+    };
+    let (st, user) = (state.get_ref().clone(), staff.user.clone());
+    let result = db::run(&state.pool, move |conn| {
+        Ok(folders::update(&st, conn, &user, id, &edit))
+    })
+    .await?;
+    match result {
+        Ok(f) => Ok(redirect_with_flash(
+            &format!("/admin/folders/{}", f.id),
+            "ok",
+            "Folder saved.",
+        )),
+        Err(
+            e @ (crate::library::Error::Invalid(_)
+            | crate::library::Error::Conflict(_)
+            | crate::library::Error::Forbidden(_)),
+        ) => Ok(redirect_with_flash(
+            &format!("/admin/folders/{id}/edit"),
+            "error",
+            &e.to_string(),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/folders/delete.html")]
+struct DeletePage {
+    layout: Layout,
+    id: i64,
+    name: String,
+    folders: usize,
+    files: usize,
+}
+
+async fn delete_confirm(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let (st, user) = (state.get_ref().clone(), staff.user.clone());
+    let (f, counts) = db::run(&state.pool, move |conn| {
+        let f = match folders::readable(&st, conn, &user, id) {
+            Ok(f) => f,
+            Err(e) => return Ok(Err(AppError::from(e))),
+        };
+        Ok(delete::count_tree(&st, conn, id)
+            .map(|c| (f, c))
+            .map_err(AppError::from))
+    })
+    .await??;
+    let layout = Layout::new(&staff, "files");
+    let html = DeletePage {
+        id,
+        name: f.name,
+        folders: counts.folders,
+        files: counts.files,
+        layout: layout.clone(),
+    }
+    .render()?;
+    Ok(page(&layout, html))
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    csrf_token: String,
+}
+
+async fn delete_folder(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<i64>,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, AppError> {
+    check_csrf(&staff, &form.csrf_token)?;
+    let id = id.into_inner();
+    let (st, user) = (state.get_ref().clone(), staff.user.clone());
+    let parent = db::run(&state.pool, move |conn| {
+        Ok(folder::find(conn, id)?.and_then(|f| f.parent_id))
+    })
+    .await?;
+    let result = db::run(&state.pool, move |conn| {
+        Ok(delete::delete_folder(&st, conn, &user, id))
+    })
+    .await?;
+    let back = parent.map_or_else(
+        || "/admin/folders/".to_owned(),
+        |p| format!("/admin/folders/{p}"),
+    );
+    match result {
+        Ok(c) => Ok(redirect_with_flash(
+            &back,
+            "ok",
+            &format!("Deleted {} folder(s) and {} file(s).", c.folders, c.files),
+        )),
+        Err(e @ (crate::library::Error::Forbidden(_) | crate::library::Error::Conflict(_))) => {
+            Ok(redirect_with_flash(
+                &format!("/admin/folders/{id}"),
+                "error",
+                &format!("Nothing was deleted: {e}"),
+            ))
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,25 @@
+//! The admin pages under `/admin`: folder browser, uploads, file pages, bulk actions,
+//! folder permissions, users and groups. Active staff only; managing users, groups and
+//! permissions is for superusers. Every POST form carries the session's CSRF token.
+
+mod context;
+mod files;
+mod folders;
+
+use actix_web::web;
+
+pub use context::{Flash, Layout, Staff, Superuser, check_csrf, redirect_with_flash};
+
+/// Registers the admin routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/admin",
+        web::get().to(|| async { context::redirect("/admin/folders/") }),
+    )
+    .route(
+        "/admin/",
+        web::get().to(|| async { context::redirect("/admin/folders/") }),
+    )
+    .configure(folders::configure)
+    .configure(files::configure);
+}

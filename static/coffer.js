@@ -1,0 +1,126 @@
+// Coffer's admin script: uploads with per-file progress and drag and drop, dates in the
+// browser's locale, "select all". Everything works without it; this only makes it nicer.
+"use strict";
+
+document.addEventListener("DOMContentLoaded", () => {
+  for (const t of document.querySelectorAll("time[datetime]")) {
+    const d = new Date(t.getAttribute("datetime"));
+    if (!Number.isNaN(d.getTime())) {
+      t.title = t.getAttribute("datetime");
+      t.textContent = d.toLocaleString();
+    }
+  }
+  const section = document.getElementById("upload");
+  if (section) setUpUploads(section);
+});
+
+function setUpUploads(section) {
+  const form = section.querySelector("form");
+  const input = form.querySelector("input[type=file]");
+  const list = section.querySelector(".progress-list");
+  const maxSize = Number(section.dataset.maxSize);
+  const csrf = section.dataset.csrf;
+  const folder = section.dataset.folder;
+  const queue = [];
+  let running = 0;
+
+  const enqueue = (files) => {
+    for (const file of files) {
+      const item = document.createElement("li");
+      const name = document.createElement("span");
+      name.className = "name";
+      name.textContent = file.name;
+      const bar = document.createElement("progress");
+      bar.max = 100;
+      bar.value = 0;
+      bar.setAttribute("aria-label", "Upload progress of " + file.name);
+      const status = document.createElement("span");
+      status.className = "status";
+      item.append(name, bar, status);
+      list.append(item);
+      if (file.size > maxSize) {
+        item.classList.add("failed");
+        status.textContent = "too large (limit " + Math.round(maxSize / 1048576) + " MiB)";
+        continue;
+      }
+      queue.push({ file, item, bar, status });
+    }
+    pump();
+  };
+
+  const pump = () => {
+    while (running < 2 && queue.length) {
+      running += 1;
+      send(queue.shift()).finally(() => { running -= 1; pump(); finished(); });
+    }
+  };
+
+  const finished = () => {
+    if (running === 0 && queue.length === 0 && !section.querySelector(".refresh")) {
+      const link = document.createElement("a");
+      link.href = window.location.href;
+      link.className = "refresh";
+      link.textContent = "Show the new files";
+      list.after(link);
+    }
+  };
+
+  const send = ({ file, item, bar, status }) => new Promise((resolve) => {
+    const data = new FormData();
+    data.append("csrf_token", csrf);
+    data.append("folder", folder);
+    data.append("file", file, file.name);
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", "/admin/upload");
+    xhr.setRequestHeader("X-Requested-With", "XMLHttpRequest");
+    xhr.upload.addEventListener("progress", (e) => {
+      if (e.lengthComputable) bar.value = Math.min(99, Math.floor((e.loaded / e.total) * 100));
+    });
+    xhr.addEventListener("load", () => {
+      let body = {};
+      try { body = JSON.parse(xhr.responseText); } catch (_) { /* not JSON */ }
+      if (xhr.status >= 200 && xhr.status < 300) {
+        bar.value = 100;
+        item.classList.add("done");
+        status.textContent = "done";
+      } else {
+        item.classList.add("failed");
+        status.textContent = body.error || ("failed (" + xhr.status + ")");
+      }
+      resolve();
+    });
+    xhr.addEventListener("error", () => {
+      item.classList.add("failed");
+      status.textContent = "failed (network error)";
+      resolve();
+    });
+    xhr.send(data);
+  });
+
+  form.addEventListener("submit", (e) => {
+    if (!input.files.length) return;
+    e.preventDefault();
+    enqueue(input.files);
+    input.value = "";
+  });
+  input.addEventListener("change", () => {
+    if (input.files.length) {
+      enqueue(input.files);
+      input.value = "";
+    }
+  });
+  document.addEventListener("dragover", (e) => {
+    if (e.dataTransfer && Array.from(e.dataTransfer.types).includes("Files")) {
+      e.preventDefault();
+      document.body.classList.add("dropping");
+    }
+  });
+  document.addEventListener("dragleave", () => document.body.classList.remove("dropping"));
+  document.addEventListener("drop", (e) => {
+    if (e.dataTransfer && e.dataTransfer.files.length) {
+      e.preventDefault();
+      document.body.classList.remove("dropping");
+      enqueue(e.dataTransfer.files);
+    }
+  });
+}
