@@ -3,6 +3,7 @@
 //! imports. Functions take the shared state and a connection and run on blocking threads.
 
 pub mod browse;
+pub mod bulk;
 pub mod check;
 pub mod delete;
 pub mod files;

@@ -83,6 +83,7 @@ pub async fn login_form(
 pub struct LoginForm {
     username: String,
     password: String,
+    #[serde(default)]
     csrf_token: String,
     next: Option<String>,
 }

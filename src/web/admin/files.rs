@@ -162,6 +162,7 @@ async fn show(
 
 #[derive(Deserialize)]
 pub struct FileFields {
+    #[serde(default)]
     csrf_token: String,
     name: String,
     description: String,
@@ -364,6 +365,7 @@ async fn delete_confirm(
 
 #[derive(Deserialize)]
 pub struct CsrfOnly {
+    #[serde(default)]
     csrf_token: String,
 }
 

@@ -332,6 +332,7 @@ async fn new_form(
 
 #[derive(Deserialize)]
 pub struct FolderFields {
+    #[serde(default)]
     csrf_token: String,
     name: String,
     parent: Option<String>,
@@ -567,6 +568,7 @@ async fn delete_confirm(
 
 #[derive(Deserialize)]
 pub struct CsrfOnly {
+    #[serde(default)]
     csrf_token: String,
 }
 

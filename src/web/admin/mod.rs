@@ -2,6 +2,7 @@
 //! folder permissions, users and groups. Active staff only; managing users, groups and
 //! permissions is for superusers. Every POST form carries the session's CSRF token.
 
+mod bulk;
 mod context;
 mod files;
 mod folders;
@@ -21,5 +22,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::get().to(|| async { context::redirect("/admin/folders/") }),
     )
     .configure(folders::configure)
-    .configure(files::configure);
+    .configure(files::configure)
+    .configure(bulk::configure);
 }

@@ -1,0 +1,448 @@
+//! Actions on a selection of files and folders: move, copy, delete, make public or
+//! private. Rights are checked per selected item and recursively, as django-filer does
+//! (move: read and edit on everything; copy: read; delete and public/private: edit); an item
+//! that fails is refused with the reason and the others go ahead. The result says what was
+//! done and what was refused and why.
+
+use std::collections::HashSet;
+
+use crate::access::Loaded;
+use crate::db::DbConn;
+use crate::db::models::User;
+use crate::db::models::file::{self, File, NewFile};
+use crate::db::models::folder::{self, Folder};
+use crate::db::models::permission::{self, NewRule};
+use crate::permissions::Right;
+use crate::state::AppState;
+use crate::storage::{StorageKey, StorageRole};
+
+use super::{Error, Result};
+
+/// A selected item.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Item {
+    File(i64),
+    Folder(i64),
+}
+
+impl Item {
+    /// Parses `file-12` / `folder-3`.
+    pub fn parse(s: &str) -> Option<Self> {
+        let (kind, id) = s.split_once('-')?;
+        let id = id.parse().ok()?;
+        match kind {
+            "file" => Some(Item::File(id)),
+            "folder" => Some(Item::Folder(id)),
+            _ => None,
+        }
+    }
+}
+
+/// What a bulk action did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Items done, by name.
+    pub done: Vec<String>,
+    /// Items refused: name and reason.
+    pub refused: Vec<(String, String)>,
+}
+
+/// A selected item, loaded.
+enum Selected {
+    File(File),
+    Folder(Folder),
+}
+
+fn load(conn: &mut DbConn, item: Item) -> Result<Option<Selected>> {
+    Ok(match item {
+        Item::File(id) => file::find(conn, id)?.map(Selected::File),
+        Item::Folder(id) => folder::find(conn, id)?.map(Selected::Folder),
+    })
+}
+
+fn name_of(l: &Selected) -> String {
+    match l {
+        Selected::File(f) => f.label().to_owned(),
+        Selected::Folder(f) => format!("{}/", f.name),
+    }
+}
+
+/// Checks `rights` on a file.
+fn check_file(
+    loaded: &Loaded,
+    state: &AppState,
+    user: &User,
+    f: &File,
+    rights: &[Right],
+) -> std::result::Result<(), String> {
+    for right in rights {
+        let d = loaded.file(state.access.policy(), Some(user), f, *right);
+        if !d.allowed {
+            return Err(format!("{}: {d}", f.label()));
+        }
+    }
+    Ok(())
+}
+
+/// Checks `rights` on a folder, every subfolder and every file in them.
+fn check_tree(
+    state: &AppState,
+    conn: &mut DbConn,
+    loaded: &Loaded,
+    user: &User,
+    root: i64,
+    rights: &[Right],
+) -> Result<std::result::Result<Vec<i64>, String>> {
+    let mut ids = loaded.snapshot.descendants(root);
+    ids.insert(0, root);
+    for id in &ids {
+        for right in rights {
+            let d = loaded.folder(state.access.policy(), Some(user), *id, *right);
+            if !d.allowed {
+                let name =
+                    folder::find(conn, *id)?.map_or_else(|| format!("folder {id}"), |f| f.name);
+                return Ok(Err(format!("{name}/: {d}")));
+            }
+        }
+    }
+    for f in file::in_folders(conn, &ids)? {
+        if let Err(why) = check_file(loaded, state, user, &f, rights) {
+            return Ok(Err(why));
+        }
+    }
+    Ok(Ok(ids))
+}
+
+/// Whether `user` may put things into `dest` (None = top level / unsorted uploads).
+fn check_destination(
+    state: &AppState,
+    loaded: &Loaded,
+    user: &User,
+    dest: Option<i64>,
+) -> std::result::Result<(), String> {
+    match dest {
+        Some(d) => {
+            let decision = loaded.folder(state.access.policy(), Some(user), d, Right::AddChildren);
+            if decision.allowed {
+                Ok(())
+            } else {
+                Err(format!("the destination: {decision}"))
+            }
+        }
+        None => Ok(()),
+    }
+}
+
+/// Moves the items into `dest` (None: folders to the top level — superusers only; files to
+/// the unsorted uploads — their owner or a superuser).
+pub fn move_items(
+    state: &AppState,
+    conn: &mut DbConn,
+    user: &User,
+    items: &[Item],
+    dest: Option<i64>,
+) -> Result<Summary> {
+    let mut out = Summary::default();
+    if let Some(d) = dest {
+        folder::find(conn, d)?
+            .ok_or_else(|| Error::Invalid("the destination folder does not exist".into()))?;
+    }
+    for item in items {
+        let Some(l) = load(conn, *item)? else {
+            continue;
+        };
+        let name = name_of(&l);
+        let loaded = state.access.snapshot(conn)?;
+        if let Err(why) = check_destination(state, &loaded, user, dest) {
+            out.refused.push((name, why));
+            continue;
+        }
+        let result = match &l {
+            Selected::File(f) => {
+                match check_file(&loaded, state, user, f, &[Right::Read, Right::Edit]) {
+                    Err(why) => Err(why),
+                    Ok(()) => super::files::update(
+                        state,
+                        conn,
+                        user,
+                        f.id,
+                        &super::files::Edit {
+                            folder_id: Some(dest),
+                            ..Default::default()
+                        },
+                    )
+                    .map(|_| ())
+                    .map_err(|e| e.to_string()),
+                }
+            }
+            Selected::Folder(f) => match check_tree(
+                state,
+                conn,
+                &loaded,
+                user,
+                f.id,
+                &[Right::Read, Right::Edit],
+            )? {
+                Err(why) => Err(why),
+                Ok(_) => super::folders::update(
+                    state,
+                    conn,
+                    user,
+                    f.id,
+                    &super::folders::Edit {
+                        parent_id: Some(dest),
+                        ..Default::default()
+                    },
+                )
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+            },
+        };
+        match result {
+            Ok(()) => out.done.push(name),
+            Err(why) => out.refused.push((name, why)),
+        }
+    }
+    Ok(out)
+}
+
+/// Copies the items into `dest` (needs read on everything copied and add-children on the
+/// destination). Copies keep their source's owner and storage; names get `suffix` (file
+/// names before the extension); a copied folder whose name is taken gets `_1`, `_2`…;
+/// folder permission rules are copied with their folder.
+pub fn copy_items(
+    state: &AppState,
+    conn: &mut DbConn,
+    user: &User,
+    items: &[Item],
+    dest: Option<i64>,
+    suffix: &str,
+) -> Result<Summary> {
+    let mut out = Summary::default();
+    if suffix.chars().any(|c| c.is_control() || c == '/') {
+        return Err(Error::Invalid(
+            "the suffix must not contain '/' or control characters".into(),
+        ));
+    }
+    if let Some(d) = dest {
+        folder::find(conn, d)?
+            .ok_or_else(|| Error::Invalid("the destination folder does not exist".into()))?;
+    }
+    for item in items {
+        let Some(l) = load(conn, *item)? else {
+            continue;
+        };
+        let name = name_of(&l);
+        let loaded = state.access.snapshot(conn)?;
+        let dest_ok = match (&l, dest) {
+            (Selected::Folder(_), None) if !user.is_superuser => {
+                Err("only superusers may create top-level folders".to_owned())
+            }
+            _ => check_destination(state, &loaded, user, dest),
+        };
+        if let Err(why) = dest_ok {
+            out.refused.push((name, why));
+            continue;
+        }
+        let result = match &l {
+            Selected::File(f) => match check_file(&loaded, state, user, f, &[Right::Read]) {
+                Err(why) => Err(why),
+                Ok(()) => copy_file(state, conn, f, dest, suffix)
+                    .map(|_| ())
+                    .map_err(|e| e.to_string()),
+            },
+            Selected::Folder(f) => {
+                match check_tree(state, conn, &loaded, user, f.id, &[Right::Read])? {
+                    Err(why) => Err(why),
+                    Ok(_) => {
+                        if dest.is_some_and(|d| loaded.snapshot.is_ancestor_or_self(f.id, d)) {
+                            Err("a folder cannot be copied into itself".to_owned())
+                        } else {
+                            copy_folder(state, conn, f, dest, suffix).map_err(|e| e.to_string())
+                        }
+                    }
+                }
+            }
+        };
+        match result {
+            Ok(()) => out.done.push(name),
+            Err(why) => out.refused.push((name, why)),
+        }
+    }
+    Ok(out)
+}
+
+fn with_suffix(name: &str, suffix: &str) -> String {
+    if suffix.is_empty() {
+        return name.to_owned();
+    }
+    match name.rfind('.') {
+        Some(i) if i > 0 => format!("{}{suffix}{}", &name[..i], &name[i..]),
+        _ => format!("{name}{suffix}"),
+    }
+}
+
+fn copy_file(
+    state: &AppState,
+    conn: &mut DbConn,
+    f: &File,
+    dest: Option<i64>,
+    suffix: &str,
+) -> Result<File> {
+    let original = with_suffix(&f.original_filename, suffix);
+    let from = StorageKey::parse(&f.storage_key)
+        .map_err(|_| Error::Invalid("invalid storage key".into()))?;
+    let to = state.settings.path_generator.generate(&original);
+    let storage = state.storages.get(StorageRole::main(f.is_public)).local();
+    storage.copy_to(&from, storage, &to)?;
+    let inserted = file::insert(
+        conn,
+        &NewFile {
+            folder_id: dest,
+            owner_id: f.owner_id,
+            original_filename: original,
+            name: if f.name.is_empty() {
+                String::new()
+            } else {
+                with_suffix(&f.name, suffix)
+            },
+            description: f.description.clone(),
+            is_public: f.is_public,
+            storage_key: to.to_string(),
+            size: f.size,
+            sha256: f.sha256.clone(),
+            mime_type: f.mime_type.clone(),
+        },
+    );
+    match inserted {
+        Ok(row) => Ok(row),
+        Err(e) => {
+            // No row names the copy: remove it.
+            let _ = storage.delete(&to);
+            Err(e.into())
+        }
+    }
+}
+
+fn copy_folder(
+    state: &AppState,
+    conn: &mut DbConn,
+    f: &Folder,
+    dest: Option<i64>,
+    suffix: &str,
+) -> Result<()> {
+    let base = format!("{}{suffix}", f.name);
+    let mut name = base.clone();
+    let mut n = 0;
+    while folder::find_child_by_name(conn, dest, &name)?.is_some() {
+        n += 1;
+        name = format!("{base}_{n}");
+    }
+    let copy = folder::create(conn, dest, f.owner_id, &name)?;
+    for row in permission::on_folder(conn, Some(f.id))? {
+        if let Some(rule) = row.to_rule() {
+            permission::create(
+                conn,
+                &NewRule {
+                    folder_id: Some(copy.id),
+                    scope: rule.scope,
+                    principal: rule.principal,
+                    read: rule.read,
+                    edit: rule.edit,
+                    add_children: rule.add_children,
+                },
+            )?;
+        }
+    }
+    for child in file::in_folder(conn, Some(f.id), None)? {
+        copy_file(state, conn, &child, Some(copy.id), "")?;
+    }
+    let mut seen = HashSet::new();
+    for sub in folder::children(conn, Some(f.id))? {
+        if seen.insert(sub.id) {
+            copy_folder(state, conn, &sub, Some(copy.id), "")?;
+        }
+    }
+    Ok(())
+}
+
+/// Deletes the items (edit on each, recursively).
+pub fn delete_items(
+    state: &AppState,
+    conn: &mut DbConn,
+    user: &User,
+    items: &[Item],
+) -> Result<Summary> {
+    let mut out = Summary::default();
+    for item in items {
+        let Some(l) = load(conn, *item)? else {
+            continue;
+        };
+        let name = name_of(&l);
+        let result = match &l {
+            Selected::File(f) => super::delete::delete_file(state, conn, user, f.id),
+            Selected::Folder(f) => {
+                super::delete::delete_folder(state, conn, user, f.id).map(|_| ())
+            }
+        };
+        match result {
+            Ok(()) => out.done.push(name),
+            Err(e) => out.refused.push((name, e.to_string())),
+        }
+    }
+    Ok(out)
+}
+
+/// What deleting the items would remove: (folders, files), counting subtrees.
+pub fn count_items(state: &AppState, conn: &mut DbConn, items: &[Item]) -> Result<(usize, usize)> {
+    let (mut folders, mut files) = (0, 0);
+    for item in items {
+        match item {
+            Item::File(id) => files += usize::from(file::find(conn, *id)?.is_some()),
+            Item::Folder(id) => {
+                if folder::find(conn, *id)?.is_some() {
+                    let c = super::delete::count_tree(state, conn, *id)?;
+                    folders += c.folders;
+                    files += c.files;
+                }
+            }
+        }
+    }
+    Ok((folders, files))
+}
+
+/// Makes the items (folders recursively) public or private: edit on each, recursively; each
+/// file moves on its own.
+pub fn set_public_items(
+    state: &AppState,
+    conn: &mut DbConn,
+    user: &User,
+    items: &[Item],
+    public: bool,
+) -> Result<Summary> {
+    let mut out = Summary::default();
+    for item in items {
+        let Some(l) = load(conn, *item)? else {
+            continue;
+        };
+        let name = name_of(&l);
+        let (files, folders) = match item {
+            Item::File(id) => (vec![*id], vec![]),
+            Item::Folder(id) => (vec![], vec![*id]),
+        };
+        match super::relocate::set_public_many(state, conn, user, &files, &folders, public) {
+            Ok(report) if report.refused.is_empty() => out.done.push(name),
+            Ok(report) => {
+                let why = report
+                    .refused
+                    .iter()
+                    .map(|(id, e)| format!("file {id}: {e}"))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                out.refused.push((name, why));
+            }
+            Err(e) => out.refused.push((name, e.to_string())),
+        }
+    }
+    Ok(out)
+}

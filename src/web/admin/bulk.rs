@@ -1,0 +1,183 @@
+//! Bulk actions on the items selected in a listing: move and copy (with a destination
+//! picker), delete (with a confirmation), make public or private; each ends on a summary of
+//! what was done and what was refused and why.
+
+use actix_web::{HttpResponse, web};
+use askama::Template;
+
+use crate::db;
+use crate::error::AppError;
+use crate::library::bulk::{self, Item, Summary};
+use crate::state::AppState;
+use crate::web::admin::context::{Layout, Staff, check_csrf, page};
+use crate::web::admin::folders::destinations;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin/bulk", web::post().to(bulk_action));
+}
+
+/// The bulk form (repeated `item` fields, so parsed by hand).
+#[derive(Default)]
+struct BulkForm {
+    csrf_token: String,
+    items: Vec<String>,
+    action: String,
+    from: String,
+    destination: Option<String>,
+    suffix: String,
+    confirm: bool,
+}
+
+fn parse(body: &[u8]) -> BulkForm {
+    let mut f = BulkForm::default();
+    for (k, v) in form_urlencoded::parse(body) {
+        match k.as_ref() {
+            "csrf_token" => f.csrf_token = v.into_owned(),
+            "item" => f.items.push(v.into_owned()),
+            "action" => f.action = v.into_owned(),
+            "from" => f.from = v.into_owned(),
+            "destination" => f.destination = Some(v.into_owned()),
+            "suffix" => f.suffix = v.into_owned(),
+            "confirm" => f.confirm = true,
+            _ => {}
+        }
+    }
+    f
+}
+
+/// Only admin listing paths are followed back.
+fn safe_from(from: &str) -> String {
+    if from.starts_with("/admin/folders/") && !from.contains("//") {
+        from.to_owned()
+    } else {
+        "/admin/folders/".to_owned()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/bulk/confirm.html")]
+struct ConfirmPage {
+    layout: Layout,
+    action: String,
+    heading: String,
+    items: Vec<String>,
+    from: String,
+    destinations: Vec<(i64, String)>,
+    needs_destination: bool,
+    is_copy: bool,
+    allow_top_level: bool,
+    counts: Option<(usize, usize)>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/bulk/summary.html")]
+struct SummaryPage {
+    layout: Layout,
+    heading: String,
+    summary: Summary,
+    from: String,
+}
+
+async fn bulk_action(
+    state: web::Data<AppState>,
+    staff: Staff,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let form = parse(&body);
+    check_csrf(&staff, &form.csrf_token)?;
+    let from = safe_from(&form.from);
+    let items: Vec<Item> = form.items.iter().filter_map(|s| Item::parse(s)).collect();
+    let layout = Layout::new(&staff, "files");
+    if items.is_empty() {
+        return Ok(crate::web::admin::context::redirect_with_flash(
+            &from,
+            "error",
+            "Select one or more items first.",
+        ));
+    }
+    let heading = match form.action.as_str() {
+        "move" => "Move",
+        "copy" => "Copy",
+        "delete" => "Delete",
+        "make_public" => "Make public",
+        "make_private" => "Make private",
+        _ => return Err(AppError::BadRequest("unknown action".into())),
+    };
+    let needs_destination = matches!(form.action.as_str(), "move" | "copy");
+    if (needs_destination || form.action == "delete") && !form.confirm {
+        let (st, user, its) = (state.get_ref().clone(), staff.user.clone(), items.clone());
+        let exclude: Vec<i64> = items
+            .iter()
+            .filter_map(|i| {
+                if let Item::Folder(id) = i {
+                    Some(*id)
+                } else {
+                    None
+                }
+            })
+            .collect();
+        let is_move = form.action == "move";
+        let (dest, counts) = db::run(&state.pool, move |conn| {
+            let dest = if needs_destination {
+                match destinations(&st, conn, &user, if is_move { &exclude } else { &[] }) {
+                    Ok(d) => d,
+                    Err(e) => return Ok(Err(e)),
+                }
+            } else {
+                Vec::new()
+            };
+            let counts = if needs_destination {
+                None
+            } else {
+                Some(bulk::count_items(&st, conn, &its).map_err(AppError::from))
+            };
+            Ok(Ok((dest, counts.transpose())))
+        })
+        .await??;
+        let html = ConfirmPage {
+            action: form.action.clone(),
+            heading: heading.to_owned(),
+            items: form.items.clone(),
+            from,
+            destinations: dest,
+            needs_destination,
+            is_copy: form.action == "copy",
+            allow_top_level: true,
+            counts: counts?,
+            layout: layout.clone(),
+        }
+        .render()?;
+        return Ok(page(&layout, html));
+    }
+    let destination = match form.destination.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(d) => Some(
+            d.parse::<i64>()
+                .map_err(|_| AppError::BadRequest("invalid destination".into()))?,
+        ),
+    };
+    let (st, user, action, suffix) = (
+        state.get_ref().clone(),
+        staff.user.clone(),
+        form.action.clone(),
+        form.suffix.clone(),
+    );
+    let summary = db::run(&state.pool, move |conn| {
+        Ok(match action.as_str() {
+            "move" => bulk::move_items(&st, conn, &user, &items, destination),
+            "copy" => bulk::copy_items(&st, conn, &user, &items, destination, &suffix),
+            "delete" => bulk::delete_items(&st, conn, &user, &items),
+            "make_public" => bulk::set_public_items(&st, conn, &user, &items, true),
+            _ => bulk::set_public_items(&st, conn, &user, &items, false),
+        })
+    })
+    .await??;
+    let html = SummaryPage {
+        heading: heading.to_owned(),
+        summary,
+        from,
+        layout: layout.clone(),
+    }
+    .render()?;
+    Ok(page(&layout, html))
+}
