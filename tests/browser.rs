@@ -1,0 +1,320 @@
+//! Real-browser tests: Debian's Chromium driven through chromedriver (WebDriver) against a
+//! Coffer on a random port. Screenshots of the main pages are written to
+//! `target/screenshots/`. Without chromium and chromedriver these tests fail (they never
+//! skip): install them with `apt-get install chromium chromium-driver`.
+#![allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
+
+#[path = "api/helpers.rs"]
+#[allow(dead_code, reason = "only some helpers are used here")]
+mod helpers;
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+/// chromedriver on a free port, stopped on drop.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_driver() -> Driver {
+    let binary = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+    assert!(
+        std::path::Path::new(&binary).exists(),
+        "{binary} is missing: install Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)"
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(&binary)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {binary}: {e}"));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "chromedriver did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Driver { child, port }
+}
+
+async fn browser(driver: &Driver) -> Client {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": chromium,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--no-first-run", "--window-size=1280,1000", "--lang=en-GB"]
+        }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("a WebDriver session with Chromium")
+}
+
+fn screenshot_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn screenshot(c: &Client, name: &str) {
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(screenshot_dir().join(format!("{name}.png")), png).unwrap();
+}
+
+async fn log_in(c: &Client, app: &helpers::TestApp, username: &str) {
+    c.goto(&app.url("/login")).await.unwrap();
+    c.find(Locator::Id("username"))
+        .await
+        .unwrap()
+        .send_keys(username)
+        .await
+        .unwrap();
+    c.find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(helpers::PASSWORD)
+        .await
+        .unwrap();
+    c.find(Locator::Css("main form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css("form.logout"))
+        .await
+        .unwrap();
+}
+
+/// Fetches `path` from inside the page (with the browser's cookies): (status, body).
+async fn fetch(c: &Client, path: &str) -> (u64, String) {
+    let v = c
+        .execute_async(
+            "const [url, done] = arguments; fetch(url, {credentials: 'same-origin'}).then(async r => done([r.status, await r.text()])).catch(e => done([0, String(e)]));",
+            vec![json!(path)],
+        )
+        .await
+        .unwrap();
+    (v[0].as_u64().unwrap(), v[1].as_str().unwrap().to_owned())
+}
+
+async fn wait_until(c: &Client, what: &str, script: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if c.execute(script, vec![]).await.unwrap() == json!(true) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[actix_web::test]
+async fn admin_workflow_in_a_real_browser() {
+    let driver = start_driver();
+    let app = helpers::spawn_app().await;
+    let (reader_id, _) = app.user("reader").await;
+    app.user("stranger").await;
+    let c = browser(&driver).await;
+
+    // Log in.
+    c.goto(&app.url("/login")).await.unwrap();
+    screenshot(&c, "login").await;
+    log_in(&c, &app, "admin").await;
+
+    // Create a folder.
+    c.goto(&app.url("/admin/folders/")).await.unwrap();
+    c.find(Locator::LinkText("New folder"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Id("name"))
+        .await
+        .unwrap()
+        .send_keys("Quarterly reports")
+        .await
+        .unwrap();
+    c.find(Locator::Css("main form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait().for_element(Locator::Css("#upload")).await.unwrap();
+    let folder_url = c.current_url().await.unwrap();
+    let folder_id: i64 = folder_url
+        .path()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(c.source().await.unwrap().contains("Quarterly reports"));
+
+    // Upload two files through the file input; both progress bars reach 100 %.
+    let dir = tempfile::tempdir().unwrap();
+    let one = dir.path().join("report one.txt");
+    let two = dir.path().join("été-2026.csv");
+    std::fs::write(&one, "first report\n").unwrap();
+    std::fs::write(&two, "a,b\n1,2\n").unwrap();
+    let input = c
+        .find(Locator::Css("#upload input[type=file]"))
+        .await
+        .unwrap();
+    input
+        .send_keys(&format!("{}\n{}", one.display(), two.display()))
+        .await
+        .unwrap();
+    wait_until(
+        &c,
+        "two finished uploads",
+        "const bars = [...document.querySelectorAll('.progress-list progress')];
+         return bars.length === 2 && bars.every(b => b.value === 100)
+             && document.querySelectorAll('.progress-list li.done').length === 2;",
+    )
+    .await;
+    screenshot(&c, "upload-progress").await;
+    c.goto(folder_url.as_str()).await.unwrap();
+    let source = c.source().await.unwrap();
+    assert!(source.contains("report one.txt") && source.contains("été-2026.csv"));
+    screenshot(&c, "folder").await;
+
+    // Open the first file; tick "Permissions disabled": the public URL serves it.
+    c.find(Locator::LinkText("📄 report one.txt"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Id("permissions_disabled"))
+        .await
+        .unwrap();
+    let file_id: i64 = c
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    screenshot(&c, "file-private").await;
+    c.find(Locator::Id("permissions_disabled"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Css(".main-col form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css(".flash.ok"))
+        .await
+        .unwrap();
+    let public_url = c
+        .find(Locator::Css("#where a"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(public_url.starts_with("/media/public/"), "{public_url}");
+    let (status, _, body) = app.get(None, &public_url).await;
+    assert_eq!(
+        (status.as_u16(), body.as_slice()),
+        (200, &b"first report\n"[..])
+    );
+    screenshot(&c, "file-public").await;
+
+    // Untick it: the public URL answers 404 and the checked URL serves the file.
+    c.find(Locator::Id("permissions_disabled"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Css(".main-col form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css(".flash.ok"))
+        .await
+        .unwrap();
+    assert_eq!(app.get(None, &public_url).await.0.as_u16(), 404);
+    let checked_url = c
+        .find(Locator::Css("#where a"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(checked_url.starts_with("/private/files/"));
+    assert_eq!(
+        fetch(&c, &checked_url).await,
+        (200, "first report\n".to_owned())
+    );
+    assert_eq!(app.get(None, &checked_url).await.0.as_u16(), 404);
+
+    // A folder rule for the reader.
+    app.rule(
+        json!({"folder_id": folder_id, "type": "children", "user_id": reader_id,
+                    "can_read": "allow", "can_edit": "inherit", "can_add_children": "inherit"}),
+    )
+    .await;
+
+    // The reader downloads; a stranger gets 404.
+    c.delete_all_cookies().await.unwrap();
+    log_in(&c, &app, "reader").await;
+    screenshot(&c, "end-user-browser").await;
+    assert_eq!(
+        fetch(&c, &format!("/files/{file_id}/report%20one.txt")).await,
+        (200, "first report\n".to_owned())
+    );
+    c.delete_all_cookies().await.unwrap();
+    log_in(&c, &app, "stranger").await;
+    assert_eq!(
+        fetch(&c, &format!("/files/{file_id}/report%20one.txt"))
+            .await
+            .0,
+        404
+    );
+    assert_eq!(fetch(&c, &checked_url).await.0, 404);
+
+    c.close().await.unwrap();
+}

@@ -1,0 +1,90 @@
+//! The admin listing costs a constant number of database queries, whatever the number of
+//! items in the folder (every query of this process is counted through diesel's
+//! instrumentation, so this lives in its own test binary).
+#![allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
+
+#[path = "api/helpers.rs"]
+#[allow(dead_code, reason = "only some helpers are used here")]
+mod helpers;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use diesel::connection::{Instrumentation, InstrumentationEvent, set_default_instrumentation};
+
+static QUERIES: AtomicUsize = AtomicUsize::new(0);
+
+fn counter() -> Option<Box<dyn Instrumentation>> {
+    Some(Box::new(|event: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::FinishQuery { .. } = event {
+            QUERIES.fetch_add(1, Ordering::SeqCst);
+        }
+    }))
+}
+
+async fn queries_for(app: &helpers::TestApp, client: &reqwest::Client, path: &str) -> usize {
+    let before = QUERIES.load(Ordering::SeqCst);
+    let res = client.get(app.url(path)).send().await.unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::OK, "{path}");
+    res.text().await.unwrap();
+    QUERIES.load(Ordering::SeqCst) - before
+}
+
+#[actix_web::test]
+async fn listing_a_folder_costs_the_same_queries_for_10_or_300_files() {
+    set_default_instrumentation(counter).unwrap();
+    let app = helpers::spawn_app().await;
+    let f = app.folder(&app.admin_token, "big", None).await;
+    for i in 0..3 {
+        app.folder(&app.admin_token, &format!("sub{i}"), Some(f))
+            .await;
+    }
+    for i in 0..10 {
+        app.upload(&app.admin_token, &format!("f{i}.txt"), b"x", Some(f), false)
+            .await;
+    }
+    let client = helpers::client();
+    let page = client
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = page
+        .split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    client
+        .post(app.url("/login"))
+        .form(&[
+            ("username", "admin"),
+            ("password", helpers::PASSWORD),
+            ("csrf_token", token.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let path = format!("/admin/folders/{f}");
+    queries_for(&app, &client, &path).await; // warm: snapshot loaded, connections open
+    let small = queries_for(&app, &client, &path).await;
+    let small_search = queries_for(&app, &client, &format!("{path}?q=f1&everywhere=1")).await;
+    for i in 10..300 {
+        app.upload(&app.admin_token, &format!("f{i}.txt"), b"x", Some(f), false)
+            .await;
+    }
+    let large = queries_for(&app, &client, &path).await;
+    let large_page3 = queries_for(&app, &client, &format!("{path}?page=3&sort=-size")).await;
+    let large_search = queries_for(&app, &client, &format!("{path}?q=f1&everywhere=1")).await;
+    assert!(small > 0);
+    assert_eq!(small, large, "10 vs 300 files");
+    assert!(
+        large_page3 <= large,
+        "a later page costs no more ({large_page3} vs {large})"
+    );
+    assert_eq!(small_search, large_search, "search");
+}
