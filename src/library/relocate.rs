@@ -278,7 +278,10 @@ pub fn set_public_many(
     for f in &files {
         let d = loaded.file(policy, Some(user), f, Right::Edit);
         if !d.allowed {
-            return Err(Error::Forbidden(format!("permission denied on file {} ({d})", f.id)));
+            return Err(Error::Forbidden(format!(
+                "permission denied on file {} ({d})",
+                f.id
+            )));
         }
     }
     let mut report = BulkReport::default();

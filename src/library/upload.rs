@@ -112,7 +112,9 @@ where
         sha256: ingested.sha256.clone(),
         mime_type: ingested.mime_type.clone(),
     };
-    fail::fail_point!("upload::before-insert", |_| Err(Error::Invalid("injected failure before the row insert".into())));
+    fail::fail_point!("upload::before-insert", |_| Err(Error::Invalid(
+        "injected failure before the row insert".into()
+    )));
     let row = db::run(&state.pool, move |conn| file::insert(conn, &new)).await?;
     ingested.guard.disarm();
     Ok(row)
