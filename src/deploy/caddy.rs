@@ -49,7 +49,8 @@ pub fn render(plan: &Plan, site: &Site) -> Result<String, GenerateError> {
              \t\theader Content-Security-Policy \"{SANDBOX_CSP}\"\n\
              \t\t@active{i} not path_regexp (?i){}\n\
              \t\theader @active{i} Content-Disposition attachment\n\
-             \t\tfile_server {{\n\t\t\thide .*\n\t\t}}\n\t}}",
+             \t\t@hidden{i} path_regexp /\\.\n\t\trespond @hidden{i} 404\n\
+             \t\tfile_server\n\t}}",
             quote::caddy("a public base_url", &format!("{prefix}/*"))?,
             quote::caddy("a public base_url", prefix)?,
             quote::caddy("a public storage directory", &m.dir)?,
@@ -91,8 +92,13 @@ pub fn render(plan: &Plan, site: &Site) -> Result<String, GenerateError> {
     let _ = writeln!(
         w,
         "\n\t# Everything else, including the checked download views, is Coffer's.\n\
-         \thandle {{\n\t\treverse_proxy {}{accel}\n\t}}\n}}",
-        plan.upstream
+         \thandle {{\n\
+         \t\t# A body announced larger than the limit is refused at once (a streamed one is cut\n\
+         \t\t# off by request_body).\n\
+         \t\t@too_large expression `{{http.request.header.Content-Length}}.matches(\"^[0-9]+$\") && int({{http.request.header.Content-Length}}) > {}`\n\
+         \t\trespond @too_large 413\n\
+         \t\treverse_proxy {}{accel}\n\t}}\n}}",
+        plan.max_body, plan.upstream
     );
     Ok(out)
 }

@@ -641,7 +641,8 @@ async fn stable_url(site: &Site, id: i64, bytes: &Bytes, token: &str, lines: &mu
             Line::fail(
                 check,
                 format!(
-                    "answered {} with {} bytes; /files/ must be proxied to Coffer",
+                    "answered {} with {} bytes; /files/ must be proxied to Coffer, and the \
+                     private file must download (see above)",
                     got.status,
                     got.body.len()
                 ),
