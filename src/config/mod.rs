@@ -391,7 +391,7 @@ fn serve_backend(
         Ok(())
     };
     Ok(match cfg {
-        ServeBackendConfig::Default => ServeBackend::Default,
+        ServeBackendConfig::Default {} => ServeBackend::Default,
         ServeBackendConfig::Nginx { location: l } => ServeBackend::Nginx {
             location: location(l)?,
         },
@@ -404,7 +404,7 @@ fn serve_backend(
                 unescape: *unescape,
             }
         }
-        ServeBackendConfig::Lighttpd => {
+        ServeBackendConfig::Lighttpd {} => {
             header_safe()?;
             ServeBackend::Lighttpd
         }
@@ -545,6 +545,60 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("urll"), "{err}");
+    }
+
+    #[test]
+    fn server_backends_parse_and_refuse_stray_keys() {
+        let parse = |toml: &str| {
+            Figment::from(Serialized::defaults(ConfigFile::default()))
+                .merge(Toml::string(toml))
+                .extract::<ConfigFile>()
+                .map_err(|e| e.to_string())
+                .and_then(|mut raw| {
+                    raw.data_dir = PathBuf::from("/tmp/coffer-config-test");
+                    Settings::from_file(raw).map_err(|e| e.to_string())
+                })
+        };
+        let s = parse("[server.private]\nbackend = \"nginx\"\n[server.private_thumbnails]\nbackend = \"apache\"\nunescape = true\n").unwrap();
+        assert_eq!(
+            s.serve_private,
+            ServeBackend::Nginx {
+                location: "/_coffer/private/".into()
+            }
+        );
+        assert_eq!(
+            s.serve_private_thumbnails,
+            ServeBackend::Apache { unescape: true }
+        );
+        let s = parse("[server.private]\nbackend = \"caddy\"\nlocation = \"/_int\"\n").unwrap();
+        assert_eq!(s.serve_private.internal_location(), Some("/_int/"));
+        for (toml, needle) in [
+            (
+                "[server.private]\nbackend = \"lighttpd\"\nunescape = true\n",
+                "unescape",
+            ),
+            (
+                "[server.private]\nbackend = \"default\"\nlocation = \"/x/\"\n",
+                "location",
+            ),
+            ("[server.private]\nbackend = \"apache\"\n", "unescape"),
+            ("[server.private]\nbackend = \"iis\"\n", "iis"),
+            (
+                "[server.private]\nbackend = \"nginx\"\nlocation = \"/private/files/x/\"\n",
+                "server.private.location",
+            ),
+            (
+                "[server.private]\nbackend = \"nginx\"\nlocation = \"/media/\"\n",
+                "server.private.location",
+            ),
+            (
+                "[server.private]\nbackend = \"nginx\"\nlocation = \"/i/\"\n[server.private_thumbnails]\nbackend = \"nginx\"\nlocation = \"/i/t/\"\n",
+                "server.private",
+            ),
+        ] {
+            let err = parse(toml).unwrap_err();
+            assert!(err.contains(needle), "{toml}: {err}");
+        }
     }
 
     #[test]

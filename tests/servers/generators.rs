@@ -75,7 +75,7 @@ async fn unrepresentable_paths_are_refused_with_the_key() {
 #[actix_web::test]
 async fn a_backend_of_another_server_is_flagged() {
     let env = coffer_only(Kind::Apache, |c| {
-        c.server.private_thumbnails = ServeBackendConfig::Default;
+        c.server.private_thumbnails = ServeBackendConfig::Default {};
     })
     .await;
     let out = cli(&env.config_file, &["nginx-config"]);

@@ -73,7 +73,7 @@ pub fn backend_for(kind: Kind) -> ServeBackendConfig {
     match kind {
         Kind::Nginx => ServeBackendConfig::Nginx { location: None },
         Kind::Apache => ServeBackendConfig::Apache { unescape: false },
-        Kind::Lighttpd => ServeBackendConfig::Lighttpd,
+        Kind::Lighttpd => ServeBackendConfig::Lighttpd {},
         Kind::Caddy => ServeBackendConfig::Caddy { location: None },
     }
 }
