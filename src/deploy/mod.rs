@@ -130,7 +130,7 @@ impl Plan {
             .filter(|s| s.base_url.starts_with('/'))
             .map(|s| PublicMount {
                 url: s.base_url.clone(),
-                dir: with_slash(&s.dir),
+                dir: with_slash(&real(&s.dir)),
             })
             .collect();
         let private = vec![
@@ -196,8 +196,8 @@ impl Plan {
     }
 }
 
-/// Storage directories are canonical once opened; use the same form in configurations
-/// (X-Sendfile paths are compared against them as text).
+/// Storage directories are canonical once opened (links resolved); configurations use the
+/// same form, since X-Sendfile paths are compared against them as text.
 fn real(dir: &std::path::Path) -> PathBuf {
     dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf())
 }
