@@ -2,6 +2,9 @@
 //! `TEST_DATABASE_URL` is set) whose storages live under a directory with an awkward name,
 //! configured for one server backend, with the web server in front of it started from the
 //! configuration `coffer <server>-config` prints for that same configuration file.
+//!
+//! The servers' workers run as `nobody`, so they read what Coffer writes only because
+//! Coffer creates files `0666` less the umask: the tests expect the usual umask `022`.
 
 use std::net::TcpListener;
 use std::path::PathBuf;
