@@ -106,7 +106,8 @@ for u in reader outsider; do
     curl -fs -X POST "$API/users" "${auth[@]}" -H 'Content-Type: application/json' \
         -d "{\"username\":\"$u\",\"password\":\"benchmark password\"}" >/dev/null
 done
-READER_ID=$(curl -fs "$API/users" "${auth[@]}" | json '[1]["id"]')
+READER_ID=$(curl -fs "$API/users" "${auth[@]}" | python3 -c \
+    "import json,sys; print(next(u['id'] for u in json.load(sys.stdin) if u['username'] == 'reader'))")
 FOLDER=$(curl -fs -X POST "$API/folders" "${auth[@]}" -H 'Content-Type: application/json' -d '{"name":"bench"}' | json '["id"]')
 curl -fs -X POST "$API/folder-permissions" "${auth[@]}" -H 'Content-Type: application/json' \
     -d "{\"folder_id\":$FOLDER,\"type\":\"children\",\"user_id\":$READER_ID,\"can_read\":\"allow\",\"can_edit\":\"inherit\",\"can_add_children\":\"inherit\"}" >/dev/null
