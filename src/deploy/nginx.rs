@@ -22,7 +22,7 @@ pub fn render(plan: &Plan, site: &Site) -> Result<String, GenerateError> {
     }
     let _ = writeln!(
         w,
-        "\nupstream coffer_backend {{\n    server {};\n    keepalive 16;\n}}\n",
+        "\nupstream coffer_backend {{\n    server {};\n    keepalive 64;\n}}\n",
         plan.upstream
     );
     let _ = writeln!(
