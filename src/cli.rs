@@ -1,5 +1,6 @@
 //! The command line: `coffer serve | migrate | createsuperuser | changepassword | token |
-//! import | check | print-config`. Every command takes `--data-dir` and `--config`.
+//! import | check | print-config | nginx-config | apache-config | lighttpd-config |
+//! caddy-config | doctor`. Every command takes `--data-dir` and `--config`.
 
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -10,6 +11,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::config::{Overrides, Settings};
 use crate::db::models::{token, user};
+use crate::deploy;
 use crate::library::{check, import};
 use crate::startup::{Application, bootstrap, ensure_first_admin};
 
@@ -89,6 +91,34 @@ pub enum Command {
     },
     /// Print the effective configuration (secrets redacted).
     PrintConfig,
+    /// Print an nginx configuration (upstream, map, server block) for the current settings.
+    NginxConfig(SiteArgs),
+    /// Print an Apache <VirtualHost> (mod_proxy, mod_xsendfile) for the current settings.
+    ApacheConfig(SiteArgs),
+    /// Print a lighttpd configuration block for the current settings.
+    LighttpdConfig(SiteArgs),
+    /// Print a Caddyfile site block for the current settings.
+    CaddyConfig(SiteArgs),
+    /// Check a running site from outside: private files reach only authorised users.
+    Doctor {
+        /// The public URL of the site, e.g. https://files.example.org
+        #[arg(long, value_name = "URL")]
+        url: String,
+        /// Download as this user (default: the first active superuser).
+        #[arg(long, value_name = "USERNAME")]
+        username: Option<String>,
+    },
+}
+
+/// Where a generated web-server configuration listens.
+#[derive(Args, Debug)]
+pub struct SiteArgs {
+    /// PORT or ADDRESS:PORT the web server listens on.
+    #[arg(long, default_value = "80", value_name = "[ADDRESS:]PORT")]
+    pub listen: String,
+    /// The site's host name (default: any).
+    #[arg(long, value_name = "NAME")]
+    pub server_name: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -282,7 +312,44 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{}", settings(&cli.global, None)?.redacted_toml());
             Ok(ExitCode::SUCCESS)
         }
+        Command::NginxConfig(site) => server_config(&cli.global, &site, deploy::Server::Nginx),
+        Command::ApacheConfig(site) => server_config(&cli.global, &site, deploy::Server::Apache),
+        Command::LighttpdConfig(site) => {
+            server_config(&cli.global, &site, deploy::Server::Lighttpd)
+        }
+        Command::CaddyConfig(site) => server_config(&cli.global, &site, deploy::Server::Caddy),
+        Command::Doctor { url, username } => {
+            let s = settings(&cli.global, None)?;
+            let lines = actix_web::rt::System::new().block_on(deploy::doctor::run(
+                s,
+                &deploy::doctor::Options { url, username },
+            ))?;
+            let failed = lines.iter().filter(|l| !l.ok).count();
+            if failed == 0 {
+                println!("all {} checks passed", lines.len());
+                Ok(ExitCode::SUCCESS)
+            } else {
+                println!("{failed} of {} checks failed", lines.len());
+                Ok(ExitCode::FAILURE)
+            }
+        }
     }
+}
+
+/// Prints a generated web-server configuration; warnings go to standard error.
+fn server_config(
+    global: &GlobalArgs,
+    site: &SiteArgs,
+    server: deploy::Server,
+) -> anyhow::Result<ExitCode> {
+    let s = settings(global, None)?;
+    let site = deploy::Site::parse(&site.listen, site.server_name.clone())?;
+    let (text, warnings) = deploy::render(server, &s, &site)?;
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+    print!("{text}");
+    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(test)]

@@ -105,13 +105,43 @@ impl Default for StoragesConfig {
     }
 }
 
-/// A server backend for private bytes.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+/// A server backend for private bytes. (Variants without settings are empty structs, not
+/// units: serde rejects unknown keys only in structs, so `backend = "lighttpd"` with a
+/// stray `unescape` is an error rather than silently ignored.)
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(tag = "backend", rename_all = "lowercase", deny_unknown_fields)]
 pub enum ServeBackendConfig {
     /// Coffer streams the bytes itself.
-    #[default]
-    Default,
+    Default {},
+    /// nginx sends the bytes: `X-Accel-Redirect: <location><key>`, answered by an
+    /// `internal` location aliased to the storage directory.
+    Nginx {
+        /// The internal location (default `/_coffer/private/` for files and
+        /// `/_coffer/private-thumbnails/` for thumbnails).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        location: Option<String>,
+    },
+    /// Apache mod_xsendfile sends the bytes: `X-Sendfile: <absolute path>`.
+    Apache {
+        /// `true`: the path is percent-encoded (mod_xsendfile 1.0 code with
+        /// `XSendFileUnescape On`); `false`: raw bytes (0.12, or `XSendFileUnescape Off`).
+        unescape: bool,
+    },
+    /// lighttpd sends the bytes: `X-Sendfile: <percent-encoded absolute path>`.
+    Lighttpd {},
+    /// Caddy sends the bytes, following the X-Accel-Redirect contract through the
+    /// `handle_response` block that `coffer caddy-config` prints.
+    Caddy {
+        /// The internal path prefix (same defaults as nginx).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        location: Option<String>,
+    },
+}
+
+impl Default for ServeBackendConfig {
+    fn default() -> Self {
+        ServeBackendConfig::Default {}
+    }
 }
 
 /// `[server.*]`: which backend delivers private main files and private thumbnails.

@@ -58,7 +58,45 @@ pub struct StorageSettings {
 pub enum ServeBackend {
     /// Coffer streams the bytes itself (Range, ETag, conditional requests).
     Default,
+    /// `X-Accel-Redirect: <location><key>`; `location` starts and ends with `/`.
+    Nginx { location: String },
+    /// `X-Sendfile: <absolute path>`, percent-encoded when `unescape`.
+    Apache { unescape: bool },
+    /// `X-Sendfile: <percent-encoded absolute path>`.
+    Lighttpd,
+    /// The X-Accel-Redirect contract, honoured by Caddy's `handle_response`.
+    Caddy { location: String },
 }
+
+impl ServeBackend {
+    /// The backend's name as written in the configuration.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ServeBackend::Default => "default",
+            ServeBackend::Nginx { .. } => "nginx",
+            ServeBackend::Apache { .. } => "apache",
+            ServeBackend::Lighttpd => "lighttpd",
+            ServeBackend::Caddy { .. } => "caddy",
+        }
+    }
+
+    /// The internal location the web server answers redirects at (nginx, Caddy).
+    pub fn internal_location(&self) -> Option<&str> {
+        match self {
+            ServeBackend::Nginx { location } | ServeBackend::Caddy { location } => Some(location),
+            _ => None,
+        }
+    }
+
+    /// Whether the web server sends the bytes (Coffer only decides and names the file).
+    pub fn offloads(&self) -> bool {
+        !matches!(self, ServeBackend::Default)
+    }
+}
+
+/// Default internal locations of the nginx and Caddy backends.
+pub const DEFAULT_INTERNAL_LOCATIONS: [&str; 2] =
+    ["/_coffer/private/", "/_coffer/private-thumbnails/"];
 
 /// The validated configuration the application runs with.
 #[derive(Clone, Debug)]
@@ -171,7 +209,19 @@ impl Settings {
             "private-thumbnails",
             false,
         )?;
-        check_url_layout(&[
+        let serve_private = serve_backend(
+            &raw.server.private,
+            "server.private",
+            DEFAULT_INTERNAL_LOCATIONS[0],
+            &private.dir,
+        )?;
+        let serve_private_thumbnails = serve_backend(
+            &raw.server.private_thumbnails,
+            "server.private_thumbnails",
+            DEFAULT_INTERNAL_LOCATIONS[1],
+            &private_thumbnails.dir,
+        )?;
+        let mut urls = vec![
             ("storage.public.base_url", &public.base_url),
             (
                 "storage.public_thumbnails.base_url",
@@ -182,7 +232,21 @@ impl Settings {
                 "storage.private_thumbnails.base_url",
                 &private_thumbnails.base_url,
             ),
-        ])?;
+        ];
+        let locations = [
+            ("server.private.location", &serve_private),
+            (
+                "server.private_thumbnails.location",
+                &serve_private_thumbnails,
+            ),
+        ]
+        .map(|(key, backend)| (key, backend.internal_location().map(str::to_owned)));
+        for (key, location) in &locations {
+            if let Some(location) = location {
+                urls.push((*key, location));
+            }
+        }
+        check_url_layout(&urls)?;
         check_dir_layout(&[
             ("storage.public.dir", &public.dir, false),
             (
@@ -218,9 +282,6 @@ impl Settings {
         let a = &raw.argon2;
         argon2::Params::new(a.memory_kib, a.iterations, a.parallelism, None)
             .map_err(|e| invalid("argon2", e.to_string()))?;
-        let serve = |cfg: &ServeBackendConfig| match cfg {
-            ServeBackendConfig::Default => ServeBackend::Default,
-        };
         Ok(Settings {
             bind,
             debug: raw.debug,
@@ -234,8 +295,8 @@ impl Settings {
             public_thumbnails,
             private,
             private_thumbnails,
-            serve_private: serve(&raw.server.private),
-            serve_private_thumbnails: serve(&raw.server.private_thumbnails),
+            serve_private,
+            serve_private_thumbnails,
             session: raw.session.clone(),
             argon2: raw.argon2.clone(),
             workers: raw
@@ -297,6 +358,57 @@ impl Settings {
         raw.workers = Some(self.workers);
         toml::to_string_pretty(&raw).unwrap_or_else(|e| format!("# cannot render: {e}\n"))
     }
+}
+
+/// Validates one `[server.*]` table. `dir` is the storage the backend serves from: the
+/// X-Sendfile backends put its absolute path in a header, so it must be representable there.
+fn serve_backend(
+    cfg: &ServeBackendConfig,
+    key: &str,
+    default_location: &str,
+    dir: &Path,
+) -> Result<ServeBackend, ConfigError> {
+    let location = |given: &Option<String>| {
+        let location = given.as_deref().unwrap_or(default_location);
+        check_base_url(location, false).map_err(|m| invalid(&format!("{key}.location"), m))
+    };
+    let header_safe = || {
+        use std::os::unix::ffi::OsStrExt;
+        if dir
+            .as_os_str()
+            .as_bytes()
+            .iter()
+            .any(|b| b.is_ascii_control())
+        {
+            return Err(invalid(
+                key,
+                format!(
+                    "{} contains control characters, which cannot travel in an X-Sendfile header",
+                    dir.display()
+                ),
+            ));
+        }
+        Ok(())
+    };
+    Ok(match cfg {
+        ServeBackendConfig::Default {} => ServeBackend::Default,
+        ServeBackendConfig::Nginx { location: l } => ServeBackend::Nginx {
+            location: location(l)?,
+        },
+        ServeBackendConfig::Caddy { location: l } => ServeBackend::Caddy {
+            location: location(l)?,
+        },
+        ServeBackendConfig::Apache { unescape } => {
+            header_safe()?;
+            ServeBackend::Apache {
+                unescape: *unescape,
+            }
+        }
+        ServeBackendConfig::Lighttpd {} => {
+            header_safe()?;
+            ServeBackend::Lighttpd
+        }
+    })
 }
 
 fn absolute(path: &Path, key: &str) -> Result<PathBuf, ConfigError> {
@@ -433,6 +545,60 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("urll"), "{err}");
+    }
+
+    #[test]
+    fn server_backends_parse_and_refuse_stray_keys() {
+        let parse = |toml: &str| {
+            Figment::from(Serialized::defaults(ConfigFile::default()))
+                .merge(Toml::string(toml))
+                .extract::<ConfigFile>()
+                .map_err(|e| e.to_string())
+                .and_then(|mut raw| {
+                    raw.data_dir = PathBuf::from("/tmp/coffer-config-test");
+                    Settings::from_file(raw).map_err(|e| e.to_string())
+                })
+        };
+        let s = parse("[server.private]\nbackend = \"nginx\"\n[server.private_thumbnails]\nbackend = \"apache\"\nunescape = true\n").unwrap();
+        assert_eq!(
+            s.serve_private,
+            ServeBackend::Nginx {
+                location: "/_coffer/private/".into()
+            }
+        );
+        assert_eq!(
+            s.serve_private_thumbnails,
+            ServeBackend::Apache { unescape: true }
+        );
+        let s = parse("[server.private]\nbackend = \"caddy\"\nlocation = \"/_int\"\n").unwrap();
+        assert_eq!(s.serve_private.internal_location(), Some("/_int/"));
+        for (toml, needle) in [
+            (
+                "[server.private]\nbackend = \"lighttpd\"\nunescape = true\n",
+                "unescape",
+            ),
+            (
+                "[server.private]\nbackend = \"default\"\nlocation = \"/x/\"\n",
+                "location",
+            ),
+            ("[server.private]\nbackend = \"apache\"\n", "unescape"),
+            ("[server.private]\nbackend = \"iis\"\n", "iis"),
+            (
+                "[server.private]\nbackend = \"nginx\"\nlocation = \"/private/files/x/\"\n",
+                "server.private.location",
+            ),
+            (
+                "[server.private]\nbackend = \"nginx\"\nlocation = \"/media/\"\n",
+                "server.private.location",
+            ),
+            (
+                "[server.private]\nbackend = \"nginx\"\nlocation = \"/i/\"\n[server.private_thumbnails]\nbackend = \"nginx\"\nlocation = \"/i/t/\"\n",
+                "server.private",
+            ),
+        ] {
+            let err = parse(toml).unwrap_err();
+            assert!(err.contains(needle), "{toml}: {err}");
+        }
     }
 
     #[test]

@@ -16,14 +16,14 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 
 use super::body::file_range;
-use super::{Object, security_headers};
+use super::{Stream, security_headers};
 
 /// Most ranges answered as `multipart/byteranges`; more get the whole file (RFC 9110
 /// allows ignoring Range), which also caps the work a crafted header can cause.
 const MAX_RANGES: usize = 16;
 
 /// Builds the response for `object`.
-pub fn respond(req: &HttpRequest, object: Object) -> HttpResponse {
+pub fn respond(req: &HttpRequest, object: Stream) -> HttpResponse {
     let etag = EntityTag::new_strong(object.etag.clone());
     let modified = HttpDate::from(truncate_to_seconds(object.modified));
     let is_get_or_head = matches!(*req.method(), Method::GET | Method::HEAD);
@@ -110,7 +110,7 @@ fn if_range_holds(req: &HttpRequest, etag: &EntityTag, modified: HttpDate) -> bo
     }
 }
 
-fn headers(res: &mut HttpResponseBuilder, object: &Object, etag: &EntityTag, modified: HttpDate) {
+fn headers(res: &mut HttpResponseBuilder, object: &Stream, etag: &EntityTag, modified: HttpDate) {
     security_headers(res);
     res.insert_header((header::CONTENT_TYPE, object.content_type.as_str()));
     res.insert_header((header::CONTENT_DISPOSITION, object.disposition.as_str()));
@@ -118,7 +118,7 @@ fn headers(res: &mut HttpResponseBuilder, object: &Object, etag: &EntityTag, mod
     res.insert_header(header::LastModified(modified));
 }
 
-fn full_body(mut res: HttpResponseBuilder, object: Object) -> HttpResponse {
+fn full_body(mut res: HttpResponseBuilder, object: Stream) -> HttpResponse {
     match object.preloaded {
         Some(bytes) => res.body(bytes),
         None => {
@@ -131,7 +131,7 @@ fn full_body(mut res: HttpResponseBuilder, object: Object) -> HttpResponse {
     }
 }
 
-fn not_modified(object: &Object, etag: &EntityTag, modified: HttpDate) -> HttpResponse {
+fn not_modified(object: &Stream, etag: &EntityTag, modified: HttpDate) -> HttpResponse {
     let mut res = HttpResponse::NotModified();
     security_headers(&mut res);
     res.insert_header(header::ETag(etag.clone()));
@@ -140,7 +140,7 @@ fn not_modified(object: &Object, etag: &EntityTag, modified: HttpDate) -> HttpRe
     res.finish()
 }
 
-fn precondition_failed(object: &Object, etag: &EntityTag) -> HttpResponse {
+fn precondition_failed(object: &Stream, etag: &EntityTag) -> HttpResponse {
     let mut res = HttpResponse::PreconditionFailed();
     security_headers(&mut res);
     res.insert_header(header::ETag(etag.clone()));
@@ -150,7 +150,7 @@ fn precondition_failed(object: &Object, etag: &EntityTag) -> HttpResponse {
 
 fn multipart(
     mut res: HttpResponseBuilder,
-    object: Object,
+    object: Stream,
     ranges: &[http_range::HttpRange],
 ) -> HttpResponse {
     let boundary = crate::auth::random_secret()[..32].to_owned();

@@ -147,10 +147,15 @@ impl LocalStorage {
             .is_ok_and(|m| m.is_file())
     }
 
-    /// A new temporary file inside this storage (same filesystem as its objects).
+    /// A new temporary file inside this storage (same filesystem as its objects). It is
+    /// created with mode `0666` less the process umask, like any file Coffer writes, so a web
+    /// server sharing Coffer's group can send it (public files, and private ones through an
+    /// offload backend) when Coffer runs with e.g. `UMask=0027`.
     pub fn temp_file(&self) -> Result<tempfile::NamedTempFile, StorageError> {
+        use std::os::unix::fs::PermissionsExt;
         Ok(tempfile::Builder::new()
             .prefix("upload-")
+            .permissions(fs::Permissions::from_mode(0o666))
             .tempfile_in(self.root.join(TMP_DIR))?)
     }
 

@@ -14,7 +14,7 @@ use crate::db::models::{User, session, thumbnail};
 use crate::db::{self, DbConn};
 use crate::error::AppError;
 use crate::permissions::Right;
-use crate::serve::{self, Object, PRELOAD_LIMIT};
+use crate::serve::{self, Object};
 use crate::state::AppState;
 use crate::storage::{StorageError, StorageKey, StorageRole};
 
@@ -41,7 +41,7 @@ pub async fn private_file(
         deliver_file(st, conn, user, f).map(Some)
     })
     .await?;
-    finish(&state, &req, outcome, &state.settings.serve_private)
+    finish(&state, &req, outcome)
 }
 
 /// `GET|HEAD <private thumbnails base URL>{key}`: the source file's read permission
@@ -76,6 +76,7 @@ pub async fn private_thumbnail(
             &t.mime_type,
             &name,
             &format!("{}-{}", t.id, t.size),
+            &st.settings.serve_private_thumbnails,
         ) {
             Ok(obj) => Ok(Some(Outcome::Deliver(obj))),
             Err(StorageError::NotFound) => Ok(None),
@@ -83,12 +84,7 @@ pub async fn private_thumbnail(
         }
     })
     .await?;
-    finish(
-        &state,
-        &req,
-        outcome,
-        &state.settings.serve_private_thumbnails,
-    )
+    finish(&state, &req, outcome)
 }
 
 /// `GET|HEAD /files/{id}/{name}`: the stable URL of a file. Public files redirect to their
@@ -112,7 +108,7 @@ pub async fn stable(
         deliver_file(st, conn, user, f).map(Some)
     })
     .await?;
-    finish(&state, &req, outcome, &state.settings.serve_private)
+    finish(&state, &req, outcome)
 }
 
 /// Any other method on a download URL.
@@ -164,7 +160,6 @@ fn finish(
     state: &AppState,
     req: &HttpRequest,
     outcome: Option<Outcome>,
-    backend: &ServeBackend,
 ) -> Result<HttpResponse, AppError> {
     match outcome {
         None => Err(AppError::NotFound),
@@ -179,7 +174,7 @@ fn finish(
             .insert_header((header::LOCATION, url))
             .insert_header((header::CACHE_CONTROL, "private, no-cache"))
             .finish()),
-        Some(Outcome::Deliver(object)) => Ok(serve::respond(backend, req, object)),
+        Some(Outcome::Deliver(object)) => Ok(serve::respond(req, object)),
     }
 }
 
@@ -203,7 +198,14 @@ fn deliver_file(
         }
         let key = StorageKey::parse(&f.storage_key).map_err(|_| AppError::NotFound)?;
         let storage = state.storages.get(StorageRole::Private).local();
-        match open(storage, &key, &f.mime_type, &f.original_filename, &f.sha256) {
+        match open(
+            storage,
+            &key,
+            &f.mime_type,
+            &f.original_filename,
+            &f.sha256,
+            &state.settings.serve_private,
+        ) {
             Ok(obj) => return Ok(Outcome::Deliver(obj)),
             Err(StorageError::NotFound) => match file::find(conn, f.id)? {
                 Some(again)
@@ -225,25 +227,16 @@ fn open(
     mime: &str,
     download_name: &str,
     etag_source: &str,
+    backend: &ServeBackend,
 ) -> Result<Object, StorageError> {
-    let handle = storage.open_read(key)?;
-    let meta = handle.metadata()?;
-    let len = meta.len();
-    let preloaded = if len <= PRELOAD_LIMIT {
-        Some(serve::read_small(&handle, len)?)
-    } else {
-        None
-    };
-    Ok(Object {
-        file: handle,
-        preloaded,
-        len,
-        modified: meta.modified()?,
-        etag: etag_source.chars().take(40).collect(),
-        content_type: serve::content_type_header(mime),
-        disposition: serve::content_disposition(
+    serve::prepare(
+        backend,
+        storage,
+        key,
+        serve::Described {
+            mime,
             download_name,
-            crate::storage::sniff::is_inline_safe(mime),
-        ),
-    })
+            etag_source,
+        },
+    )
 }
