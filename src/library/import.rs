@@ -163,12 +163,8 @@ async fn import_file(
     };
     let (st, u, t, n) = (state.clone(), user.clone(), target.clone(), name.to_owned());
     let checked = db::run(&state.pool, move |conn| {
-        Ok(authorize(&st, conn, &u, &t).and_then(|()| {
-            let exists = file::in_folder(conn, Some(folder_id), None)?
-                .iter()
-                .any(|f| f.original_filename == n);
-            Ok(exists)
-        }))
+        Ok(authorize(&st, conn, &u, &t)
+            .and_then(|()| Ok(file::exists_in_folder(conn, folder_id, &n)?)))
     })
     .await;
     match checked {

@@ -339,3 +339,18 @@ pub fn like_escape(s: &str) -> String {
     }
     out
 }
+
+/// Whether a file with this original name is directly in `folder_id`.
+pub fn exists_in_folder(
+    conn: &mut DbConn,
+    folder_id: i64,
+    original_filename: &str,
+) -> Result<bool, DbError> {
+    use diesel::dsl::exists;
+    Ok(diesel::select(exists(
+        files::table
+            .filter(files::folder_id.eq(folder_id))
+            .filter(files::original_filename.eq(original_filename)),
+    ))
+    .get_result(conn)?)
+}
