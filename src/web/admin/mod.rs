@@ -5,6 +5,7 @@
 mod context;
 mod files;
 mod folders;
+mod permissions;
 
 use actix_web::web;
 
@@ -21,5 +22,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::get().to(|| async { context::redirect("/admin/folders/") }),
     )
     .configure(folders::configure)
-    .configure(files::configure);
+    .configure(files::configure)
+    .configure(permissions::configure);
 }
