@@ -7,6 +7,7 @@
     reason = "test helpers unwrap: a failure is a test failure"
 )]
 
+mod admin_permissions;
 mod api;
 mod auth;
 mod cli;
