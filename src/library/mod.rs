@@ -6,12 +6,14 @@ pub mod browse;
 pub mod bulk;
 pub mod check;
 pub mod delete;
+pub mod effective;
 pub mod files;
 pub mod folders;
 pub mod import;
 pub mod readers;
 pub mod recover;
 pub mod relocate;
+pub mod rules;
 pub mod upload;
 
 use crate::db::DbError;

@@ -6,6 +6,7 @@ mod bulk;
 mod context;
 mod files;
 mod folders;
+mod permissions;
 
 use actix_web::web;
 
@@ -23,5 +24,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .configure(folders::configure)
     .configure(files::configure)
-    .configure(bulk::configure);
+    .configure(bulk::configure)
+    .configure(permissions::configure);
 }

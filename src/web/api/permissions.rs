@@ -5,9 +5,10 @@ use serde::Deserialize;
 
 use crate::db;
 use crate::db::models::permission::{self, NewRule};
-use crate::db::models::{file, folder, group, user};
+use crate::db::models::{file, folder, user};
 use crate::error::AppError;
-use crate::permissions::{Grant, Principal, Right, Scope};
+use crate::library::rules;
+use crate::permissions::{Grant, Right, Scope};
 use crate::state::AppState;
 use crate::web::identity::ApiUser;
 
@@ -38,45 +39,22 @@ fn grant(name: &str, value: &str) -> Result<Grant, AppError> {
     })
 }
 
-/// Validates a rule the way the admin form does: `all` has no folder, `this`/`children`
-/// need one; exactly one of user, group, everybody.
+/// Parses the JSON fields; the combinations are checked by `library::rules::validate`, as
+/// for the admin form.
 fn parse_rule(body: NewRuleRequest) -> Result<NewRule, AppError> {
     let scope = Scope::parse(&body.kind).ok_or_else(|| {
         AppError::BadRequest("type must be \"all\", \"this\" or \"children\"".into())
     })?;
-    match (scope, body.folder_id) {
-        (Scope::All, Some(_)) => {
-            return Err(AppError::BadRequest(
-                "a rule of type \"all\" applies to all folders: omit folder_id".into(),
-            ));
-        }
-        (Scope::This | Scope::Children, None) => {
-            return Err(AppError::BadRequest(format!(
-                "a rule of type \"{}\" needs a folder_id",
-                scope.as_str()
-            )));
-        }
-        _ => {}
-    }
-    let everybody = body.everybody.unwrap_or(false);
-    let principal = match (body.user_id, body.group_id, everybody) {
-        (Some(u), None, false) => Principal::User(u),
-        (None, Some(g), false) => Principal::Group(g),
-        (None, None, true) => Principal::Everybody,
-        _ => {
-            return Err(AppError::BadRequest(
-                "give exactly one of user_id, group_id or everybody: true".into(),
-            ));
-        }
-    };
-    Ok(NewRule {
+    Ok(rules::validate(rules::Draft {
         folder_id: body.folder_id,
         scope,
-        principal,
+        user_id: body.user_id,
+        group_id: body.group_id,
+        everybody: body.everybody.unwrap_or(false),
         read: grant("can_read", &body.can_read)?,
         edit: grant("can_edit", &body.can_edit)?,
         add_children: grant("can_add_children", &body.can_add_children)?,
-    })
+    })?)
 }
 
 /// `POST /api/v1/folder-permissions` → `{id}`.
@@ -88,27 +66,7 @@ pub async fn create(
     require_superuser(&me.user)?;
     let rule = parse_rule(body.into_inner())?;
     let id = db::run(&state.pool, move |conn| {
-        if let Some(f) = rule.folder_id
-            && folder::find(conn, f)?.is_none()
-        {
-            return Ok(Err(AppError::BadRequest(format!(
-                "folder {f} does not exist"
-            ))));
-        }
-        match rule.principal {
-            Principal::User(u) if user::find(conn, u)?.is_none() => {
-                return Ok(Err(AppError::BadRequest(format!(
-                    "user {u} does not exist"
-                ))));
-            }
-            Principal::Group(g) if group::find(conn, g)?.is_none() => {
-                return Ok(Err(AppError::BadRequest(format!(
-                    "group {g} does not exist"
-                ))));
-            }
-            _ => {}
-        }
-        Ok(Ok(permission::create(conn, &rule)?))
+        Ok(rules::create(conn, &me.user, &rule))
     })
     .await??;
     Ok(HttpResponse::Created().json(serde_json::json!({ "id": id })))
