@@ -205,7 +205,7 @@ async fn admin_workflow_in_a_real_browser() {
     screenshot(&c, "folder").await;
 
     // Open the first file; tick "Permissions disabled": the public URL serves it.
-    c.find(Locator::LinkText("📄 report one.txt"))
+    c.find(Locator::XPath("//a[contains(., 'report one.txt')]"))
         .await
         .unwrap()
         .click()
@@ -292,7 +292,9 @@ async fn admin_workflow_in_a_real_browser() {
     assert_eq!(app.get(None, &checked_url).await.0.as_u16(), 404);
 
     // A folder rule for the reader, through the folder's permission page.
-    c.goto(&app.url(&format!("/admin/folders/{folder_id}/permissions"))).await.unwrap();
+    c.goto(&app.url(&format!("/admin/folders/{folder_id}/permissions")))
+        .await
+        .unwrap();
     let form = c.find(Locator::Css("#add-rule form")).await.unwrap();
     for choice in [
         "input[name=place][value=folder]",
@@ -302,24 +304,81 @@ async fn admin_workflow_in_a_real_browser() {
         "input[name=can_edit][value=inherit]",
         "input[name=can_add_children][value=inherit]",
     ] {
-        form.find(Locator::Css(choice)).await.unwrap().click().await.unwrap();
+        form.find(Locator::Css(choice))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
     }
-    form.find(Locator::Css(&format!("select[name=user_id] option[value='{reader_id}']"))).await.unwrap().click().await.unwrap();
-    form.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
-    c.wait().for_element(Locator::Css(".flash.ok")).await.unwrap();
-    let own_rules = c.find(Locator::Css("#own-rules")).await.unwrap().text().await.unwrap();
+    form.find(Locator::Css(&format!(
+        "select[name=user_id] option[value='{reader_id}']"
+    )))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    form.find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css(".flash.ok"))
+        .await
+        .unwrap();
+    let own_rules = c
+        .find(Locator::Css("#own-rules"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(own_rules.contains("reader"), "{own_rules}");
     screenshot(&c, "folder-permissions").await;
 
     // The effective-permissions panel explains the reader's rights.
-    c.find(Locator::Css(&format!("#effective-user option[value='{reader_id}']"))).await.unwrap().click().await.unwrap();
-    c.find(Locator::Css("#effective form button[type=submit]")).await.unwrap().click().await.unwrap();
-    let read_row = c.wait().for_element(Locator::Css("table.effective tr[data-right=read]")).await.unwrap();
-    assert_eq!(read_row.attr("data-allowed").await.unwrap().as_deref(), Some("true"));
-    let why = read_row.find(Locator::Css("td.why")).await.unwrap().text().await.unwrap();
+    c.find(Locator::Css(&format!(
+        "#effective-user option[value='{reader_id}']"
+    )))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    c.find(Locator::Css("#effective form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let read_row = c
+        .wait()
+        .for_element(Locator::Css("table.effective tr[data-right=read]"))
+        .await
+        .unwrap();
+    assert_eq!(
+        read_row.attr("data-allowed").await.unwrap().as_deref(),
+        Some("true")
+    );
+    let why = read_row
+        .find(Locator::Css("td.why"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(why.contains("reader") && why.contains("allow"), "{why}");
-    let edit_row = c.find(Locator::Css("table.effective tr[data-right=edit]")).await.unwrap();
-    assert_eq!(edit_row.attr("data-allowed").await.unwrap().as_deref(), Some("false"));
+    let edit_row = c
+        .find(Locator::Css("table.effective tr[data-right=edit]"))
+        .await
+        .unwrap();
+    assert_eq!(
+        edit_row.attr("data-allowed").await.unwrap().as_deref(),
+        Some("false")
+    );
     screenshot(&c, "effective-permissions").await;
 
     // The reader downloads; a stranger gets 404.

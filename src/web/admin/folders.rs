@@ -89,16 +89,29 @@ pub struct FileRow {
     pub icon: &'static str,
 }
 
-/// An icon for a content type (until thumbnails exist for it).
+/// A short label standing for a content type in listings (until a thumbnail exists).
 pub fn type_icon(mime: &str) -> &'static str {
-    match mime.split('/').next().unwrap_or("") {
-        "image" => "🖼",
-        "video" => "🎞",
-        "audio" => "🎵",
-        "text" => "📄",
-        _ if mime == "application/pdf" => "📕",
-        _ if mime.contains("zip") || mime.contains("compressed") || mime.contains("tar") => "🗜",
-        _ => "📦",
+    let (kind, sub) = mime.split_once('/').unwrap_or((mime, ""));
+    match (kind, sub) {
+        ("image", _) => "IMG",
+        ("video", _) => "VID",
+        ("audio", _) => "AUD",
+        (_, "pdf") => "PDF",
+        ("text", "csv") => "CSV",
+        ("text", "html") => "HTML",
+        ("text", _) => "TXT",
+        (_, s)
+            if s.contains("zip")
+                || s.contains("compressed")
+                || s.contains("tar")
+                || s.contains("gzip") =>
+        {
+            "ZIP"
+        }
+        (_, s) if s.contains("word") || s.contains("opendocument.text") => "DOC",
+        (_, s) if s.contains("sheet") || s.contains("excel") => "XLS",
+        (_, s) if s.contains("presentation") || s.contains("powerpoint") => "PPT",
+        _ => "FILE",
     }
 }
 
