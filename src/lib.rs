@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod images;
 pub mod library;
 pub mod permissions;
 pub mod serve;

@@ -17,6 +17,7 @@ pub use file::{
     Argon2Config, ConfigFile, DatabaseConfig, ServeBackendConfig, ServersConfig, SessionConfig,
     StorageConfig, StoragesConfig,
 };
+pub use file::{ImagesConfig, PresetConfig, ThumbnailsConfig};
 
 /// Errors found while loading or validating the configuration.
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +61,24 @@ pub enum ServeBackend {
     Default,
 }
 
+/// How thumbnails are made.
+#[derive(Clone, Debug)]
+pub struct ThumbnailSettings {
+    /// The admin's presets, then the configured ones.
+    pub presets: Vec<crate::images::Preset>,
+    /// Jobs running at once.
+    pub concurrency: usize,
+    /// Time one job may take.
+    pub time_limit: std::time::Duration,
+}
+
+impl ThumbnailSettings {
+    /// The preset called `name`.
+    pub fn preset(&self, name: &str) -> Option<&crate::images::Preset> {
+        self.presets.iter().find(|p| p.name == name)
+    }
+}
+
 /// The validated configuration the application runs with.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -81,6 +100,9 @@ pub struct Settings {
     pub session: SessionConfig,
     pub argon2: Argon2Config,
     pub workers: usize,
+    /// Image limits, checked before any decode.
+    pub images: crate::images::Limits,
+    pub thumbnails: ThumbnailSettings,
     /// The merged configuration as given, for `print-config`.
     pub raw: ConfigFile,
 }
@@ -218,6 +240,8 @@ impl Settings {
         let a = &raw.argon2;
         argon2::Params::new(a.memory_kib, a.iterations, a.parallelism, None)
             .map_err(|e| invalid("argon2", e.to_string()))?;
+        let images = images_limits(&raw.images)?;
+        let thumbnails = thumbnail_settings(&raw.thumbnails)?;
         let serve = |cfg: &ServeBackendConfig| match cfg {
             ServeBackendConfig::Default => ServeBackend::Default,
         };
@@ -241,6 +265,8 @@ impl Settings {
             workers: raw
                 .workers
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
+            images,
+            thumbnails,
             data_dir,
             raw,
         })
@@ -297,6 +323,76 @@ impl Settings {
         raw.workers = Some(self.workers);
         toml::to_string_pretty(&raw).unwrap_or_else(|e| format!("# cannot render: {e}\n"))
     }
+}
+
+fn images_limits(cfg: &ImagesConfig) -> Result<crate::images::Limits, ConfigError> {
+    if cfg.max_width == 0 {
+        return Err(invalid("images.max_width", "must be at least 1"));
+    }
+    if cfg.max_height == 0 {
+        return Err(invalid("images.max_height", "must be at least 1"));
+    }
+    if cfg.max_pixels == 0 {
+        return Err(invalid("images.max_pixels", "must be at least 1"));
+    }
+    if cfg.max_decode_memory.as_u64() < 1024 * 1024 {
+        return Err(invalid(
+            "images.max_decode_memory",
+            "must be at least 1 MiB",
+        ));
+    }
+    Ok(crate::images::Limits {
+        max_width: cfg.max_width,
+        max_height: cfg.max_height,
+        max_pixels: cfg.max_pixels,
+        max_memory: cfg.max_decode_memory.as_u64(),
+    })
+}
+
+fn thumbnail_settings(cfg: &ThumbnailsConfig) -> Result<ThumbnailSettings, ConfigError> {
+    use crate::images::Preset;
+    let mut presets = Preset::admin();
+    for (name, p) in &cfg.presets {
+        let key = format!("thumbnails.presets.{name}");
+        if !Preset::valid_name(name) {
+            return Err(invalid(
+                &key,
+                "preset names use lower-case letters, digits and '-', and start with a letter",
+            ));
+        }
+        if presets.iter().any(|a| &a.name == name) {
+            return Err(invalid(&key, "this name belongs to a built-in preset"));
+        }
+        let preset = Preset {
+            name: name.clone(),
+            width: p.width,
+            height: p.height,
+            crop: p.crop,
+            upscale: p.upscale,
+            quality: p.quality,
+            format: p.format,
+            eager: p.eager,
+        };
+        preset.spec(None).validate().map_err(|m| invalid(&key, m))?;
+        presets.push(preset);
+    }
+    let concurrency = match cfg.concurrency {
+        Some(0) => return Err(invalid("thumbnails.concurrency", "must be at least 1")),
+        Some(n) => n,
+        None => std::thread::available_parallelism().map_or(2, |n| n.get()),
+    };
+    let secs = cfg.time_limit_secs.unwrap_or(30.0);
+    if !(secs.is_finite() && secs > 0.0 && secs <= 3600.0) {
+        return Err(invalid(
+            "thumbnails.time_limit_secs",
+            "must be more than 0 and at most 3600",
+        ));
+    }
+    Ok(ThumbnailSettings {
+        presets,
+        concurrency,
+        time_limit: std::time::Duration::from_secs_f64(secs),
+    })
 }
 
 fn absolute(path: &Path, key: &str) -> Result<PathBuf, ConfigError> {

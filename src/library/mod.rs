@@ -6,9 +6,11 @@ pub mod check;
 pub mod delete;
 pub mod files;
 pub mod folders;
+pub mod images;
 pub mod import;
 pub mod recover;
 pub mod relocate;
+pub mod thumbnails;
 pub mod upload;
 
 use crate::db::DbError;

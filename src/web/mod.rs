@@ -4,6 +4,7 @@
 pub mod api;
 mod downloads;
 mod errors;
+mod icons;
 pub mod identity;
 mod pages;
 
@@ -57,6 +58,15 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
                     .default_service(web::to(downloads::method_not_allowed)),
             )
             .service(
+                web::resource("/files/{id}/thumbnails/{preset}")
+                    .route(
+                        web::route()
+                            .guard(get_or_head())
+                            .to(downloads::preset_thumbnail),
+                    )
+                    .default_service(web::to(downloads::method_not_allowed)),
+            )
+            .service(
                 web::resource("/files/{id}/{name:.*}")
                     .route(web::route().guard(get_or_head()).to(downloads::stable))
                     .default_service(web::to(downloads::method_not_allowed)),
@@ -77,7 +87,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
                     .route("/login", web::get().to(pages::login_form))
                     .route("/login", web::post().to(pages::login))
                     .route("/logout", web::post().to(pages::logout))
-                    .route("/static/coffer.css", web::get().to(pages::stylesheet)),
+                    .route("/static/coffer.css", web::get().to(pages::stylesheet))
+                    .route("/static/icons/{name}", web::get().to(icons::icon)),
             ),
     );
 }

@@ -14,5 +14,7 @@ mod downloads;
 mod helpers;
 mod migrations;
 mod permissions;
+mod pictures;
 mod relocation;
+mod thumbnails;
 mod traversal;
