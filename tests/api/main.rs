@@ -12,6 +12,7 @@ mod auth;
 mod cli;
 mod downloads;
 mod helpers;
+mod memory;
 mod migrations;
 mod permissions;
 mod pictures;

@@ -198,3 +198,28 @@ pub fn mean(img: &DynamicImage, x0: u32, y0: u32, x1: u32, y1: u32) -> [u8; 3] {
 pub fn near(a: [u8; 3], b: [u8; 3], tol: u8) -> bool {
     a.iter().zip(b).all(|(x, y)| x.abs_diff(y) <= tol)
 }
+
+/// A `w × h` JPEG written row by row (a big picture without a big buffer): a soft
+/// gradient, baseline or progressive.
+pub fn big_jpeg(w: usize, h: usize, progressive: bool) -> Vec<u8> {
+    let mut c = mozjpeg::Compress::new(mozjpeg::ColorSpace::JCS_RGB);
+    c.set_size(w, h);
+    c.set_quality(80.0);
+    if progressive {
+        c.set_progressive_mode();
+    } else {
+        c.set_fastest_defaults();
+        c.set_quality(80.0);
+    }
+    let mut started = c.start_compress(Vec::new()).unwrap();
+    let mut row = vec![0u8; w * 3];
+    for y in 0..h {
+        for x in 0..w {
+            row[x * 3] = (x * 255 / w) as u8;
+            row[x * 3 + 1] = (y * 255 / h) as u8;
+            row[x * 3 + 2] = 128;
+        }
+        started.write_scanlines(&row).unwrap();
+    }
+    started.finish().unwrap()
+}

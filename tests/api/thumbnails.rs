@@ -917,13 +917,26 @@ async fn the_time_limit_and_the_memory_cap_are_enforced() {
 async fn image_objects_have_exactly_the_documented_fields() {
     let app = spawn_app().await;
     let up = app
-        .upload(&app.admin_token, "p.jpg", &pictures::jpeg(&pictures::photo(64, 48), None), None, false)
+        .upload(
+            &app.admin_token,
+            "p.jpg",
+            &pictures::jpeg(&pictures::photo(64, 48), None),
+            None,
+            false,
+        )
         .await;
     let mut keys: Vec<_> = up["image"].as_object().unwrap().keys().cloned().collect();
     keys.sort();
     assert_eq!(
         keys,
-        ["alt_text", "caption", "date_taken", "height", "subject_location", "width"]
+        [
+            "alt_text",
+            "caption",
+            "date_taken",
+            "height",
+            "subject_location",
+            "width"
+        ]
     );
     assert_eq!(up["image"]["date_taken"], Value::Null);
     assert_eq!(up["icon"], "/static/icons/image.svg");
