@@ -326,7 +326,13 @@ fn thumbnails_command(global: &GlobalArgs, command: ThumbnailsCommand) -> anyhow
                     thumbnails::Progress::Total(n) => bar.set_length(n),
                     thumbnails::Progress::File(id, name, failure) => {
                         if let Some(why) = failure {
-                            bar.println(format!("failed: file {id} ({name}): {why}"));
+                            let line = format!("failed: file {id} ({name}): {why}");
+                            // A hidden bar (not a terminal) prints nothing: say it plainly.
+                            if bar.is_hidden() {
+                                eprintln!("{line}");
+                            } else {
+                                bar.println(line);
+                            }
                         }
                         bar.inc(1);
                     }
