@@ -941,3 +941,76 @@ async fn image_objects_have_exactly_the_documented_fields() {
     assert_eq!(up["image"]["date_taken"], Value::Null);
     assert_eq!(up["icon"], "/static/icons/image.svg");
 }
+
+/// What replacing a file's content will do: new bytes under a new key, then
+/// `library::images::refresh` reads the new header, keeps the texts, drops the old
+/// thumbnails and makes new ones.
+#[actix_web::test]
+async fn new_content_gets_new_metadata_and_thumbnails() {
+    let app = spawn_app().await;
+    let up = app
+        .upload(
+            &app.admin_token,
+            "old.jpg",
+            &pictures::jpeg(&pictures::photo(300, 200), None),
+            None,
+            false,
+        )
+        .await;
+    let fid = id(&up);
+    settle(&app).await;
+    let (status, _) = app
+        .request(
+            reqwest::Method::PATCH,
+            Some(&app.admin_token),
+            &format!("/api/v1/files/{fid}"),
+            Some(json!({"alt_text": "kept", "subject_location": {"x": 290, "y": 10}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    settle(&app).await;
+    let old = file(&app, &app.admin_token, fid).await;
+    let old_icon = old["thumbnails"]["icon-40"].as_str().unwrap().to_owned();
+    let st = app.state.clone();
+    app.db(move |conn| {
+        let key = st.settings.path_generator.generate("new.png");
+        let bytes = pictures::encode(
+            &DynamicImage::ImageRgb8(pictures::quadrants(100, 80)),
+            image::ImageFormat::Png,
+        );
+        st.storages.private.local().put_bytes(&key, &bytes).unwrap();
+        coffer::db::models::file::set_content(
+            conn,
+            fid,
+            key.as_str(),
+            "new.png",
+            bytes.len() as i64,
+            "0",
+            "image/png",
+        )
+        .unwrap();
+        coffer::library::images::refresh(&st, conn, fid).unwrap();
+    })
+    .await;
+    settle(&app).await;
+    let new = file(&app, &app.admin_token, fid).await;
+    assert_eq!(
+        (
+            new["image"]["width"].as_i64(),
+            new["image"]["height"].as_i64()
+        ),
+        (Some(100), Some(80))
+    );
+    assert_eq!(new["image"]["alt_text"], "kept");
+    // The focal point lay outside the new picture: dropped.
+    assert_eq!(new["image"]["subject_location"], Value::Null);
+    assert_eq!(
+        fetch(&app, Some(&app.admin_token), &old_icon).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let icon = new["thumbnails"]["icon-40"].as_str().unwrap();
+    assert!(icon.contains("new.png__40x40_crop_q85.jpg"), "{icon}");
+    let (status, _, body) = fetch(&app, Some(&app.admin_token), icon).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(decode(&body).dimensions(), (40, 40));
+}
