@@ -93,7 +93,10 @@ async fn peak_memory_stays_bounded_while_bombs_are_uploaded() {
         .unwrap()
         .to_owned();
     assert_ne!(password, PASSWORD);
-    let client = reqwest::Client::new();
+    let client = reqwest::Client::builder()
+        .pool_idle_timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     let token = loop {
         if let Ok(res) = client

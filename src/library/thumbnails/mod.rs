@@ -14,7 +14,6 @@
 mod scheduler;
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use diesel::prelude::*;
 
@@ -63,6 +62,9 @@ pub enum JobError {
     Busy,
     #[error("the file changed while its thumbnails were made")]
     Changed,
+    /// The image cannot be thumbnailed (recorded as the file's failure).
+    #[error("{0}")]
+    Image(String),
     #[error(transparent)]
     Library(#[from] Error),
     #[error("{0}")]
@@ -238,7 +240,7 @@ fn make(
             }
             result.map(Ok)
         }
-        Err(JobError::Library(Error::Invalid(reason))) => {
+        Err(JobError::Image(reason)) => {
             let mut conn = state.pool.get()?;
             thumbnail_failure::record(&mut conn, f.id, &reason)?;
             tracing::info!(file_id = f.id, %reason, "thumbnails cannot be made");
@@ -257,7 +259,7 @@ fn make(
 }
 
 /// Decodes the source once and renders every spec. A failure that belongs to the image is
-/// `Error::Invalid(reason)`.
+/// `JobError::Image(reason)`.
 fn render_all(
     state: &AppState,
     f: &File,
@@ -266,16 +268,13 @@ fn render_all(
 ) -> std::result::Result<Vec<images::Rendered>, JobError> {
     let image_failure = |e: ImageError| {
         if e.is_permanent() {
-            JobError::Library(Error::Invalid(e.to_string()))
+            JobError::Image(e.to_string())
         } else {
             JobError::Other(e.to_string())
         }
     };
-    let format = Format::from_mime(&f.mime_type).ok_or_else(|| {
-        JobError::Library(Error::Invalid(
-            "the file is not an image Coffer reads".into(),
-        ))
-    })?;
+    let format = Format::from_mime(&f.mime_type)
+        .ok_or_else(|| JobError::Image("the file is not an image Coffer reads".into()))?;
     let key = StorageKey::parse(&f.storage_key)
         .map_err(|_| JobError::Other(format!("file {} has an invalid storage key", f.id)))?;
     let source = state.storages.main(f.is_public).local().open_read(&key)?;
@@ -619,9 +618,4 @@ fn count_for(state: &AppState, file_id: i64) -> usize {
         .ok()
         .and_then(|mut c| thumbnail::for_file(&mut c, file_id).ok())
         .map_or(0, |t| t.len())
-}
-
-/// How long a request waits for a slot before it is told to come back.
-pub fn request_wait(state: &AppState) -> Duration {
-    state.settings.thumbnails.time_limit
 }
