@@ -3,6 +3,8 @@
 //! `scripts/bench-thumbnails.sh`, which runs the baselines on the same photos:
 //!
 //! `cargo bench --bench thumbnails -- --size 256 --rounds 5 photo1.jpg photo2.jpg …`
+//! (`--admin` instead of `--size`: the six admin presets of each photo from one decode, as
+//! after an upload.)
 //!
 //! Prints one line per image: `<file>\t<median ms>`, then `peak_rss_kib\t<VmHWM>`.
 
@@ -14,31 +16,37 @@ use coffer::images::{self, Format, Limits, OutputFormat, ThumbnailSpec};
 fn main() {
     let mut size = 256u32;
     let mut rounds = 5usize;
+    let mut admin = false;
     let mut files = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--size" => size = args.next().and_then(|v| v.parse().ok()).unwrap_or(size),
             "--rounds" => rounds = args.next().and_then(|v| v.parse().ok()).unwrap_or(rounds),
+            "--admin" => admin = true,
             "--bench" => {}
             other => files.push(other.to_owned()),
         }
     }
-    let spec = ThumbnailSpec {
-        width: size,
-        height: size,
-        crop: false,
-        upscale: false,
-        subject: None,
-        quality: 85,
-        format: OutputFormat::Jpeg,
+    let specs: Vec<ThumbnailSpec> = if admin {
+        images::Preset::admin().iter().map(|p| p.spec(None)).collect()
+    } else {
+        vec![ThumbnailSpec {
+            width: size,
+            height: size,
+            crop: false,
+            upscale: false,
+            subject: None,
+            quality: 85,
+            format: OutputFormat::Jpeg,
+        }]
     };
     let limits = Limits::default();
     for path in &files {
         let mut times = Vec::with_capacity(rounds);
         for _ in 0..rounds {
             let started = Instant::now();
-            let bytes = thumbnail(path, &spec, &limits);
+            let bytes = thumbnails(path, &specs, &limits);
             times.push(started.elapsed());
             std::hint::black_box(bytes);
         }
@@ -59,14 +67,18 @@ fn main() {
     println!("peak_rss_kib\t{peak}");
 }
 
-/// What a thumbnail job does, minus the database and the storage write.
-fn thumbnail(path: &str, spec: &ThumbnailSpec, limits: &Limits) -> Vec<u8> {
+/// What a thumbnail job does, minus the database and the storage writes: one decode at the
+/// size the largest spec needs, then every spec.
+fn thumbnails(path: &str, specs: &[ThumbnailSpec], limits: &Limits) -> Vec<Vec<u8>> {
     let file = std::fs::File::open(path).expect("open");
     let probe = images::probe(file.try_clone().expect("clone"), Format::Jpeg).expect("probe");
     limits
         .check_dimensions(probe.stored_width, probe.stored_height)
         .expect("limits");
-    let need = images::render::decode_size((probe.width, probe.height), spec);
+    let need = specs
+        .iter()
+        .map(|s| images::render::decode_size((probe.width, probe.height), s))
+        .fold((1, 1), |a, b| (a.0.max(b.0), a.1.max(b.1)));
     let mut file = file;
     std::io::Seek::rewind(&mut file).expect("rewind");
     let decoded = images::decode(
@@ -77,5 +89,8 @@ fn thumbnail(path: &str, spec: &ThumbnailSpec, limits: &Limits) -> Vec<u8> {
         Deadline::after(Duration::from_secs(30)),
     )
     .expect("decode");
-    images::render(&decoded, spec).expect("render").bytes
+    specs
+        .iter()
+        .map(|s| images::render(&decoded, s).expect("render").bytes)
+        .collect()
 }

@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-CACHE=${BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/coffer-bench}
+CACHE=$(realpath -m "${BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/coffer-bench}")
 PHOTOS=${PHOTOS:-20}
 ROUNDS=${ROUNDS:-5}
 SIZES=${SIZES:-"256 1024"}
@@ -70,11 +70,8 @@ mapfile -t FILES < <(ls "$CACHE"/photos/photo-*.jpg | head -n "$PHOTOS")
 du -ch "${FILES[@]}" | tail -n1 | sed 's/\t.*//' | xargs -I{} echo "    {} in ${#FILES[@]} files"
 
 echo "==> building Coffer's bench (release)"
-cargo bench --bench thumbnails --no-run 2>&1 | tail -n 1
-BIN=$(ls -t target/release/deps/thumbnails-* 2>/dev/null | grep -v '\.d$' | head -n1 || true)
-if [ -n "${CARGO_TARGET_DIR:-}" ]; then
-    BIN=$(ls -t "$CARGO_TARGET_DIR"/release/deps/thumbnails-* | grep -v '\.d$' | head -n1)
-fi
+BIN=$(cargo bench --bench thumbnails --no-run 2>&1 | tee /dev/stderr | sed -n 's/.*Executable .*(\(.*\)).*/\1/p' | tail -n1)
+[ -x "$BIN" ] || { echo "could not find the bench executable" >&2; exit 1; }
 
 # The Python contenders: one image at a time, ROUNDS times each, median per image.
 cat > "$CACHE/contenders.py" <<'EOF'
@@ -83,7 +80,11 @@ mode, size, rounds, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.a
 files = sys.argv[5:]
 from PIL import Image
 
-if mode == "easy-thumbnails":
+ADMIN = [  # django-filer's admin thumbnails: listing icons and the detail preview with its 2x
+    {"size": (n, n), "crop": True} for n in (40, 80, 120, 240)
+] + [{"size": (n, 0), "upscale": True} for n in (210, 420)]
+
+if mode in ("easy-thumbnails", "easy-thumbnails-admin"):
     from django.conf import settings
     settings.configure()
     import django
@@ -97,6 +98,16 @@ if mode == "easy-thumbnails":
             im = source_generators.pil_image(f)
         im = engine.process_image(im, {"size": (size, size), "quality": 85})
         return engine.save_pil_image(im, destination=io.BytesIO(), filename="x.jpg", quality=85)
+
+    if mode == "easy-thumbnails-admin":
+
+        def run(path):
+            # Each thumbnail is generated on its own, from its own load of the source.
+            for options in ADMIN:
+                with open(path, "rb") as f:
+                    im = source_generators.pil_image(f)
+                im = engine.process_image(im, dict(options, quality=85))
+                engine.save_pil_image(im, destination=io.BytesIO(), filename="x.jpg", quality=85)
 elif mode == "pillow-draft":
     def run(path):
         im = Image.open(path)
@@ -138,6 +149,11 @@ for size in $SIZES; do
     t1=$(date +%s%N)
     RESULT[vips-batch,$size]=$(awk -v ns=$((t1 - t0)) -v n=$(( ${#FILES[@]} * ROUNDS )) 'BEGIN {printf "%.2f", ns / 1e6 / n}')
 done
+if [ "${ADMIN_SET:-1}" = 1 ]; then
+    echo "==> the six admin presets of each photo (as after an upload)"
+    ADMIN_COFFER=$("$BIN" --admin --rounds "$ROUNDS" "${FILES[@]}" | grep -v '^peak' | cut -f2 | median)
+    ADMIN_EASY=$("$PY" "$CACHE/contenders.py" easy-thumbnails-admin 0 "$ROUNDS" "$CACHE/out" "${FILES[@]}" | cut -f2 | median)
+fi
 
 echo
 echo "Per-image median wall time (ms), ${#FILES[@]} photos of 4000 × 3000, $ROUNDS rounds each;"
@@ -161,6 +177,12 @@ row "easy-thumbnails (Pillow)" easy-thumbnails
 row "Pillow draft() + thumbnail()" pillow-draft
 row "vipsthumbnail (one process each)" vipsthumbnail
 row "vipsthumbnail (batched, per image)" vips-batch
+if [ "${ADMIN_SET:-1}" = 1 ]; then
+    echo
+    echo "The six admin presets (icon-40/80/120/240 crops, preview-210/420) of one photo:"
+    echo "| Coffer (one decode for all six) | ${ADMIN_COFFER} ms | 1.00 |"
+    echo "| easy-thumbnails (six thumbnails) | ${ADMIN_EASY} ms | $(awk -v v="$ADMIN_EASY" -v c="$ADMIN_COFFER" 'BEGIN {printf "%.2f", v / c}') |"
+fi
 echo
 for size in $SIZES; do
     echo "Coffer's peak RSS over the ${size}-px run: $(( ${RESULT[coffer-rss,$size]} / 1024 )) MiB (whole process)"
