@@ -29,7 +29,10 @@ fn main() {
         }
     }
     let specs: Vec<ThumbnailSpec> = if admin {
-        images::Preset::admin().iter().map(|p| p.spec(None)).collect()
+        images::Preset::admin()
+            .iter()
+            .map(|p| p.spec(None))
+            .collect()
     } else {
         vec![ThumbnailSpec {
             width: size,

@@ -540,6 +540,66 @@ mod tests {
     }
 
     #[test]
+    fn thumbnail_presets_and_image_limits_are_validated() {
+        let preset = |width, height, crop| PresetConfig {
+            width,
+            height,
+            crop,
+            upscale: false,
+            quality: 85,
+            format: crate::images::OutputFormat::Auto,
+            eager: false,
+        };
+        let mut raw = base();
+        raw.thumbnails
+            .presets
+            .insert("banner".into(), preset(1200, 400, true));
+        let s = Settings::from_file(raw).unwrap();
+        assert_eq!(s.thumbnails.presets.len(), 7);
+        assert_eq!(s.thumbnails.preset("banner").map(|p| p.width), Some(1200));
+        assert_eq!(s.images.max_pixels, 100_000_000);
+        for (name, p, needle) in [
+            ("icon-40", preset(10, 10, false), "built-in"),
+            ("Big", preset(10, 10, false), "lower-case"),
+            ("zero", preset(0, 0, false), "both be 0"),
+            ("half", preset(100, 0, true), "crop needs both"),
+        ] {
+            let mut raw = base();
+            raw.thumbnails.presets.insert(name.into(), p);
+            let err = Settings::from_file(raw).unwrap_err().to_string();
+            assert!(err.contains(&format!("thumbnails.presets.{name}")), "{err}");
+            assert!(err.contains(needle), "{err}");
+        }
+        let mut raw = base();
+        raw.thumbnails.time_limit_secs = Some(0.0);
+        assert!(
+            Settings::from_file(raw)
+                .unwrap_err()
+                .to_string()
+                .contains("time_limit_secs")
+        );
+        let mut raw = base();
+        raw.images.max_pixels = 0;
+        assert!(
+            Settings::from_file(raw)
+                .unwrap_err()
+                .to_string()
+                .contains("images.max_pixels")
+        );
+        let from_toml: ConfigFile = Figment::from(Serialized::defaults(ConfigFile::default()))
+            .merge(Toml::string(
+                "[images]\nmax_decode_memory = \"64 MiB\"\n[thumbnails.presets.wide]\nwidth = 800\nformat = \"webp\"\n",
+            ))
+            .extract()
+            .unwrap();
+        assert_eq!(
+            from_toml.images.max_decode_memory.as_u64(),
+            64 * 1024 * 1024
+        );
+        assert_eq!(from_toml.thumbnails.presets["wide"].quality, 85);
+    }
+
+    #[test]
     fn base_urls_are_checked() {
         assert_eq!(check_base_url("/media", true).unwrap(), "/media/");
         assert!(check_base_url("https://cdn.example/m/", true).is_ok());
