@@ -24,6 +24,7 @@ fn main() {
             "--size" => size = args.next().and_then(|v| v.parse().ok()).unwrap_or(size),
             "--rounds" => rounds = args.next().and_then(|v| v.parse().ok()).unwrap_or(rounds),
             "--admin" => admin = true,
+            "--stages" => STAGES.store(true, std::sync::atomic::Ordering::Relaxed),
             "--bench" => {}
             other => files.push(other.to_owned()),
         }
@@ -70,9 +71,20 @@ fn main() {
     println!("peak_rss_kib\t{peak}");
 }
 
+/// With `--stages`, each stage's time goes to stderr.
+static STAGES: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn stage(name: &str, since: &mut Instant) {
+    if STAGES.load(std::sync::atomic::Ordering::Relaxed) {
+        eprintln!("  {name}: {:.2} ms", since.elapsed().as_secs_f64() * 1000.0);
+    }
+    *since = Instant::now();
+}
+
 /// What a thumbnail job does, minus the database and the storage writes: one decode at the
 /// size the largest spec needs, then every spec.
 fn thumbnails(path: &str, specs: &[ThumbnailSpec], limits: &Limits) -> Vec<Vec<u8>> {
+    let mut t = Instant::now();
     let file = std::fs::File::open(path).expect("open");
     let probe = images::probe(file.try_clone().expect("clone"), Format::Jpeg).expect("probe");
     limits
@@ -92,8 +104,11 @@ fn thumbnails(path: &str, specs: &[ThumbnailSpec], limits: &Limits) -> Vec<Vec<u
         Deadline::after(Duration::from_secs(30)),
     )
     .expect("decode");
-    specs
+    stage("probe + decode", &mut t);
+    let out = specs
         .iter()
         .map(|s| images::render(&decoded, s).expect("render").bytes)
-        .collect()
+        .collect();
+    stage("resize + encode", &mut t);
+    out
 }

@@ -2,9 +2,10 @@
 # Thumbnail speed: Coffer's code path against easy-thumbnails (Pillow as django-filer uses
 # it), Pillow's fastest route (draft() then thumbnail()) and vipsthumbnail, on the same 20
 # generated photos of 4000 × 3000 (JPEG quality 90), for 256-px and 1024-px thumbnails
-# (fit inside the box, JPEG quality 85). Every contender runs one image at a time; each
-# image is thumbnailed ROUNDS times and its median kept; the table shows the median of
-# those per-image medians and each contender's ratio to Coffer.
+# (fit inside the box, JPEG quality 85). Every contender runs one image at a time, on one
+# thread; each image is thumbnailed ROUNDS times and its median kept, photo by photo with
+# the contenders taking turns; the table shows the median of those per-image medians and
+# each contender's ratio to Coffer.
 #
 # Needs: python3 with venv, and libvips-tools (installed with apt-get when run as root).
 # The Python baselines live in a virtualenv under $BENCH_CACHE (default
@@ -134,13 +135,22 @@ EOF
 median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%.2f\n", (a[NR/2]+a[NR/2+1])/2}'; }
 
 declare -A RESULT
+CONTENDERS="easy-thumbnails pillow-draft vipsthumbnail"
+# Photo by photo, every contender in turn, so that a change in the machine's load hits
+# all of them alike.
 for size in $SIZES; do
     echo "==> ${size} px"
-    RESULT[coffer,$size]=$("$BIN" --size "$size" --rounds "$ROUNDS" "${FILES[@]}" | tee "$CACHE/out/coffer-$size.tsv" | grep -v '^peak' | cut -f2 | median)
-    RESULT[coffer-rss,$size]=$(grep '^peak' "$CACHE/out/coffer-$size.tsv" | cut -f2)
-    for who in easy-thumbnails pillow-draft vipsthumbnail; do
-        RESULT[$who,$size]=$("$PY" "$CACHE/contenders.py" "$who" "$size" "$ROUNDS" "$CACHE/out" "${FILES[@]}" | cut -f2 | median)
+    for who in coffer $CONTENDERS; do : > "$CACHE/out/$who-$size.tsv"; done
+    for f in "${FILES[@]}"; do
+        "$BIN" --size "$size" --rounds "$ROUNDS" "$f" | grep -v '^peak' >> "$CACHE/out/coffer-$size.tsv"
+        for who in $CONTENDERS; do
+            "$PY" "$CACHE/contenders.py" "$who" "$size" "$ROUNDS" "$CACHE/out" "$f" >> "$CACHE/out/$who-$size.tsv"
+        done
     done
+    for who in coffer $CONTENDERS; do
+        RESULT[$who,$size]=$(cut -f2 "$CACHE/out/$who-$size.tsv" | median)
+    done
+    RESULT[coffer-rss,$size]=$("$BIN" --size "$size" --rounds 1 "${FILES[@]}" | sed -n 's/^peak_rss_kib\t//p')
     # vipsthumbnail as meant for batches: one process for all photos.
     t0=$(date +%s%N)
     for _ in $(seq "$ROUNDS"); do
@@ -151,8 +161,14 @@ for size in $SIZES; do
 done
 if [ "${ADMIN_SET:-1}" = 1 ]; then
     echo "==> the six admin presets of each photo (as after an upload)"
-    ADMIN_COFFER=$("$BIN" --admin --rounds "$ROUNDS" "${FILES[@]}" | grep -v '^peak' | cut -f2 | median)
-    ADMIN_EASY=$("$PY" "$CACHE/contenders.py" easy-thumbnails-admin 0 "$ROUNDS" "$CACHE/out" "${FILES[@]}" | cut -f2 | median)
+    : > "$CACHE/out/coffer-admin.tsv"
+    : > "$CACHE/out/easy-admin.tsv"
+    for f in "${FILES[@]}"; do
+        "$BIN" --admin --rounds "$ROUNDS" "$f" | grep -v '^peak' >> "$CACHE/out/coffer-admin.tsv"
+        "$PY" "$CACHE/contenders.py" easy-thumbnails-admin 0 "$ROUNDS" "$CACHE/out" "$f" >> "$CACHE/out/easy-admin.tsv"
+    done
+    ADMIN_COFFER=$(cut -f2 "$CACHE/out/coffer-admin.tsv" | median)
+    ADMIN_EASY=$(cut -f2 "$CACHE/out/easy-admin.tsv" | median)
 fi
 
 echo
@@ -172,7 +188,7 @@ row() {
     done
     printf '|\n'
 }
-row "Coffer (mozjpeg DCT scaling + SIMD)" coffer
+row "Coffer (DCT-scaled decode, SIMD resize)" coffer
 row "easy-thumbnails (Pillow)" easy-thumbnails
 row "Pillow draft() + thumbnail()" pillow-draft
 row "vipsthumbnail (one process each)" vipsthumbnail

@@ -156,9 +156,7 @@ fn encode(image: DynamicImage, format: OutputFormat, quality: u8) -> Result<Rend
         }
         OutputFormat::Jpeg | OutputFormat::Auto => {
             let rgb = flatten_on_white(image);
-            image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
-                .write_image(rgb.as_raw(), width, height, image::ExtendedColorType::Rgb8)
-                .map_err(failed)?;
+            out = Cursor::new(encode_jpeg(&rgb, quality)?);
             ("image/jpeg", "jpg")
         }
     };
@@ -169,6 +167,24 @@ fn encode(image: DynamicImage, format: OutputFormat, quality: u8) -> Result<Rend
         width,
         height,
     })
+}
+
+/// Baseline JPEG with optimised Huffman tables and 4:2:0 chroma (libjpeg-turbo's encoder
+/// through `mozjpeg`, without its slow trellis search), and nothing but the JFIF header.
+fn encode_jpeg(rgb: &image::RgbImage, quality: u8) -> Result<Vec<u8>, ImageError> {
+    let (w, h) = (rgb.width() as usize, rgb.height() as usize);
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut c = mozjpeg::Compress::new(mozjpeg::ColorSpace::JCS_RGB);
+        c.set_size(w, h);
+        c.set_fastest_defaults();
+        c.set_quality(f32::from(quality));
+        c.set_optimize_coding(true);
+        let mut started = c.start_compress(Vec::with_capacity(w * h / 4))?;
+        started.write_scanlines(rgb.as_raw())?;
+        started.finish()
+    }))
+    .map_err(|_| ImageError::Corrupt("encoding failed".into()))?
+    .map_err(|e| ImageError::Corrupt(format!("encoding failed: {e}")))
 }
 
 /// JPEG has no alpha: transparent pixels are composed over white.
