@@ -175,14 +175,14 @@ fi
 echo
 echo "Per-image median wall time (ms), ${#FILES[@]} photos of 4000 × 3000, $ROUNDS rounds each;"
 echo "ratio = contender / Coffer (higher: Coffer is that many times faster). $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)."
-printf '\n| %-34s' "method"
+printf '\n| %-40s' "method"
 for size in $SIZES; do printf '| %8s | %6s ' "${size} px" "ratio"; done
-printf '|\n|%s' "$(printf -- '-%.0s' {1..36})"
+printf '|\n|%s' "$(printf -- '-%.0s' {1..42})"
 for size in $SIZES; do printf '|%s|%s' "$(printf -- '-%.0s' {1..10})" "$(printf -- '-%.0s' {1..8})"; done
 printf '|\n'
 row() {
     local label=$1 key=$2
-    printf '| %-34s' "$label"
+    printf '| %-40s' "$label"
     for size in $SIZES; do
         local v=${RESULT[$key,$size]} c=${RESULT[coffer,$size]}
         printf '| %8s | %6s ' "$v" "$(awk -v v="$v" -v c="$c" 'BEGIN {printf "%.2f", v / c}')"
