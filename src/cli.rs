@@ -1,6 +1,7 @@
 //! The command line: `coffer serve | migrate | createsuperuser | changepassword | token |
 //! import | check | print-config | nginx-config | apache-config | lighttpd-config |
-//! caddy-config | doctor`. Every command takes `--data-dir` and `--config`.
+//! caddy-config | doctor | thumbnails`. Every command takes `--data-dir` and
+//! `--config`.
 
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -91,6 +92,11 @@ pub enum Command {
     },
     /// Print the effective configuration (secrets redacted).
     PrintConfig,
+    /// Make or drop image thumbnails.
+    Thumbnails {
+        #[command(subcommand)]
+        command: ThumbnailsCommand,
+    },
     /// Print an nginx configuration (upstream, map, server block) for the current settings.
     NginxConfig(SiteArgs),
     /// Print an Apache <VirtualHost> (mod_proxy, mod_xsendfile) for the current settings.
@@ -108,6 +114,21 @@ pub enum Command {
         #[arg(long, value_name = "USERNAME")]
         username: Option<String>,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ThumbnailsCommand {
+    /// Make the missing thumbnails (retrying earlier failures); exit 1 if any file fails.
+    Generate {
+        /// Only images in this folder and its subfolders.
+        #[arg(long, value_name = "ID")]
+        folder: Option<i64>,
+        /// Only this preset (default: every preset).
+        #[arg(long, value_name = "NAME")]
+        preset: Option<String>,
+    },
+    /// Delete every thumbnail and recorded failure (they are made again on demand).
+    Clear,
 }
 
 /// Where a generated web-server configuration listens.
@@ -275,6 +296,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .await
                 })?;
             bar.finish_and_clear();
+            if state.thumbnails.backlog() > 0 {
+                eprintln!("making thumbnails of the imported images…");
+                state.thumbnails.wait_idle();
+            }
             println!(
                 "{} file(s) imported, {} skipped (already there), {} failed; {} folder(s) created",
                 report.imported, report.skipped, report.failed, report.folders_created
@@ -308,6 +333,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::FAILURE)
         }
+        Command::Thumbnails { command } => thumbnails_command(&cli.global, command),
         Command::PrintConfig => {
             print!("{}", settings(&cli.global, None)?.redacted_toml());
             Ok(ExitCode::SUCCESS)
@@ -350,6 +376,54 @@ fn server_config(
     }
     print!("{text}");
     Ok(ExitCode::SUCCESS)
+}
+
+fn thumbnails_command(global: &GlobalArgs, command: ThumbnailsCommand) -> anyhow::Result<ExitCode> {
+    use crate::library::thumbnails;
+    let state = bootstrap(settings(global, None)?)?;
+    match command {
+        ThumbnailsCommand::Generate { folder, preset } => {
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} images {msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let report =
+                thumbnails::generate(&state, folder, preset.as_deref(), |event| match event {
+                    thumbnails::Progress::Total(n) => bar.set_length(n),
+                    thumbnails::Progress::File(id, name, failure) => {
+                        if let Some(why) = failure {
+                            let line = format!("failed: file {id} ({name}): {why}");
+                            // A hidden bar (not a terminal) prints nothing: say it plainly.
+                            if bar.is_hidden() {
+                                eprintln!("{line}");
+                            } else {
+                                bar.println(line);
+                            }
+                        }
+                        bar.inc(1);
+                    }
+                })?;
+            bar.finish_and_clear();
+            println!(
+                "{} image(s) checked, {} thumbnail(s) made, {} image(s) failed",
+                report.files,
+                report.made,
+                report.failed.len()
+            );
+            Ok(if report.failed.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        ThumbnailsCommand::Clear => {
+            let mut conn = state.pool.get()?;
+            let n = thumbnails::clear_all(&state, &mut conn)?;
+            println!("{n} thumbnail(s) deleted");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ pub mod config;
 pub mod db;
 pub mod deploy;
 pub mod error;
+pub mod images;
 pub mod library;
 pub mod permissions;
 pub mod serve;

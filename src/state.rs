@@ -8,6 +8,7 @@ use crate::access::AccessControl;
 use crate::auth::PasswordHasher;
 use crate::config::Settings;
 use crate::db::DbPool;
+use crate::library::thumbnails::Thumbnailer;
 use crate::storage::Storages;
 
 /// Shared application state (cheap to clone).
@@ -18,18 +19,23 @@ pub struct AppState {
     pub storages: Arc<Storages>,
     pub access: Arc<AccessControl>,
     pub passwords: Arc<PasswordHasher>,
+    /// Makes thumbnails: one at a time per thumbnail, a bounded number at once.
+    pub thumbnails: Arc<Thumbnailer>,
 }
 
 impl AppState {
     /// Assembles the state from validated settings and an open pool.
     pub fn new(settings: Settings, pool: DbPool, storages: Storages) -> anyhow::Result<Self> {
         let passwords = PasswordHasher::new(&settings.argon2)?;
+        let storages = Arc::new(storages);
+        let thumbnails = Arc::new(Thumbnailer::new(&settings.thumbnails));
         Ok(Self {
             access: Arc::new(AccessControl::new(settings.enable_permissions)),
             settings: Arc::new(settings),
             pool,
-            storages: Arc::new(storages),
+            storages,
             passwords: Arc::new(passwords),
+            thumbnails,
         })
     }
 

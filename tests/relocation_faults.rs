@@ -282,3 +282,53 @@ fn a_failed_row_insert_leaves_no_object_behind() {
         );
     }
 }
+
+/// A thumbnail made while the move runs (recorded after the move listed the thumbnails) is
+/// not left behind: the move's commit drops its row and deletes its object.
+#[test]
+fn a_thumbnail_recorded_during_a_move_does_not_dangle() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let fx = fixture();
+    let id = make_file(&fx.state, false);
+    let late_key = {
+        let mut conn = fx.state.pool.get().unwrap();
+        let f = file::find(&mut conn, id).unwrap().unwrap();
+        StorageKey::parse(&f.storage_key)
+            .unwrap()
+            .derived("80x80_crop_q85.jpg")
+            .unwrap()
+    };
+    let (state, key) = (fx.state.clone(), late_key.clone());
+    fail::cfg_callback("relocate::after-journal", move || {
+        let mut conn = state.pool.get().unwrap();
+        state
+            .storages
+            .thumbnails(false)
+            .local()
+            .put_bytes(&key, b"late")
+            .unwrap();
+        thumbnail::insert(
+            &mut conn,
+            id,
+            "80x80_crop_q85",
+            key.as_str(),
+            "image/jpeg",
+            4,
+        )
+        .unwrap();
+    })
+    .unwrap();
+    let mut conn = fx.state.pool.get().unwrap();
+    let moved = relocate::set_public(&fx.state, &mut conn, id, true);
+    fail::remove("relocate::after-journal");
+    moved.unwrap();
+    drop(conn);
+    assert!(
+        !fx.state
+            .storages
+            .thumbnails(false)
+            .local()
+            .exists(&late_key)
+    );
+    assert_consistent(&fx.state, id, true);
+}

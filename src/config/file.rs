@@ -25,6 +25,8 @@ pub struct ConfigFile {
     pub server: ServersConfig,
     pub session: SessionConfig,
     pub argon2: Argon2Config,
+    pub images: ImagesConfig,
+    pub thumbnails: ThumbnailsConfig,
 }
 
 impl Default for ConfigFile {
@@ -43,6 +45,8 @@ impl Default for ConfigFile {
             server: ServersConfig::default(),
             session: SessionConfig::default(),
             argon2: Argon2Config::default(),
+            images: ImagesConfig::default(),
+            thumbnails: ThumbnailsConfig::default(),
         }
     }
 }
@@ -190,4 +194,70 @@ impl Default for Argon2Config {
             parallelism: 1,
         }
     }
+}
+
+/// `[images]`: what an image may be before Coffer refuses to decode it. The dimensions are
+/// checked from the header, before any decoding.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ImagesConfig {
+    pub max_width: u32,
+    pub max_height: u32,
+    /// Width × height (default 100 megapixels).
+    pub max_pixels: u64,
+    /// Memory one decode may allocate.
+    pub max_decode_memory: ByteSize,
+}
+
+impl Default for ImagesConfig {
+    fn default() -> Self {
+        Self {
+            max_width: 65_535,
+            max_height: 65_535,
+            max_pixels: 100_000_000,
+            max_decode_memory: ByteSize::mib(512),
+        }
+    }
+}
+
+/// `[thumbnails]`: how many are made at once, how long one may take, and named presets
+/// besides the admin's own.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ThumbnailsConfig {
+    /// Thumbnail jobs running at once (default: the number of CPUs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<usize>,
+    /// Seconds one job (decode and all its sizes) may take.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_limit_secs: Option<f64>,
+    /// `[thumbnails.presets.NAME]`
+    pub presets: std::collections::BTreeMap<String, PresetConfig>,
+}
+
+/// A named thumbnail size.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PresetConfig {
+    /// 0 = follow the height.
+    #[serde(default)]
+    pub width: u32,
+    /// 0 = follow the width.
+    #[serde(default)]
+    pub height: u32,
+    #[serde(default)]
+    pub crop: bool,
+    #[serde(default)]
+    pub upscale: bool,
+    #[serde(default = "default_quality")]
+    pub quality: u8,
+    #[serde(default)]
+    pub format: crate::images::OutputFormat,
+    /// Make it right after upload, like the admin's presets (default: on first request).
+    #[serde(default)]
+    pub eager: bool,
+}
+
+fn default_quality() -> u8 {
+    crate::images::spec::DEFAULT_QUALITY
 }

@@ -17,6 +17,7 @@ pub use file::{
     Argon2Config, ConfigFile, DatabaseConfig, ServeBackendConfig, ServersConfig, SessionConfig,
     StorageConfig, StoragesConfig,
 };
+pub use file::{ImagesConfig, PresetConfig, ThumbnailsConfig};
 
 /// Errors found while loading or validating the configuration.
 #[derive(Debug, thiserror::Error)]
@@ -98,6 +99,24 @@ impl ServeBackend {
 pub const DEFAULT_INTERNAL_LOCATIONS: [&str; 2] =
     ["/_coffer/private/", "/_coffer/private-thumbnails/"];
 
+/// How thumbnails are made.
+#[derive(Clone, Debug)]
+pub struct ThumbnailSettings {
+    /// The admin's presets, then the configured ones.
+    pub presets: Vec<crate::images::Preset>,
+    /// Jobs running at once.
+    pub concurrency: usize,
+    /// Time one job may take.
+    pub time_limit: std::time::Duration,
+}
+
+impl ThumbnailSettings {
+    /// The preset called `name`.
+    pub fn preset(&self, name: &str) -> Option<&crate::images::Preset> {
+        self.presets.iter().find(|p| p.name == name)
+    }
+}
+
 /// The validated configuration the application runs with.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -119,6 +138,9 @@ pub struct Settings {
     pub session: SessionConfig,
     pub argon2: Argon2Config,
     pub workers: usize,
+    /// Image limits, checked before any decode.
+    pub images: crate::images::Limits,
+    pub thumbnails: ThumbnailSettings,
     /// The merged configuration as given, for `print-config`.
     pub raw: ConfigFile,
 }
@@ -282,6 +304,8 @@ impl Settings {
         let a = &raw.argon2;
         argon2::Params::new(a.memory_kib, a.iterations, a.parallelism, None)
             .map_err(|e| invalid("argon2", e.to_string()))?;
+        let images = images_limits(&raw.images)?;
+        let thumbnails = thumbnail_settings(&raw.thumbnails)?;
         Ok(Settings {
             bind,
             debug: raw.debug,
@@ -302,6 +326,8 @@ impl Settings {
             workers: raw
                 .workers
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
+            images,
+            thumbnails,
             data_dir,
             raw,
         })
@@ -408,6 +434,76 @@ fn serve_backend(
             header_safe()?;
             ServeBackend::Lighttpd
         }
+    })
+}
+
+fn images_limits(cfg: &ImagesConfig) -> Result<crate::images::Limits, ConfigError> {
+    if cfg.max_width == 0 {
+        return Err(invalid("images.max_width", "must be at least 1"));
+    }
+    if cfg.max_height == 0 {
+        return Err(invalid("images.max_height", "must be at least 1"));
+    }
+    if cfg.max_pixels == 0 {
+        return Err(invalid("images.max_pixels", "must be at least 1"));
+    }
+    if cfg.max_decode_memory.as_u64() < 1024 * 1024 {
+        return Err(invalid(
+            "images.max_decode_memory",
+            "must be at least 1 MiB",
+        ));
+    }
+    Ok(crate::images::Limits {
+        max_width: cfg.max_width,
+        max_height: cfg.max_height,
+        max_pixels: cfg.max_pixels,
+        max_memory: cfg.max_decode_memory.as_u64(),
+    })
+}
+
+fn thumbnail_settings(cfg: &ThumbnailsConfig) -> Result<ThumbnailSettings, ConfigError> {
+    use crate::images::Preset;
+    let mut presets = Preset::admin();
+    for (name, p) in &cfg.presets {
+        let key = format!("thumbnails.presets.{name}");
+        if !Preset::valid_name(name) {
+            return Err(invalid(
+                &key,
+                "preset names use lower-case letters, digits and '-', and start with a letter",
+            ));
+        }
+        if presets.iter().any(|a| &a.name == name) {
+            return Err(invalid(&key, "this name belongs to a built-in preset"));
+        }
+        let preset = Preset {
+            name: name.clone(),
+            width: p.width,
+            height: p.height,
+            crop: p.crop,
+            upscale: p.upscale,
+            quality: p.quality,
+            format: p.format,
+            eager: p.eager,
+        };
+        preset.spec(None).validate().map_err(|m| invalid(&key, m))?;
+        presets.push(preset);
+    }
+    let concurrency = match cfg.concurrency {
+        Some(0) => return Err(invalid("thumbnails.concurrency", "must be at least 1")),
+        Some(n) => n,
+        None => std::thread::available_parallelism().map_or(2, |n| n.get()),
+    };
+    let secs = cfg.time_limit_secs.unwrap_or(30.0);
+    if !(secs.is_finite() && secs > 0.0 && secs <= 3600.0) {
+        return Err(invalid(
+            "thumbnails.time_limit_secs",
+            "must be more than 0 and at most 3600",
+        ));
+    }
+    Ok(ThumbnailSettings {
+        presets,
+        concurrency,
+        time_limit: std::time::Duration::from_secs_f64(secs),
     })
 }
 
@@ -607,6 +703,66 @@ mod tests {
         assert_eq!(env_key("storage__private__dir"), "storage.private.dir");
         assert_eq!(env_key("session_cookie_secure"), "session.cookie_secure");
         assert_eq!(env_key("enable_permissions"), "enable_permissions");
+    }
+
+    #[test]
+    fn thumbnail_presets_and_image_limits_are_validated() {
+        let preset = |width, height, crop| PresetConfig {
+            width,
+            height,
+            crop,
+            upscale: false,
+            quality: 85,
+            format: crate::images::OutputFormat::Auto,
+            eager: false,
+        };
+        let mut raw = base();
+        raw.thumbnails
+            .presets
+            .insert("banner".into(), preset(1200, 400, true));
+        let s = Settings::from_file(raw).unwrap();
+        assert_eq!(s.thumbnails.presets.len(), 7);
+        assert_eq!(s.thumbnails.preset("banner").map(|p| p.width), Some(1200));
+        assert_eq!(s.images.max_pixels, 100_000_000);
+        for (name, p, needle) in [
+            ("icon-40", preset(10, 10, false), "built-in"),
+            ("Big", preset(10, 10, false), "lower-case"),
+            ("zero", preset(0, 0, false), "both be 0"),
+            ("half", preset(100, 0, true), "crop needs both"),
+        ] {
+            let mut raw = base();
+            raw.thumbnails.presets.insert(name.into(), p);
+            let err = Settings::from_file(raw).unwrap_err().to_string();
+            assert!(err.contains(&format!("thumbnails.presets.{name}")), "{err}");
+            assert!(err.contains(needle), "{err}");
+        }
+        let mut raw = base();
+        raw.thumbnails.time_limit_secs = Some(0.0);
+        assert!(
+            Settings::from_file(raw)
+                .unwrap_err()
+                .to_string()
+                .contains("time_limit_secs")
+        );
+        let mut raw = base();
+        raw.images.max_pixels = 0;
+        assert!(
+            Settings::from_file(raw)
+                .unwrap_err()
+                .to_string()
+                .contains("images.max_pixels")
+        );
+        let from_toml: ConfigFile = Figment::from(Serialized::defaults(ConfigFile::default()))
+            .merge(Toml::string(
+                "[images]\nmax_decode_memory = \"64 MiB\"\n[thumbnails.presets.wide]\nwidth = 800\nformat = \"webp\"\n",
+            ))
+            .extract()
+            .unwrap();
+        assert_eq!(
+            from_toml.images.max_decode_memory.as_u64(),
+            64 * 1024 * 1024
+        );
+        assert_eq!(from_toml.thumbnails.presets["wide"].quality, 85);
     }
 
     #[test]

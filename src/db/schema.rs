@@ -149,6 +149,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    thumbnail_failures (file_id) {
+        file_id -> BigInt,
+        reason -> Text,
+        failed_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(group_members -> groups (group_id));
 diesel::joinable!(group_members -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
@@ -156,6 +164,7 @@ diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(files -> folders (folder_id));
 diesel::joinable!(images -> files (file_id));
 diesel::joinable!(thumbnails -> files (file_id));
+diesel::joinable!(thumbnail_failures -> files (file_id));
 diesel::joinable!(folder_permissions -> folders (folder_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -169,6 +178,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     images,
     folder_permissions,
     thumbnails,
+    thumbnail_failures,
     storage_moves,
     storage_garbage,
     permission_generation,

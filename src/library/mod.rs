@@ -9,11 +9,13 @@ pub mod delete;
 pub mod effective;
 pub mod files;
 pub mod folders;
+pub mod images;
 pub mod import;
 pub mod readers;
 pub mod recover;
 pub mod relocate;
 pub mod rules;
+pub mod thumbnails;
 pub mod upload;
 
 use crate::db::DbError;

@@ -137,6 +137,18 @@ pub fn set_public(state: &AppState, conn: &mut DbConn, file_id: i64, public: boo
         for tid in missing_thumbnails.iter().flatten() {
             diesel::delete(crate::db::schema::thumbnails::table.find(*tid)).execute(conn)?;
         }
+        // A thumbnail recorded after the list was taken was not moved: its object stays in
+        // the old storage, so the row goes and the object is scheduled for deletion.
+        for t in thumbnail::for_file(conn, f.id)? {
+            if !entry.items.iter().any(|i| i.thumbnail_id == Some(t.id)) {
+                journal::add_garbage(
+                    conn,
+                    StorageRole::thumbnails(f.is_public).as_str(),
+                    &t.storage_key,
+                )?;
+                thumbnail::delete(conn, t.id)?;
+            }
+        }
         journal::mark_committed(conn, move_id)?;
         Ok(true)
     });
@@ -155,6 +167,7 @@ pub fn set_public(state: &AppState, conn: &mut DbConn, file_id: i64, public: boo
     }
     fail::fail_point!("relocate::after-commit");
     complete(&state.storages, conn, &entry)?;
+    super::delete::collect_garbage(&state.storages, conn)?;
     file::find(conn, file_id)?.ok_or(Error::NotFound)
 }
 

@@ -1,8 +1,10 @@
 //! Uploads: the permission check comes first, then the bytes are ingested (see
-//! `storage::ingest`), then the row is inserted. A failure at any step leaves no object and
-//! no row.
+//! `storage::ingest`), then the row is inserted (with the image metadata, for images). A
+//! failure at any step leaves no object and no row. Images then get their eager thumbnails
+//! in the background.
 
 use bytes::Bytes;
+use diesel::Connection;
 use futures_util::Stream;
 
 use crate::db::models::file::{self, File, NewFile};
@@ -12,7 +14,7 @@ use crate::permissions::Right;
 use crate::state::AppState;
 use crate::storage::{self, StorageRole};
 
-use super::{Error, Result, forbidden, hidden};
+use super::{Error, Result, forbidden, hidden, images};
 
 /// Where and how an upload is stored.
 #[derive(Clone, Debug, Default)]
@@ -119,10 +121,31 @@ where
         sha256: ingested.sha256.clone(),
         mime_type: ingested.mime_type.clone(),
     };
+    // Images: size, orientation and date from the header (no decode), recorded with the row.
+    let header = {
+        let (st, key, mime) = (
+            state.clone(),
+            ingested.key.clone(),
+            ingested.mime_type.clone(),
+        );
+        tokio::task::spawn_blocking(move || images::read_header(&st, &key, is_public, &mime))
+            .await
+            .map_err(|e| Error::Db(crate::db::DbError::Blocking(e.to_string())))?
+    };
     fail::fail_point!("upload::before-insert", |_| Err(Error::Invalid(
         "injected failure before the row insert".into()
     )));
-    let row = db::run(&state.pool, move |conn| file::insert(conn, &new)).await?;
+    let (row, queue) = db::run(&state.pool, move |conn| {
+        Ok(conn.transaction(|conn| {
+            let row = file::insert(conn, &new)?;
+            let queue = images::record_header(conn, row.id, &header)?;
+            Ok::<_, Error>((row, queue))
+        }))
+    })
+    .await??;
     ingested.guard.disarm();
+    if queue {
+        super::thumbnails::queue(state, row.id);
+    }
     Ok(row)
 }

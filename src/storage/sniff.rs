@@ -75,6 +75,48 @@ pub fn is_inline_safe(mime: &str) -> bool {
         || essence.starts_with("video/")
 }
 
+/// Type icons Coffer ships (`/static/icons/<name>.svg`).
+pub const ICONS: &[&str] = &[
+    "archive", "audio", "document", "file", "image", "pdf", "text", "vector", "video",
+];
+
+/// The name of the type icon for a content type.
+pub fn icon_name(mime: &str) -> &'static str {
+    let essence = mime.split(';').next().unwrap_or("").trim();
+    match essence {
+        "image/svg+xml" => "vector",
+        "application/pdf" => "pdf",
+        "application/zip"
+        | "application/gzip"
+        | "application/x-tar"
+        | "application/x-7z-compressed"
+        | "application/x-bzip2"
+        | "application/x-xz"
+        | "application/vnd.rar"
+        | "application/zstd" => "archive",
+        "application/msword"
+        | "application/rtf"
+        | "application/vnd.oasis.opendocument.text"
+        | "application/vnd.oasis.opendocument.spreadsheet"
+        | "application/vnd.oasis.opendocument.presentation"
+        | "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+        | "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        | "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+        | "application/vnd.ms-excel"
+        | "application/vnd.ms-powerpoint" => "document",
+        e if e.starts_with("image/") => "image",
+        e if e.starts_with("audio/") => "audio",
+        e if e.starts_with("video/") => "video",
+        e if e.starts_with("text/") || e == "application/json" => "text",
+        _ => "file",
+    }
+}
+
+/// The URL of the type icon for a content type.
+pub fn icon_url(mime: &str) -> String {
+    format!("/static/icons/{}.svg", icon_name(mime))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,6 +153,22 @@ mod tests {
         assert!(!is_inline_safe("application/javascript"));
         assert!(is_inline_safe("image/jpeg"));
         assert!(is_inline_safe("text/plain; charset=utf-8"));
+    }
+
+    #[test]
+    fn every_type_has_a_shipped_icon() {
+        for mime in [
+            "image/jpeg",
+            "image/svg+xml",
+            "text/plain",
+            "application/pdf",
+            "x/y",
+            "video/mp4",
+            "application/zip",
+        ] {
+            assert!(ICONS.contains(&icon_name(mime)), "{mime}");
+        }
+        assert_eq!(icon_name("image/svg+xml"), "vector");
     }
 
     #[test]

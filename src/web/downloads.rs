@@ -13,6 +13,7 @@ use crate::db::models::file::{self, File};
 use crate::db::models::{User, session, thumbnail};
 use crate::db::{self, DbConn};
 use crate::error::AppError;
+use crate::library::thumbnails::{self, Ensured, JobError, Mode};
 use crate::permissions::Right;
 use crate::serve::{self, Object};
 use crate::state::AppState;
@@ -109,6 +110,87 @@ pub async fn stable(
     })
     .await?;
     finish(&state, &req, outcome)
+}
+
+/// `GET|HEAD /files/{id}/thumbnails/{preset}`: a preset of an image, made on first request
+/// (waiting for a job already making it), then redirected to. The source file's read
+/// permission decides (public files: anyone). An image whose thumbnails cannot be made
+/// redirects to its type icon; a busy server answers 503 with `Retry-After`.
+pub async fn preset_thumbnail(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (id, name) = path.into_inner();
+    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let preset = state
+        .settings
+        .thumbnails
+        .preset(&name)
+        .cloned()
+        .ok_or(AppError::NotFound)?;
+    let checked = run(&state, &req, move |st, conn, user| {
+        let Some(f) = file::find(conn, id)? else {
+            return Ok(None);
+        };
+        if !f.is_public {
+            let loaded = st.access.snapshot(conn)?;
+            let decision = loaded.file(st.access.policy(), user, &f, Right::Read);
+            if !decision.allowed {
+                return Ok(Some(Outcome::Denied(decision.to_string())));
+            }
+        }
+        Ok(Some(Outcome::Redirect(f.mime_type)))
+    })
+    .await?;
+    let mime = match checked {
+        Some(Outcome::Redirect(mime)) => mime,
+        other => {
+            return finish(&state, &req, other);
+        }
+    };
+    let icon = crate::storage::sniff::icon_url(&mime);
+    let st = state.get_ref().clone();
+    let made = tokio::task::spawn_blocking(move || {
+        let ensured = thumbnails::ensure(&st, id, std::slice::from_ref(&preset), Mode::Request)?;
+        let url = match &ensured {
+            Ensured::Ready(list) => match list.first() {
+                Some((_, t)) => {
+                    let mut conn = st.pool.get()?;
+                    file::find(&mut conn, id)?.and_then(|f| thumbnails::thumbnail_url(&st, &f, t))
+                }
+                None => None,
+            },
+            _ => None,
+        };
+        Ok::<_, JobError>((ensured, url))
+    })
+    .await
+    .map_err(AppError::unexpected)?;
+    let redirect = |to: &str| {
+        HttpResponse::Found()
+            .insert_header((header::LOCATION, to.to_owned()))
+            .insert_header((header::CACHE_CONTROL, "private, no-cache"))
+            .finish()
+    };
+    match made {
+        Ok((Ensured::Ready(_), Some(url))) => Ok(redirect(&url)),
+        Ok((Ensured::NotAnImage, _)) => Err(AppError::NotFound),
+        Ok((Ensured::Failed(_), _)) => Ok(redirect(&icon)),
+        Ok((Ensured::Ready(_), None)) => Ok(redirect(&icon)),
+        Err(JobError::Busy) => Ok(HttpResponse::ServiceUnavailable()
+            .insert_header((header::RETRY_AFTER, "2"))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(serde_json::json!({"error": JobError::Busy.to_string()}))),
+        Err(JobError::Library(crate::library::Error::NotFound)) => Err(AppError::NotFound),
+        Err(e) => {
+            tracing::warn!(file_id = id, error = %e, "thumbnail not made");
+            Ok(HttpResponse::Found()
+                .insert_header((header::LOCATION, icon))
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .finish())
+        }
+    }
 }
 
 /// Any other method on a download URL.

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod api;
 mod downloads;
 mod errors;
+mod icons;
 pub mod identity;
 mod pages;
 
@@ -58,6 +59,15 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
                     .default_service(web::to(downloads::method_not_allowed)),
             )
             .service(
+                web::resource("/files/{id}/thumbnails/{preset}")
+                    .route(
+                        web::route()
+                            .guard(get_or_head())
+                            .to(downloads::preset_thumbnail),
+                    )
+                    .default_service(web::to(downloads::method_not_allowed)),
+            )
+            .service(
                 web::resource("/files/{id}/{name:.*}")
                     .route(web::route().guard(get_or_head()).to(downloads::stable))
                     .default_service(web::to(downloads::method_not_allowed)),
@@ -80,6 +90,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
                     .route("/logout", web::post().to(pages::logout))
                     .route("/static/coffer.css", web::get().to(pages::stylesheet))
                     .route("/static/coffer.js", web::get().to(pages::script))
+                    .route("/static/icons/{name}", web::get().to(icons::icon))
                     .configure(admin::configure),
             ),
     );

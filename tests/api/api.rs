@@ -26,7 +26,9 @@ async fn file_objects_have_exactly_the_documented_fields() {
             "created_at",
             "description",
             "folder_id",
+            "icon",
             "id",
+            "image",
             "is_public",
             "mime_type",
             "modified_at",
@@ -35,10 +37,15 @@ async fn file_objects_have_exactly_the_documented_fields() {
             "owner_id",
             "sha256",
             "size",
+            "thumbnail_error",
+            "thumbnails",
             "url"
         ]
     );
     assert_eq!(file["mime_type"], "application/pdf");
+    assert_eq!(file["image"], Value::Null);
+    assert_eq!(file["thumbnails"], json!({}));
+    assert_eq!(file["icon"], "/static/icons/pdf.svg");
     assert_eq!(file["size"], 12);
     assert_eq!(file["owner_id"], app.admin_id);
     assert_eq!(file["sha256"].as_str().unwrap().len(), 64);

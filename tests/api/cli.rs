@@ -268,3 +268,91 @@ fn print_config_redacts_secrets_and_reflects_overrides() {
     );
     assert!(out.contains("enable_permissions = false"), "{out}");
 }
+
+fn count_files(dir: &std::path::Path) -> usize {
+    let mut n = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            if e.file_name() == ".tmp" {
+                continue;
+            }
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            } else {
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
+#[test]
+fn thumbnails_generate_and_clear() {
+    let env = Env::new();
+    let o = env.run_with_stdin(
+        &["createsuperuser", "--username", "root", "--password-stdin"],
+        "a long password\n",
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let src = env.dir.path().join("Pictures");
+    std::fs::create_dir_all(src.join("sub")).unwrap();
+    let photo = crate::pictures::jpeg(&crate::pictures::photo(320, 240), None);
+    std::fs::write(src.join("good.jpg"), &photo).unwrap();
+    std::fs::write(src.join("sub/cut.jpg"), &photo[..photo.len() / 2]).unwrap();
+    std::fs::write(src.join("notes.txt"), "not an image").unwrap();
+    // The import waits for the admin presets of what it imported.
+    let o = env.run(&["import", src.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let thumbs = env.dir.path().join("data/private-thumbnails");
+    assert_eq!(count_files(&thumbs), 6, "{}", text(&o));
+
+    let o = env.run(&["thumbnails", "clear"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("6 thumbnail(s) deleted"), "{}", text(&o));
+    assert_eq!(count_files(&thumbs), 0);
+
+    // One preset: made for the good image, the truncated one reported by name.
+    let o = env.run(&["thumbnails", "generate", "--preset", "icon-40"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let out = text(&o);
+    assert!(
+        out.contains("(cut.jpg): the image file is truncated"),
+        "{out}"
+    );
+    assert!(
+        out.contains("2 image(s) checked, 1 thumbnail(s) made, 1 image(s) failed"),
+        "{out}"
+    );
+    assert_eq!(count_files(&thumbs), 1);
+    // Every preset, only in the top folder's subfolder: nothing good there.
+    let o = env.run(&["thumbnails", "generate", "--folder", "2"]);
+    assert!(
+        text(&o).contains("1 image(s) checked, 0 thumbnail(s) made, 1 image(s) failed"),
+        "{}",
+        text(&o)
+    );
+    // Everything: the five missing presets of the good image.
+    let o = env.run(&["thumbnails", "generate"]);
+    assert!(
+        text(&o).contains("2 image(s) checked, 5 thumbnail(s) made"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(count_files(&thumbs), 6);
+    let o = env.run(&["thumbnails", "generate", "--preset", "giant"]);
+    assert!(
+        !o.status.success() && text(&o).contains("no preset \"giant\""),
+        "{}",
+        text(&o)
+    );
+    let o = env.run(&["thumbnails", "generate", "--folder", "99"]);
+    assert!(
+        !o.status.success() && text(&o).contains("folder 99 does not exist"),
+        "{}",
+        text(&o)
+    );
+    let o = env.run(&["check"]);
+    assert!(o.status.success(), "{}", text(&o));
+}

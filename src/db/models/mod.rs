@@ -10,6 +10,7 @@ pub mod journal;
 pub mod permission;
 pub mod session;
 pub mod thumbnail;
+pub mod thumbnail_failure;
 pub mod token;
 pub mod user;
 

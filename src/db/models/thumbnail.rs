@@ -42,6 +42,35 @@ pub fn insert(
         .get_result(conn)?)
 }
 
+/// The thumbnail of one file for one spec key.
+pub fn find_for_spec(
+    conn: &mut DbConn,
+    file_id: i64,
+    spec: &str,
+) -> Result<Option<Thumbnail>, DbError> {
+    Ok(thumbnails::table
+        .filter(thumbnails::file_id.eq(file_id))
+        .filter(thumbnails::spec.eq(spec))
+        .select(Thumbnail::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Every thumbnail with its source's `is_public` (for `coffer thumbnails clear`).
+pub fn all_with_storage(conn: &mut DbConn) -> Result<Vec<(Thumbnail, bool)>, DbError> {
+    use crate::db::schema::files;
+    Ok(thumbnails::table
+        .inner_join(files::table)
+        .select((Thumbnail::as_select(), files::is_public))
+        .order(thumbnails::id.asc())
+        .load(conn)?)
+}
+
+/// Forgets one thumbnail row.
+pub fn delete(conn: &mut DbConn, id: i64) -> Result<usize, DbError> {
+    Ok(diesel::delete(thumbnails::table.find(id)).execute(conn)?)
+}
+
 /// Thumbnails of one file.
 pub fn for_file(conn: &mut DbConn, file_id: i64) -> Result<Vec<Thumbnail>, DbError> {
     Ok(thumbnails::table

@@ -7,12 +7,12 @@ use serde::Deserialize;
 
 use crate::db;
 use crate::error::AppError;
-use crate::library::{delete, files, relocate, upload};
+use crate::library::{delete, files, images, relocate, upload};
 use crate::state::AppState;
 use crate::web::identity::ApiUser;
 
 use super::double_option;
-use super::json::FileJson;
+use super::json::{Point, file_json};
 
 /// Query parameters accepted by the upload (the same names as the form fields).
 #[derive(Deserialize, Default)]
@@ -104,7 +104,7 @@ pub async fn upload(
     }
     let stored = stored
         .ok_or_else(|| AppError::BadRequest("the multipart body has no `file` part".into()))?;
-    Ok(HttpResponse::Created().json(FileJson::new(&state, &stored)))
+    Ok(HttpResponse::Created().json(file_json(&state, stored).await?))
 }
 
 /// `GET /api/v1/files/{id}`.
@@ -119,7 +119,7 @@ pub async fn get(
         Ok(files::readable(&st, conn, Some(&me.user), id))
     })
     .await??;
-    Ok(HttpResponse::Ok().json(FileJson::new(&state, &f)))
+    Ok(HttpResponse::Ok().json(file_json(&state, f).await?))
 }
 
 #[derive(Deserialize)]
@@ -135,10 +135,20 @@ pub struct FilePatch {
     is_public: Option<bool>,
     #[serde(default, deserialize_with = "double_option")]
     owner_id: Option<Option<i64>>,
+    /// Images only.
+    #[serde(default)]
+    alt_text: Option<String>,
+    /// Images only.
+    #[serde(default)]
+    caption: Option<String>,
+    /// Images only: `{x, y}` in displayed pixels, or `null` to remove it.
+    #[serde(default, deserialize_with = "double_option")]
+    subject_location: Option<Option<Point>>,
 }
 
 /// `PATCH /api/v1/files/{id}`: `name`, `description`, `folder_id` (null = unsorted),
-/// `is_public` (moves the file and its thumbnails), `owner_id` (superusers).
+/// `is_public` (moves the file and its thumbnails), `owner_id` (superusers), and for images
+/// `alt_text`, `caption` and `subject_location` (the focal point crops follow).
 pub async fn update(
     state: web::Data<AppState>,
     ApiUser(me): ApiUser,
@@ -155,7 +165,17 @@ pub async fn update(
             folder_id: body.folder_id,
             owner_id: body.owner_id,
         };
+        let image_edit = images::ImageEdit {
+            alt_text: body.alt_text,
+            caption: body.caption,
+            subject_location: body
+                .subject_location
+                .map(|p| p.map(|Point { x, y }| (x, y))),
+        };
         let mut run = || -> crate::library::Result<_> {
+            if !image_edit.is_empty() {
+                images::edit(&st, conn, &me.user, id, &image_edit)?;
+            }
             let mut f = files::update(&st, conn, &me.user, id, &edit)?;
             if let Some(public) = body.is_public {
                 f = relocate::set_public_checked(&st, conn, &me.user, id, public)?;
@@ -165,7 +185,7 @@ pub async fn update(
         Ok(run())
     })
     .await??;
-    Ok(HttpResponse::Ok().json(FileJson::new(&state, &f)))
+    Ok(HttpResponse::Ok().json(file_json(&state, f).await?))
 }
 
 /// `DELETE /api/v1/files/{id}`: the row, the bytes and the thumbnails.

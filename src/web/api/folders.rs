@@ -10,7 +10,7 @@ use crate::state::AppState;
 use crate::web::identity::ApiUser;
 
 use super::double_option;
-use super::json::{FileJson, FolderJson};
+use super::json::{FolderJson, files_json};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -120,9 +120,15 @@ async fn listing(
         Ok(folders::children(&st, conn, &me.user, parent))
     })
     .await??;
+    let folders = listing
+        .folders
+        .iter()
+        .map(FolderJson::from)
+        .collect::<Vec<_>>();
+    let files = files_json(&state, listing.files).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({
-        "folders": listing.folders.iter().map(FolderJson::from).collect::<Vec<_>>(),
-        "files": listing.files.iter().map(|f| FileJson::new(&state, f)).collect::<Vec<_>>(),
+        "folders": folders,
+        "files": files,
     })))
 }
 

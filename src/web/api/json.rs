@@ -4,7 +4,8 @@ use serde::Serialize;
 use time::PrimitiveDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::db::models::{File, Folder, PermissionRow};
+use crate::db::models::{File, Folder, ImageMeta, PermissionRow};
+use crate::library::thumbnails::{self, Media};
 use crate::permissions::Grant;
 use crate::state::AppState;
 use crate::storage::StorageKey;
@@ -31,6 +32,53 @@ pub struct FileJson {
     pub url: String,
     pub created_at: String,
     pub modified_at: String,
+    /// Image metadata; `null` for files that are not images Coffer reads.
+    pub image: Option<ImageJson>,
+    /// Preset name → thumbnail URL (empty for non-images and images without thumbnails).
+    pub thumbnails: std::collections::BTreeMap<String, String>,
+    /// Why an image has no thumbnails (refused by the limits, unreadable, too slow).
+    pub thumbnail_error: Option<String>,
+    /// A type icon for the file (what to show when there is no thumbnail).
+    pub icon: String,
+}
+
+/// The `image` part of a file object.
+#[derive(Serialize)]
+pub struct ImageJson {
+    /// Width as displayed (after the EXIF orientation).
+    pub width: i32,
+    /// Height as displayed (after the EXIF orientation).
+    pub height: i32,
+    /// When the photo was taken (EXIF), the camera's local time without a zone.
+    pub date_taken: Option<String>,
+    /// The focal point crops follow, in displayed pixels.
+    pub subject_location: Option<Point>,
+    pub alt_text: String,
+    pub caption: String,
+}
+
+/// A point in image pixels.
+#[derive(Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Point {
+    pub x: u32,
+    pub y: u32,
+}
+
+impl From<&ImageMeta> for ImageJson {
+    fn from(m: &ImageMeta) -> Self {
+        let fmt =
+            time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+        Self {
+            width: m.width,
+            height: m.height,
+            date_taken: m.date_taken.and_then(|d| d.format(&fmt).ok()),
+            subject_location: thumbnails::parse_subject(m.subject_location.as_deref())
+                .map(|(x, y)| Point { x, y }),
+            alt_text: m.alt_text.clone(),
+            caption: m.caption.clone(),
+        }
+    }
 }
 
 /// Where a file's bytes are fetched now.
@@ -57,8 +105,46 @@ impl FileJson {
             url: file_url(state, f),
             created_at: timestamp(f.created_at),
             modified_at: timestamp(f.modified_at),
+            image: None,
+            thumbnails: Default::default(),
+            thumbnail_error: None,
+            icon: crate::storage::sniff::icon_url(&f.mime_type),
         }
     }
+
+    /// Adds the image metadata and thumbnails (see `library::thumbnails::media`).
+    pub fn with_media(mut self, media: Option<&Media>) -> Self {
+        if let Some(m) = media {
+            self.image = m.image.as_ref().map(ImageJson::from);
+            self.thumbnails = m.thumbnails.clone();
+            self.thumbnail_error = m.failure.clone();
+        }
+        self
+    }
+}
+
+/// File objects with their media, for files already loaded (one blocking call).
+pub async fn files_json(
+    state: &AppState,
+    files: Vec<File>,
+) -> Result<Vec<FileJson>, crate::error::AppError> {
+    let st = state.clone();
+    let (files, media) = crate::db::run(&state.pool, move |conn| {
+        Ok(thumbnails::media(&st, conn, &files).map(|m| (files, m)))
+    })
+    .await??;
+    Ok(files
+        .iter()
+        .map(|f| FileJson::new(state, f).with_media(media.get(&f.id)))
+        .collect())
+}
+
+/// One file object with its media.
+pub async fn file_json(state: &AppState, f: File) -> Result<FileJson, crate::error::AppError> {
+    files_json(state, vec![f])
+        .await?
+        .pop()
+        .ok_or(crate::error::AppError::NotFound)
 }
 
 /// A folder object.

@@ -1,0 +1,203 @@
+//! Image metadata of files: read from the header when an image is uploaded (or its content
+//! replaced) — size as displayed, EXIF orientation and date taken — and the fields people
+//! edit: alt text, caption and the focal point that crops follow.
+
+use diesel::Connection;
+
+use crate::db::DbConn;
+use crate::db::models::User;
+use crate::db::models::file::{self, File};
+use crate::db::models::image::{self, ImageMeta};
+use crate::db::models::thumbnail_failure;
+use crate::images::{self, Format, ImageError, ThumbnailSpec};
+use crate::state::AppState;
+use crate::storage::StorageKey;
+
+use super::{Error, Result, thumbnails};
+
+/// What the header of a stored object says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Header {
+    /// Not an image type Coffer reads (by its sniffed content type).
+    NotAnImage,
+    /// An image; `refused` says why it will get no thumbnails (over the limits).
+    Image {
+        meta: ImageMeta,
+        refused: Option<String>,
+    },
+    /// Claims to be an image but its header cannot be read.
+    Unreadable(String),
+}
+
+/// Reads the header of the object `key` in the main storage for `is_public` (blocking).
+pub fn read_header(state: &AppState, key: &StorageKey, is_public: bool, mime_type: &str) -> Header {
+    let Some(format) = Format::from_mime(mime_type) else {
+        return Header::NotAnImage;
+    };
+    let opened = state.storages.main(is_public).local().open_read(key);
+    let probe = match opened {
+        Ok(f) => images::probe(f, format),
+        Err(e) => Err(ImageError::Io(std::io::Error::other(e.to_string()))),
+    };
+    match probe {
+        Ok(p) => Header::Image {
+            refused: state
+                .settings
+                .images
+                .check_dimensions(p.stored_width, p.stored_height)
+                .err()
+                .map(|e| e.to_string()),
+            meta: ImageMeta {
+                file_id: 0,
+                width: i32::try_from(p.width).unwrap_or(i32::MAX),
+                height: i32::try_from(p.height).unwrap_or(i32::MAX),
+                orientation: i16::from(p.orientation),
+                subject_location: None,
+                alt_text: String::new(),
+                caption: String::new(),
+                date_taken: p.date_taken,
+            },
+        },
+        Err(e) if e.is_permanent() => Header::Unreadable(e.to_string()),
+        Err(e) => {
+            tracing::warn!(key = %key, error = %e, "could not read an image header");
+            Header::NotAnImage
+        }
+    }
+}
+
+/// Records what [`read_header`] found for `file_id` (inside the caller's transaction).
+/// Returns true when the eager thumbnails should be queued.
+pub fn record_header(conn: &mut DbConn, file_id: i64, header: &Header) -> Result<bool> {
+    match header {
+        Header::NotAnImage => {
+            image::delete(conn, file_id)?;
+            Ok(false)
+        }
+        Header::Image { meta, refused } => {
+            image::upsert(
+                conn,
+                &ImageMeta {
+                    file_id,
+                    ..meta.clone()
+                },
+            )?;
+            if let Some(reason) = refused {
+                thumbnail_failure::record(conn, file_id, reason)?;
+            }
+            Ok(refused.is_none())
+        }
+        Header::Unreadable(reason) => {
+            image::delete(conn, file_id)?;
+            thumbnail_failure::record(conn, file_id, reason)?;
+            Ok(false)
+        }
+    }
+}
+
+/// After a file's content was replaced: reads the new header, keeps alt text and caption
+/// (and the focal point if it still lies inside), drops the old thumbnails and queues the
+/// eager ones.
+pub fn refresh(state: &AppState, conn: &mut DbConn, file_id: i64) -> Result<()> {
+    let f = file::find(conn, file_id)?.ok_or(Error::NotFound)?;
+    let key = StorageKey::parse(&f.storage_key)
+        .map_err(|_| Error::Invalid(format!("file {} has an invalid storage key", f.id)))?;
+    let mut header = read_header(state, &key, f.is_public, &f.mime_type);
+    if let (Header::Image { meta, .. }, Some(old)) = (&mut header, image::find(conn, file_id)?) {
+        meta.alt_text = old.alt_text;
+        meta.caption = old.caption;
+        meta.subject_location = thumbnails::parse_subject(old.subject_location.as_deref())
+            .filter(|(x, y)| {
+                i64::from(*x) < i64::from(meta.width) && i64::from(*y) < i64::from(meta.height)
+            })
+            .map(|(x, y)| format!("{x},{y}"));
+    }
+    thumbnails::forget_thumbnails(state, conn, file_id, |_| true)?;
+    let queue = conn.transaction(|conn| record_header(conn, file_id, &header))?;
+    if queue {
+        thumbnails::queue(state, file_id);
+    }
+    Ok(())
+}
+
+/// Changes to an image's own fields; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default)]
+pub struct ImageEdit {
+    pub alt_text: Option<String>,
+    pub caption: Option<String>,
+    /// `Some(None)` removes the focal point.
+    pub subject_location: Option<Option<(u32, u32)>>,
+}
+
+impl ImageEdit {
+    /// True when nothing is to change.
+    pub fn is_empty(&self) -> bool {
+        self.alt_text.is_none() && self.caption.is_none() && self.subject_location.is_none()
+    }
+}
+
+fn check_text(value: &str, what: &str, max: usize, multiline: bool) -> Result<String> {
+    if value.chars().count() > max {
+        return Err(Error::Invalid(format!(
+            "{what} must be at most {max} characters"
+        )));
+    }
+    if value
+        .chars()
+        .any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\t')))
+    {
+        return Err(Error::Invalid(format!(
+            "{what} must not contain control characters"
+        )));
+    }
+    Ok(value.to_owned())
+}
+
+/// Applies `edit` to an image (needs edit on the file). Moving the focal point drops the
+/// crops made for the old one and queues new ones.
+pub fn edit(
+    state: &AppState,
+    conn: &mut DbConn,
+    user: &User,
+    file_id: i64,
+    edit: &ImageEdit,
+) -> Result<File> {
+    let (f, _) = super::files::editable(state, conn, user, file_id)?;
+    if edit.is_empty() {
+        return Ok(f);
+    }
+    let mut meta = image::find(conn, file_id)?.ok_or_else(|| {
+        Error::Invalid(format!(
+            "file {file_id} is not an image: alt_text, caption and subject_location apply to images only"
+        ))
+    })?;
+    if let Some(v) = &edit.alt_text {
+        meta.alt_text = check_text(v, "alt_text", 255, false)?;
+    }
+    if let Some(v) = &edit.caption {
+        meta.caption = check_text(v, "caption", 2000, true)?;
+    }
+    let mut moved = false;
+    if let Some(subject) = edit.subject_location {
+        if let Some((x, y)) = subject
+            && (i64::from(x) >= i64::from(meta.width) || i64::from(y) >= i64::from(meta.height))
+        {
+            return Err(Error::Invalid(format!(
+                "subject_location ({x}, {y}) lies outside the {} × {} image",
+                meta.width, meta.height
+            )));
+        }
+        let new = subject.map(|(x, y)| format!("{x},{y}"));
+        moved = new != meta.subject_location;
+        meta.subject_location = new;
+    }
+    image::upsert(conn, &meta)?;
+    file::update(conn, file_id, &file::FileChanges::default())?;
+    if moved {
+        thumbnails::forget_thumbnails(state, conn, file_id, |spec| {
+            ThumbnailSpec::parse(spec).is_ok_and(|s| s.crop)
+        })?;
+        thumbnails::queue(state, file_id);
+    }
+    file::find(conn, file_id)?.ok_or(Error::NotFound)
+}

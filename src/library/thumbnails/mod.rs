@@ -1,0 +1,621 @@
+//! Thumbnails of image files: made once per spec and recorded in the `thumbnails` table,
+//! stored next to the source's storage (public thumbnails for public files, private ones
+//! for private files), dropped with the source.
+//!
+//! - [`ensure`] makes what is missing for some presets: one decode of the source for all of
+//!   them, in a bounded slot, under the time limit, and one job per thumbnail at a time.
+//! - A thumbnail is recorded only if its source row still names the bytes it was made from
+//!   (same key, same storage), in one transaction; a move that commits meanwhile drops the
+//!   late row (see `relocate`).
+//! - A failure that belongs to the file (refused by the limits, corrupt, truncated, too
+//!   slow) is recorded with its reason and not retried on every request; `coffer
+//!   thumbnails generate` retries.
+
+mod scheduler;
+
+use std::collections::BTreeMap;
+
+use diesel::prelude::*;
+
+pub use scheduler::{Claim, FlightEnd, Thumbnailer};
+
+use crate::db::models::file::{self, File};
+use crate::db::models::image::{self, ImageMeta};
+use crate::db::models::thumbnail::{self, Thumbnail};
+use crate::db::models::{journal, thumbnail_failure};
+use crate::db::schema::files;
+use crate::db::{DbConn, DbError};
+use crate::images::decode::Deadline;
+use crate::images::{self, Format, ImageError, Preset, ThumbnailSpec};
+use crate::state::AppState;
+use crate::storage::{StorageError, StorageKey, StorageRole};
+
+use super::{Error, Result};
+
+/// Who is asking, which decides how long to wait for a slot and whether a recorded failure
+/// is tried again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// The background queue: waits for a slot; respects recorded failures.
+    Background,
+    /// An HTTP request: waits for a slot at most the time limit; respects recorded failures.
+    Request,
+    /// `coffer thumbnails generate`: waits for a slot; tries recorded failures again.
+    Command,
+}
+
+/// What [`ensure`] found or made.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ensured {
+    /// The thumbnails, by preset name.
+    Ready(Vec<(String, Thumbnail)>),
+    /// The file's thumbnails cannot be made; the recorded reason.
+    Failed(String),
+    /// The file is not an image Coffer reads.
+    NotAnImage,
+}
+
+/// Errors that are not the image's fault.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error("all thumbnail slots are busy; try again shortly")]
+    Busy,
+    #[error("the file changed while its thumbnails were made")]
+    Changed,
+    /// The image cannot be thumbnailed (recorded as the file's failure).
+    #[error("{0}")]
+    Image(String),
+    #[error(transparent)]
+    Library(#[from] Error),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl From<DbError> for JobError {
+    fn from(e: DbError) -> Self {
+        JobError::Library(Error::Db(e))
+    }
+}
+
+impl From<diesel::result::Error> for JobError {
+    fn from(e: diesel::result::Error) -> Self {
+        JobError::Library(Error::from(e))
+    }
+}
+
+impl From<StorageError> for JobError {
+    fn from(e: StorageError) -> Self {
+        JobError::Library(Error::Storage(e))
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for JobError {
+    fn from(e: diesel::r2d2::PoolError) -> Self {
+        JobError::Library(Error::Db(DbError::Pool(e)))
+    }
+}
+
+/// The presets made right after upload.
+pub fn eager_presets(state: &AppState) -> Vec<Preset> {
+    state
+        .settings
+        .thumbnails
+        .presets
+        .iter()
+        .filter(|p| p.eager)
+        .cloned()
+        .collect()
+}
+
+/// Queues the eager presets of a new image for the background workers.
+pub fn queue(state: &AppState, file_id: i64) {
+    state.thumbnails.enqueue(state, file_id);
+}
+
+/// Makes the eager presets of one file (the background queue's job).
+pub fn make_eager(state: &AppState, file_id: i64) -> std::result::Result<Ensured, JobError> {
+    ensure(state, file_id, &eager_presets(state), Mode::Background)
+}
+
+/// The spec a preset resolves to for an image (its focal point applies to crops).
+pub fn spec_for(preset: &Preset, meta: &ImageMeta) -> ThumbnailSpec {
+    preset.spec(parse_subject(meta.subject_location.as_deref()))
+}
+
+/// Parses a stored focal point (`"x,y"`).
+pub fn parse_subject(s: Option<&str>) -> Option<(u32, u32)> {
+    let (x, y) = s?.split_once(',')?;
+    Some((x.trim().parse().ok()?, y.trim().parse().ok()?))
+}
+
+/// Makes whatever is missing of `presets` for `file_id` and returns them all.
+pub fn ensure(
+    state: &AppState,
+    file_id: i64,
+    presets: &[Preset],
+    mode: Mode,
+) -> std::result::Result<Ensured, JobError> {
+    let mut conn = state.pool.get()?;
+    let f = file::find(&mut conn, file_id)?.ok_or(Error::NotFound)?;
+    let Some(meta) = image::find(&mut conn, file_id)? else {
+        return Ok(Ensured::NotAnImage);
+    };
+    if Format::from_mime(&f.mime_type).is_none() {
+        return Ok(Ensured::NotAnImage);
+    }
+    match (thumbnail_failure::find(&mut conn, file_id)?, mode) {
+        (Some(_), Mode::Command) => {
+            thumbnail_failure::clear(&mut conn, file_id)?;
+        }
+        (Some(failure), _) => return Ok(Ensured::Failed(failure.reason)),
+        (None, _) => {}
+    }
+    let wanted: Vec<(String, ThumbnailSpec)> = presets
+        .iter()
+        .map(|p| (p.name.clone(), spec_for(p, &meta)))
+        .collect();
+    let mut missing = Vec::new();
+    for (_, spec) in &wanted {
+        let key = spec.key();
+        if thumbnail::find_for_spec(&mut conn, file_id, &key)?.is_none()
+            && !missing.iter().any(|s: &ThumbnailSpec| s.key() == key)
+        {
+            missing.push(*spec);
+        }
+    }
+    // No connection is held while pixels are crunched.
+    drop(conn);
+    if !missing.is_empty() {
+        let mut mine = Vec::new();
+        let mut theirs = Vec::new();
+        for spec in &missing {
+            match state.thumbnails.claim(file_id, &spec.key()) {
+                Claim::Mine(flight) => mine.push((*spec, flight)),
+                Claim::Theirs(flight) => theirs.push(flight),
+            }
+        }
+        let mut failed = None;
+        if !mine.is_empty()
+            && let Err(reason) = make(state, &f, mine, mode)?
+        {
+            failed = Some(reason);
+        }
+        for flight in theirs {
+            match flight.wait() {
+                FlightEnd::Done => {}
+                FlightEnd::Failed(reason) => failed = Some(reason),
+                FlightEnd::Error(e) => return Err(JobError::Other(e)),
+            }
+        }
+        if let Some(reason) = failed {
+            return Ok(Ensured::Failed(reason));
+        }
+    }
+    let mut conn = state.pool.get()?;
+    let mut ready = Vec::new();
+    for (name, spec) in wanted {
+        match thumbnail::find_for_spec(&mut conn, file_id, &spec.key())? {
+            Some(t) => ready.push((name, t)),
+            None => return Err(JobError::Changed),
+        }
+    }
+    Ok(Ensured::Ready(ready))
+}
+
+/// Runs one job: a slot, one decode, every owned spec rendered and stored. Returns the
+/// reason when the image cannot be thumbnailed (recorded), an error for everything else.
+fn make(
+    state: &AppState,
+    f: &File,
+    mine: Vec<(ThumbnailSpec, scheduler::OwnedFlight)>,
+    mode: Mode,
+) -> std::result::Result<std::result::Result<(), String>, JobError> {
+    let limit = state.settings.thumbnails.time_limit;
+    let wait = match mode {
+        Mode::Request => Some(limit),
+        Mode::Background | Mode::Command => None,
+    };
+    let Some(slot) = state.thumbnails.slot(wait) else {
+        for (_, flight) in mine {
+            flight.finish(FlightEnd::Error(JobError::Busy.to_string()));
+        }
+        return Err(JobError::Busy);
+    };
+    let deadline = Deadline::after(limit);
+    let specs: Vec<ThumbnailSpec> = mine.iter().map(|(s, _)| *s).collect();
+    let rendered = render_all(state, f, &specs, deadline);
+    drop(slot);
+    match rendered {
+        Ok(outputs) => {
+            let mut conn = state.pool.get()?;
+            let mut result = Ok(());
+            for ((spec, flight), out) in mine.into_iter().zip(outputs) {
+                match record(state, &mut conn, f, &spec, &out) {
+                    Ok(_) => flight.finish(FlightEnd::Done),
+                    Err(e) => {
+                        flight.finish(FlightEnd::Error(e.to_string()));
+                        result = Err(e);
+                    }
+                }
+            }
+            result.map(Ok)
+        }
+        Err(JobError::Image(reason)) => {
+            let mut conn = state.pool.get()?;
+            thumbnail_failure::record(&mut conn, f.id, &reason)?;
+            tracing::info!(file_id = f.id, %reason, "thumbnails cannot be made");
+            for (_, flight) in mine {
+                flight.finish(FlightEnd::Failed(reason.clone()));
+            }
+            Ok(Err(reason))
+        }
+        Err(e) => {
+            for (_, flight) in mine {
+                flight.finish(FlightEnd::Error(e.to_string()));
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Decodes the source once and renders every spec. A failure that belongs to the image is
+/// `JobError::Image(reason)`.
+fn render_all(
+    state: &AppState,
+    f: &File,
+    specs: &[ThumbnailSpec],
+    deadline: Deadline,
+) -> std::result::Result<Vec<images::Rendered>, JobError> {
+    let image_failure = |e: ImageError| {
+        if e.is_permanent() {
+            JobError::Image(e.to_string())
+        } else {
+            JobError::Other(e.to_string())
+        }
+    };
+    let format = Format::from_mime(&f.mime_type)
+        .ok_or_else(|| JobError::Image("the file is not an image Coffer reads".into()))?;
+    let key = StorageKey::parse(&f.storage_key)
+        .map_err(|_| JobError::Other(format!("file {} has an invalid storage key", f.id)))?;
+    let source = state.storages.main(f.is_public).local().open_read(&key)?;
+    let probe = images::probe(source.try_clone().map_err(StorageError::Io)?, format)
+        .map_err(image_failure)?;
+    state
+        .settings
+        .images
+        .check_dimensions(probe.stored_width, probe.stored_height)
+        .map_err(image_failure)?;
+    let need = specs
+        .iter()
+        .map(|s| images::render::decode_size((probe.width, probe.height), s))
+        .fold((1, 1), |a, b| (a.0.max(b.0), a.1.max(b.1)));
+    let mut source = source;
+    std::io::Seek::rewind(&mut source).map_err(StorageError::Io)?;
+    let decoded = images::decode(source, &probe, need, &state.settings.images, deadline)
+        .map_err(image_failure)?;
+    let mut out = Vec::with_capacity(specs.len());
+    for spec in specs {
+        deadline.check().map_err(image_failure)?;
+        out.push(images::render(&decoded, spec).map_err(image_failure)?);
+    }
+    deadline.check().map_err(image_failure)?;
+    Ok(out)
+}
+
+/// Stores a rendered thumbnail and records its row, if the source still is where it was.
+fn record(
+    state: &AppState,
+    conn: &mut DbConn,
+    f: &File,
+    spec: &ThumbnailSpec,
+    out: &images::Rendered,
+) -> std::result::Result<Thumbnail, JobError> {
+    let spec_key = spec.key();
+    let source = StorageKey::parse(&f.storage_key)
+        .map_err(|_| JobError::Other(format!("file {} has an invalid storage key", f.id)))?;
+    let key = source
+        .derived(&format!("{spec_key}.{}", out.extension))
+        .map_err(|_| JobError::Other("the thumbnail key would be invalid".into()))?;
+    let storage = state.storages.thumbnails(f.is_public).local();
+    match storage.put_bytes(&key, &out.bytes) {
+        Ok(()) => {}
+        Err(StorageError::AlreadyExists) => {
+            if let Some(t) = thumbnail::find_by_key(conn, key.as_str())? {
+                return Ok(t);
+            }
+            // Left by an interrupted job: no row names it, so it is ours to replace.
+            storage.delete(&key)?;
+            storage.put_bytes(&key, &out.bytes)?;
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let inserted = conn.transaction(|conn| {
+        // Locks the source row (PostgreSQL) and checks it still names these bytes.
+        let still_there = diesel::update(
+            files::table
+                .filter(files::id.eq(f.id))
+                .filter(files::storage_key.eq(&f.storage_key))
+                .filter(files::is_public.eq(f.is_public)),
+        )
+        .set(files::modified_at.eq(files::modified_at))
+        .execute(conn)?;
+        if still_there == 0 {
+            return Ok::<_, DbError>(None);
+        }
+        let size = i64::try_from(out.bytes.len()).unwrap_or(i64::MAX);
+        thumbnail::insert(conn, f.id, &spec_key, key.as_str(), out.mime_type, size).map(Some)
+    });
+    match inserted {
+        Ok(Some(t)) => Ok(t),
+        Ok(None) => {
+            storage.delete(&key)?;
+            Err(JobError::Changed)
+        }
+        // Someone recorded it first (another process): theirs names the same object.
+        Err(e) if e.is_unique_violation() => {
+            thumbnail::find_for_spec(conn, f.id, &spec_key)?.ok_or(JobError::Changed)
+        }
+        Err(e) => {
+            if thumbnail::find_by_key(conn, key.as_str())?.is_none() {
+                storage.delete(&key)?;
+            }
+            Err(e.into())
+        }
+    }
+}
+
+/// Drops thumbnails of a file (all of them, or those `which` selects by spec key): rows and
+/// the failure record go in one transaction that schedules the objects for deletion, which
+/// follows right after. Call it when a file's content is replaced; returns how many
+/// thumbnails were dropped.
+pub fn forget_thumbnails(
+    state: &AppState,
+    conn: &mut DbConn,
+    file_id: i64,
+    which: impl Fn(&str) -> bool,
+) -> Result<usize> {
+    let f = file::find(conn, file_id)?.ok_or(Error::NotFound)?;
+    let n = conn.transaction(|conn| {
+        let mut n = 0;
+        for t in thumbnail::for_file(conn, f.id)? {
+            if !which(&t.spec) {
+                continue;
+            }
+            journal::add_garbage(
+                conn,
+                StorageRole::thumbnails(f.is_public).as_str(),
+                &t.storage_key,
+            )?;
+            thumbnail::delete(conn, t.id)?;
+            n += 1;
+        }
+        thumbnail_failure::clear(conn, f.id)?;
+        Ok::<_, Error>(n)
+    })?;
+    super::delete::collect_garbage(&state.storages, conn)?;
+    Ok(n)
+}
+
+/// Drops every thumbnail and failure record (`coffer thumbnails clear`).
+pub fn clear_all(state: &AppState, conn: &mut DbConn) -> Result<usize> {
+    let n = conn.transaction(|conn| {
+        let all = thumbnail::all_with_storage(conn)?;
+        for (t, public) in &all {
+            journal::add_garbage(
+                conn,
+                StorageRole::thumbnails(*public).as_str(),
+                &t.storage_key,
+            )?;
+            thumbnail::delete(conn, t.id)?;
+        }
+        thumbnail_failure::clear_all(conn)?;
+        Ok::<_, Error>(all.len())
+    })?;
+    super::delete::collect_garbage(&state.storages, conn)?;
+    Ok(n)
+}
+
+/// A file's image metadata and thumbnails, as the API shows them.
+#[derive(Clone, Debug, Default)]
+pub struct Media {
+    pub image: Option<ImageMeta>,
+    /// Preset name → URL: the thumbnail's own URL once made, else the URL that makes it.
+    pub thumbnails: BTreeMap<String, String>,
+    /// Why the file has no thumbnails.
+    pub failure: Option<String>,
+}
+
+/// The URL that makes (if needed) and redirects to a preset of a file.
+pub fn deferred_url(file_id: i64, preset: &str) -> String {
+    format!("/files/{file_id}/thumbnails/{preset}")
+}
+
+/// Where a recorded thumbnail is fetched.
+pub fn thumbnail_url(state: &AppState, f: &File, t: &Thumbnail) -> Option<String> {
+    let key = StorageKey::parse(&t.storage_key).ok()?;
+    Some(state.storages.thumbnails(f.is_public).url(&key))
+}
+
+/// Image metadata and thumbnail URLs of many files (three queries).
+pub fn media(
+    state: &AppState,
+    conn: &mut DbConn,
+    files: &[File],
+) -> Result<std::collections::HashMap<i64, Media>> {
+    use crate::db::schema::images as images_table;
+    let ids: Vec<i64> = files.iter().map(|f| f.id).collect();
+    let mut metas = std::collections::HashMap::new();
+    for chunk in ids.chunks(500) {
+        for m in images_table::table
+            .filter(images_table::file_id.eq_any(chunk))
+            .select(ImageMeta::as_select())
+            .load::<ImageMeta>(conn)?
+        {
+            metas.insert(m.file_id, m);
+        }
+    }
+    let mut rows: std::collections::HashMap<(i64, String), Thumbnail> =
+        thumbnail::for_files(conn, &ids)?
+            .into_iter()
+            .map(|t| ((t.file_id, t.spec.clone()), t))
+            .collect();
+    let failures: std::collections::HashMap<i64, String> =
+        thumbnail_failure::for_files(conn, &ids)?
+            .into_iter()
+            .map(|f| (f.file_id, f.reason))
+            .collect();
+    let mut out = std::collections::HashMap::new();
+    for f in files {
+        let mut media = Media {
+            image: metas.remove(&f.id),
+            failure: failures.get(&f.id).cloned(),
+            ..Media::default()
+        };
+        if let (Some(meta), None) = (&media.image, &media.failure)
+            && Format::from_mime(&f.mime_type).is_some()
+        {
+            for preset in &state.settings.thumbnails.presets {
+                let key = spec_for(preset, meta).key();
+                let url = rows
+                    .remove(&(f.id, key))
+                    .and_then(|t| thumbnail_url(state, f, &t))
+                    .unwrap_or_else(|| deferred_url(f.id, &preset.name));
+                media.thumbnails.insert(preset.name.clone(), url);
+            }
+        }
+        out.insert(f.id, media);
+    }
+    Ok(out)
+}
+
+/// What `coffer thumbnails generate` did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GenerateReport {
+    pub files: usize,
+    pub made: usize,
+    pub failed: Vec<(i64, String, String)>,
+}
+
+/// Progress of [`generate`].
+#[derive(Debug)]
+pub enum Progress<'a> {
+    Total(u64),
+    /// One file done: its id, name and the failure reason if any.
+    File(i64, &'a str, Option<&'a str>),
+}
+
+/// Makes the missing thumbnails of every image (in `folder` and its subfolders, if given),
+/// for every preset or the one named, with `concurrency` jobs at once. Failures recorded
+/// earlier are tried again.
+pub fn generate(
+    state: &AppState,
+    folder: Option<i64>,
+    preset: Option<&str>,
+    mut progress: impl FnMut(Progress<'_>) + Send,
+) -> Result<GenerateReport> {
+    let presets: Vec<Preset> = match preset {
+        Some(name) => vec![
+            state
+                .settings
+                .thumbnails
+                .preset(name)
+                .cloned()
+                .ok_or_else(|| Error::Invalid(format!("there is no preset {name:?}")))?,
+        ],
+        None => state.settings.thumbnails.presets.clone(),
+    };
+    let mut conn = state.pool.get().map_err(|e| Error::Db(DbError::Pool(e)))?;
+    let candidates: Vec<File> = match folder {
+        Some(id) => {
+            crate::db::models::folder::find(&mut conn, id)?
+                .ok_or_else(|| Error::Invalid(format!("folder {id} does not exist")))?;
+            let loaded = state.access.snapshot(&mut conn)?;
+            let mut ids = loaded.snapshot.descendants(id);
+            ids.push(id);
+            file::in_folders(&mut conn, &ids)?
+        }
+        None => {
+            use crate::db::schema::images as images_table;
+            let ids: Vec<i64> = images_table::table
+                .select(images_table::file_id)
+                .order(images_table::file_id.asc())
+                .load(&mut conn)?;
+            file::find_many(&mut conn, &ids)?
+        }
+    };
+    let with_meta: std::collections::HashSet<i64> = {
+        use crate::db::schema::images as images_table;
+        let ids: Vec<i64> = candidates.iter().map(|f| f.id).collect();
+        let mut set = std::collections::HashSet::new();
+        for chunk in ids.chunks(500) {
+            set.extend(
+                images_table::table
+                    .filter(images_table::file_id.eq_any(chunk))
+                    .select(images_table::file_id)
+                    .load::<i64>(&mut conn)?,
+            );
+        }
+        set
+    };
+    drop(conn);
+    let mut todo: Vec<File> = candidates
+        .into_iter()
+        .filter(|f| with_meta.contains(&f.id) && Format::from_mime(&f.mime_type).is_some())
+        .collect();
+    todo.sort_by_key(|f| f.id);
+    progress(Progress::Total(todo.len() as u64));
+    let queue = std::sync::Mutex::new(todo.into_iter());
+    let report = std::sync::Mutex::new(GenerateReport::default());
+    let progress = std::sync::Mutex::new(progress);
+    let workers = state.settings.thumbnails.concurrency.max(1);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let next = queue
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .next();
+                    let Some(f) = next else { break };
+                    let before = count_for(state, f.id);
+                    let outcome = ensure(state, f.id, &presets, Mode::Command);
+                    let reason = match outcome {
+                        Ok(Ensured::Ready(_)) | Ok(Ensured::NotAnImage) => None,
+                        Ok(Ensured::Failed(r)) => Some(r),
+                        Err(e) => Some(e.to_string()),
+                    };
+                    let made = count_for(state, f.id).saturating_sub(before);
+                    {
+                        let mut r = report
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner);
+                        r.files += 1;
+                        r.made += made;
+                        if let Some(reason) = &reason {
+                            r.failed.push((f.id, f.label().to_owned(), reason.clone()));
+                        }
+                    }
+                    (progress
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner))(
+                        Progress::File(f.id, f.label(), reason.as_deref()),
+                    );
+                }
+            });
+        }
+    });
+    let mut report = report
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    report.failed.sort();
+    Ok(report)
+}
+
+fn count_for(state: &AppState, file_id: i64) -> usize {
+    state
+        .pool
+        .get()
+        .ok()
+        .and_then(|mut c| thumbnail::for_file(&mut c, file_id).ok())
+        .map_or(0, |t| t.len())
+}

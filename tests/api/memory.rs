@@ -1,0 +1,206 @@
+//! The server's peak memory while hostile images are uploaded: a real `coffer serve`
+//! child process, its VmHWM read from /proc after every upload has been dealt with.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use image::DynamicImage;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{PASSWORD, test_database};
+use crate::pictures;
+
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[actix_web::test]
+async fn peak_memory_stays_bounded_while_bombs_are_uploaded() {
+    // The pictures first: making them takes a while.
+    let photo = pictures::jpeg(&pictures::photo(800, 600), None);
+    let zeros = DynamicImage::ImageLuma8(image::GrayImage::new(8000, 8000));
+    let uploads: Vec<(&str, Vec<u8>)> = vec![
+        // 100,000 × 100,000 declared by a file of a few hundred bytes.
+        ("png-bomb.png", pictures::png_declaring(100_000, 100_000)),
+        ("jpeg-bomb.jpg", pictures::jpeg_declaring(65_000, 65_000)),
+        // 100 megapixels for real (300 MB as pixels); decoded at 1/8 scale.
+        ("huge.jpg", pictures::big_jpeg(10_000, 10_000, false)),
+        // Progressive: its coefficients alone would need ~380 MB.
+        (
+            "huge-progressive.jpg",
+            pictures::big_jpeg(8_000, 8_000, true),
+        ),
+        // A zlib bomb within the pixel limit: 64 megapixels of zeros.
+        (
+            "zeros.png",
+            pictures::encode(&zeros, image::ImageFormat::Png),
+        ),
+        ("cut.jpg", photo[..photo.len() / 2].to_vec()),
+        ("not-a-picture.jpg", b"just text\n".to_vec()),
+        ("frames.gif", pictures::many_frame_gif(3000)),
+        ("fine.jpg", photo.clone()),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let dir_path = dir.path().to_path_buf();
+    let pg = test_database();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_coffer"));
+    cmd.args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .env_remove("COFFER_CONFIG")
+        .env("COFFER_DATA_DIR", dir_path.join("data"))
+        .env("COFFER_ARGON2__MEMORY_KIB", "1024")
+        .env("COFFER_ARGON2__ITERATIONS", "1")
+        .env("COFFER_WORKERS", "2")
+        .env("COFFER_THUMBNAILS__CONCURRENCY", "2")
+        // The configured cap every single decode must stay under.
+        .env("COFFER_IMAGES__MAX_DECODE_MEMORY", "64 MiB")
+        .env("COFFER_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(
+            std::fs::File::create(dir_path.join("server.log")).unwrap(),
+        ));
+    match &pg {
+        Some(pg) => cmd.env("COFFER_DATABASE_URL", &pg.url),
+        None => cmd.env_remove("COFFER_DATABASE_URL"),
+    };
+    let mut server = Server(cmd.spawn().unwrap());
+    let pid = server.0.id();
+    let mut lines = BufReader::new(server.0.stdout.take().unwrap()).lines();
+    let line = lines.next().unwrap().unwrap();
+    let password = line
+        .strip_prefix("Created the superuser \"admin\" with password: ")
+        .unwrap()
+        .to_owned();
+    assert_ne!(password, PASSWORD);
+    let client = reqwest::Client::builder()
+        .pool_idle_timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let token = loop {
+        if let Ok(res) = client
+            .post(format!("{base}/api/v1/tokens"))
+            .json(&json!({"username": "admin", "password": password}))
+            .send()
+            .await
+        {
+            assert_eq!(res.status(), StatusCode::CREATED);
+            break res.json::<Value>().await.unwrap()["token"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+        }
+        assert!(Instant::now() < deadline, "the server did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let baseline = peak_rss_kib(pid);
+
+    let mut ids = Vec::new();
+    for (name, bytes) in &uploads {
+        let form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.to_string()),
+        );
+        let res = client
+            .post(format!("{base}/api/v1/files"))
+            .bearer_auth(&token)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}; server: {:?}", server.0.try_wait()));
+        assert_eq!(res.status(), StatusCode::CREATED, "{name}");
+        ids.push((
+            name,
+            res.json::<Value>().await.unwrap()["id"].as_i64().unwrap(),
+        ));
+    }
+    // Wait until every image has its thumbnails or a reason.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut outcome = Vec::new();
+    for (name, id) in &ids {
+        loop {
+            let f: Value = client
+                .get(format!("{base}/api/v1/files/{id}"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let settled = f["image"].is_null()
+                || !f["thumbnail_error"].is_null()
+                || f["thumbnails"]["icon-40"]
+                    .as_str()
+                    .is_some_and(|u| !u.starts_with("/files/"));
+            if settled {
+                outcome.push((name.to_string(), f["thumbnail_error"].clone()));
+                break;
+            }
+            assert!(Instant::now() < deadline, "{name} never settled: {f}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    let reason = |n: &str| {
+        outcome
+            .iter()
+            .find(|(name, _)| name == n)
+            .map(|(_, r)| r.as_str().unwrap_or("").to_owned())
+            .unwrap()
+    };
+    assert!(
+        reason("png-bomb.png").contains("above the limit"),
+        "{outcome:?}"
+    );
+    assert!(
+        reason("jpeg-bomb.jpg").contains("above the limit"),
+        "{outcome:?}"
+    );
+    assert_eq!(reason("huge.jpg"), "", "{outcome:?}");
+    assert!(
+        reason("huge-progressive.jpg").contains("memory"),
+        "{outcome:?}"
+    );
+    assert!(reason("zeros.png").contains("memory"), "{outcome:?}");
+    assert!(reason("cut.jpg").contains("truncated"), "{outcome:?}");
+    assert_eq!(reason("frames.gif"), "", "{outcome:?}");
+    assert_eq!(reason("fine.jpg"), "", "{outcome:?}");
+
+    // Still serving.
+    let res = client.get(format!("{base}/login")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let peak = peak_rss_kib(pid);
+    eprintln!(
+        "server peak RSS: {} MiB (at start {} MiB)",
+        peak / 1024,
+        baseline / 1024
+    );
+    // Two jobs at once, each held under the 64 MiB cap, plus the server itself. Decoding any
+    // of the bombs in full would take 300 MB to 40 GB.
+    assert!(
+        peak < baseline + 2 * 64 * 1024 + 48 * 1024,
+        "peak RSS {peak} KiB (baseline {baseline} KiB)"
+    );
+    drop(server);
+}
