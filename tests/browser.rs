@@ -140,6 +140,26 @@ async fn wait_until(c: &Client, what: &str, script: &str) {
     }
 }
 
+/// Clicks the submit button matched by `css` and waits for the next page to show a
+/// success message (the old page is marked, so its own message does not count).
+async fn submit_and_wait(c: &Client, css: &str) {
+    c.execute("window.__coffer_old_page = true;", vec![])
+        .await
+        .unwrap();
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_until(
+        c,
+        "the next page with a success message",
+        "return !window.__coffer_old_page && document.readyState === 'complete' && document.querySelector('.flash.ok') !== null;",
+    )
+    .await;
+}
+
 #[actix_web::test]
 async fn admin_workflow_in_a_real_browser() {
     let driver = start_driver();
@@ -240,16 +260,7 @@ async fn admin_workflow_in_a_real_browser() {
         .click()
         .await
         .unwrap();
-    c.find(Locator::Css(".main-col form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(Locator::Css(".flash.ok"))
-        .await
-        .unwrap();
+    submit_and_wait(&c, ".main-col form button[type=submit]").await;
     let public_url = c
         .find(Locator::Css("#where a"))
         .await
@@ -273,16 +284,7 @@ async fn admin_workflow_in_a_real_browser() {
         .click()
         .await
         .unwrap();
-    c.find(Locator::Css(".main-col form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(Locator::Css(".flash.ok"))
-        .await
-        .unwrap();
+    submit_and_wait(&c, ".main-col form button[type=submit]").await;
     assert_eq!(app.get(None, &public_url).await.0.as_u16(), 404);
     let checked_url = c
         .find(Locator::Css("#where a"))
@@ -327,16 +329,7 @@ async fn admin_workflow_in_a_real_browser() {
     .click()
     .await
     .unwrap();
-    form.find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(Locator::Css(".flash.ok"))
-        .await
-        .unwrap();
+    submit_and_wait(&c, "#add-rule form button[type=submit]").await;
     let own_rules = c
         .find(Locator::Css("#own-rules"))
         .await

@@ -18,29 +18,22 @@ use coffer::library::{check, recover, relocate};
 use coffer::startup::bootstrap;
 use coffer::state::AppState;
 use coffer::storage::{PathGenerator, StorageKey, StorageRole};
-use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection};
 use sha2::{Digest, Sha256};
+
+#[path = "support/pg.rs"]
+mod pg;
+use pg::{PgDatabase, test_database};
 
 /// Failpoints are process-global: one scenario at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
 
 const BODY: &[u8] = b"the precious bytes of a file that must never be lost";
 
+/// Fields drop in order: the instance first, then its database.
 struct Fixture {
     state: AppState,
     _dir: tempfile::TempDir,
-    pg: Option<(String, String)>,
-}
-
-impl Drop for Fixture {
-    fn drop(&mut self) {
-        if let Some((admin, name)) = &self.pg
-            && let Ok(mut c) = PgConnection::establish(admin)
-        {
-            let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-        }
-    }
+    _pg: Option<PgDatabase>,
 }
 
 fn fixture() -> Fixture {
@@ -51,22 +44,13 @@ fn fixture() -> Fixture {
     };
     cfg.argon2.memory_kib = 1024;
     cfg.argon2.iterations = 1;
-    let mut pg = None;
-    if let Ok(admin) = std::env::var("TEST_DATABASE_URL") {
-        let name = format!("coffer_test_{}", uuid::Uuid::new_v4().simple());
-        PgConnection::establish(&admin)
-            .unwrap()
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .unwrap();
-        let base = admin.rsplit_once('/').unwrap().0;
-        cfg.database.url = Some(format!("{base}/{name}"));
-        pg = Some((admin, name));
-    }
+    let pg = test_database();
+    cfg.database.url = pg.as_ref().map(|p| p.url.clone());
     let state = bootstrap(Settings::from_file(cfg).unwrap()).unwrap();
     Fixture {
         state,
         _dir: dir,
-        pg,
+        _pg: pg,
     }
 }
 

@@ -9,57 +9,14 @@ use coffer::config::{ConfigFile, Settings};
 use coffer::db::{self, DbConn};
 use coffer::startup::{Application, bootstrap};
 use coffer::state::AppState;
-use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 pub const PASSWORD: &str = "correct horse battery";
 
-/// A PostgreSQL database created for one test and dropped with it.
-pub struct PgDatabase {
-    admin_url: String,
-    name: String,
-    pub url: String,
-}
-
-impl PgDatabase {
-    fn create(admin_url: &str) -> Self {
-        let name = format!("coffer_test_{}", uuid::Uuid::new_v4().simple());
-        let mut conn = PgConnection::establish(admin_url)
-            .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is unreachable: {e}"));
-        conn.batch_execute(&format!("CREATE DATABASE {name}"))
-            .unwrap();
-        let base = admin_url
-            .rsplit_once('/')
-            .map(|(b, _)| b)
-            .unwrap_or(admin_url);
-        Self {
-            admin_url: admin_url.to_owned(),
-            url: format!("{base}/{name}"),
-            name,
-        }
-    }
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        if let Ok(mut conn) = PgConnection::establish(&self.admin_url) {
-            let _ = conn.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ));
-        }
-    }
-}
-
-/// The database URL for a new test: a fresh PostgreSQL database, or None for SQLite.
-pub fn test_database() -> Option<PgDatabase> {
-    std::env::var("TEST_DATABASE_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-        .map(|u| PgDatabase::create(&u))
-}
+#[path = "../support/pg.rs"]
+mod pg;
+pub use pg::{PgDatabase, test_database};
 
 /// Settings for a test instance rooted at `dir`.
 pub fn test_config(dir: &std::path::Path, database_url: Option<String>) -> ConfigFile {
