@@ -209,7 +209,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             password_stdin,
         } => {
             let state = bootstrap(settings(&cli.global, None)?)?;
-            crate::web::api::check_username(&username).map_err(|e| anyhow::anyhow!("{e}"))?;
+            crate::accounts::check_username(&username).map_err(|e| anyhow::anyhow!("{e}"))?;
             let password = read_password(password_stdin)?;
             let hash = state.passwords.hash(&password)?;
             let mut conn = state.pool.get()?;

@@ -2,6 +2,7 @@
 //! them. See `docs/ARCHITECTURE.md` for a tour.
 
 pub mod access;
+pub mod accounts;
 pub mod auth;
 pub mod cli;
 pub mod config;

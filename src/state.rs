@@ -39,6 +39,11 @@ impl AppState {
         })
     }
 
+    /// The log-in throttling rules.
+    pub fn throttle(&self) -> crate::auth::Throttle {
+        crate::auth::Throttle::new(&self.settings.session)
+    }
+
     /// How long an idle session lives.
     pub fn session_ttl(&self) -> Duration {
         Duration::hours(i64::try_from(self.settings.session.ttl_hours).unwrap_or(i64::MAX / 3600))

@@ -382,10 +382,45 @@ async fn admin_workflow_in_a_real_browser() {
     );
     screenshot(&c, "effective-permissions").await;
 
+    // Users and groups: a group made through the form, with the reader in it.
+    c.goto(&app.url("/admin/groups/new")).await.unwrap();
+    c.find(Locator::Id("name"))
+        .await
+        .unwrap()
+        .send_keys("Readers")
+        .await
+        .unwrap();
+    c.find(Locator::Css(&format!(
+        "input[name=member][value='{reader_id}']"
+    )))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    submit_and_wait(&c, "main form button[type=submit]").await;
+    screenshot(&c, "group").await;
+    c.goto(&app.url("/admin/users/")).await.unwrap();
+    let row = c
+        .find(Locator::Css(&format!("tr[data-user='{reader_id}']")))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(row.contains("Readers"), "{row}");
+    screenshot(&c, "users").await;
+    c.goto(&app.url(&format!("/admin/users/{reader_id}")))
+        .await
+        .unwrap();
+    screenshot(&c, "user").await;
+
     // The reader downloads; a stranger gets 404.
     c.delete_all_cookies().await.unwrap();
     log_in(&c, &app, "reader").await;
     screenshot(&c, "end-user-browser").await;
+    c.goto(&app.url("/account/password")).await.unwrap();
+    screenshot(&c, "account-password").await;
     assert_eq!(
         fetch(&c, &format!("/files/{file_id}/report%20one.txt")).await,
         (200, "first report\n".to_owned())

@@ -1,11 +1,14 @@
 //! Who is asking: passwords (argon2id), server-side sessions, API tokens and CSRF tokens.
 
 pub mod csrf;
+pub mod login;
 pub mod password;
 pub mod session;
+pub mod throttle;
 
 pub use password::PasswordHasher;
 pub use session::{Credentials, Identity, authenticate};
+pub use throttle::{Gate, Throttle};
 
 use sha2::{Digest, Sha256};
 

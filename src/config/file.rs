@@ -156,7 +156,7 @@ pub struct ServersConfig {
     pub private_thumbnails: ServeBackendConfig,
 }
 
-/// `[session]`: the login cookie.
+/// `[session]`: the login cookie and log-in throttling.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SessionConfig {
@@ -165,6 +165,16 @@ pub struct SessionConfig {
     pub cookie_secure: bool,
     /// Idle lifetime; every request within it extends the session.
     pub ttl_hours: u64,
+    /// Failed log-ins for one username, or from one address, before further attempts are
+    /// refused with 429 (0 turns throttling off).
+    pub login_max_failures: u32,
+    /// How long failed log-ins count.
+    pub login_window_minutes: u64,
+    /// Behind a reverse proxy: the request header carrying the client's address (the last
+    /// address in it counts, e.g. `X-Forwarded-For` as nginx appends to it). Unset: the
+    /// address of the connection.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_address_header: Option<String>,
 }
 
 impl Default for SessionConfig {
@@ -173,6 +183,9 @@ impl Default for SessionConfig {
             cookie_name: "coffer_session".into(),
             cookie_secure: false,
             ttl_hours: 24 * 14,
+            login_max_failures: 5,
+            login_window_minutes: 15,
+            client_address_header: None,
         }
     }
 }

@@ -157,6 +157,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    login_failures (id) {
+        id -> BigInt,
+        username -> Text,
+        address -> Text,
+        failed_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(group_members -> groups (group_id));
 diesel::joinable!(group_members -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
@@ -182,4 +191,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     storage_moves,
     storage_garbage,
     permission_generation,
+    login_failures,
 );

@@ -75,3 +75,23 @@ impl FromRequest for ApiUser {
         })
     }
 }
+
+/// The client's address, for throttling: the last address in the configured proxy header
+/// (the one the trusted proxy added), or the connection's peer.
+pub fn client_address(req: &HttpRequest, header: Option<&str>) -> String {
+    if let Some(name) = header {
+        let from_header = req
+            .headers()
+            .get_all(name)
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .rfind(|v| !v.is_empty());
+        if let Some(addr) = from_header {
+            return addr.chars().take(64).collect();
+        }
+    }
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}

@@ -1,6 +1,7 @@
 //! HTTP: routes, pages, the checked download view and the JSON API. Handlers are thin:
 //! they parse, identify the caller, call into `library` and render.
 
+mod account;
 pub mod admin;
 pub mod api;
 mod downloads;
@@ -88,6 +89,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
                     .route("/login", web::get().to(pages::login_form))
                     .route("/login", web::post().to(pages::login))
                     .route("/logout", web::post().to(pages::logout))
+                    .route("/account/password", web::get().to(account::password_form))
+                    .route(
+                        "/account/password",
+                        web::post().to(account::change_password),
+                    )
                     .route("/static/coffer.css", web::get().to(pages::stylesheet))
                     .route("/static/coffer.js", web::get().to(pages::script))
                     .route("/static/icons/{name}", web::get().to(icons::icon))

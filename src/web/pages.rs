@@ -6,7 +6,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::{self, csrf};
+use crate::auth::login::{self, Attempt};
+use crate::auth::{self, csrf, throttle};
 use crate::db::models::{folder, session, user};
 use crate::db::{self, now};
 use crate::error::AppError;
@@ -14,7 +15,7 @@ use crate::library::folders;
 use crate::state::AppState;
 
 use super::api::json::file_url;
-use super::identity::{credentials, identify};
+use super::identity::{client_address, credentials, identify};
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -23,6 +24,7 @@ struct LoginPage<'a> {
     next: &'a str,
     username: &'a str,
     error: Option<&'a str>,
+    notice: Option<&'a str>,
 }
 
 fn html(body: String) -> HttpResponse {
@@ -43,6 +45,8 @@ fn safe_next(next: Option<&str>) -> String {
 #[derive(Deserialize)]
 pub struct NextQuery {
     next: Option<String>,
+    /// Set by the redirect after a password change.
+    password_changed: Option<String>,
 }
 
 fn login_cookie(token: &str, secure: bool) -> Cookie<'static> {
@@ -71,6 +75,10 @@ pub async fn login_form(
         next: &next,
         username: "",
         error: None,
+        notice: q
+            .password_changed
+            .is_some()
+            .then_some("Your password has been changed. Log in with the new one."),
     }
     .render()?;
     let mut res = html(page);
@@ -103,18 +111,27 @@ pub async fn login(
         return Err(AppError::Csrf);
     }
     let old = credentials(&req, &state.settings.session.cookie_name).session;
+    let address = client_address(
+        &req,
+        state.settings.session.client_address_header.as_deref(),
+    );
     let st = state.get_ref().clone();
-    let username = form.username.clone();
+    let (username, password) = (form.username.clone(), form.password.clone());
     let ttl = state.session_ttl();
     let result = db::run(&state.pool, move |conn| {
-        let found = user::find_by_username(conn, &username)?;
-        let ok = st.passwords.verify(
-            &form.password,
-            found.as_ref().map(|u| u.password_hash.as_str()),
-        );
-        let Some(u) = found.filter(|u| ok && u.is_active) else {
-            return Ok(None);
+        let u = match login::attempt(
+            conn,
+            &st.passwords,
+            &st.throttle(),
+            &username,
+            &password,
+            &address,
+        )? {
+            Attempt::Accepted(u) => u,
+            Attempt::Refused => return Ok(Err(None)),
+            Attempt::Throttled { retry_after } => return Ok(Err(Some(retry_after))),
         };
+        // A new session every time: an old one (maybe planted) is never reused.
         if let Some(old) = old {
             session::delete(conn, &auth::secret_hash(&old))?;
         }
@@ -127,20 +144,40 @@ pub async fn login(
             now() + ttl,
         )?;
         user::touch_login(conn, u.id)?;
-        Ok(Some(secret))
+        Ok(Ok(secret))
     })
     .await?;
-    let Some(secret) = result else {
-        let page = LoginPage {
-            csrf_token: &form.csrf_token,
-            next: &safe_next(form.next.as_deref()),
-            username: &form.username,
-            error: Some("Invalid username or password."),
+    let secret = match result {
+        Ok(secret) => secret,
+        Err(throttled) => {
+            let message = match throttled {
+                Some(retry_after) => throttle::refusal_message(retry_after),
+                None => "Invalid username or password.".to_owned(),
+            };
+            let page = LoginPage {
+                csrf_token: &form.csrf_token,
+                next: &safe_next(form.next.as_deref()),
+                username: &form.username,
+                error: Some(&message),
+                notice: None,
+            }
+            .render()?;
+            let mut res = match throttled {
+                Some(retry_after) => {
+                    let mut res = HttpResponse::TooManyRequests();
+                    res.insert_header((
+                        header::RETRY_AFTER,
+                        retry_after.whole_seconds().max(1).to_string(),
+                    ));
+                    res
+                }
+                None => HttpResponse::Unauthorized(),
+            };
+            return Ok(res
+                .content_type("text/html; charset=utf-8")
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .body(page));
         }
-        .render()?;
-        return Ok(HttpResponse::Unauthorized()
-            .content_type("text/html; charset=utf-8")
-            .body(page));
     };
     let cookie = Cookie::build(state.settings.session.cookie_name.clone(), secret)
         .path("/")

@@ -9,6 +9,7 @@
 
 mod admin;
 mod admin_permissions;
+mod admin_users;
 mod api;
 mod auth;
 mod cli;

@@ -7,6 +7,7 @@ pub mod generation;
 pub mod group;
 pub mod image;
 pub mod journal;
+pub mod login_failure;
 pub mod permission;
 pub mod session;
 pub mod thumbnail;

@@ -171,3 +171,17 @@ pub fn usernames(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<(i64, String)>, D
         .select((users::id, users::username))
         .load(conn)?)
 }
+
+/// How many folders and files a user owns: (folders, files).
+pub fn owned_counts(conn: &mut DbConn, id: i64) -> Result<(i64, i64), DbError> {
+    use crate::db::schema::{files, folders};
+    let folders = folders::table
+        .filter(folders::owner_id.eq(id))
+        .count()
+        .get_result(conn)?;
+    let files = files::table
+        .filter(files::owner_id.eq(id))
+        .count()
+        .get_result(conn)?;
+    Ok((folders, files))
+}

@@ -176,3 +176,63 @@ pub fn page(layout: &Layout, html: String) -> HttpResponse {
     clear_flash(&mut res, layout);
     res
 }
+
+/// A urlencoded form body whose fields may repeat (lists of checkboxes).
+pub struct FormBody(Vec<(String, String)>);
+
+impl FormBody {
+    pub fn parse(body: &[u8]) -> Self {
+        Self(
+            form_urlencoded::parse(body)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        )
+    }
+
+    /// The first value of `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The first value of `name`, or "".
+    pub fn text(&self, name: &str) -> String {
+        self.get(name).unwrap_or_default().to_owned()
+    }
+
+    /// Whether the checkbox `name` was ticked (present at all).
+    pub fn ticked(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// Every value of `name`, as ids.
+    pub fn ids(&self, name: &str) -> Result<Vec<i64>, AppError> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| {
+                v.trim()
+                    .parse()
+                    .map_err(|_| AppError::BadRequest(format!("“{v}” is not a valid {name} id")))
+            })
+            .collect()
+    }
+}
+
+/// The message of a refusal the person can act on (shown as a sentence), or the error
+/// when it is not theirs to fix.
+pub fn refusal(e: crate::library::Error) -> Result<String, AppError> {
+    use crate::library::Error;
+    match e {
+        Error::Invalid(m) | Error::Conflict(m) | Error::Forbidden(m) => {
+            let mut chars = m.chars();
+            Ok(match chars.next() {
+                Some(first) => first.to_uppercase().chain(chars).collect::<String>() + ".",
+                None => String::new(),
+            })
+        }
+        other => Err(other.into()),
+    }
+}

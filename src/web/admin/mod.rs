@@ -6,11 +6,13 @@ mod bulk;
 mod context;
 mod files;
 mod folders;
+mod groups;
 mod permissions;
+mod users;
 
 use actix_web::web;
 
-pub use context::{Flash, Layout, Staff, Superuser, check_csrf, redirect_with_flash};
+pub use context::{Flash, Layout, Staff, Superuser, check_csrf, redirect_with_flash, refusal};
 
 /// Registers the admin routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -25,5 +27,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(folders::configure)
     .configure(files::configure)
     .configure(bulk::configure)
-    .configure(permissions::configure);
+    .configure(permissions::configure)
+    .configure(users::configure)
+    .configure(groups::configure);
 }

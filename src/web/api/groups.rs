@@ -3,6 +3,7 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
+use crate::accounts;
 use crate::db::{self, models::group, models::user};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -23,21 +24,11 @@ pub async fn create(
     body: web::Json<NewGroup>,
 ) -> Result<HttpResponse, AppError> {
     require_superuser(&me.user)?;
-    let name = body.into_inner().name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 150 {
-        return Err(AppError::BadRequest(
-            "the group name must be 1-150 characters".into(),
-        ));
-    }
-    let id = db::run(&state.pool, move |conn| group::create(conn, &name))
-        .await
-        .map_err(|e| {
-            if e.is_unique_violation() {
-                AppError::Conflict("a group with this name exists".into())
-            } else {
-                e.into()
-            }
-        })?;
+    let name = body.into_inner().name;
+    let id = db::run(&state.pool, move |conn| {
+        Ok(accounts::create_group(conn, &name, &[]))
+    })
+    .await??;
     Ok(HttpResponse::Created().json(serde_json::json!({ "id": id })))
 }
 

@@ -71,9 +71,6 @@ impl From<library::Error> for AppError {
 }
 
 /// Refuses non-superusers.
-pub use users::check_username;
-
-/// Refuses non-superusers.
 pub fn require_superuser(user: &crate::db::models::User) -> Result<(), AppError> {
     if user.is_superuser {
         Ok(())

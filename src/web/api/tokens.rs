@@ -1,12 +1,15 @@
 //! `POST /api/v1/tokens`: trade a username and password for a bearer token.
 
-use actix_web::{HttpResponse, web};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use crate::auth;
-use crate::db::{self, models::token, models::user};
+use crate::auth::login::{self, Attempt};
+use crate::auth::{self, throttle};
+use crate::db::{self, models::token};
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::identity::client_address;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -18,28 +21,52 @@ pub struct TokenRequest {
 }
 
 /// Checks the password (argon2 on a blocking thread) and returns a new token once.
+/// Throttled like the log-in page (429 with `Retry-After`).
 pub async fn create(
+    req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<TokenRequest>,
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
     let st = state.get_ref().clone();
+    let address = client_address(
+        &req,
+        state.settings.session.client_address_header.as_deref(),
+    );
     let issued = db::run(&state.pool, move |conn| {
-        let found = user::find_by_username(conn, &body.username)?;
-        let ok = st.passwords.verify(
+        let u = match login::attempt(
+            conn,
+            &st.passwords,
+            &st.throttle(),
+            &body.username,
             &body.password,
-            found.as_ref().map(|u| u.password_hash.as_str()),
-        );
-        let Some(u) = found.filter(|u| ok && u.is_active) else {
-            return Ok(None);
+            &address,
+        )? {
+            Attempt::Accepted(u) => u,
+            Attempt::Refused => return Ok(Err(None)),
+            Attempt::Throttled { retry_after } => return Ok(Err(Some(retry_after))),
         };
         let secret = auth::new_api_token();
         let name = body.name.unwrap_or_else(|| "api".into());
         let id = token::create(conn, u.id, &name, &auth::secret_hash(&secret))?;
-        Ok(Some((id, u.id, secret)))
+        Ok(Ok((id, u.id, secret)))
     })
     .await?;
-    let (id, user_id, secret) = issued.ok_or(AppError::Unauthenticated)?;
+    let (id, user_id, secret) = match issued {
+        Ok(issued) => issued,
+        Err(None) => return Err(AppError::Unauthenticated),
+        Err(Some(retry_after)) => {
+            return Ok(HttpResponse::TooManyRequests()
+                .insert_header((
+                    header::RETRY_AFTER,
+                    retry_after.whole_seconds().max(1).to_string(),
+                ))
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .json(serde_json::json!({
+                    "error": throttle::refusal_message(retry_after)
+                })));
+        }
+    };
     Ok(HttpResponse::Created()
         .json(serde_json::json!({ "id": id, "user_id": user_id, "token": secret })))
 }

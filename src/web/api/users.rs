@@ -3,6 +3,7 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
+use crate::accounts;
 use crate::db::{self, models::user};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -26,22 +27,6 @@ pub struct NewUserRequest {
     is_active: Option<bool>,
 }
 
-/// Checks a username: 1–150 characters of letters, digits and `@.+-_`.
-pub fn check_username(name: &str) -> Result<(), AppError> {
-    let ok = !name.is_empty()
-        && name.chars().count() <= 150
-        && name
-            .chars()
-            .all(|c| c.is_alphanumeric() || "@.+-_".contains(c));
-    if ok {
-        Ok(())
-    } else {
-        Err(AppError::BadRequest(
-            "the username must be 1-150 letters, digits or @.+-_".into(),
-        ))
-    }
-}
-
 /// `POST /api/v1/users` → `{id}`.
 pub async fn create(
     state: web::Data<AppState>,
@@ -50,7 +35,7 @@ pub async fn create(
 ) -> Result<HttpResponse, AppError> {
     require_superuser(&me.user)?;
     let body = body.into_inner();
-    check_username(&body.username)?;
+    accounts::check_username(&body.username)?;
     let passwords = state.passwords.clone();
     let hash = web::block(move || passwords.hash(&body.password))
         .await

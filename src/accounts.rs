@@ -1,0 +1,327 @@
+//! Managing people: users, groups, passwords and API tokens — what superusers do in the
+//! admin, plus changing one's own password. No HTTP here. The rules that keep an
+//! installation manageable live here too: a superuser cannot deactivate, demote or delete
+//! themselves, so the last superuser can never lock everyone out.
+
+use diesel::Connection;
+
+use crate::auth::{self, PasswordHasher};
+use crate::db::models::{Group, User, group, token, user};
+use crate::db::{DbConn, DbError};
+use crate::library::{Error, Result};
+
+/// The longest username, group name and e-mail address accepted.
+const MAX_NAME: usize = 150;
+const MAX_EMAIL: usize = 254;
+
+/// Checks a username: 1–150 letters, digits or `@.+-_`.
+pub fn check_username(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.chars().count() <= MAX_NAME
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || "@.+-_".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Invalid(
+            "the username must be 1-150 letters, digits or @.+-_".into(),
+        ))
+    }
+}
+
+/// Checks an e-mail address (empty is allowed): one `@`, no spaces, at most 254 characters.
+pub fn check_email(email: &str) -> Result<String> {
+    let email = email.trim();
+    if email.is_empty() {
+        return Ok(String::new());
+    }
+    let valid = email.chars().count() <= MAX_EMAIL
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && !domain.is_empty() && !domain.contains('@')
+        });
+    if valid {
+        Ok(email.to_owned())
+    } else {
+        Err(Error::Invalid(format!(
+            "“{email}” is not an e-mail address"
+        )))
+    }
+}
+
+/// Checks a group name: 1–150 characters, no control characters; returns it trimmed.
+pub fn check_group_name(name: &str) -> Result<String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
+        return Err(Error::Invalid(
+            "the group name must be 1-150 characters".into(),
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+/// The account fields a superuser sets.
+#[derive(Clone, Debug)]
+pub struct AccountFields {
+    pub email: String,
+    pub is_active: bool,
+    pub is_staff: bool,
+    pub is_superuser: bool,
+    pub group_ids: Vec<i64>,
+}
+
+fn hash(passwords: &PasswordHasher, password: &str, confirmation: &str) -> Result<String> {
+    if password != confirmation {
+        return Err(Error::Invalid("the two passwords differ".into()));
+    }
+    passwords
+        .hash(password)
+        .map_err(|e| Error::Invalid(e.to_string()))
+}
+
+fn check_groups(conn: &mut DbConn, ids: &[i64]) -> Result<()> {
+    let known: Vec<i64> = group::list(conn)?.iter().map(|g| g.id).collect();
+    match ids.iter().find(|id| !known.contains(id)) {
+        Some(id) => Err(Error::Invalid(format!("group {id} does not exist"))),
+        None => Ok(()),
+    }
+}
+
+fn taken(e: DbError, what: &str) -> Error {
+    if e.is_unique_violation() {
+        Error::Conflict(what.to_owned())
+    } else {
+        e.into()
+    }
+}
+
+/// Creates an account with a password (typed twice); returns its id. Hashes with argon2:
+/// call on a blocking thread.
+pub fn create_user(
+    conn: &mut DbConn,
+    passwords: &PasswordHasher,
+    username: &str,
+    fields: &AccountFields,
+    password: &str,
+    confirmation: &str,
+) -> Result<i64> {
+    let username = username.trim();
+    check_username(username)?;
+    let email = check_email(&fields.email)?;
+    check_groups(conn, &fields.group_ids)?;
+    if user::find_by_username(conn, username)?.is_some() {
+        return Err(Error::Conflict(format!(
+            "the username “{username}” is taken"
+        )));
+    }
+    let password_hash = hash(passwords, password, confirmation)?;
+    conn.transaction(|conn| {
+        let id = user::create(
+            conn,
+            &user::NewUser {
+                username: username.to_owned(),
+                email,
+                password_hash,
+                is_active: fields.is_active,
+                is_staff: fields.is_staff,
+                is_superuser: fields.is_superuser,
+            },
+        )
+        .map_err(|e| taken(e, "this username is taken"))?;
+        group::set_groups_of_user(conn, id, &fields.group_ids)?;
+        Ok(id)
+    })
+}
+
+fn find_user(conn: &mut DbConn, id: i64) -> Result<User> {
+    user::find(conn, id)?.ok_or(Error::NotFound)
+}
+
+/// Applies a superuser's edit of account `id`. Deactivating revokes the account's
+/// sessions and API tokens. `actor` may not deactivate or demote themselves.
+pub fn update_user(conn: &mut DbConn, actor: &User, id: i64, fields: &AccountFields) -> Result<()> {
+    let target = find_user(conn, id)?;
+    if target.id == actor.id && (!fields.is_active || !fields.is_superuser) {
+        return Err(Error::Invalid(
+            "you cannot deactivate yourself or give up your own superuser status; another superuser can"
+                .into(),
+        ));
+    }
+    let email = check_email(&fields.email)?;
+    check_groups(conn, &fields.group_ids)?;
+    conn.transaction(|conn| {
+        user::update(
+            conn,
+            id,
+            &user::UserChanges {
+                email: Some(email),
+                is_active: Some(fields.is_active),
+                is_staff: Some(fields.is_staff),
+                is_superuser: Some(fields.is_superuser),
+            },
+        )?;
+        group::set_groups_of_user(conn, id, &fields.group_ids)?;
+        Ok(())
+    })
+}
+
+/// Sets account `id`'s password (typed twice) and ends its sessions. Hashes with argon2.
+pub fn set_password(
+    conn: &mut DbConn,
+    passwords: &PasswordHasher,
+    id: i64,
+    password: &str,
+    confirmation: &str,
+) -> Result<()> {
+    find_user(conn, id)?;
+    let password_hash = hash(passwords, password, confirmation)?;
+    user::set_password_hash(conn, id, &password_hash)?;
+    Ok(())
+}
+
+/// Changes one's own password after checking the current one; ends every session of the
+/// account (the caller logs in again). Hashes and verifies with argon2.
+pub fn change_own_password(
+    conn: &mut DbConn,
+    passwords: &PasswordHasher,
+    me: &User,
+    current: &str,
+    password: &str,
+    confirmation: &str,
+) -> Result<()> {
+    let stored = find_user(conn, me.id)?;
+    if !passwords.verify(current, Some(&stored.password_hash)) {
+        return Err(Error::Invalid("the current password is wrong".into()));
+    }
+    if password == current {
+        return Err(Error::Invalid(
+            "the new password must differ from the current one".into(),
+        ));
+    }
+    set_password(conn, passwords, me.id, password, confirmation)
+}
+
+/// What deleting an account leaves behind without an owner: (folders, files).
+pub fn owned_counts(conn: &mut DbConn, id: i64) -> Result<(i64, i64)> {
+    find_user(conn, id)?;
+    Ok(user::owned_counts(conn, id)?)
+}
+
+/// Deletes account `id` with its sessions, tokens, memberships and permission rules; the
+/// folders and files it owned stay, without an owner. Nobody deletes themselves.
+pub fn delete_user(conn: &mut DbConn, actor: &User, id: i64) -> Result<User> {
+    let target = find_user(conn, id)?;
+    if target.id == actor.id {
+        return Err(Error::Invalid(
+            "you cannot delete your own account; another superuser can".into(),
+        ));
+    }
+    user::delete(conn, id)?;
+    Ok(target)
+}
+
+/// Issues an API token for account `user_id`; returns (token id, secret). The secret is
+/// shown once and stored only as a hash.
+pub fn issue_token(conn: &mut DbConn, user_id: i64, name: &str) -> Result<(i64, String)> {
+    let target = find_user(conn, user_id)?;
+    if !target.is_active {
+        return Err(Error::Invalid(
+            "an inactive account cannot get API tokens".into(),
+        ));
+    }
+    let name = name.trim();
+    let name = if name.is_empty() { "api" } else { name };
+    if name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
+        return Err(Error::Invalid(
+            "the token name must be at most 150 characters".into(),
+        ));
+    }
+    let secret = auth::new_api_token();
+    let id = token::create(conn, user_id, name, &auth::secret_hash(&secret))?;
+    Ok((id, secret))
+}
+
+/// Revokes one API token of account `user_id`.
+pub fn revoke_token(conn: &mut DbConn, user_id: i64, token_id: i64) -> Result<()> {
+    if token::delete(conn, user_id, token_id)? {
+        Ok(())
+    } else {
+        Err(Error::NotFound)
+    }
+}
+
+fn check_users(conn: &mut DbConn, ids: &[i64]) -> Result<()> {
+    let found = user::usernames(conn, ids)?;
+    match ids.iter().find(|id| !found.iter().any(|(f, _)| f == *id)) {
+        Some(id) => Err(Error::Invalid(format!("user {id} does not exist"))),
+        None => Ok(()),
+    }
+}
+
+/// Creates a group with its members; returns its id.
+pub fn create_group(conn: &mut DbConn, name: &str, member_ids: &[i64]) -> Result<i64> {
+    let name = check_group_name(name)?;
+    check_users(conn, member_ids)?;
+    conn.transaction(|conn| {
+        let id =
+            group::create(conn, &name).map_err(|e| taken(e, "a group with this name exists"))?;
+        group::set_members(conn, id, member_ids)?;
+        Ok(id)
+    })
+}
+
+/// Renames group `id` and replaces its members.
+pub fn update_group(conn: &mut DbConn, id: i64, name: &str, member_ids: &[i64]) -> Result<()> {
+    let name = check_group_name(name)?;
+    find_group(conn, id)?;
+    check_users(conn, member_ids)?;
+    conn.transaction(|conn| {
+        group::rename(conn, id, &name).map_err(|e| taken(e, "a group with this name exists"))?;
+        group::set_members(conn, id, member_ids)?;
+        Ok(())
+    })
+}
+
+/// A group, or NotFound.
+pub fn find_group(conn: &mut DbConn, id: i64) -> Result<Group> {
+    group::find(conn, id)?.ok_or(Error::NotFound)
+}
+
+/// Deletes group `id`; its memberships and permission rules go with it.
+pub fn delete_group(conn: &mut DbConn, id: i64) -> Result<Group> {
+    let g = find_group(conn, id)?;
+    group::delete(conn, id)?;
+    Ok(g)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames() {
+        assert!(check_username("ada.lovelace+1@x_y-z").is_ok());
+        assert!(check_username("zoë").is_ok());
+        for bad in ["", "a b", "<script>", "a/b", &"x".repeat(151)] {
+            assert!(check_username(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn emails() {
+        assert_eq!(check_email("  ").unwrap(), "");
+        assert_eq!(check_email(" ada@example.org ").unwrap(), "ada@example.org");
+        for bad in ["ada", "@example.org", "ada@", "a da@example.org", "a@b@c"] {
+            assert!(check_email(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn group_names() {
+        assert_eq!(check_group_name("  Editors ").unwrap(), "Editors");
+        assert!(check_group_name(" ").is_err());
+        assert!(check_group_name("a\nb").is_err());
+        assert!(check_group_name(&"g".repeat(151)).is_err());
+    }
+}

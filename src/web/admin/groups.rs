@@ -1,0 +1,287 @@
+//! Groups (superusers): list, create, edit the name and members, delete.
+
+use actix_web::{HttpResponse, web};
+use askama::Template;
+
+use crate::accounts;
+use crate::db;
+use crate::db::models::{User, group, user};
+use crate::error::AppError;
+use crate::library;
+use crate::state::AppState;
+use crate::web::admin::context::{
+    Flash, FormBody, Layout, Superuser, check_csrf, page, redirect_with_flash, refusal,
+};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin/groups/", web::get().to(list))
+        .route("/admin/groups/new", web::get().to(new_form))
+        .route("/admin/groups/new", web::post().to(create))
+        .route("/admin/groups/{id}", web::get().to(edit_form))
+        .route("/admin/groups/{id}", web::post().to(update))
+        .route("/admin/groups/{id}/delete", web::get().to(delete_confirm))
+        .route("/admin/groups/{id}/delete", web::post().to(delete_group));
+}
+
+struct GroupRow {
+    id: i64,
+    name: String,
+    members: String,
+    count: usize,
+}
+
+#[derive(Template)]
+#[template(path = "admin/groups/list.html")]
+struct ListPage {
+    layout: Layout,
+    groups: Vec<GroupRow>,
+}
+
+async fn list(
+    state: web::Data<AppState>,
+    Superuser(me): Superuser,
+) -> Result<HttpResponse, AppError> {
+    let (groups, users, memberships) = db::run(&state.pool, |conn| {
+        Ok((
+            group::list(conn)?,
+            user::list(conn)?,
+            group::all_memberships(conn)?,
+        ))
+    })
+    .await?;
+    let rows = groups
+        .into_iter()
+        .map(|g| {
+            let names: Vec<&str> = memberships
+                .iter()
+                .filter(|(gid, _)| *gid == g.id)
+                .filter_map(|(_, uid)| users.iter().find(|u| u.id == *uid))
+                .map(|u| u.username.as_str())
+                .collect();
+            GroupRow {
+                id: g.id,
+                name: g.name,
+                count: names.len(),
+                members: names.join(", "),
+            }
+        })
+        .collect();
+    let layout = Layout::new(&me, "groups");
+    let html = ListPage {
+        layout: layout.clone(),
+        groups: rows,
+    }
+    .render()?;
+    Ok(page(&layout, html))
+}
+
+/// A user to tick as a member.
+struct MemberChoice {
+    id: i64,
+    username: String,
+    checked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin/groups/form.html")]
+struct FormPage {
+    layout: Layout,
+    group_id: Option<i64>,
+    name: String,
+    users: Vec<MemberChoice>,
+}
+
+fn render_form(
+    mut layout: Layout,
+    group_id: Option<i64>,
+    name: String,
+    users: Vec<User>,
+    members: &[i64],
+    refused: Option<String>,
+) -> Result<HttpResponse, AppError> {
+    let failed = refused.is_some();
+    if let Some(text) = refused {
+        layout.flash = Some(Flash {
+            kind: "error",
+            text,
+        });
+    }
+    let html = FormPage {
+        layout: layout.clone(),
+        group_id,
+        name,
+        users: users
+            .into_iter()
+            .map(|u| MemberChoice {
+                checked: members.contains(&u.id),
+                id: u.id,
+                username: u.username,
+            })
+            .collect(),
+    }
+    .render()?;
+    let mut res = page(&layout, html);
+    if failed {
+        *res.status_mut() = actix_web::http::StatusCode::BAD_REQUEST;
+    }
+    Ok(res)
+}
+
+async fn new_form(
+    state: web::Data<AppState>,
+    Superuser(me): Superuser,
+) -> Result<HttpResponse, AppError> {
+    let users = db::run(&state.pool, user::list).await?;
+    render_form(
+        Layout::new(&me, "groups"),
+        None,
+        String::new(),
+        users,
+        &[],
+        None,
+    )
+}
+
+async fn create(
+    state: web::Data<AppState>,
+    Superuser(me): Superuser,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let form = FormBody::parse(&body);
+    check_csrf(&me, &form.text("csrf_token"))?;
+    let name = form.text("name");
+    let members = form.ids("member")?;
+    let (n, m) = (name.clone(), members.clone());
+    let (created, users) = db::run(&state.pool, move |conn| {
+        Ok((accounts::create_group(conn, &n, &m), user::list(conn)?))
+    })
+    .await?;
+    match created {
+        Ok(id) => Ok(redirect_with_flash(
+            &format!("/admin/groups/{id}"),
+            "ok",
+            &format!("Group “{}” created.", name.trim()),
+        )),
+        Err(e) => render_form(
+            Layout::new(&me, "groups"),
+            None,
+            name,
+            users,
+            &members,
+            Some(refusal(e)?),
+        ),
+    }
+}
+
+async fn edit_form(
+    state: web::Data<AppState>,
+    Superuser(me): Superuser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let (g, users, members) = db::run(&state.pool, move |conn| {
+        let Some(g) = group::find(conn, id)? else {
+            return Ok(None);
+        };
+        Ok(Some((g, user::list(conn)?, group::members(conn, id)?)))
+    })
+    .await?
+    .ok_or(AppError::NotFound)?;
+    render_form(
+        Layout::new(&me, "groups"),
+        Some(id),
+        g.name,
+        users,
+        &members,
+        None,
+    )
+}
+
+async fn update(
+    state: web::Data<AppState>,
+    Superuser(me): Superuser,
+    id: web::Path<i64>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let form = FormBody::parse(&body);
+    check_csrf(&me, &form.text("csrf_token"))?;
+    let id = id.into_inner();
+    let name = form.text("name");
+    let members = form.ids("member")?;
+    let (n, m) = (name.clone(), members.clone());
+    let (result, users) = db::run(&state.pool, move |conn| {
+        Ok((accounts::update_group(conn, id, &n, &m), user::list(conn)?))
+    })
+    .await?;
+    match result {
+        Ok(()) => Ok(redirect_with_flash(
+            &format!("/admin/groups/{id}"),
+            "ok",
+            "Saved.",
+        )),
+        Err(library::Error::NotFound) => Err(AppError::NotFound),
+        Err(e) => render_form(
+            Layout::new(&me, "groups"),
+            Some(id),
+            name,
+            users,
+            &members,
+            Some(refusal(e)?),
+        ),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/groups/delete.html")]
+struct DeletePage {
+    layout: Layout,
+    id: i64,
+    name: String,
+    members: usize,
+}
+
+async fn delete_confirm(
+    state: web::Data<AppState>,
+    Superuser(me): Superuser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let (g, members) = db::run(&state.pool, move |conn| {
+        let Some(g) = group::find(conn, id)? else {
+            return Ok(None);
+        };
+        Ok(Some((g, group::members(conn, id)?.len())))
+    })
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let layout = Layout::new(&me, "groups");
+    let html = DeletePage {
+        layout: layout.clone(),
+        id,
+        name: g.name,
+        members,
+    }
+    .render()?;
+    Ok(page(&layout, html))
+}
+
+async fn delete_group(
+    state: web::Data<AppState>,
+    Superuser(me): Superuser,
+    id: web::Path<i64>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let form = FormBody::parse(&body);
+    check_csrf(&me, &form.text("csrf_token"))?;
+    let id = id.into_inner();
+    let gone = db::run(&state.pool, move |conn| {
+        Ok(accounts::delete_group(conn, id))
+    })
+    .await?
+    .map_err(AppError::from)?;
+    Ok(redirect_with_flash(
+        "/admin/groups/",
+        "ok",
+        &format!("Group “{}” deleted.", gone.name),
+    ))
+}

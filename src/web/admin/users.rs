@@ -1,0 +1,588 @@
+//! Users (superusers): list, create, edit (active, staff, superuser, groups), set a
+//! password, delete, and API tokens (shown once at creation, revocable).
+
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::accounts::{self, AccountFields};
+use crate::db::models::{ApiToken, Group, User, group, token, user};
+use crate::db::{self, DbConn};
+use crate::error::AppError;
+use crate::library;
+use crate::state::AppState;
+use crate::web::admin::context::{
+    Flash, FormBody, Layout, Superuser, check_csrf, page, redirect_with_flash, refusal,
+};
+use crate::web::api::json::timestamp;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin/users/", web::get().to(list))
+        .route("/admin/users/new", web::get().to(new_form))
+        .route("/admin/users/new", web::post().to(create))
+        .route("/admin/users/{id}", web::get().to(edit_form))
+        .route("/admin/users/{id}", web::post().to(update))
+        .route("/admin/users/{id}/password", web::post().to(set_password))
+        .route("/admin/users/{id}/delete", web::get().to(delete_confirm))
+        .route("/admin/users/{id}/delete", web::post().to(delete_user))
+        .route("/admin/users/{id}/tokens", web::post().to(create_token))
+        .route(
+            "/admin/users/{id}/tokens/{token_id}/revoke",
+            web::post().to(revoke_token),
+        );
+}
+
+/// A line of the user list.
+struct UserRow {
+    id: i64,
+    username: String,
+    email: String,
+    is_active: bool,
+    is_staff: bool,
+    is_superuser: bool,
+    groups: String,
+    last_login: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/users/list.html")]
+struct ListPage {
+    layout: Layout,
+    users: Vec<UserRow>,
+}
+
+async fn list(
+    state: web::Data<AppState>,
+    Superuser(me): Superuser,
+) -> Result<HttpResponse, AppError> {
+    let (users, groups, memberships) = db::run(&state.pool, |conn| {
+        Ok((
+            user::list(conn)?,
+            group::list(conn)?,
+            group::all_memberships(conn)?,
+        ))
+    })
+    .await?;
+    let rows = users
+        .into_iter()
+        .map(|u| {
+            let names: Vec<&str> = memberships
+                .iter()
+                .filter(|(_, uid)| *uid == u.id)
+                .filter_map(|(gid, _)| groups.iter().find(|g| g.id == *gid))
+                .map(|g| g.name.as_str())
+                .collect();
+            UserRow {
+                id: u.id,
+                groups: names.join(", "),
+                username: u.username,
+                email: u.email,
+                is_active: u.is_active,
+                is_staff: u.is_staff,
+                is_superuser: u.is_superuser,
+                last_login: u.last_login_at.map(timestamp),
+            }
+        })
+        .collect();
+    let layout = Layout::new(&me, "users");
+    let html = ListPage {
+        layout: layout.clone(),
+        users: rows,
+    }
+    .render()?;
+    Ok(page(&layout, html))
+}
+
+/// A group to tick, and whether it is ticked.
+struct GroupChoice {
+    id: i64,
+    name: String,
+    checked: bool,
+}
+
+fn group_choices(groups: Vec<Group>, ticked: &[i64]) -> Vec<GroupChoice> {
+    groups
+        .into_iter()
+        .map(|g| GroupChoice {
+            checked: ticked.contains(&g.id),
+            id: g.id,
+            name: g.name,
+        })
+        .collect()
+}
+
+/// A token line on the user page.
+struct TokenRow {
+    id: i64,
+    name: String,
+    created: String,
+    last_used: Option<String>,
+}
+
+fn token_rows(tokens: Vec<ApiToken>) -> Vec<TokenRow> {
+    tokens
+        .into_iter()
+        .map(|t| TokenRow {
+            id: t.id,
+            name: t.name,
+            created: timestamp(t.created_at),
+            last_used: t.last_used_at.map(timestamp),
+        })
+        .collect()
+}
+
+/// The account form's values.
+struct Fields {
+    username: String,
+    email: String,
+    is_active: bool,
+    is_staff: bool,
+    is_superuser: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin/users/form.html")]
+struct FormPage {
+    layout: Layout,
+    /// None on the "new user" page.
+    user_id: Option<i64>,
+    is_self: bool,
+    fields: Fields,
+    groups: Vec<GroupChoice>,
+    tokens: Vec<TokenRow>,
+    created: String,
+    last_login: Option<String>,
+    /// A token secret just issued: shown once.
+    new_token: Option<(String, String)>,
+}
+
+/// The posted account form. Unticked boxes are absent; `group` repeats.
+struct AccountForm {
+    csrf_token: String,
+    username: String,
+    email: String,
+    is_active: bool,
+    is_staff: bool,
+    is_superuser: bool,
+    password: String,
+    password2: String,
+    group_ids: Vec<i64>,
+}
+
+fn parse_form(body: &[u8]) -> Result<AccountForm, AppError> {
+    let form = FormBody::parse(body);
+    Ok(AccountForm {
+        csrf_token: form.text("csrf_token"),
+        username: form.text("username"),
+        email: form.text("email"),
+        is_active: form.ticked("is_active"),
+        is_staff: form.ticked("is_staff"),
+        is_superuser: form.ticked("is_superuser"),
+        password: form.text("password"),
+        password2: form.text("password2"),
+        group_ids: form.ids("group")?,
+    })
+}
+
+fn account_fields(form: &AccountForm) -> AccountFields {
+    AccountFields {
+        email: form.email.clone(),
+        is_active: form.is_active,
+        is_staff: form.is_staff,
+        is_superuser: form.is_superuser,
+        group_ids: form.group_ids.clone(),
+    }
+}
+
+/// What the edit page shows of an account.
+struct LoadedAccount {
+    user: User,
+    groups: Vec<Group>,
+    ticked: Vec<i64>,
+    tokens: Vec<ApiToken>,
+}
+
+/// Loads what the edit page shows of account `id`.
+fn load_account(conn: &mut DbConn, id: i64) -> Result<Option<LoadedAccount>, db::DbError> {
+    let Some(u) = user::find(conn, id)? else {
+        return Ok(None);
+    };
+    let groups = group::list(conn)?;
+    let ticked = group::all_memberships(conn)?
+        .into_iter()
+        .filter(|(_, uid)| *uid == id)
+        .map(|(gid, _)| gid)
+        .collect();
+    let tokens = token::list_for_user(conn, id)?;
+    Ok(Some(LoadedAccount {
+        user: u,
+        groups,
+        ticked,
+        tokens,
+    }))
+}
+
+fn edit_page(
+    layout: Layout,
+    me: &User,
+    loaded: LoadedAccount,
+    new_token: Option<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let LoadedAccount {
+        user: u,
+        groups,
+        ticked,
+        tokens,
+    } = loaded;
+    let html = FormPage {
+        layout: layout.clone(),
+        user_id: Some(u.id),
+        is_self: u.id == me.id,
+        created: timestamp(u.created_at),
+        last_login: u.last_login_at.map(timestamp),
+        fields: Fields {
+            username: u.username,
+            email: u.email,
+            is_active: u.is_active,
+            is_staff: u.is_staff,
+            is_superuser: u.is_superuser,
+        },
+        groups: group_choices(groups, &ticked),
+        tokens: token_rows(tokens),
+        new_token,
+    }
+    .render()?;
+    Ok(page(&layout, html))
+}
+
+async fn new_form(
+    state: web::Data<AppState>,
+    Superuser(me): Superuser,
+) -> Result<HttpResponse, AppError> {
+    let groups = db::run(&state.pool, group::list).await?;
+    render_new(Layout::new(&me, "users"), groups, &[], None)
+}
+
+/// The "new user" form: blank (active, not staff), or refilled after a refusal with the
+/// reason on top and status 400. Passwords are never sent back.
+fn render_new(
+    mut layout: Layout,
+    groups: Vec<Group>,
+    ticked: &[i64],
+    refused: Option<(&AccountForm, String)>,
+) -> Result<HttpResponse, AppError> {
+    let fields = match &refused {
+        Some((form, _)) => Fields {
+            username: form.username.clone(),
+            email: form.email.clone(),
+            is_active: form.is_active,
+            is_staff: form.is_staff,
+            is_superuser: form.is_superuser,
+        },
+        None => Fields {
+            username: String::new(),
+            email: String::new(),
+            is_active: true,
+            is_staff: false,
+            is_superuser: false,
+        },
+    };
+    let failed = refused.is_some();
+    if let Some((_, message)) = refused {
+        layout.flash = Some(Flash {
+            kind: "error",
+            text: message,
+        });
+    }
+    let html = FormPage {
+        layout: layout.clone(),
+        user_id: None,
+        is_self: false,
+        fields,
+        groups: group_choices(groups, ticked),
+        tokens: Vec::new(),
+        created: String::new(),
+        last_login: None,
+        new_token: None,
+    }
+    .render()?;
+    let mut res = page(&layout, html);
+    if failed {
+        *res.status_mut() = actix_web::http::StatusCode::BAD_REQUEST;
+    }
+    Ok(res)
+}
+
+async fn create(
+    state: web::Data<AppState>,
+    Superuser(me): Superuser,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let form = parse_form(&body)?;
+    check_csrf(&me, &form.csrf_token)?;
+    let st = state.get_ref().clone();
+    let fields = account_fields(&form);
+    let (username, password, password2) = (
+        form.username.clone(),
+        form.password.clone(),
+        form.password2.clone(),
+    );
+    let (created, groups) = db::run(&state.pool, move |conn| {
+        let created = accounts::create_user(
+            conn,
+            &st.passwords,
+            &username,
+            &fields,
+            &password,
+            &password2,
+        );
+        Ok((created, group::list(conn)?))
+    })
+    .await?;
+    match created {
+        Ok(id) => Ok(redirect_with_flash(
+            &format!("/admin/users/{id}"),
+            "ok",
+            &format!("User “{}” created.", form.username.trim()),
+        )),
+        Err(e) => {
+            let message = refusal(e)?;
+            render_new(
+                Layout::new(&me, "users"),
+                groups,
+                &form.group_ids,
+                Some((&form, message)),
+            )
+        }
+    }
+}
+
+async fn edit_form(
+    state: web::Data<AppState>,
+    Superuser(me): Superuser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let loaded = db::run(&state.pool, move |conn| load_account(conn, id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    edit_page(Layout::new(&me, "users"), &me.user, loaded, None)
+}
+
+async fn update(
+    state: web::Data<AppState>,
+    Superuser(me): Superuser,
+    id: web::Path<i64>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let form = parse_form(&body)?;
+    check_csrf(&me, &form.csrf_token)?;
+    let id = id.into_inner();
+    let actor = me.user.clone();
+    let fields = account_fields(&form);
+    let result = db::run(&state.pool, move |conn| {
+        Ok(accounts::update_user(conn, &actor, id, &fields))
+    })
+    .await?;
+    let back = format!("/admin/users/{id}");
+    match result {
+        Ok(()) => {
+            let text = if form.is_active {
+                "Saved.".to_owned()
+            } else {
+                "Saved. The account is inactive: its sessions and API tokens are revoked and it cannot log in.".to_owned()
+            };
+            Ok(redirect_with_flash(&back, "ok", &text))
+        }
+        Err(library::Error::NotFound) => Err(AppError::NotFound),
+        Err(e) => Ok(redirect_with_flash(&back, "error", &refusal(e)?)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password2: String,
+}
+
+async fn set_password(
+    state: web::Data<AppState>,
+    Superuser(me): Superuser,
+    id: web::Path<i64>,
+    form: web::Form<PasswordForm>,
+) -> Result<HttpResponse, AppError> {
+    check_csrf(&me, &form.csrf_token)?;
+    let id = id.into_inner();
+    let form = form.into_inner();
+    let st = state.get_ref().clone();
+    let result = db::run(&state.pool, move |conn| {
+        Ok(accounts::set_password(
+            conn,
+            &st.passwords,
+            id,
+            &form.password,
+            &form.password2,
+        ))
+    })
+    .await?;
+    let back = format!("/admin/users/{id}");
+    match result {
+        Ok(()) if id == me.user.id => Ok(super::context::redirect("/login?password_changed=1")),
+        Ok(()) => Ok(redirect_with_flash(
+            &back,
+            "ok",
+            "Password set. The account's sessions have ended.",
+        )),
+        Err(library::Error::NotFound) => Err(AppError::NotFound),
+        Err(e) => Ok(redirect_with_flash(&back, "error", &refusal(e)?)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/users/delete.html")]
+struct DeletePage {
+    layout: Layout,
+    id: i64,
+    username: String,
+    folders: i64,
+    files: i64,
+}
+
+async fn delete_confirm(
+    state: web::Data<AppState>,
+    Superuser(me): Superuser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let (u, (folders, files)) = db::run(&state.pool, move |conn| {
+        let Some(u) = user::find(conn, id)? else {
+            return Ok(None);
+        };
+        Ok(Some((u, user::owned_counts(conn, id)?)))
+    })
+    .await?
+    .ok_or(AppError::NotFound)?;
+    if u.id == me.user.id {
+        return Ok(redirect_with_flash(
+            &format!("/admin/users/{id}"),
+            "error",
+            "You cannot delete your own account; another superuser can.",
+        ));
+    }
+    let layout = Layout::new(&me, "users");
+    let html = DeletePage {
+        layout: layout.clone(),
+        id,
+        username: u.username,
+        folders,
+        files,
+    }
+    .render()?;
+    Ok(page(&layout, html))
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+async fn delete_user(
+    state: web::Data<AppState>,
+    Superuser(me): Superuser,
+    id: web::Path<i64>,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, AppError> {
+    check_csrf(&me, &form.csrf_token)?;
+    let id = id.into_inner();
+    let actor = me.user.clone();
+    let result = db::run(&state.pool, move |conn| {
+        Ok(accounts::delete_user(conn, &actor, id))
+    })
+    .await?;
+    match result {
+        Ok(gone) => Ok(redirect_with_flash(
+            "/admin/users/",
+            "ok",
+            &format!("User “{}” deleted.", gone.username),
+        )),
+        Err(library::Error::NotFound) => Err(AppError::NotFound),
+        Err(e) => Ok(redirect_with_flash(
+            &format!("/admin/users/{id}"),
+            "error",
+            &refusal(e)?,
+        )),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct TokenForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    name: String,
+}
+
+/// Issues a token and shows its secret on the answer page itself (never in a redirect,
+/// a cookie or a log): it is shown once.
+async fn create_token(
+    state: web::Data<AppState>,
+    Superuser(me): Superuser,
+    id: web::Path<i64>,
+    form: web::Form<TokenForm>,
+) -> Result<HttpResponse, AppError> {
+    check_csrf(&me, &form.csrf_token)?;
+    let id = id.into_inner();
+    let name = form.into_inner().name;
+    let result = db::run(&state.pool, move |conn| {
+        let issued = accounts::issue_token(conn, id, &name);
+        Ok((issued, load_account(conn, id)?))
+    })
+    .await?;
+    match result {
+        (Ok((token_id, secret)), Some(loaded)) => {
+            let name = loaded
+                .tokens
+                .iter()
+                .find(|t| t.id == token_id)
+                .map(|t| t.name.clone())
+                .unwrap_or_default();
+            let mut layout = Layout::new(&me, "users");
+            layout.flash = Some(Flash {
+                kind: "ok",
+                text: format!("API token “{name}” created. Copy it now: it is not shown again."),
+            });
+            edit_page(layout, &me.user, loaded, Some((name, secret)))
+        }
+        (Err(library::Error::NotFound), _) | (_, None) => Err(AppError::NotFound),
+        (Err(e), Some(_)) => Ok(redirect_with_flash(
+            &format!("/admin/users/{id}"),
+            "error",
+            &refusal(e)?,
+        )),
+    }
+}
+
+async fn revoke_token(
+    state: web::Data<AppState>,
+    Superuser(me): Superuser,
+    path: web::Path<(i64, i64)>,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, AppError> {
+    check_csrf(&me, &form.csrf_token)?;
+    let (id, token_id) = path.into_inner();
+    db::run(&state.pool, move |conn| {
+        Ok(accounts::revoke_token(conn, id, token_id))
+    })
+    .await?
+    .map_err(AppError::from)?;
+    Ok(redirect_with_flash(
+        &format!("/admin/users/{id}"),
+        "ok",
+        "API token revoked.",
+    ))
+}
