@@ -2,6 +2,8 @@
 //! replaced) — size as displayed, EXIF orientation and date taken — and the fields people
 //! edit: alt text, caption and the focal point that crops follow.
 
+use std::collections::HashMap;
+
 use diesel::Connection;
 
 use crate::db::DbConn;
@@ -200,4 +202,56 @@ pub fn edit(
         thumbnails::queue(state, file_id);
     }
     file::find(conn, file_id)?.ok_or(Error::NotFound)
+}
+
+/// How a file is shown in the admin: its thumbnail, or its type icon.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Look {
+    /// An image with thumbnails: its size as displayed and its alt text.
+    Thumbnail {
+        width: u32,
+        height: u32,
+        alt_text: String,
+    },
+    /// An image whose thumbnails cannot be made: the type icon, and why.
+    Failed(String),
+    /// Not an image Coffer reads (SVG included): the type icon.
+    Icon,
+}
+
+impl Look {
+    /// The look of `f` given its image metadata and recorded thumbnail failure.
+    pub fn of(f: &File, meta: Option<&ImageMeta>, failure: Option<&str>) -> Self {
+        if let Some(reason) = failure {
+            return Look::Failed(reason.to_owned());
+        }
+        match meta {
+            Some(m) if Format::from_mime(&f.mime_type).is_some() => Look::Thumbnail {
+                width: u32::try_from(m.width).unwrap_or(0),
+                height: u32::try_from(m.height).unwrap_or(0),
+                alt_text: m.alt_text.clone(),
+            },
+            _ => Look::Icon,
+        }
+    }
+}
+
+/// The looks of `files`, by file id, in one query (per 500 files).
+pub fn looks(conn: &mut DbConn, files: &[File]) -> Result<HashMap<i64, Look>> {
+    if files.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let ids: Vec<i64> = files.iter().map(|f| f.id).collect();
+    let mut found: HashMap<i64, (Option<ImageMeta>, Option<String>)> =
+        image::with_failures(conn, &ids)?
+            .into_iter()
+            .map(|(id, meta, failure)| (id, (meta, failure)))
+            .collect();
+    Ok(files
+        .iter()
+        .map(|f| {
+            let (meta, failure) = found.remove(&f.id).unwrap_or_default();
+            (f.id, Look::of(f, meta.as_ref(), failure.as_deref()))
+        })
+        .collect())
 }
