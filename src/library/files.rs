@@ -122,6 +122,27 @@ pub fn update(
     file::find(conn, id)?.ok_or(Error::NotFound)
 }
 
+/// Applies `edit` and, for an image, `image` together: both are saved or, when one is
+/// refused, neither. A moved focal point then drops the old crops and queues new ones.
+pub fn update_with_image(
+    state: &AppState,
+    conn: &mut DbConn,
+    user: &User,
+    id: i64,
+    edit: &Edit,
+    image: &super::images::ImageEdit,
+) -> Result<File> {
+    let (after, recrop) = conn.transaction(|conn| {
+        let recrop = super::images::record_edit(state, conn, user, id, image)?;
+        let after = update(state, conn, user, id, edit)?;
+        Ok::<_, Error>((after, recrop))
+    })?;
+    if recrop {
+        super::images::recrop(state, conn, id)?;
+    }
+    Ok(after)
+}
+
 /// Replaces a file's bytes with `body` (needs edit). The new bytes go to the file's current
 /// storage under a new key; in one transaction the row is repointed and the old bytes and
 /// every thumbnail are scheduled for deletion; then they are deleted. The stable

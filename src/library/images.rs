@@ -164,9 +164,26 @@ pub fn edit(
     file_id: i64,
     edit: &ImageEdit,
 ) -> Result<File> {
-    let (f, _) = super::files::editable(state, conn, user, file_id)?;
+    let moved = conn.transaction(|conn| record_edit(state, conn, user, file_id, edit))?;
+    if moved {
+        recrop(state, conn, file_id)?;
+    }
+    file::find(conn, file_id)?.ok_or(Error::NotFound)
+}
+
+/// Checks and stores `edit` (needs edit on the file), inside the caller's transaction when
+/// there is one: nothing is stored unless every field is valid. Returns true when the focal
+/// point moved; then call [`recrop`] once the change is committed.
+pub fn record_edit(
+    state: &AppState,
+    conn: &mut DbConn,
+    user: &User,
+    file_id: i64,
+    edit: &ImageEdit,
+) -> Result<bool> {
+    super::files::editable(state, conn, user, file_id)?;
     if edit.is_empty() {
-        return Ok(f);
+        return Ok(false);
     }
     let mut meta = image::find(conn, file_id)?.ok_or_else(|| {
         Error::Invalid(format!(
@@ -195,13 +212,40 @@ pub fn edit(
     }
     image::upsert(conn, &meta)?;
     file::update(conn, file_id, &file::FileChanges::default())?;
-    if moved {
-        thumbnails::forget_thumbnails(state, conn, file_id, |spec| {
-            ThumbnailSpec::parse(spec).is_ok_and(|s| s.crop)
-        })?;
-        thumbnails::queue(state, file_id);
+    Ok(moved)
+}
+
+/// After the focal point moved: drops the crops made for the old one (rows, then objects)
+/// and queues the eager presets, whose crops are then made around the new one.
+pub fn recrop(state: &AppState, conn: &mut DbConn, file_id: i64) -> Result<()> {
+    thumbnails::forget_thumbnails(state, conn, file_id, |spec| {
+        ThumbnailSpec::parse(spec).is_ok_and(|s| s.crop)
+    })?;
+    thumbnails::queue(state, file_id);
+    Ok(())
+}
+
+/// Parses a focal point typed as `x,y` (whole pixels; parentheses and spaces allowed);
+/// empty means none (crops are centred).
+pub fn parse_focal_point(input: &str) -> Result<Option<(u32, u32)>> {
+    let s = input.trim();
+    if s.is_empty() {
+        return Ok(None);
     }
-    file::find(conn, file_id)?.ok_or(Error::NotFound)
+    let inner = s
+        .strip_prefix('(')
+        .and_then(|r| r.strip_suffix(')'))
+        .unwrap_or(s);
+    let parsed = inner
+        .split_once(',')
+        .and_then(|(x, y)| Some((x.trim().parse().ok()?, y.trim().parse().ok()?)));
+    parsed.map(Some).ok_or_else(|| {
+        let shown: String = s.chars().take(40).collect();
+        Error::Invalid(format!(
+            "the subject location must be two whole numbers of pixels “x,y”, such as “120,80”, \
+             or empty for the centre; “{shown}” is not"
+        ))
+    })
 }
 
 /// How a file is shown in the admin: its thumbnail, or its type icon.
@@ -254,4 +298,30 @@ pub fn looks(conn: &mut DbConn, files: &[File]) -> Result<HashMap<i64, Look>> {
             (f.id, Look::of(f, meta.as_ref(), failure.as_deref()))
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn focal_points_parse_or_say_why_not() {
+        assert_eq!(parse_focal_point("").unwrap(), None);
+        assert_eq!(parse_focal_point("  ").unwrap(), None);
+        assert_eq!(parse_focal_point("12,34").unwrap(), Some((12, 34)));
+        assert_eq!(parse_focal_point(" (12, 34) ").unwrap(), Some((12, 34)));
+        for bad in [
+            "12",
+            "12,",
+            "a,b",
+            "-1,3",
+            "1.5,2",
+            "1,2,3",
+            "(1,2",
+            "9999999999,1",
+        ] {
+            let e = parse_focal_point(bad).unwrap_err().to_string();
+            assert!(e.contains("two whole numbers"), "{bad}: {e}");
+        }
+    }
 }
