@@ -144,9 +144,11 @@ pub fn update_with_image(
 }
 
 /// Replaces a file's bytes with `body` (needs edit). The new bytes go to the file's current
-/// storage under a new key; in one transaction the row is repointed and the old bytes and
-/// every thumbnail are scheduled for deletion; then they are deleted. The stable
-/// `/files/{id}/…` URL keeps working; the direct URL changes.
+/// storage under a new key; in one transaction the row is repointed and the old bytes are
+/// scheduled for deletion; then they are deleted and [`super::images::refresh`] forgets the
+/// old thumbnails (rows, then objects), reads the image metadata again from the new header
+/// (alt text and caption stay) and queues the eager thumbnails. The stable `/files/{id}/…`
+/// URL keeps working; the direct URL changes.
 pub async fn replace_content<S, E>(
     state: &AppState,
     user: &User,
@@ -158,7 +160,7 @@ where
     S: futures_util::Stream<Item = std::result::Result<bytes::Bytes, E>>,
     E: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    use crate::db::models::{journal, thumbnail};
+    use crate::db::models::journal;
     use crate::storage::{self, StorageRole};
     let (st, u) = (state.clone(), user.clone());
     let (f, _) = crate::db::run(&state.pool, move |conn| Ok(editable(&st, conn, &u, id))).await??;
@@ -207,15 +209,6 @@ where
                     StorageRole::main(f.is_public).as_str(),
                     &f.storage_key,
                 )?;
-                for t in thumbnail::for_file(conn, f.id)? {
-                    journal::add_garbage(
-                        conn,
-                        StorageRole::thumbnails(f.is_public).as_str(),
-                        &t.storage_key,
-                    )?;
-                }
-                thumbnail::delete_for_file(conn, f.id)?;
-                crate::db::models::image::delete(conn, f.id)?;
                 Ok(Some(()))
             })?;
             if done.is_none() {
@@ -224,6 +217,9 @@ where
                 ));
             }
             super::delete::collect_garbage(&st.storages, conn)?;
+            // A thumbnail job of the old bytes that ends now records nothing: its source row
+            // no longer names them.
+            super::images::refresh(&st, conn, f.id)?;
             file::find(conn, f.id)?.ok_or(Error::NotFound)
         };
         Ok(work(conn))
