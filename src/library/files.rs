@@ -122,8 +122,9 @@ pub fn update(
     file::find(conn, id)?.ok_or(Error::NotFound)
 }
 
-/// Applies `edit` and, for an image, `image` together: both are saved or, when one is
-/// refused, neither. A moved focal point then drops the old crops and queues new ones.
+/// Applies `edit` and, for an image, `image`: every value of both is checked before
+/// anything is stored, so when one is refused nothing changes. A moved focal point then
+/// drops the old crops and queues new ones.
 pub fn update_with_image(
     state: &AppState,
     conn: &mut DbConn,
@@ -132,13 +133,14 @@ pub fn update_with_image(
     edit: &Edit,
     image: &super::images::ImageEdit,
 ) -> Result<File> {
-    let (after, recrop) = conn.transaction(|conn| {
-        let recrop = super::images::record_edit(state, conn, user, id, image)?;
-        let after = update(state, conn, user, id, edit)?;
-        Ok::<_, Error>((after, recrop))
-    })?;
-    if recrop {
-        super::images::recrop(state, conn, id)?;
+    let checked = super::images::check_edit(state, conn, user, id, image)?;
+    // Checks every field, then stores them in one statement.
+    let mut after = update(state, conn, user, id, edit)?;
+    if let Some(checked) = checked {
+        if super::images::store_edit(conn, &checked)? {
+            super::images::recrop(state, conn, id)?;
+        }
+        after = file::find(conn, id)?.ok_or(Error::NotFound)?;
     }
     Ok(after)
 }

@@ -164,26 +164,33 @@ pub fn edit(
     file_id: i64,
     edit: &ImageEdit,
 ) -> Result<File> {
-    let moved = conn.transaction(|conn| record_edit(state, conn, user, file_id, edit))?;
-    if moved {
+    if let Some(checked) = check_edit(state, conn, user, file_id, edit)?
+        && store_edit(conn, &checked)?
+    {
         recrop(state, conn, file_id)?;
     }
     file::find(conn, file_id)?.ok_or(Error::NotFound)
 }
 
-/// Checks and stores `edit` (needs edit on the file), inside the caller's transaction when
-/// there is one: nothing is stored unless every field is valid. Returns true when the focal
-/// point moved; then call [`recrop`] once the change is committed.
-pub fn record_edit(
+/// An image edit that passed every check, ready to be stored by [`store_edit`].
+#[derive(Clone, Debug)]
+pub struct CheckedEdit {
+    meta: ImageMeta,
+    moved: bool,
+}
+
+/// Checks `edit` (needs edit on the file; values within their limits; the focal point
+/// inside the image) without storing anything. `None` when there is nothing to change.
+pub fn check_edit(
     state: &AppState,
     conn: &mut DbConn,
     user: &User,
     file_id: i64,
     edit: &ImageEdit,
-) -> Result<bool> {
+) -> Result<Option<CheckedEdit>> {
     super::files::editable(state, conn, user, file_id)?;
     if edit.is_empty() {
-        return Ok(false);
+        return Ok(None);
     }
     let mut meta = image::find(conn, file_id)?.ok_or_else(|| {
         Error::Invalid(format!(
@@ -210,9 +217,18 @@ pub fn record_edit(
         moved = new != meta.subject_location;
         meta.subject_location = new;
     }
-    image::upsert(conn, &meta)?;
-    file::update(conn, file_id, &file::FileChanges::default())?;
-    Ok(moved)
+    Ok(Some(CheckedEdit { meta, moved }))
+}
+
+/// Stores a checked edit (one transaction). Returns true when the focal point moved; then
+/// call [`recrop`].
+pub fn store_edit(conn: &mut DbConn, checked: &CheckedEdit) -> Result<bool> {
+    conn.transaction(|conn| {
+        image::upsert(conn, &checked.meta)?;
+        file::update(conn, checked.meta.file_id, &file::FileChanges::default())?;
+        Ok::<_, Error>(())
+    })?;
+    Ok(checked.moved)
 }
 
 /// After the focal point moved: drops the crops made for the old one (rows, then objects)
