@@ -1,5 +1,6 @@
 // Coffer's admin script: uploads with per-file progress and drag and drop, dates in the
-// browser's locale, "select all". Everything works without it; this only makes it nicer.
+// browser's locale, "select all", and the focal point of an image set by clicking its
+// preview. Everything works without it; this only makes it nicer.
 "use strict";
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -12,7 +13,64 @@ document.addEventListener("DOMContentLoaded", () => {
   }
   const section = document.getElementById("upload");
   if (section) setUpUploads(section);
+  setUpFocalPoint();
 });
+
+// On an image's file page: the "Subject location (x,y)" text field becomes a hidden field
+// set by clicking the preview, shown as a marker, with a "Clear" button.
+function setUpFocalPoint() {
+  const frame = document.getElementById("preview");
+  const input = document.getElementById("subject_location");
+  const field = document.getElementById("focal-field");
+  const widget = document.getElementById("focal-widget");
+  if (!frame || !input || !field || !widget || !frame.dataset.width) return;
+  const width = Number(frame.dataset.width);
+  const height = Number(frame.dataset.height);
+  const img = frame.querySelector("img");
+  const marker = frame.querySelector(".focal-marker");
+  const status = widget.querySelector(".focal-status");
+  const clear = document.getElementById("focal-clear");
+  if (!(width > 0 && height > 0) || !img || !marker || !status || !clear) return;
+
+  const parse = (value) => {
+    const m = /^\s*\(?\s*(\d+)\s*,\s*(\d+)\s*\)?\s*$/.exec(value);
+    return m ? [Number(m[1]), Number(m[2])] : null;
+  };
+  const show = () => {
+    const point = parse(input.value);
+    const inside = point && point[0] < width && point[1] < height;
+    marker.hidden = !inside;
+    if (inside) {
+      marker.style.left = ((point[0] + 0.5) * 100 / width) + "%";
+      marker.style.top = ((point[1] + 0.5) * 100 / height) + "%";
+      status.textContent = "x " + point[0] + ", y " + point[1];
+    } else if (input.value.trim()) {
+      status.textContent = input.value.trim() + " (not a point inside the image)";
+    } else {
+      status.textContent = "the centre";
+    }
+    clear.hidden = !input.value.trim();
+  };
+
+  input.type = "hidden";
+  field.hidden = true;
+  widget.hidden = false;
+  frame.classList.add("pickable");
+  img.addEventListener("click", (e) => {
+    const box = img.getBoundingClientRect();
+    if (!box.width || !box.height) return;
+    const at = (offset, size, total) =>
+      Math.min(total - 1, Math.max(0, Math.floor((offset / size) * total)));
+    input.value = at(e.clientX - box.left, box.width, width) + "," +
+      at(e.clientY - box.top, box.height, height);
+    show();
+  });
+  clear.addEventListener("click", () => {
+    input.value = "";
+    show();
+  });
+  show();
+}
 
 function setUpUploads(section) {
   const form = section.querySelector("form");

@@ -437,3 +437,150 @@ async fn admin_workflow_in_a_real_browser() {
 
     c.close().await.unwrap();
 }
+
+/// The focal point widget: the text field becomes a click on the preview, with a marker
+/// and a "Clear" button, and is saved with the form.
+#[actix_web::test]
+async fn the_focal_point_is_set_by_clicking_the_preview() {
+    use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
+
+    let driver = start_driver();
+    let app = helpers::spawn_app().await;
+    // 400 × 200, green but for a red square around (250, 100).
+    let img = image::RgbImage::from_fn(400, 200, |x, y| {
+        if (220..280).contains(&x) && (70..130).contains(&y) {
+            image::Rgb([230, 20, 20])
+        } else {
+            image::Rgb([20, 200, 20])
+        }
+    });
+    let mut png = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut png, image::ImageFormat::Png)
+        .unwrap();
+    let up = app
+        .upload(&app.admin_token, "focus.png", png.get_ref(), None, false)
+        .await;
+    let id = up["id"].as_i64().unwrap();
+    let c = browser(&driver).await;
+    log_in(&c, &app, "admin").await;
+    c.goto(&app.url(&format!("/admin/files/{id}")))
+        .await
+        .unwrap();
+    wait_until(
+        &c,
+        "the preview",
+        "const i = document.querySelector('#preview img'); return !!i && i.complete && i.naturalWidth > 0;",
+    )
+    .await;
+    // Scripts turned the text field into the widget.
+    assert_eq!(
+        c.execute(
+            "return [document.getElementById('subject_location').type, document.getElementById('focal-field').hidden, document.getElementById('focal-widget').hidden];",
+            vec![],
+        )
+        .await
+        .unwrap(),
+        json!(["hidden", true, false])
+    );
+    // Click on the red square: 250 of 400 pixels across, in the middle height.
+    let preview = c.find(Locator::Css("#preview img")).await.unwrap();
+    let width = c
+        .execute(
+            "return document.querySelector('#preview img').getBoundingClientRect().width;",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_f64()
+        .unwrap();
+    let click = MouseActions::new("mouse".into())
+        .then(PointerAction::MoveToElement {
+            element: preview,
+            duration: None,
+            x: (width * (250.5 / 400.0 - 0.5)).round(),
+            y: 0.0,
+        })
+        .then(PointerAction::Down {
+            button: MOUSE_BUTTON_LEFT,
+        })
+        .then(PointerAction::Up {
+            button: MOUSE_BUTTON_LEFT,
+        });
+    c.perform_actions(click).await.unwrap();
+    let value = c
+        .execute(
+            "return document.getElementById('subject_location').value;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let (x, y) = value.as_str().unwrap().split_once(',').unwrap();
+    let (x, y): (i64, i64) = (x.parse().unwrap(), y.parse().unwrap());
+    assert!((x - 250).abs() <= 3 && (y - 100).abs() <= 3, "{value}");
+    assert_eq!(
+        c.execute(
+            "return !document.querySelector('.focal-marker').hidden;",
+            vec![]
+        )
+        .await
+        .unwrap(),
+        json!(true)
+    );
+    screenshot(&c, "file-image-focal-point").await;
+    submit_and_wait(&c, ".main-col form button[type=submit]").await;
+    let (_, body) = app
+        .request(
+            reqwest::Method::GET,
+            Some(&app.admin_token),
+            &format!("/api/v1/files/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(body["image"]["subject_location"], json!({"x": x, "y": y}));
+
+    // "Clear", then save: the point is gone.
+    c.find(Locator::Id("focal-clear"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(
+        c.execute(
+            "return [document.getElementById('subject_location').value, document.querySelector('.focal-marker').hidden];",
+            vec![],
+        )
+        .await
+        .unwrap(),
+        json!(["", true])
+    );
+    submit_and_wait(&c, ".main-col form button[type=submit]").await;
+    let (_, body) = app
+        .request(
+            reqwest::Method::GET,
+            Some(&app.admin_token),
+            &format!("/api/v1/files/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(body["image"]["subject_location"], serde_json::Value::Null);
+
+    // The listing shows the thumbnail (loaded, not broken) in both views.
+    app.upload(&app.admin_token, "notes.txt", b"words", None, false)
+        .await;
+    for (view, shot) in [("table", "folder-images"), ("thumbs", "folder-images-grid")] {
+        c.goto(&app.url(&format!("/admin/folders/unsorted?view={view}")))
+            .await
+            .unwrap();
+        wait_until(
+            &c,
+            "the thumbnail",
+            "const i = document.querySelector('img.thumb'); return !!i && i.complete && i.naturalWidth > 0;",
+        )
+        .await;
+        screenshot(&c, shot).await;
+    }
+
+    c.close().await.unwrap();
+}

@@ -208,6 +208,18 @@ impl Preset {
         }
     }
 
+    /// The size of this preset's thumbnail of a `source`-sized image (as displayed).
+    pub fn output_size(&self, source: (u32, u32)) -> (u32, u32) {
+        let plan = super::geometry::plan(
+            source,
+            (self.width, self.height),
+            self.crop,
+            self.upscale,
+            None,
+        );
+        (plan.width, plan.height)
+    }
+
     /// Preset names: lower-case letters, digits and `-`, starting with a letter.
     pub fn valid_name(name: &str) -> bool {
         !name.is_empty()
@@ -269,6 +281,18 @@ mod tests {
         ] {
             assert!(ThumbnailSpec::parse(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn output_sizes_follow_the_geometry() {
+        let admin = Preset::admin();
+        let (icon40, preview210) = (&admin[0], &admin[4]);
+        assert_eq!(icon40.output_size((640, 480)), (40, 40));
+        // Crops never enlarge: a small image gives a smaller thumbnail.
+        assert_eq!(icon40.output_size((30, 20)), (30, 20));
+        assert_eq!(preview210.output_size((400, 200)), (210, 105));
+        // Previews do enlarge.
+        assert_eq!(preview210.output_size((100, 80)), (210, 168));
     }
 
     #[test]

@@ -10,6 +10,7 @@ use crate::db::models::{User, user};
 use crate::permissions::{FolderSet, Right};
 use crate::state::AppState;
 
+use super::images::{self, Look};
 use super::{Error, Result, hidden};
 
 /// Files per page.
@@ -65,6 +66,8 @@ pub struct Listing {
     pub pages: i64,
     /// Usernames of the owners shown.
     pub owners: HashMap<i64, String>,
+    /// How each file shown looks (thumbnail or type icon), by id.
+    pub looks: HashMap<i64, Look>,
     /// Files the user may edit (for edit links and bulk actions).
     pub editable: HashSet<i64>,
     /// Whether the user may create folders and upload here.
@@ -176,6 +179,7 @@ pub fn list(state: &AppState, conn: &mut DbConn, user: &User, q: &Query) -> Resu
     owner_ids.sort_unstable();
     owner_ids.dedup();
     out.owners = user::usernames(conn, &owner_ids)?.into_iter().collect();
+    out.looks = images::looks(conn, &out.files)?;
     Ok(out)
 }
 

@@ -122,10 +122,35 @@ pub fn update(
     file::find(conn, id)?.ok_or(Error::NotFound)
 }
 
+/// Applies `edit` and, for an image, `image`: every value of both is checked before
+/// anything is stored, so when one is refused nothing changes. A moved focal point then
+/// drops the old crops and queues new ones.
+pub fn update_with_image(
+    state: &AppState,
+    conn: &mut DbConn,
+    user: &User,
+    id: i64,
+    edit: &Edit,
+    image: &super::images::ImageEdit,
+) -> Result<File> {
+    let checked = super::images::check_edit(state, conn, user, id, image)?;
+    // Checks every field, then stores them in one statement.
+    let mut after = update(state, conn, user, id, edit)?;
+    if let Some(checked) = checked {
+        if super::images::store_edit(conn, &checked)? {
+            super::images::recrop(state, conn, id)?;
+        }
+        after = file::find(conn, id)?.ok_or(Error::NotFound)?;
+    }
+    Ok(after)
+}
+
 /// Replaces a file's bytes with `body` (needs edit). The new bytes go to the file's current
-/// storage under a new key; in one transaction the row is repointed and the old bytes and
-/// every thumbnail are scheduled for deletion; then they are deleted. The stable
-/// `/files/{id}/…` URL keeps working; the direct URL changes.
+/// storage under a new key; in one transaction the row is repointed and the old bytes are
+/// scheduled for deletion; then they are deleted and [`super::images::refresh`] forgets the
+/// old thumbnails (rows, then objects), reads the image metadata again from the new header
+/// (alt text and caption stay) and queues the eager thumbnails. The stable `/files/{id}/…`
+/// URL keeps working; the direct URL changes.
 pub async fn replace_content<S, E>(
     state: &AppState,
     user: &User,
@@ -137,7 +162,7 @@ where
     S: futures_util::Stream<Item = std::result::Result<bytes::Bytes, E>>,
     E: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    use crate::db::models::{journal, thumbnail};
+    use crate::db::models::journal;
     use crate::storage::{self, StorageRole};
     let (st, u) = (state.clone(), user.clone());
     let (f, _) = crate::db::run(&state.pool, move |conn| Ok(editable(&st, conn, &u, id))).await??;
@@ -186,15 +211,6 @@ where
                     StorageRole::main(f.is_public).as_str(),
                     &f.storage_key,
                 )?;
-                for t in thumbnail::for_file(conn, f.id)? {
-                    journal::add_garbage(
-                        conn,
-                        StorageRole::thumbnails(f.is_public).as_str(),
-                        &t.storage_key,
-                    )?;
-                }
-                thumbnail::delete_for_file(conn, f.id)?;
-                crate::db::models::image::delete(conn, f.id)?;
                 Ok(Some(()))
             })?;
             if done.is_none() {
@@ -203,6 +219,9 @@ where
                 ));
             }
             super::delete::collect_garbage(&st.storages, conn)?;
+            // A thumbnail job of the old bytes that ends now records nothing: its source row
+            // no longer names them.
+            super::images::refresh(&st, conn, f.id)?;
             file::find(conn, f.id)?.ok_or(Error::NotFound)
         };
         Ok(work(conn))

@@ -2,6 +2,8 @@
 //! replaced) — size as displayed, EXIF orientation and date taken — and the fields people
 //! edit: alt text, caption and the focal point that crops follow.
 
+use std::collections::HashMap;
+
 use diesel::Connection;
 
 use crate::db::DbConn;
@@ -162,9 +164,33 @@ pub fn edit(
     file_id: i64,
     edit: &ImageEdit,
 ) -> Result<File> {
-    let (f, _) = super::files::editable(state, conn, user, file_id)?;
+    if let Some(checked) = check_edit(state, conn, user, file_id, edit)?
+        && store_edit(conn, &checked)?
+    {
+        recrop(state, conn, file_id)?;
+    }
+    file::find(conn, file_id)?.ok_or(Error::NotFound)
+}
+
+/// An image edit that passed every check, ready to be stored by [`store_edit`].
+#[derive(Clone, Debug)]
+pub struct CheckedEdit {
+    meta: ImageMeta,
+    moved: bool,
+}
+
+/// Checks `edit` (needs edit on the file; values within their limits; the focal point
+/// inside the image) without storing anything. `None` when there is nothing to change.
+pub fn check_edit(
+    state: &AppState,
+    conn: &mut DbConn,
+    user: &User,
+    file_id: i64,
+    edit: &ImageEdit,
+) -> Result<Option<CheckedEdit>> {
+    super::files::editable(state, conn, user, file_id)?;
     if edit.is_empty() {
-        return Ok(f);
+        return Ok(None);
     }
     let mut meta = image::find(conn, file_id)?.ok_or_else(|| {
         Error::Invalid(format!(
@@ -191,13 +217,127 @@ pub fn edit(
         moved = new != meta.subject_location;
         meta.subject_location = new;
     }
-    image::upsert(conn, &meta)?;
-    file::update(conn, file_id, &file::FileChanges::default())?;
-    if moved {
-        thumbnails::forget_thumbnails(state, conn, file_id, |spec| {
-            ThumbnailSpec::parse(spec).is_ok_and(|s| s.crop)
-        })?;
-        thumbnails::queue(state, file_id);
+    Ok(Some(CheckedEdit { meta, moved }))
+}
+
+/// Stores a checked edit (one transaction). Returns true when the focal point moved; then
+/// call [`recrop`].
+pub fn store_edit(conn: &mut DbConn, checked: &CheckedEdit) -> Result<bool> {
+    conn.transaction(|conn| {
+        image::upsert(conn, &checked.meta)?;
+        file::update(conn, checked.meta.file_id, &file::FileChanges::default())?;
+        Ok::<_, Error>(())
+    })?;
+    Ok(checked.moved)
+}
+
+/// After the focal point moved: drops the crops made for the old one (rows, then objects)
+/// and queues the eager presets, whose crops are then made around the new one.
+pub fn recrop(state: &AppState, conn: &mut DbConn, file_id: i64) -> Result<()> {
+    thumbnails::forget_thumbnails(state, conn, file_id, |spec| {
+        ThumbnailSpec::parse(spec).is_ok_and(|s| s.crop)
+    })?;
+    thumbnails::queue(state, file_id);
+    Ok(())
+}
+
+/// Parses a focal point typed as `x,y` (whole pixels; parentheses and spaces allowed);
+/// empty means none (crops are centred).
+pub fn parse_focal_point(input: &str) -> Result<Option<(u32, u32)>> {
+    let s = input.trim();
+    if s.is_empty() {
+        return Ok(None);
     }
-    file::find(conn, file_id)?.ok_or(Error::NotFound)
+    let inner = s
+        .strip_prefix('(')
+        .and_then(|r| r.strip_suffix(')'))
+        .unwrap_or(s);
+    let parsed = inner
+        .split_once(',')
+        .and_then(|(x, y)| Some((x.trim().parse().ok()?, y.trim().parse().ok()?)));
+    parsed.map(Some).ok_or_else(|| {
+        let shown: String = s.chars().take(40).collect();
+        Error::Invalid(format!(
+            "the subject location must be two whole numbers of pixels “x,y”, such as “120,80”, \
+             or empty for the centre; “{shown}” is not"
+        ))
+    })
+}
+
+/// How a file is shown in the admin: its thumbnail, or its type icon.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Look {
+    /// An image with thumbnails: its size as displayed and its alt text.
+    Thumbnail {
+        width: u32,
+        height: u32,
+        alt_text: String,
+    },
+    /// An image whose thumbnails cannot be made: the type icon, and why.
+    Failed(String),
+    /// Not an image Coffer reads (SVG included): the type icon.
+    Icon,
+}
+
+impl Look {
+    /// The look of `f` given its image metadata and recorded thumbnail failure.
+    pub fn of(f: &File, meta: Option<&ImageMeta>, failure: Option<&str>) -> Self {
+        if let Some(reason) = failure {
+            return Look::Failed(reason.to_owned());
+        }
+        match meta {
+            Some(m) if Format::from_mime(&f.mime_type).is_some() => Look::Thumbnail {
+                width: u32::try_from(m.width).unwrap_or(0),
+                height: u32::try_from(m.height).unwrap_or(0),
+                alt_text: m.alt_text.clone(),
+            },
+            _ => Look::Icon,
+        }
+    }
+}
+
+/// The looks of `files`, by file id, in one query (per 500 files).
+pub fn looks(conn: &mut DbConn, files: &[File]) -> Result<HashMap<i64, Look>> {
+    if files.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let ids: Vec<i64> = files.iter().map(|f| f.id).collect();
+    let mut found: HashMap<i64, (Option<ImageMeta>, Option<String>)> =
+        image::with_failures(conn, &ids)?
+            .into_iter()
+            .map(|(id, meta, failure)| (id, (meta, failure)))
+            .collect();
+    Ok(files
+        .iter()
+        .map(|f| {
+            let (meta, failure) = found.remove(&f.id).unwrap_or_default();
+            (f.id, Look::of(f, meta.as_ref(), failure.as_deref()))
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn focal_points_parse_or_say_why_not() {
+        assert_eq!(parse_focal_point("").unwrap(), None);
+        assert_eq!(parse_focal_point("  ").unwrap(), None);
+        assert_eq!(parse_focal_point("12,34").unwrap(), Some((12, 34)));
+        assert_eq!(parse_focal_point(" (12, 34) ").unwrap(), Some((12, 34)));
+        for bad in [
+            "12",
+            "12,",
+            "a,b",
+            "-1,3",
+            "1.5,2",
+            "1,2,3",
+            "(1,2",
+            "9999999999,1",
+        ] {
+            let e = parse_focal_point(bad).unwrap_err().to_string();
+            assert!(e.contains("two whole numbers"), "{bad}: {e}");
+        }
+    }
 }

@@ -8,6 +8,7 @@
 )]
 
 mod admin;
+mod admin_images;
 mod admin_permissions;
 mod admin_users;
 mod api;

@@ -402,6 +402,52 @@ async fn crops_follow_the_focal_point() {
     assert_ne!(status, StatusCode::OK);
 }
 
+/// A PATCH that mixes image fields with file fields saves all of them or none.
+#[actix_web::test]
+async fn image_and_file_fields_are_patched_together_or_not_at_all() {
+    let app = spawn_app().await;
+    let up = app
+        .upload(
+            &app.admin_token,
+            "photo.jpg",
+            &pictures::jpeg(&pictures::photo(120, 90), None),
+            None,
+            false,
+        )
+        .await;
+    let fid = id(&up);
+    for body in [
+        json!({"alt_text": "a cat", "subject_location": {"x": 10, "y": 10}, "name": "a/b"}),
+        json!({"name": "cat.jpg", "caption": "bell\u{7}"}),
+    ] {
+        let (status, err) = app
+            .request(
+                reqwest::Method::PATCH,
+                Some(&app.admin_token),
+                &format!("/api/v1/files/{fid}"),
+                Some(body.clone()),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {err}");
+        let f = file(&app, &app.admin_token, fid).await;
+        assert_eq!(f["name"], "photo.jpg", "{body}");
+        assert_eq!(f["image"], up["image"], "{body}");
+    }
+    let (status, f) = app
+        .request(
+            reqwest::Method::PATCH,
+            Some(&app.admin_token),
+            &format!("/api/v1/files/{fid}"),
+            Some(json!({"alt_text": "a cat", "name": "cat.jpg"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{f}");
+    assert_eq!(
+        (f["name"].as_str(), f["image"]["alt_text"].as_str()),
+        (Some("cat.jpg"), Some("a cat"))
+    );
+}
+
 /// Reference S6–S13 with real thumbnails: the source's read permission decides, the
 /// thumbnail is found through its row and sent with its own type.
 #[actix_web::test]

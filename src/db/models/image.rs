@@ -45,3 +45,28 @@ pub fn delete(conn: &mut DbConn, file_id: i64) -> Result<(), DbError> {
     diesel::delete(images::table.find(file_id)).execute(conn)?;
     Ok(())
 }
+
+/// A file id with its image metadata (if an image) and recorded thumbnail failure reason.
+pub type WithFailure = (i64, Option<ImageMeta>, Option<String>);
+
+/// The image metadata and recorded thumbnail failure of many files, in one query per 500
+/// ids, for every id that names a file.
+pub fn with_failures(conn: &mut DbConn, file_ids: &[i64]) -> Result<Vec<WithFailure>, DbError> {
+    use crate::db::schema::{files, thumbnail_failures};
+    let mut out = Vec::with_capacity(file_ids.len());
+    for chunk in file_ids.chunks(500) {
+        out.extend(
+            files::table
+                .left_join(images::table)
+                .left_join(thumbnail_failures::table)
+                .filter(files::id.eq_any(chunk))
+                .select((
+                    files::id,
+                    Option::<ImageMeta>::as_select(),
+                    thumbnail_failures::reason.nullable(),
+                ))
+                .load::<WithFailure>(conn)?,
+        );
+    }
+    Ok(out)
+}

@@ -1,5 +1,6 @@
 //! The file page (details, "Permissions disabled", move, owner, replace, delete, who can
-//! read it) and uploads from the admin (plain form and per-file XHR with progress).
+//! read it; for images the preview, size, date taken, alt text, caption and focal point) and
+//! uploads from the admin (plain form and per-file XHR with progress).
 
 use actix_multipart::Multipart;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -9,13 +10,15 @@ use serde::Deserialize;
 
 use crate::db;
 use crate::db::models::File;
+use crate::db::models::ImageMeta;
 use crate::error::AppError;
+use crate::library::images::{self, Look};
 use crate::library::readers::{self, Reader};
 use crate::library::{self, delete, files, relocate, upload};
 use crate::state::AppState;
 use crate::web::admin::context::{Layout, Staff, check_csrf, page, redirect_with_flash};
-use crate::web::admin::folders::{destinations, stable_url, type_icon};
-use crate::web::api::json::{file_url, timestamp};
+use crate::web::admin::folders::{Thumb, destinations, no_thumbnail_reason, stable_url, type_icon};
+use crate::web::api::json::{ImageJson, file_url, timestamp};
 use crate::web::human_size;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -46,7 +49,10 @@ struct DetailPage {
     created: String,
     modified: String,
     icon: &'static str,
-    preview: Option<String>,
+    preview: Option<Thumb>,
+    /// Why an image has no thumbnails.
+    failure: Option<String>,
+    image: Option<ImageFacts>,
     folder_id: Option<i64>,
     back: String,
     destinations: Vec<(i64, String)>,
@@ -57,6 +63,33 @@ struct DetailPage {
     can_edit: bool,
     readers: Vec<Reader>,
     max_upload_human: String,
+}
+
+/// What the file page shows and edits of an image.
+struct ImageFacts {
+    width: i32,
+    height: i32,
+    date_taken: Option<String>,
+    alt_text: String,
+    caption: String,
+    /// The focal point as typed in the form (`x,y`), empty for none.
+    subject: String,
+}
+
+impl ImageFacts {
+    fn new(meta: &ImageMeta) -> Self {
+        let json = ImageJson::from(meta);
+        Self {
+            width: meta.width,
+            height: meta.height,
+            date_taken: json.date_taken.map(|d| d.replacen('T', " ", 1)),
+            alt_text: meta.alt_text.clone(),
+            caption: meta.caption.clone(),
+            subject: json
+                .subject_location
+                .map_or_else(String::new, |p| format!("{},{}", p.x, p.y)),
+        }
+    }
 }
 
 fn back_to(f: &File) -> String {
@@ -80,8 +113,9 @@ async fn show(
         Vec<(i64, String)>,
         Vec<Reader>,
         String,
+        (Option<ImageMeta>, Option<String>),
     );
-    let (f, can_edit, mut dest, users, readers, owner_name): Loaded =
+    let (f, can_edit, mut dest, users, readers, owner_name, (meta, failed)): Loaded =
         db::run(&state.pool, move |conn| {
             let run = |conn: &mut db::DbConn| -> Result<Loaded, AppError> {
                 let (f, loaded) = files::readable(&st, conn, Some(&user), id)?;
@@ -112,7 +146,11 @@ async fn show(
                         .map_or_else(|| "—".into(), |u| u.username),
                     None => "—".into(),
                 };
-                Ok((f, can_edit, dest, users, readers, owner_name))
+                let media = (
+                    crate::db::models::image::find(conn, f.id)?,
+                    crate::db::models::thumbnail_failure::find(conn, f.id)?.map(|t| t.reason),
+                );
+                Ok((f, can_edit, dest, users, readers, owner_name, media))
             };
             Ok(run(conn))
         })
@@ -122,8 +160,7 @@ async fn show(
     {
         dest.insert(0, (current, "(current folder)".into()));
     }
-    let inline_image =
-        crate::storage::sniff::is_inline_safe(&f.mime_type) && f.mime_type.starts_with("image/");
+    let look = Look::of(&f, meta.as_ref(), failed.as_deref());
     let layout = Layout::new(&staff, "files");
     let html = DetailPage {
         id: f.id,
@@ -141,7 +178,9 @@ async fn show(
         created: timestamp(f.created_at),
         modified: timestamp(f.modified_at),
         icon: type_icon(&f.mime_type),
-        preview: inline_image.then(|| stable_url(&f)),
+        preview: Thumb::new(&state, &f, &look, "preview-210", "preview-420"),
+        failure: no_thumbnail_reason(&look),
+        image: meta.as_ref().map(ImageFacts::new),
         folder_id: f.folder_id,
         back: back_to(&f),
         destinations: dest,
@@ -170,6 +209,11 @@ pub struct FileFields {
     owner: Option<String>,
     /// The "Permissions disabled" checkbox: present = public.
     permissions_disabled: Option<String>,
+    /// Images only, like the two below.
+    alt_text: Option<String>,
+    caption: Option<String>,
+    /// The focal point, `x,y`; empty removes it.
+    subject_location: Option<String>,
 }
 
 fn opt_id(v: Option<&str>) -> Result<Option<i64>, AppError> {
@@ -203,10 +247,24 @@ async fn update(
         },
     };
     let public = form.permissions_disabled.is_some();
+    let (alt_text, caption, subject) = (
+        form.alt_text.clone(),
+        // Browsers send a textarea's line breaks as CR LF.
+        form.caption.as_ref().map(|c| c.replace("\r\n", "\n")),
+        form.subject_location.clone(),
+    );
     let (st, user) = (state.get_ref().clone(), staff.user.clone());
     let result = db::run(&state.pool, move |conn| {
-        let mut run = || -> library::Result<(File, bool)> {
-            let before = files::update(&st, conn, &user, id, &edit)?;
+        let run = || -> library::Result<(File, bool)> {
+            let image_edit = images::ImageEdit {
+                alt_text,
+                caption,
+                subject_location: subject
+                    .as_deref()
+                    .map(images::parse_focal_point)
+                    .transpose()?,
+            };
+            let before = files::update_with_image(&st, conn, &user, id, &edit, &image_edit)?;
             let moved = before.is_public != public;
             let after = relocate::set_public_checked(&st, conn, &user, id, public)?;
             Ok((after, moved))

@@ -1,5 +1,5 @@
 //! The folder browser and folder actions: list (root, unsorted uploads, a folder; sort,
-//! search, views, pages), create, rename or move, delete.
+//! search, views, pages; images with their thumbnails), create, rename or move, delete.
 
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -10,6 +10,8 @@ use crate::db::models::file::Order;
 use crate::db::models::folder::{self, Folder};
 use crate::error::AppError;
 use crate::library::browse::{self, Place, Query};
+use crate::library::images::Look;
+use crate::library::thumbnails::deferred_url;
 use crate::library::{delete, folders};
 use crate::state::AppState;
 use crate::web::admin::context::{Layout, Staff, check_csrf, page, redirect_with_flash};
@@ -87,6 +89,62 @@ pub struct FileRow {
     pub is_public: bool,
     pub download: String,
     pub icon: &'static str,
+    /// The thumbnail, for images that have them.
+    pub thumb: Option<Thumb>,
+    /// Why an image has no thumbnail (shown on its type icon).
+    pub failure: Option<String>,
+}
+
+/// A thumbnail `<img>`: a preset through the checked URL `/files/{id}/thumbnails/{preset}`
+/// (public and private files alike), its double-size preset for 2× screens, and its size.
+pub struct Thumb {
+    pub src: String,
+    pub srcset: String,
+    pub width: u32,
+    pub height: u32,
+    pub alt: String,
+}
+
+impl Thumb {
+    /// The `preset` (with `double` at 2×) of `f`, if it looks like a thumbnail.
+    pub fn new(
+        state: &AppState,
+        f: &crate::db::models::File,
+        look: &Look,
+        preset: &str,
+        double: &str,
+    ) -> Option<Self> {
+        let Look::Thumbnail {
+            width,
+            height,
+            alt_text,
+        } = look
+        else {
+            return None;
+        };
+        let presets = &state.settings.thumbnails;
+        let (w, h) = presets.preset(preset)?.output_size((*width, *height));
+        presets.preset(double)?;
+        Some(Thumb {
+            src: deferred_url(f.id, preset),
+            srcset: format!("{} 2x", deferred_url(f.id, double)),
+            width: w,
+            height: h,
+            alt: if alt_text.trim().is_empty() {
+                f.label().to_owned()
+            } else {
+                alt_text.clone()
+            },
+        })
+    }
+}
+
+/// The reason shown on the type icon of an image without thumbnails.
+pub fn no_thumbnail_reason(look: &Look) -> Option<String> {
+    match look {
+        Look::Failed(reason) => Some(format!("No thumbnail: {reason}")),
+        _ => None,
+    }
 }
 
 /// A short label standing for a content type in listings (until a thumbnail exists).
@@ -184,23 +242,33 @@ async fn listing(
             modified: timestamp(f.folder.modified_at),
         })
         .collect();
+    let (preset, double) = if view == "thumbs" {
+        ("icon-120", "icon-240")
+    } else {
+        ("icon-40", "icon-80")
+    };
     let files = l
         .files
         .iter()
-        .map(|f| FileRow {
-            id: f.id,
-            name: f.label().to_owned(),
-            original_filename: f.original_filename.clone(),
-            owner: owner(f.owner_id),
-            size: human_size(f.size),
-            modified: timestamp(f.modified_at),
-            is_public: f.is_public,
-            download: if f.is_public {
-                file_url(&state, f)
-            } else {
-                stable_url(f)
-            },
-            icon: type_icon(&f.mime_type),
+        .map(|f| {
+            let look = l.looks.get(&f.id).unwrap_or(&Look::Icon);
+            FileRow {
+                id: f.id,
+                name: f.label().to_owned(),
+                original_filename: f.original_filename.clone(),
+                owner: owner(f.owner_id),
+                size: human_size(f.size),
+                modified: timestamp(f.modified_at),
+                is_public: f.is_public,
+                download: if f.is_public {
+                    file_url(&state, f)
+                } else {
+                    stable_url(f)
+                },
+                icon: type_icon(&f.mime_type),
+                thumb: Thumb::new(&state, f, look, preset, double),
+                failure: no_thumbnail_reason(look),
+            }
         })
         .collect();
     let (title, here, folder_id, upload_folder) = match (place, &l.folder) {

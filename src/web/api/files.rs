@@ -173,10 +173,7 @@ pub async fn update(
                 .map(|p| p.map(|Point { x, y }| (x, y))),
         };
         let mut run = || -> crate::library::Result<_> {
-            if !image_edit.is_empty() {
-                images::edit(&st, conn, &me.user, id, &image_edit)?;
-            }
-            let mut f = files::update(&st, conn, &me.user, id, &edit)?;
+            let mut f = files::update_with_image(&st, conn, &me.user, id, &edit, &image_edit)?;
             if let Some(public) = body.is_public {
                 f = relocate::set_public_checked(&st, conn, &me.user, id, public)?;
             }
