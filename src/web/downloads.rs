@@ -4,7 +4,7 @@
 //! are the bytes handed to the configured server backend. Denied and missing look the same
 //! (404; 403 with `debug`).
 
-use actix_web::http::header;
+use actix_web::http::{Method, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::auth;
@@ -28,13 +28,31 @@ enum Outcome {
     Denied(String),
 }
 
+/// The storage key in the path below a private base URL (mounted as a prefix scope: a
+/// string comparison routes these requests, no pattern matching), fully percent-decoded.
+/// `None` for a method other than GET and HEAD.
+fn key_below_prefix(req: &HttpRequest) -> Result<Option<StorageKey>, AppError> {
+    if !matches!(*req.method(), Method::GET | Method::HEAD) {
+        return Ok(None);
+    }
+    let rest = req.match_info().unprocessed();
+    let rest = rest.strip_prefix('/').unwrap_or(rest);
+    let decoded = percent_encoding::percent_decode_str(rest)
+        .decode_utf8()
+        .map_err(|_| AppError::NotFound)?;
+    StorageKey::parse(&decoded)
+        .map(Some)
+        .map_err(|_| AppError::NotFound)
+}
+
 /// `GET|HEAD <private base URL>{key}`.
 pub async fn private_file(
     req: HttpRequest,
     state: web::Data<AppState>,
-    key: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let key = StorageKey::parse(&key).map_err(|_| AppError::NotFound)?;
+    let Some(key) = key_below_prefix(&req)? else {
+        return Ok(method_not_allowed().await);
+    };
     let outcome = run(&state, &req, move |st, conn, user| {
         let Some(f) = file::find_by_key(conn, key.as_str(), false)? else {
             return Ok(None);
@@ -50,9 +68,10 @@ pub async fn private_file(
 pub async fn private_thumbnail(
     req: HttpRequest,
     state: web::Data<AppState>,
-    key: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let key = StorageKey::parse(&key).map_err(|_| AppError::NotFound)?;
+    let Some(key) = key_below_prefix(&req)? else {
+        return Ok(method_not_allowed().await);
+    };
     let outcome = run(&state, &req, move |st, conn, user| {
         let Some(t) = thumbnail::find_by_key(conn, key.as_str())? else {
             return Ok(None);

@@ -42,22 +42,12 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
         web::scope("")
             .wrap(ErrorHandlers::new().default_handler(errors::render))
             .service(
-                web::resource(format!("{private}{{key:.*}}"))
-                    .route(
-                        web::route()
-                            .guard(get_or_head())
-                            .to(downloads::private_file),
-                    )
-                    .default_service(web::to(downloads::method_not_allowed)),
+                web::scope(private.trim_end_matches('/'))
+                    .default_service(web::to(downloads::private_file)),
             )
             .service(
-                web::resource(format!("{private_thumbs}{{key:.*}}"))
-                    .route(
-                        web::route()
-                            .guard(get_or_head())
-                            .to(downloads::private_thumbnail),
-                    )
-                    .default_service(web::to(downloads::method_not_allowed)),
+                web::scope(private_thumbs.trim_end_matches('/'))
+                    .default_service(web::to(downloads::private_thumbnail)),
             )
             .service(
                 web::resource("/files/{id}/thumbnails/{preset}")
