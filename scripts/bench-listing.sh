@@ -13,7 +13,7 @@ PORT=18181
 RUNS=30
 
 cargo build --release --quiet
-BIN=target/release/coffer
+BIN=${CARGO_TARGET_DIR:-target}/release/coffer
 WORK=$(mktemp -d)
 cleanup() {
     [ -n "${PID:-}" ] && kill "$PID" 2>/dev/null || true
