@@ -47,7 +47,8 @@ async fn get(c: &reqwest::Client, app: &TestApp, path: &str) -> (StatusCode, Str
     (res.status(), res.text().await.unwrap())
 }
 
-async fn staff(app: &TestApp, name: &str) -> i64 {
+/// Creates `name` as a staff member; returns the id.
+pub async fn staff(app: &TestApp, name: &str) -> i64 {
     let (id, _) = app.user(name).await;
     app.db(move |conn| {
         use diesel::prelude::*;

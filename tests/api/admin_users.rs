@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::admin::{admin_client, select_attr, texts};
+use crate::admin::{admin_client, select_attr, staff, texts};
 use crate::auth::log_in;
 use crate::helpers::{PASSWORD, TestApp, client, spawn_app, spawn_app_with};
 
@@ -415,14 +415,13 @@ async fn a_superuser_cannot_lock_themselves_out() {
     assert!(select_attr(&page, "#is_superuser", "disabled").is_some());
     assert!(!page.contains(&format!("/admin/users/{me}/delete")));
     // Another superuser may demote this one.
-    let other = app.user("second").await.0;
+    let other = staff(&app, "second").await;
     app.db(move |conn| {
         coffer::db::models::user::update(
             conn,
             other,
             &coffer::db::models::user::UserChanges {
                 is_superuser: Some(true),
-                is_staff: Some(true),
                 ..Default::default()
             },
         )
@@ -693,19 +692,7 @@ async fn groups_are_created_edited_and_deleted_and_decide_access() {
 #[actix_web::test]
 async fn only_superusers_manage_users_and_groups() {
     let app = spawn_app().await;
-    let (staff_id, _) = app.user("staffer").await;
-    app.db(move |conn| {
-        coffer::db::models::user::update(
-            conn,
-            staff_id,
-            &coffer::db::models::user::UserChanges {
-                is_staff: Some(true),
-                ..Default::default()
-            },
-        )
-        .unwrap();
-    })
-    .await;
+    let staff_id = staff(&app, "staffer").await;
     let (plain, _) = app.user("plain").await;
     let (c, csrf) = admin_client(&app, "staffer").await;
     for path in [

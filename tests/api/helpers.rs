@@ -12,10 +12,11 @@ use coffer::state::AppState;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-pub const PASSWORD: &str = "correct horse battery";
-
+#[path = "../support/accounts.rs"]
+mod accounts;
 #[path = "../support/pg.rs"]
 mod pg;
+pub use accounts::{PASSWORD, create_user_in_db};
 pub use pg::{PgDatabase, test_database};
 
 /// Settings for a test instance rooted at `dir`.
@@ -114,27 +115,6 @@ pub fn client() -> reqwest::Client {
         .pool_idle_timeout(std::time::Duration::from_secs(2))
         .build()
         .unwrap()
-}
-
-/// Creates a user straight in the database (superuser or plain, active, not staff).
-pub async fn create_user_in_db(state: &AppState, name: &str, superuser: bool) -> i64 {
-    let hash = state.passwords.hash(PASSWORD).unwrap();
-    let name = name.to_owned();
-    db::run(&state.pool, move |conn| {
-        coffer::db::models::user::create(
-            conn,
-            &coffer::db::models::user::NewUser {
-                username: name,
-                email: String::new(),
-                password_hash: hash,
-                is_active: true,
-                is_staff: superuser,
-                is_superuser: superuser,
-            },
-        )
-    })
-    .await
-    .unwrap()
 }
 
 impl TestApp {

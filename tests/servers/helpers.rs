@@ -19,14 +19,15 @@ use serde_json::{Value, json};
 
 use crate::web::{Kind, WebServer, free_port};
 
-pub const PASSWORD: &str = "correct horse battery";
-
 /// A directory name that needs quoting in every configuration language and
 /// percent-encoding in every header and URL.
 pub const AWKWARD_DIR: &str = "coffer %20 data 100% \u{e9}";
 
+#[path = "../support/accounts.rs"]
+mod accounts;
 #[path = "../support/pg.rs"]
 mod pg;
+pub use accounts::{PASSWORD, create_user_in_db};
 pub use pg::{PgDatabase, test_database};
 
 /// The backend configuration that goes with a server.
@@ -133,27 +134,6 @@ impl Drop for Env {
         self.web.take();
         drop(self.server.stop(false));
     }
-}
-
-/// Creates a user straight in the database.
-pub async fn create_user_in_db(state: &AppState, name: &str, superuser: bool) -> i64 {
-    let hash = state.passwords.hash(PASSWORD).unwrap();
-    let name = name.to_owned();
-    db::run(&state.pool, move |conn| {
-        coffer::db::models::user::create(
-            conn,
-            &coffer::db::models::user::NewUser {
-                username: name,
-                email: String::new(),
-                password_hash: hash,
-                is_active: true,
-                is_staff: superuser,
-                is_superuser: superuser,
-            },
-        )
-    })
-    .await
-    .unwrap()
 }
 
 /// Runs the `coffer` binary with this test's configuration file.

@@ -9,15 +9,14 @@ use crate::db;
 use crate::error::AppError;
 use crate::library::bulk::{self, Item, Summary};
 use crate::state::AppState;
-use crate::web::admin::context::{Layout, Staff, check_csrf, page};
+use crate::web::admin::context::{FormBody, Layout, Staff, check_csrf, page};
 use crate::web::admin::folders::destinations;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/bulk", web::post().to(bulk_action));
 }
 
-/// The bulk form (repeated `item` fields, so parsed by hand).
-#[derive(Default)]
+/// The bulk form (`item` repeats).
 struct BulkForm {
     csrf_token: String,
     items: Vec<String>,
@@ -29,20 +28,16 @@ struct BulkForm {
 }
 
 fn parse(body: &[u8]) -> BulkForm {
-    let mut f = BulkForm::default();
-    for (k, v) in form_urlencoded::parse(body) {
-        match k.as_ref() {
-            "csrf_token" => f.csrf_token = v.into_owned(),
-            "item" => f.items.push(v.into_owned()),
-            "action" => f.action = v.into_owned(),
-            "from" => f.from = v.into_owned(),
-            "destination" => f.destination = Some(v.into_owned()),
-            "suffix" => f.suffix = v.into_owned(),
-            "confirm" => f.confirm = true,
-            _ => {}
-        }
+    let form = FormBody::parse(body);
+    BulkForm {
+        csrf_token: form.text("csrf_token"),
+        items: form.values("item").map(str::to_owned).collect(),
+        action: form.text("action"),
+        from: form.text("from"),
+        destination: form.get("destination").map(str::to_owned),
+        suffix: form.text("suffix"),
+        confirm: form.ticked("confirm"),
     }
-    f
 }
 
 /// Only admin listing paths are followed back.

@@ -177,6 +177,13 @@ pub fn page(layout: &Layout, html: String) -> HttpResponse {
     res
 }
 
+/// A form that carries nothing but the CSRF token (deletions, revocations).
+#[derive(serde::Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    pub csrf_token: String,
+}
+
 /// A urlencoded form body whose fields may repeat (lists of checkboxes).
 pub struct FormBody(Vec<(String, String)>);
 
@@ -207,12 +214,18 @@ impl FormBody {
         self.get(name).is_some()
     }
 
-    /// Every value of `name`, as ids.
-    pub fn ids(&self, name: &str) -> Result<Vec<i64>, AppError> {
+    /// Every value of `name`, in order.
+    pub fn values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.0
             .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| {
+            .filter(move |(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of `name`, as ids.
+    pub fn ids(&self, name: &str) -> Result<Vec<i64>, AppError> {
+        self.values(name)
+            .map(|v| {
                 v.trim()
                     .parse()
                     .map_err(|_| AppError::BadRequest(format!("“{v}” is not a valid {name} id")))

@@ -16,7 +16,7 @@ use crate::library::images::{self, Look};
 use crate::library::readers::{self, Reader};
 use crate::library::{self, delete, files, relocate, upload};
 use crate::state::AppState;
-use crate::web::admin::context::{Layout, Staff, check_csrf, page, redirect_with_flash};
+use crate::web::admin::context::{CsrfOnly, Layout, Staff, check_csrf, page, redirect_with_flash};
 use crate::web::admin::folders::{Thumb, destinations, no_thumbnail_reason, stable_url, type_icon};
 use crate::web::api::json::{ImageJson, file_url, timestamp};
 use crate::web::human_size;
@@ -419,12 +419,6 @@ async fn delete_confirm(
     }
     .render()?;
     Ok(page(&layout, html))
-}
-
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf_token: String,
 }
 
 async fn delete_file(

@@ -14,7 +14,7 @@ use crate::library::images::Look;
 use crate::library::thumbnails::deferred_url;
 use crate::library::{delete, folders};
 use crate::state::AppState;
-use crate::web::admin::context::{Layout, Staff, check_csrf, page, redirect_with_flash};
+use crate::web::admin::context::{CsrfOnly, Layout, Staff, check_csrf, page, redirect_with_flash};
 use crate::web::api::json::{file_url, timestamp};
 use crate::web::human_size;
 
@@ -645,12 +645,6 @@ async fn delete_confirm(
     }
     .render()?;
     Ok(page(&layout, html))
-}
-
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf_token: String,
 }
 
 async fn delete_folder(

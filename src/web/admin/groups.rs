@@ -10,7 +10,7 @@ use crate::error::AppError;
 use crate::library;
 use crate::state::AppState;
 use crate::web::admin::context::{
-    Flash, FormBody, Layout, Superuser, check_csrf, page, redirect_with_flash, refusal,
+    CsrfOnly, Flash, FormBody, Layout, Superuser, check_csrf, page, redirect_with_flash, refusal,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -269,10 +269,9 @@ async fn delete_group(
     state: web::Data<AppState>,
     Superuser(me): Superuser,
     id: web::Path<i64>,
-    body: web::Bytes,
+    form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, AppError> {
-    let form = FormBody::parse(&body);
-    check_csrf(&me, &form.text("csrf_token"))?;
+    check_csrf(&me, &form.csrf_token)?;
     let id = id.into_inner();
     let gone = db::run(&state.pool, move |conn| {
         Ok(accounts::delete_group(conn, id))

@@ -12,7 +12,7 @@ use crate::error::AppError;
 use crate::library;
 use crate::state::AppState;
 use crate::web::admin::context::{
-    Flash, FormBody, Layout, Superuser, check_csrf, page, redirect_with_flash, refusal,
+    CsrfOnly, Flash, FormBody, Layout, Superuser, check_csrf, page, redirect_with_flash, refusal,
 };
 use crate::web::api::json::timestamp;
 
@@ -483,12 +483,6 @@ async fn delete_confirm(
     }
     .render()?;
     Ok(page(&layout, html))
-}
-
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf_token: String,
 }
 
 async fn delete_user(
