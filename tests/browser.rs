@@ -105,12 +105,7 @@ async fn log_in(c: &Client, app: &helpers::TestApp, username: &str) {
         .send_keys(helpers::PASSWORD)
         .await
         .unwrap();
-    c.find(Locator::Css("main form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, Locator::Css("main form button[type=submit]")).await;
     c.wait()
         .for_element(Locator::Css("form.logout"))
         .await
@@ -140,18 +135,18 @@ async fn wait_until(c: &Client, what: &str, script: &str) {
     }
 }
 
+/// Clicks the element `what` finds.
+async fn click(c: &Client, what: Locator<'_>) {
+    c.find(what).await.unwrap().click().await.unwrap();
+}
+
 /// Clicks the submit button matched by `css` and waits for the next page to show a
 /// success message (the old page is marked, so its own message does not count).
 async fn submit_and_wait(c: &Client, css: &str) {
     c.execute("window.__coffer_old_page = true;", vec![])
         .await
         .unwrap();
-    c.find(Locator::Css(css))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, Locator::Css(css)).await;
     wait_until(
         c,
         "the next page with a success message",
@@ -187,12 +182,7 @@ async fn admin_workflow_in_a_real_browser() {
         .send_keys("Quarterly reports")
         .await
         .unwrap();
-    c.find(Locator::Css("main form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, Locator::Css("main form button[type=submit]")).await;
     c.wait().for_element(Locator::Css("#upload")).await.unwrap();
     let folder_url = c.current_url().await.unwrap();
     let folder_id: i64 = folder_url
@@ -254,12 +244,7 @@ async fn admin_workflow_in_a_real_browser() {
         .parse()
         .unwrap();
     screenshot(&c, "file-private").await;
-    c.find(Locator::Id("permissions_disabled"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, Locator::Id("permissions_disabled")).await;
     submit_and_wait(&c, ".main-col form button[type=submit]").await;
     let public_url = c
         .find(Locator::Css("#where a"))
@@ -278,12 +263,7 @@ async fn admin_workflow_in_a_real_browser() {
     screenshot(&c, "file-public").await;
 
     // Untick it: the public URL answers 404 and the checked URL serves the file.
-    c.find(Locator::Id("permissions_disabled"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, Locator::Id("permissions_disabled")).await;
     submit_and_wait(&c, ".main-col form button[type=submit]").await;
     assert_eq!(app.get(None, &public_url).await.0.as_u16(), 404);
     let checked_url = c
@@ -341,20 +321,12 @@ async fn admin_workflow_in_a_real_browser() {
     screenshot(&c, "folder-permissions").await;
 
     // The effective-permissions panel explains the reader's rights.
-    c.find(Locator::Css(&format!(
-        "#effective-user option[value='{reader_id}']"
-    )))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
-    c.find(Locator::Css("#effective form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(
+        &c,
+        Locator::Css(&format!("#effective-user option[value='{reader_id}']")),
+    )
+    .await;
+    click(&c, Locator::Css("#effective form button[type=submit]")).await;
     let read_row = c
         .wait()
         .for_element(Locator::Css("table.effective tr[data-right=read]"))
@@ -390,14 +362,11 @@ async fn admin_workflow_in_a_real_browser() {
         .send_keys("Readers")
         .await
         .unwrap();
-    c.find(Locator::Css(&format!(
-        "input[name=member][value='{reader_id}']"
-    )))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
+    click(
+        &c,
+        Locator::Css(&format!("input[name=member][value='{reader_id}']")),
+    )
+    .await;
     submit_and_wait(&c, "main form button[type=submit]").await;
     screenshot(&c, "group").await;
     c.goto(&app.url("/admin/users/")).await.unwrap();
@@ -494,7 +463,7 @@ async fn the_focal_point_is_set_by_clicking_the_preview() {
         .unwrap()
         .as_f64()
         .unwrap();
-    let click = MouseActions::new("mouse".into())
+    let click_at_point = MouseActions::new("mouse".into())
         .then(PointerAction::MoveToElement {
             element: preview,
             duration: None,
@@ -507,7 +476,7 @@ async fn the_focal_point_is_set_by_clicking_the_preview() {
         .then(PointerAction::Up {
             button: MOUSE_BUTTON_LEFT,
         });
-    c.perform_actions(click).await.unwrap();
+    c.perform_actions(click_at_point).await.unwrap();
     let value = c
         .execute(
             "return document.getElementById('subject_location').value;",
@@ -540,12 +509,7 @@ async fn the_focal_point_is_set_by_clicking_the_preview() {
     assert_eq!(body["image"]["subject_location"], json!({"x": x, "y": y}));
 
     // "Clear", then save: the point is gone.
-    c.find(Locator::Id("focal-clear"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, Locator::Id("focal-clear")).await;
     assert_eq!(
         c.execute(
             "return [document.getElementById('subject_location').value, document.querySelector('.focal-marker').hidden];",
