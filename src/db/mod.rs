@@ -98,7 +98,14 @@ pub fn redact_url(url: &str) -> String {
 /// Opens one connection, applying the SQLite pragmas Coffer relies on.
 pub fn establish(backend: &Backend) -> ConnectionResult<DbConn> {
     match backend {
-        Backend::Postgres(url) => Ok(DbConn::Postgres(diesel::PgConnection::establish(url)?)),
+        Backend::Postgres(url) => {
+            // libpq speaks TLS through the system OpenSSL, which by default frees its global
+            // state in an exit handler: a pooled connection closed by another thread while the
+            // process exits would then use freed memory (a crash at exit). Initialising OpenSSL
+            // first, as rust-openssl does, without that handler leaves the cleanup to the OS.
+            openssl_sys::init();
+            Ok(DbConn::Postgres(diesel::PgConnection::establish(url)?))
+        }
         Backend::Sqlite(path) => {
             let mut conn = diesel::SqliteConnection::establish(path)?;
             conn.batch_execute(

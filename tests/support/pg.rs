@@ -1,8 +1,8 @@
 //! A PostgreSQL database created for one test and dropped with it, when `TEST_DATABASE_URL`
 //! names a server (e.g. `postgres://postgres@127.0.0.1:5432/postgres`).
 
+use coffer::db::{Backend, DbConn, establish};
 use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection};
 
 pub struct PgDatabase {
     admin_url: String,
@@ -13,7 +13,7 @@ pub struct PgDatabase {
 impl PgDatabase {
     fn create(admin_url: &str) -> Self {
         let name = format!("coffer_test_{}", uuid::Uuid::new_v4().simple());
-        let mut conn = PgConnection::establish(admin_url)
+        let mut conn = admin_connection(admin_url)
             .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is unreachable: {e}"));
         conn.batch_execute(&format!("CREATE DATABASE {name}"))
             .unwrap_or_else(|e| panic!("cannot create the test database {name}: {e}"));
@@ -39,7 +39,7 @@ impl Drop for PgDatabase {
             if attempt > 0 {
                 std::thread::sleep(std::time::Duration::from_millis(100));
             }
-            let result = PgConnection::establish(&self.admin_url)
+            let result = admin_connection(&self.admin_url)
                 .map_err(|e| e.to_string())
                 .and_then(|mut conn| {
                     // Two statements: DROP DATABASE cannot run in the implicit
@@ -67,6 +67,13 @@ impl Drop for PgDatabase {
             self.name
         );
     }
+}
+
+/// A connection to the server's maintenance database, opened like Coffer opens its own
+/// (the TLS library set up without an exit-time cleanup: the test binary exits while the
+/// last test's pool may still be closing connections on other threads).
+fn admin_connection(url: &str) -> diesel::ConnectionResult<DbConn> {
+    establish(&Backend::Postgres(url.to_owned()))
 }
 
 /// A fresh PostgreSQL database for one test, or None to run on SQLite.
