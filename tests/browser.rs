@@ -545,6 +545,15 @@ async fn the_focal_point_is_set_by_clicking_the_preview() {
         .await;
         screenshot(&c, shot).await;
     }
+    // So does the reader's own browser (the unsorted uploads are on its top level).
+    c.goto(&app.url("/")).await.unwrap();
+    wait_until(
+        &c,
+        "the thumbnail on the reader's page",
+        "const i = document.querySelector('li.file img.thumb'); return !!i && i.complete && i.naturalWidth > 0;",
+    )
+    .await;
+    screenshot(&c, "end-user-browser-images").await;
 
     c.close().await.unwrap();
 }

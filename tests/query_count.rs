@@ -1,4 +1,4 @@
-//! The admin listing costs a constant number of database queries, whatever the number of
+//! The admin listing and the reader's folder page cost a constant number of database queries, whatever the number of
 //! items in the folder (every query of this process is counted through diesel's
 //! instrumentation, so this lives in its own test binary).
 #![allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
@@ -73,6 +73,9 @@ async fn listing_a_folder_costs_the_same_queries_for_10_or_300_files() {
     queries_for(&app, &client, &path).await; // warm: snapshot loaded, connections open
     let small = queries_for(&app, &client, &path).await;
     let small_search = queries_for(&app, &client, &format!("{path}?q=f1&everywhere=1")).await;
+    let reader_path = format!("/folders/{f}");
+    queries_for(&app, &client, &reader_path).await;
+    let small_reader = queries_for(&app, &client, &reader_path).await;
     for i in 10..300 {
         app.upload(&app.admin_token, &format!("f{i}.txt"), b"x", Some(f), false)
             .await;
@@ -80,6 +83,8 @@ async fn listing_a_folder_costs_the_same_queries_for_10_or_300_files() {
     let large = queries_for(&app, &client, &path).await;
     let large_page3 = queries_for(&app, &client, &format!("{path}?page=3&sort=-size")).await;
     let large_search = queries_for(&app, &client, &format!("{path}?q=f1&everywhere=1")).await;
+    let large_reader = queries_for(&app, &client, &reader_path).await;
+    let large_reader_page3 = queries_for(&app, &client, &format!("{reader_path}?page=3")).await;
     assert!(small > 0);
     assert_eq!(small, large, "10 vs 300 files");
     assert!(
@@ -87,4 +92,10 @@ async fn listing_a_folder_costs_the_same_queries_for_10_or_300_files() {
         "a later page costs no more ({large_page3} vs {large})"
     );
     assert_eq!(small_search, large_search, "search");
+    assert!(small_reader > 0);
+    assert_eq!(
+        small_reader, large_reader,
+        "the reader's page, 10 vs 300 files"
+    );
+    assert!(large_reader_page3 <= large_reader);
 }

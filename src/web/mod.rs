@@ -9,6 +9,7 @@ mod errors;
 mod icons;
 pub mod identity;
 mod pages;
+mod thumbs;
 
 use std::path::Path;
 

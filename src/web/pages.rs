@@ -8,14 +8,17 @@ use serde::Deserialize;
 
 use crate::auth::login::{self, Attempt};
 use crate::auth::{self, csrf, throttle};
+use crate::db::models::file::Order;
 use crate::db::models::{folder, session, user};
 use crate::db::{self, now};
 use crate::error::AppError;
-use crate::library::folders;
+use crate::library::browse::{self, Place, Query};
+use crate::library::images::Look;
 use crate::state::AppState;
 
 use super::api::json::file_url;
 use super::identity::{client_address, credentials, identify};
+use super::thumbs::{Thumb, no_thumbnail_reason, type_icon};
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -235,6 +238,11 @@ struct FileRow {
     size: String,
     mime_type: String,
     is_public: bool,
+    icon: &'static str,
+    /// The thumbnail, for images that have them.
+    thumb: Option<Thumb>,
+    /// Why an image has no thumbnail (shown on its type icon).
+    failure: Option<String>,
 }
 
 #[derive(Template)]
@@ -243,9 +251,18 @@ struct BrowsePage {
     title: String,
     username: String,
     csrf_token: String,
-    crumbs: Vec<(i64, String)>,
+    /// Readable ancestors, root first; `None` for one the user may not read (never named).
+    crumbs: Vec<Option<(i64, String)>>,
     folders: Vec<folder::Folder>,
     files: Vec<FileRow>,
+    /// The search box's text; a search runs when it is not blank.
+    search: String,
+    searching: bool,
+    /// Where a search looks: "in this folder" or "everywhere".
+    scope: &'static str,
+    total_files: i64,
+    page: i64,
+    pages: i64,
 }
 
 /// A byte count for people: `1.5 MiB`.
@@ -256,11 +273,22 @@ pub fn human_size(bytes: i64) -> String {
         .to_string()
 }
 
-/// `GET /` and `GET /folders/{id}`: the folders and files the user may read.
+#[derive(Deserialize)]
+pub struct BrowseParams {
+    /// Search terms: in the folder and below it, or everywhere from the top.
+    q: Option<String>,
+    /// 1-based page of the files.
+    page: Option<i64>,
+}
+
+/// `GET /` and `GET /folders/{id}`: the folders and files the user may read, a page of files
+/// at a time, with a search. The top level shows the readable top-level folders and the
+/// user's own unsorted uploads (every unsorted upload for superusers).
 pub async fn browse(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: Option<web::Path<i64>>,
+    params: web::Query<BrowseParams>,
 ) -> Result<HttpResponse, AppError> {
     let Some(identity) = identify(&state, &req).await? else {
         let next = req.uri().path().to_owned();
@@ -278,61 +306,87 @@ pub async fn browse(
             .finish());
     };
     let parent = path.map(|p| p.into_inner());
+    let search = params.q.clone().unwrap_or_default();
+    let query = Query {
+        place: parent.map_or(Place::Root, Place::Folder),
+        search: Some(search.clone()).filter(|s| !s.trim().is_empty()),
+        everywhere: parent.is_none(),
+        order: Order::Name,
+        descending: false,
+        page: params.page.unwrap_or(1).max(1),
+    };
     let st = state.get_ref().clone();
     let u = identity.user.clone();
-    let (listing, crumbs) = db::run(&state.pool, move |conn| {
-        let listing = match folders::children(&st, conn, &u, parent) {
-            Ok(l) => l,
-            Err(e) => return Ok(Err(e)),
-        };
-        let mut crumbs = Vec::new();
-        if let Some(p) = parent {
-            let loaded = st.access.snapshot(conn)?;
-            let mut ids = loaded.snapshot.ancestors(p);
-            ids.push(p);
-            let found = folder::find_many(conn, &ids)?;
-            for id in ids {
-                if let Some(f) = found.iter().find(|f| f.id == id) {
-                    crumbs.push((f.id, f.name.clone()));
-                }
+    let l = db::run(&state.pool, move |conn| {
+        Ok(browse::list(&st, conn, &u, &query).and_then(|mut l| {
+            if query.place == Place::Root && !l.searching {
+                // The top level's files are the user's unsorted uploads.
+                let unsorted = Query {
+                    place: Place::Unsorted,
+                    ..query.clone()
+                };
+                let files = browse::list(&st, conn, &u, &unsorted)?;
+                l.files = files.files;
+                l.looks = files.looks;
+                l.total_files = files.total_files;
+                l.pages = files.pages;
             }
-        }
-        Ok(Ok((listing, crumbs)))
+            Ok(l)
+        }))
     })
     .await??;
-    let files = listing
+    let files = l
         .files
         .iter()
-        .map(|f| FileRow {
-            name: f.label().to_owned(),
-            url: if f.is_public {
-                file_url(&state, f)
-            } else {
-                format!(
-                    "/files/{}/{}",
-                    f.id,
-                    percent_encoding::utf8_percent_encode(
-                        &f.original_filename,
-                        percent_encoding::NON_ALPHANUMERIC
+        .map(|f| {
+            let look = l.looks.get(&f.id).unwrap_or(&Look::Icon);
+            FileRow {
+                name: f.label().to_owned(),
+                url: if f.is_public {
+                    file_url(&state, f)
+                } else {
+                    format!(
+                        "/files/{}/{}",
+                        f.id,
+                        percent_encoding::utf8_percent_encode(
+                            &f.original_filename,
+                            percent_encoding::NON_ALPHANUMERIC
+                        )
                     )
-                )
-            },
-            size: human_size(f.size),
-            mime_type: f.mime_type.clone(),
-            is_public: f.is_public,
+                },
+                size: human_size(f.size),
+                mime_type: f.mime_type.clone(),
+                is_public: f.is_public,
+                icon: type_icon(&f.mime_type),
+                thumb: Thumb::new(&state, f, look, "icon-40", "icon-80"),
+                failure: no_thumbnail_reason(look),
+            }
         })
         .collect();
-    let title = crumbs
-        .last()
-        .map(|c: &(i64, String)| c.1.clone())
-        .unwrap_or_else(|| "All folders".into());
+    let (title, mut crumbs) = match &l.folder {
+        Some(f) => (f.name.clone(), l.crumbs.clone()),
+        None => ("All folders".to_owned(), Vec::new()),
+    };
+    if let Some(f) = &l.folder {
+        crumbs.push(Some((f.id, f.name.clone())));
+    }
     let page = BrowsePage {
         title,
         username: identity.user.username.clone(),
         csrf_token: identity.csrf_token().unwrap_or_default().to_owned(),
         crumbs,
-        folders: listing.folders,
+        folders: l.folders.into_iter().map(|f| f.folder).collect(),
         files,
+        search,
+        searching: l.searching,
+        scope: if parent.is_some() {
+            "in this folder"
+        } else {
+            "everywhere"
+        },
+        total_files: l.total_files,
+        page: l.page,
+        pages: l.pages,
     };
     Ok(html(page.render()?))
 }

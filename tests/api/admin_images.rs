@@ -8,7 +8,8 @@ use scraper::{ElementRef, Html, Selector};
 use serde_json::{Value, json};
 
 use crate::admin::{admin_client, select_attr, texts};
-use crate::helpers::{TestApp, spawn_app};
+use crate::auth::log_in;
+use crate::helpers::{TestApp, client, spawn_app};
 use crate::pictures::{self, decode, mean, near};
 use crate::thumbnails::settle;
 
@@ -229,6 +230,59 @@ async fn listings_show_thumbnails_of_images_and_type_icons_of_the_rest() {
         let item = item_of(&grid, other);
         assert!(img_in(item).is_none(), "file {other} has no thumbnail");
         assert!(icon_in(item).is_some());
+    }
+}
+
+/// The reader's own browser (`/folders/{id}`, not the admin): thumbnails of the images they
+/// may read, through the same checked URLs, and type labels for the rest.
+#[actix_web::test]
+async fn the_readers_browser_shows_thumbnails_through_the_checked_urls() {
+    let app = spawn_app().await;
+    let f = app.folder(&app.admin_token, "album", None).await;
+    let (reader, _) = app.user("reader").await;
+    app.user("stranger").await;
+    app.rule(json!({"folder_id": f, "type": "children", "user_id": reader, "can_read": "allow", "can_edit": "inherit", "can_add_children": "inherit"}))
+        .await;
+    let photo = id(&app
+        .upload(
+            &app.admin_token,
+            "photo.jpg",
+            &pictures::jpeg(&pictures::photo(640, 480), None),
+            Some(f),
+            false,
+        )
+        .await);
+    app.upload(&app.admin_token, "notes.txt", b"hello", Some(f), false)
+        .await;
+    settle(&app).await;
+
+    let c = client();
+    log_in(&app, &c, "reader").await;
+    let doc = Html::parse_document(&page(&c, &app, &format!("/folders/{f}")).await);
+    let item = |name: &str| {
+        doc.select(&Selector::parse("li.file").unwrap())
+            .find(|e| e.text().any(|t| t.contains(name)))
+            .unwrap_or_else(|| panic!("{name} is listed"))
+    };
+    let img = img_in(item("photo.jpg")).expect("the photo shows its thumbnail");
+    let src = format!("/files/{photo}/thumbnails/icon-40");
+    assert_eq!(img.attr("src"), Some(src.as_str()));
+    assert_eq!(
+        img.attr("srcset"),
+        Some(format!("/files/{photo}/thumbnails/icon-80 2x").as_str())
+    );
+    assert_eq!(img.attr("alt"), Some("photo.jpg"));
+    let notes = item("notes.txt");
+    assert!(img_in(notes).is_none());
+    assert_eq!(icon_in(notes), Some(("TXT".to_owned(), None)));
+    let thumb = picture(&c, &app, &src).await;
+    assert_eq!((thumb.width(), thumb.height()), (40, 40));
+
+    let other = client();
+    log_in(&app, &other, "stranger").await;
+    for path in [format!("/folders/{f}"), src] {
+        let res = other.get(app.url(&path)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
     }
 }
 

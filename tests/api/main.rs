@@ -20,6 +20,7 @@ mod memory;
 mod migrations;
 mod permissions;
 mod pictures;
+mod reader_pages;
 mod relocation;
 mod thumbnails;
 mod traversal;
