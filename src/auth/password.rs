@@ -1,4 +1,11 @@
 //! Password hashing with argon2id (PHC strings), parameters from the configuration.
+//!
+//! Every hash and verification runs on the password threads (`argon2.threads`, one by
+//! default): a burst of log-ins queues there instead of putting one argon2 work area
+//! (`argon2.memory_kib`, 19 MiB by default) on every request thread at once, and each
+//! password thread reuses its work area from one log-in to the next.
+
+use std::sync::{Arc, OnceLock};
 
 use argon2::password_hash::phc::PasswordHash;
 use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier, Version};
@@ -12,7 +19,9 @@ pub struct PasswordHasher {
     /// A real hash of a random password, verified against when the user does not exist so
     /// that a failed login takes as long whether or not the username is known. Made on
     /// first use.
-    dummy: std::sync::OnceLock<String>,
+    dummy: Arc<OnceLock<String>>,
+    /// The password threads.
+    threads: Arc<rayon::ThreadPool>,
 }
 
 /// Why a password was refused at creation.
@@ -34,9 +43,15 @@ impl PasswordHasher {
     pub fn new(cfg: &Argon2Config) -> Result<Self, PasswordError> {
         let params = Params::new(cfg.memory_kib, cfg.iterations, cfg.parallelism, None)
             .map_err(|e| PasswordError::Hash(e.to_string()))?;
+        let threads = rayon::ThreadPoolBuilder::new()
+            .num_threads(cfg.threads.max(1))
+            .thread_name(|i| format!("coffer-passwords-{i}"))
+            .build()
+            .map_err(|e| PasswordError::Hash(format!("cannot start the password threads: {e}")))?;
         Ok(Self {
             params,
-            dummy: std::sync::OnceLock::new(),
+            dummy: Arc::new(OnceLock::new()),
+            threads: Arc::new(threads),
         })
     }
 
@@ -45,10 +60,12 @@ impl PasswordHasher {
     }
 
     fn hash_unchecked(&self, password: &str) -> Result<String, PasswordError> {
-        self.argon2()
-            .hash_password(password.as_bytes())
-            .map(|h| h.to_string())
-            .map_err(|e| PasswordError::Hash(e.to_string()))
+        self.threads.install(|| {
+            self.argon2()
+                .hash_password(password.as_bytes())
+                .map(|h| h.to_string())
+                .map_err(|e| PasswordError::Hash(e.to_string()))
+        })
     }
 
     /// Checks the length rules and hashes.
@@ -80,9 +97,11 @@ impl PasswordHasher {
             return false;
         };
         // Hashes carry their own parameters, so older hashes keep verifying after a change.
-        let ok = Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok();
+        let ok = self.threads.install(|| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        });
         ok && real
     }
 }
@@ -96,6 +115,7 @@ mod tests {
             memory_kib: 1024,
             iterations: 1,
             parallelism: 1,
+            threads: 1,
         })
         .unwrap()
     }

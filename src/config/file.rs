@@ -197,6 +197,9 @@ pub struct Argon2Config {
     pub memory_kib: u32,
     pub iterations: u32,
     pub parallelism: u32,
+    /// Password hashes computed at once, each on its own thread that keeps one work area of
+    /// `memory_kib` resident: more allows more log-ins per second and costs memory.
+    pub threads: usize,
 }
 
 impl Default for Argon2Config {
@@ -205,6 +208,7 @@ impl Default for Argon2Config {
             memory_kib: 19_456,
             iterations: 2,
             parallelism: 1,
+            threads: 1,
         }
     }
 }

@@ -318,6 +318,9 @@ impl Settings {
         let a = &raw.argon2;
         argon2::Params::new(a.memory_kib, a.iterations, a.parallelism, None)
             .map_err(|e| invalid("argon2", e.to_string()))?;
+        if !(1..=64).contains(&a.threads) {
+            return Err(invalid("argon2.threads", "must be between 1 and 64"));
+        }
         let images = images_limits(&raw.images)?;
         let thumbnails = thumbnail_settings(&raw.thumbnails)?;
         Ok(Settings {

@@ -233,6 +233,16 @@ fn configuration_errors_name_the_key() {
         "{}",
         text(&o)
     );
+    let o = env
+        .cmd(&["print-config"])
+        .env("COFFER_ARGON2__THREADS", "0")
+        .output()
+        .unwrap();
+    assert!(
+        !o.status.success() && text(&o).contains("argon2.threads"),
+        "{}",
+        text(&o)
+    );
     let public = env.dir.path().join("pub");
     std::fs::write(&cfg, format!("[storage.public]\ndir = {:?}\nbase_url = \"/media/public/\"\n[storage.private]\ndir = {:?}\nbase_url = \"/private/files/\"\n", public, public.join("inner"))).unwrap();
     let o = env.run(&["--config", cfg.to_str().unwrap(), "migrate"]);

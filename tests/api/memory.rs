@@ -9,7 +9,7 @@ use image::DynamicImage;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, test_database};
+use crate::helpers::{PASSWORD, PgDatabase, test_database};
 use crate::pictures;
 
 fn peak_rss_kib(pid: u32) -> u64 {
@@ -21,13 +21,159 @@ fn peak_rss_kib(pid: u32) -> u64 {
         .unwrap()
 }
 
-struct Server(std::process::Child);
+/// A `coffer serve` child, killed when dropped, then its test database dropped. Its stdout
+/// stays open while it runs (a closed pipe would fail the server's next line).
+struct Server(
+    std::process::Child,
+    #[allow(dead_code, reason = "held until the server is gone")] Option<PgDatabase>,
+    #[allow(dead_code, reason = "held until the server is gone")]
+    std::io::Lines<BufReader<std::process::ChildStdout>>,
+);
 
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// Starts `coffer serve` on a free port with its data under `dir`, the test database and
+/// `env` on top of the defaults; returns the server, its URL and the first-run admin password
+/// (once the server answers).
+fn start(dir: &std::path::Path, env: &[(&str, &str)]) -> (Server, String, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_coffer"));
+    cmd.args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .env_remove("COFFER_CONFIG")
+        .env("COFFER_DATA_DIR", dir.join("data"))
+        .env("COFFER_WORKERS", "2")
+        .env("COFFER_LOG", "warn")
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(
+            std::fs::File::create(dir.join("server.log")).unwrap(),
+        ));
+    let pg = test_database();
+    match &pg {
+        Some(pg) => cmd.env("COFFER_DATABASE_URL", &pg.url),
+        None => cmd.env_remove("COFFER_DATABASE_URL"),
+    };
+    let mut child = cmd.spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = lines.next().unwrap().unwrap();
+    let password = line
+        .strip_prefix("Created the superuser \"admin\" with password: ")
+        .unwrap()
+        .to_owned();
+    assert_ne!(password, PASSWORD);
+    (
+        Server(child, pg, lines),
+        format!("http://127.0.0.1:{port}"),
+        password,
+    )
+}
+
+/// `POST /api/v1/tokens`, waiting up to a minute for the server to answer; `from` is the
+/// client address the server is told (when it trusts `X-Forwarded-For`). Err(status) when
+/// refused.
+async fn token(
+    client: &reqwest::Client,
+    base: &str,
+    username: &str,
+    password: &str,
+    from: Option<&str>,
+) -> Result<String, StatusCode> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let mut req = client
+            .post(format!("{base}/api/v1/tokens"))
+            .json(&json!({"username": username, "password": password}));
+        if let Some(from) = from {
+            req = req.header("X-Forwarded-For", from);
+        }
+        if let Ok(res) = req.send().await {
+            if res.status() != StatusCode::CREATED {
+                return Err(res.status());
+            }
+            return Ok(res.json::<Value>().await.unwrap()["token"]
+                .as_str()
+                .unwrap()
+                .to_owned());
+        }
+        assert!(Instant::now() < deadline, "the server did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A burst of log-ins: each argon2id check needs a 19 MiB work area, but they run on the one
+/// password thread, which reuses its area, so sixteen at once do not cost sixteen areas.
+#[actix_web::test]
+async fn a_burst_of_logins_keeps_one_argon2_work_area_resident() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, base, password) = start(
+        dir.path(),
+        &[
+            // The default memory cost (19 MiB), one pass to keep the test short.
+            ("COFFER_ARGON2__ITERATIONS", "1"),
+            ("COFFER_SESSION__CLIENT_ADDRESS_HEADER", "X-Forwarded-For"),
+        ],
+    );
+    let pid = server.0.id();
+    let client = reqwest::Client::new();
+    // Warm: the admin's check and a failed one (which makes the stand-in hash).
+    token(&client, &base, "admin", &password, Some("10.0.0.1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        token(&client, &base, "nobody", "wrong password", Some("10.0.0.2")).await,
+        Err(StatusCode::UNAUTHORIZED)
+    );
+    let before = peak_rss_kib(pid);
+    let burst: Vec<_> = (0..16)
+        .map(|i| {
+            let (client, base, password) = (client.clone(), base.clone(), password.clone());
+            tokio::spawn(async move {
+                // Half right, half wrong, each from its own address (no throttling).
+                let (user, pass) = if i % 2 == 0 {
+                    ("admin", password.as_str())
+                } else {
+                    ("somebody", "wrong password")
+                };
+                token(&client, &base, user, pass, Some(&format!("10.1.0.{i}"))).await
+            })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for task in burst {
+        outcomes.push(task.await.unwrap().map(|_| ()));
+    }
+    let expected: Vec<_> = (0..16)
+        .map(|i| {
+            if i % 2 == 0 {
+                Ok(())
+            } else {
+                Err(StatusCode::UNAUTHORIZED)
+            }
+        })
+        .collect();
+    assert_eq!(outcomes, expected);
+    let after = peak_rss_kib(pid);
+    eprintln!(
+        "server peak RSS: {} MiB before the burst, {} MiB after",
+        before / 1024,
+        after / 1024
+    );
+    // The password thread's one work area was already there; what grows is the sixteen
+    // requests' own threads and buffers. Sixteen work areas at once would add 300 MiB.
+    assert!(
+        after < before + 3 * 19 * 1024,
+        "peak RSS grew from {before} KiB to {after} KiB"
+    );
+    drop(server);
 }
 
 #[actix_web::test]
@@ -57,63 +203,24 @@ async fn peak_memory_stays_bounded_while_bombs_are_uploaded() {
         ("fine.jpg", photo.clone()),
     ];
     let dir = tempfile::tempdir().unwrap();
-    let dir_path = dir.path().to_path_buf();
-    let pg = test_database();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_coffer"));
-    cmd.args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-        .env_remove("COFFER_CONFIG")
-        .env("COFFER_DATA_DIR", dir_path.join("data"))
-        .env("COFFER_ARGON2__MEMORY_KIB", "1024")
-        .env("COFFER_ARGON2__ITERATIONS", "1")
-        .env("COFFER_WORKERS", "2")
-        .env("COFFER_THUMBNAILS__CONCURRENCY", "2")
-        // The configured cap every single decode must stay under.
-        .env("COFFER_IMAGES__MAX_DECODE_MEMORY", "64 MiB")
-        .env("COFFER_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::from(
-            std::fs::File::create(dir_path.join("server.log")).unwrap(),
-        ));
-    match &pg {
-        Some(pg) => cmd.env("COFFER_DATABASE_URL", &pg.url),
-        None => cmd.env_remove("COFFER_DATABASE_URL"),
-    };
-    let mut server = Server(cmd.spawn().unwrap());
+    let (mut server, base, password) = start(
+        dir.path(),
+        &[
+            ("COFFER_ARGON2__MEMORY_KIB", "1024"),
+            ("COFFER_ARGON2__ITERATIONS", "1"),
+            ("COFFER_THUMBNAILS__CONCURRENCY", "2"),
+            // The configured cap every single decode must stay under.
+            ("COFFER_IMAGES__MAX_DECODE_MEMORY", "64 MiB"),
+        ],
+    );
     let pid = server.0.id();
-    let mut lines = BufReader::new(server.0.stdout.take().unwrap()).lines();
-    let line = lines.next().unwrap().unwrap();
-    let password = line
-        .strip_prefix("Created the superuser \"admin\" with password: ")
-        .unwrap()
-        .to_owned();
-    assert_ne!(password, PASSWORD);
     let client = reqwest::Client::builder()
         .pool_idle_timeout(Duration::from_secs(2))
         .build()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let token = loop {
-        if let Ok(res) = client
-            .post(format!("{base}/api/v1/tokens"))
-            .json(&json!({"username": "admin", "password": password}))
-            .send()
-            .await
-        {
-            assert_eq!(res.status(), StatusCode::CREATED);
-            break res.json::<Value>().await.unwrap()["token"]
-                .as_str()
-                .unwrap()
-                .to_owned();
-        }
-        assert!(Instant::now() < deadline, "the server did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let token = token(&client, &base, "admin", &password, None)
+        .await
+        .unwrap();
     let baseline = peak_rss_kib(pid);
 
     let mut ids = Vec::new();
