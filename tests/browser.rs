@@ -1,7 +1,8 @@
 //! Real-browser tests: Debian's Chromium driven through chromedriver (WebDriver) against a
 //! Coffer on a random port. Screenshots of the main pages are written to
 //! `target/screenshots/`. Without chromium and chromedriver these tests fail (they never
-//! skip): install them with `apt-get install chromium chromium-driver`.
+//! skip): install them with `apt-get install chromium chromium-driver`. Built with
+//! `--features browser-tests`.
 #![allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 
 #[path = "api/helpers.rs"]
