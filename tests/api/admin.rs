@@ -678,6 +678,10 @@ async fn names_render_escaped_everywhere() {
         format!("/admin/files/{}", file["id"]),
         format!("/admin/files/{}/delete", file["id"]),
         format!("/admin/folders/?q={}", "%3Cscript%3E"),
+        // The reader's browser too.
+        "/".to_owned(),
+        format!("/folders/{f}"),
+        format!("/folders/{f}?q={}", "%3Cscript%3E"),
     ] {
         let (status, page) = get(&c, &app, &path).await;
         assert_eq!(status, StatusCode::OK, "{path}");
@@ -688,6 +692,11 @@ async fn names_render_escaped_everywhere() {
     }
     let (_, page) = get(&c, &app, &format!("/admin/files/{}", file["id"])).await;
     assert!(page.contains("été"));
+    let (_, page) = get(&c, &app, &format!("/folders/{f}")).await;
+    assert!(
+        page.contains("script&#62; &#39;q&#39; été"),
+        "the reader's browser lists the file, escaped: {page}"
+    );
 }
 
 #[actix_web::test]
