@@ -8,8 +8,8 @@ mod downloads;
 mod errors;
 mod icons;
 pub mod identity;
+mod listing;
 mod pages;
-mod thumbs;
 
 use std::path::Path;
 

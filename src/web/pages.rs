@@ -16,9 +16,8 @@ use crate::library::browse::{self, Place, Query};
 use crate::library::images::Look;
 use crate::state::AppState;
 
-use super::api::json::file_url;
 use super::identity::{client_address, credentials, identify};
-use super::thumbs::{Thumb, no_thumbnail_reason, type_icon};
+use super::listing::{Thumb, download_url, no_thumbnail_reason, type_icon};
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -342,18 +341,7 @@ pub async fn browse(
             let look = l.looks.get(&f.id).unwrap_or(&Look::Icon);
             FileRow {
                 name: f.label().to_owned(),
-                url: if f.is_public {
-                    file_url(&state, f)
-                } else {
-                    format!(
-                        "/files/{}/{}",
-                        f.id,
-                        percent_encoding::utf8_percent_encode(
-                            &f.original_filename,
-                            percent_encoding::NON_ALPHANUMERIC
-                        )
-                    )
-                },
+                url: download_url(&state, f),
                 size: human_size(f.size),
                 mime_type: f.mime_type.clone(),
                 is_public: f.is_public,

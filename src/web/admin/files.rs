@@ -17,10 +17,10 @@ use crate::library::readers::{self, Reader};
 use crate::library::{self, delete, files, relocate, upload};
 use crate::state::AppState;
 use crate::web::admin::context::{CsrfOnly, Layout, Staff, check_csrf, page, redirect_with_flash};
-use crate::web::admin::folders::{destinations, stable_url};
+use crate::web::admin::folders::destinations;
 use crate::web::api::json::{ImageJson, file_url, timestamp};
 use crate::web::human_size;
-use crate::web::thumbs::{Thumb, no_thumbnail_reason, type_icon};
+use crate::web::listing::{Thumb, no_thumbnail_reason, stable_url, type_icon};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/files/{id}", web::get().to(show))

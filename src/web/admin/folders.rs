@@ -14,9 +14,9 @@ use crate::library::images::Look;
 use crate::library::{delete, folders};
 use crate::state::AppState;
 use crate::web::admin::context::{CsrfOnly, Layout, Staff, check_csrf, page, redirect_with_flash};
-use crate::web::api::json::{file_url, timestamp};
+use crate::web::api::json::timestamp;
 use crate::web::human_size;
-use crate::web::thumbs::{Thumb, no_thumbnail_reason, type_icon};
+use crate::web::listing::{Thumb, download_url, no_thumbnail_reason, type_icon};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/folders/", web::get().to(root))
@@ -182,11 +182,7 @@ async fn listing(
                 size: human_size(f.size),
                 modified: timestamp(f.modified_at),
                 is_public: f.is_public,
-                download: if f.is_public {
-                    file_url(&state, f)
-                } else {
-                    stable_url(f)
-                },
+                download: download_url(&state, f),
                 icon: type_icon(&f.mime_type),
                 thumb: Thumb::new(&state, f, look, preset, double),
                 failure: no_thumbnail_reason(look),
@@ -246,18 +242,6 @@ async fn listing(
     }
     .render()?;
     Ok(page(&layout, page_html))
-}
-
-/// The stable, permission-checked URL of a file.
-pub fn stable_url(f: &crate::db::models::File) -> String {
-    format!(
-        "/files/{}/{}",
-        f.id,
-        percent_encoding::utf8_percent_encode(
-            &f.original_filename,
-            percent_encoding::NON_ALPHANUMERIC
-        )
-    )
 }
 
 async fn root(

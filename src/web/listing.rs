@@ -1,10 +1,34 @@
-//! How a file shows in a listing or on its page: its thumbnail through the checked URL, or
-//! the short label of its type (with the reason, when an image has no thumbnail).
+//! How a file shows in a listing or on its page, in the admin and in the reader's browser:
+//! its thumbnail through the checked URL, or the short label of its type (with the reason,
+//! when an image has no thumbnail), and the URL that downloads it.
 
 use crate::db::models::File;
 use crate::library::images::Look;
 use crate::library::thumbnails::deferred_url;
 use crate::state::AppState;
+use crate::web::api::json::file_url;
+
+/// The stable, permission-checked URL of a file: `/files/<id>/<original name>`.
+pub fn stable_url(f: &File) -> String {
+    format!(
+        "/files/{}/{}",
+        f.id,
+        percent_encoding::utf8_percent_encode(
+            &f.original_filename,
+            percent_encoding::NON_ALPHANUMERIC
+        )
+    )
+}
+
+/// Where a listing links a file: the public storage's URL for a public file (served by the
+/// web server), the stable checked URL for a private one.
+pub fn download_url(state: &AppState, f: &File) -> String {
+    if f.is_public {
+        file_url(state, f)
+    } else {
+        stable_url(f)
+    }
+}
 
 /// A thumbnail `<img>`: a preset through the checked URL `/files/{id}/thumbnails/{preset}`
 /// (public and private files alike), its double-size preset for 2× screens, and its size.
