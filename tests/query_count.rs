@@ -1,6 +1,7 @@
-//! The admin listing and the reader's folder page cost a constant number of database queries, whatever the number of
-//! items in the folder (every query of this process is counted through diesel's
-//! instrumentation, so this lives in its own test binary).
+//! The admin listing and the reader's folder page cost a constant number of database
+//! queries, whatever the number of items in the folder, images with thumbnails among them
+//! (every query of this process is counted through diesel's instrumentation, so this lives
+//! in its own test binary).
 #![allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 
 #[path = "api/helpers.rs"]
@@ -29,6 +30,41 @@ async fn queries_for(app: &helpers::TestApp, client: &reqwest::Client, path: &st
     QUERIES.load(Ordering::SeqCst) - before
 }
 
+/// File `i` of the folder: every fifth one a small PNG (with thumbnails, made in the
+/// background), the others text.
+async fn upload(app: &helpers::TestApp, folder: i64, i: usize) {
+    if i.is_multiple_of(5) {
+        let img = image::RgbImage::from_pixel(48, 32, image::Rgb([(i % 256) as u8, 90, 200]));
+        let mut png = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut png, image::ImageFormat::Png).unwrap();
+        app.upload(
+            &app.admin_token,
+            &format!("f{i}.png"),
+            &png.into_inner(),
+            Some(folder),
+            false,
+        )
+        .await;
+    } else {
+        app.upload(
+            &app.admin_token,
+            &format!("f{i}.txt"),
+            b"x",
+            Some(folder),
+            false,
+        )
+        .await;
+    }
+}
+
+/// Waits until the background thumbnail jobs are done: their queries are not the page's.
+async fn settle(app: &helpers::TestApp) {
+    let t = app.state.thumbnails.clone();
+    tokio::task::spawn_blocking(move || t.wait_idle())
+        .await
+        .unwrap();
+}
+
 #[actix_web::test]
 async fn listing_a_folder_costs_the_same_queries_for_10_or_300_files() {
     set_default_instrumentation(counter).unwrap();
@@ -39,9 +75,9 @@ async fn listing_a_folder_costs_the_same_queries_for_10_or_300_files() {
             .await;
     }
     for i in 0..10 {
-        app.upload(&app.admin_token, &format!("f{i}.txt"), b"x", Some(f), false)
-            .await;
+        upload(&app, f, i).await;
     }
+    settle(&app).await;
     let client = helpers::client();
     let page = client
         .get(app.url("/login"))
@@ -77,9 +113,9 @@ async fn listing_a_folder_costs_the_same_queries_for_10_or_300_files() {
     queries_for(&app, &client, &reader_path).await;
     let small_reader = queries_for(&app, &client, &reader_path).await;
     for i in 10..300 {
-        app.upload(&app.admin_token, &format!("f{i}.txt"), b"x", Some(f), false)
-            .await;
+        upload(&app, f, i).await;
     }
+    settle(&app).await;
     let large = queries_for(&app, &client, &path).await;
     let large_page3 = queries_for(&app, &client, &format!("{path}?page=3&sort=-size")).await;
     let large_search = queries_for(&app, &client, &format!("{path}?q=f1&everywhere=1")).await;
