@@ -408,8 +408,8 @@ async fn admin_workflow_in_a_real_browser() {
     c.close().await.unwrap();
 }
 
-/// The focal point widget: the text field becomes a click on the preview, with a marker
-/// and a "Clear" button, and is saved with the form.
+/// The focal point widget: the text field becomes a click on the preview (or arrow keys on
+/// the focused preview), with a marker and a "Clear" button, and is saved with the form.
 #[actix_web::test]
 async fn the_focal_point_is_set_by_clicking_the_preview() {
     use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
@@ -530,6 +530,36 @@ async fn the_focal_point_is_set_by_clicking_the_preview() {
         )
         .await;
     assert_eq!(body["image"]["subject_location"], serde_json::Value::Null);
+
+    // From the keyboard: the focused preview's arrow keys move the point from the centre
+    // (200, 100) by 1 % of the image, 10 % with Shift; Delete clears it.
+    let (right, down, shift, delete) = ("\u{E014}", "\u{E015}", "\u{E008}", "\u{E017}");
+    let preview = c.find(Locator::Css("#preview img")).await.unwrap();
+    preview
+        .send_keys(&format!("{right}{down}{shift}{right}"))
+        .await
+        .unwrap();
+    let point = "return [document.getElementById('subject_location').value, document.querySelector('.focal-marker').hidden];";
+    assert_eq!(
+        c.execute(point, vec![]).await.unwrap(),
+        json!(["244,102", false])
+    );
+    preview.send_keys(delete).await.unwrap();
+    assert_eq!(c.execute(point, vec![]).await.unwrap(), json!(["", true]));
+    preview.send_keys(&format!("{down}{down}")).await.unwrap();
+    submit_and_wait(&c, ".main-col form button[type=submit]").await;
+    let (_, body) = app
+        .request(
+            reqwest::Method::GET,
+            Some(&app.admin_token),
+            &format!("/api/v1/files/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        body["image"]["subject_location"],
+        json!({"x": 200, "y": 104})
+    );
 
     // The listing shows the thumbnail (loaded, not broken) in both views.
     app.upload(&app.admin_token, "notes.txt", b"words", None, false)
