@@ -295,6 +295,45 @@ pub fn delete_group(conn: &mut DbConn, id: i64) -> Result<Group> {
     Ok(g)
 }
 
+/// Every user and every group, with who belongs where: what the users and groups lists show.
+pub struct Directory {
+    pub users: Vec<User>,
+    pub groups: Vec<Group>,
+    /// (group id, user id) pairs.
+    memberships: Vec<(i64, i64)>,
+}
+
+impl Directory {
+    /// Loads the users, the groups and the memberships.
+    pub fn load(conn: &mut DbConn) -> Result<Self> {
+        Ok(Self {
+            users: user::list(conn)?,
+            groups: group::list(conn)?,
+            memberships: group::all_memberships(conn)?,
+        })
+    }
+
+    /// The names of the groups `user_id` belongs to.
+    pub fn group_names_of(&self, user_id: i64) -> Vec<&str> {
+        self.memberships
+            .iter()
+            .filter(|(_, uid)| *uid == user_id)
+            .filter_map(|(gid, _)| self.groups.iter().find(|g| g.id == *gid))
+            .map(|g| g.name.as_str())
+            .collect()
+    }
+
+    /// The usernames of the members of `group_id`.
+    pub fn member_names_of(&self, group_id: i64) -> Vec<&str> {
+        self.memberships
+            .iter()
+            .filter(|(gid, _)| *gid == group_id)
+            .filter_map(|(_, uid)| self.users.iter().find(|u| u.id == *uid))
+            .map(|u| u.username.as_str())
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -499,14 +499,7 @@ async fn the_focal_point_is_set_by_clicking_the_preview() {
     );
     screenshot(&c, "file-image-focal-point").await;
     submit_and_wait(&c, ".main-col form button[type=submit]").await;
-    let (_, body) = app
-        .request(
-            reqwest::Method::GET,
-            Some(&app.admin_token),
-            &format!("/api/v1/files/{id}"),
-            None,
-        )
-        .await;
+    let (_, body) = app.file_json(id).await;
     assert_eq!(body["image"]["subject_location"], json!({"x": x, "y": y}));
 
     // "Clear", then save: the point is gone.
@@ -521,14 +514,7 @@ async fn the_focal_point_is_set_by_clicking_the_preview() {
         json!(["", true])
     );
     submit_and_wait(&c, ".main-col form button[type=submit]").await;
-    let (_, body) = app
-        .request(
-            reqwest::Method::GET,
-            Some(&app.admin_token),
-            &format!("/api/v1/files/{id}"),
-            None,
-        )
-        .await;
+    let (_, body) = app.file_json(id).await;
     assert_eq!(body["image"]["subject_location"], serde_json::Value::Null);
 
     // From the keyboard: the focused preview's arrow keys move the point from the centre
@@ -548,14 +534,7 @@ async fn the_focal_point_is_set_by_clicking_the_preview() {
     assert_eq!(c.execute(point, vec![]).await.unwrap(), json!(["", true]));
     preview.send_keys(&format!("{down}{down}")).await.unwrap();
     submit_and_wait(&c, ".main-col form button[type=submit]").await;
-    let (_, body) = app
-        .request(
-            reqwest::Method::GET,
-            Some(&app.admin_token),
-            &format!("/api/v1/files/{id}"),
-            None,
-        )
-        .await;
+    let (_, body) = app.file_json(id).await;
     assert_eq!(
         body["image"]["subject_location"],
         json!({"x": 200, "y": 104})

@@ -294,14 +294,7 @@ async fn posts_without_the_csrf_token_are_refused_and_change_nothing() {
             .status(),
         StatusCode::FORBIDDEN
     );
-    let (status, body) = app
-        .request(
-            reqwest::Method::GET,
-            Some(&app.admin_token),
-            &format!("/api/v1/files/{id}"),
-            None,
-        )
-        .await;
+    let (status, body) = app.file_json(id).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         (body["name"].as_str(), body["is_public"].as_bool()),
@@ -381,14 +374,7 @@ async fn the_file_page_toggles_storage_replaces_content_and_explains_readers() {
         .unwrap();
     assert_eq!(app.get(None, &public_url).await.0, StatusCode::NOT_FOUND);
     // Replace the content: the stable URL serves the new bytes, the old object is gone.
-    let (_, before) = app
-        .request(
-            reqwest::Method::GET,
-            Some(&app.admin_token),
-            &format!("/api/v1/files/{id}"),
-            None,
-        )
-        .await;
+    let (_, before) = app.file_json(id).await;
     let form = reqwest::multipart::Form::new()
         .text("csrf_token", token.clone())
         .part(

@@ -27,14 +27,7 @@ async fn page(c: &reqwest::Client, app: &TestApp, path: &str) -> String {
 }
 
 async fn api_file(app: &TestApp, id: i64) -> Value {
-    let (status, body) = app
-        .request(
-            reqwest::Method::GET,
-            Some(&app.admin_token),
-            &format!("/api/v1/files/{id}"),
-            None,
-        )
-        .await;
+    let (status, body) = app.file_json(id).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body
 }

@@ -197,6 +197,17 @@ impl TestApp {
         (status, res.json::<Value>().await.unwrap_or(Value::Null))
     }
 
+    /// `GET /api/v1/files/{id}` as the admin: status and the file object.
+    pub async fn file_json(&self, id: i64) -> (StatusCode, Value) {
+        self.request(
+            reqwest::Method::GET,
+            Some(&self.admin_token),
+            &format!("/api/v1/files/{id}"),
+            None,
+        )
+        .await
+    }
+
     pub async fn folder(&self, token: &str, name: &str, parent: Option<i64>) -> i64 {
         self.post_json(
             token,

@@ -23,17 +23,16 @@ fn peak_rss_kib(pid: u32) -> u64 {
 
 /// A `coffer serve` child, killed when dropped, then its test database dropped. Its stdout
 /// stays open while it runs (a closed pipe would fail the server's next line).
-struct Server(
-    std::process::Child,
-    #[allow(dead_code, reason = "held until the server is gone")] Option<PgDatabase>,
-    #[allow(dead_code, reason = "held until the server is gone")]
-    std::io::Lines<BufReader<std::process::ChildStdout>>,
-);
+struct Server {
+    child: std::process::Child,
+    _stdout: std::io::Lines<BufReader<std::process::ChildStdout>>,
+    _pg: Option<PgDatabase>,
+}
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -71,7 +70,11 @@ fn start(dir: &std::path::Path, env: &[(&str, &str)]) -> (Server, String, String
         .to_owned();
     assert_ne!(password, PASSWORD);
     (
-        Server(child, pg, lines),
+        Server {
+            child,
+            _stdout: lines,
+            _pg: pg,
+        },
         format!("http://127.0.0.1:{port}"),
         password,
     )
@@ -122,7 +125,7 @@ async fn a_burst_of_logins_keeps_one_argon2_work_area_resident() {
             ("COFFER_SESSION__CLIENT_ADDRESS_HEADER", "X-Forwarded-For"),
         ],
     );
-    let pid = server.0.id();
+    let pid = server.child.id();
     let client = reqwest::Client::new();
     // Warm: the admin's check and a failed one (which makes the stand-in hash).
     token(&client, &base, "admin", &password, Some("10.0.0.1"))
@@ -213,7 +216,7 @@ async fn peak_memory_stays_bounded_while_bombs_are_uploaded() {
             ("COFFER_IMAGES__MAX_DECODE_MEMORY", "64 MiB"),
         ],
     );
-    let pid = server.0.id();
+    let pid = server.child.id();
     let client = reqwest::Client::builder()
         .pool_idle_timeout(Duration::from_secs(2))
         .build()
@@ -235,7 +238,7 @@ async fn peak_memory_stays_bounded_while_bombs_are_uploaded() {
             .multipart(form)
             .send()
             .await
-            .unwrap_or_else(|e| panic!("{name}: {e}; server: {:?}", server.0.try_wait()));
+            .unwrap_or_else(|e| panic!("{name}: {e}; server: {:?}", server.child.try_wait()));
         assert_eq!(res.status(), StatusCode::CREATED, "{name}");
         ids.push((
             name,

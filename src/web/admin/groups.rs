@@ -41,26 +41,15 @@ async fn list(
     state: web::Data<AppState>,
     Superuser(me): Superuser,
 ) -> Result<HttpResponse, AppError> {
-    let (groups, users, memberships) = db::run(&state.pool, |conn| {
-        Ok((
-            group::list(conn)?,
-            user::list(conn)?,
-            group::all_memberships(conn)?,
-        ))
-    })
-    .await?;
-    let rows = groups
-        .into_iter()
+    let directory = db::run(&state.pool, |conn| Ok(accounts::Directory::load(conn))).await??;
+    let rows = directory
+        .groups
+        .iter()
         .map(|g| {
-            let names: Vec<&str> = memberships
-                .iter()
-                .filter(|(gid, _)| *gid == g.id)
-                .filter_map(|(_, uid)| users.iter().find(|u| u.id == *uid))
-                .map(|u| u.username.as_str())
-                .collect();
+            let names = directory.member_names_of(g.id);
             GroupRow {
                 id: g.id,
-                name: g.name,
+                name: g.name.clone(),
                 count: names.len(),
                 members: names.join(", "),
             }

@@ -55,33 +55,19 @@ async fn list(
     state: web::Data<AppState>,
     Superuser(me): Superuser,
 ) -> Result<HttpResponse, AppError> {
-    let (users, groups, memberships) = db::run(&state.pool, |conn| {
-        Ok((
-            user::list(conn)?,
-            group::list(conn)?,
-            group::all_memberships(conn)?,
-        ))
-    })
-    .await?;
-    let rows = users
-        .into_iter()
-        .map(|u| {
-            let names: Vec<&str> = memberships
-                .iter()
-                .filter(|(_, uid)| *uid == u.id)
-                .filter_map(|(gid, _)| groups.iter().find(|g| g.id == *gid))
-                .map(|g| g.name.as_str())
-                .collect();
-            UserRow {
-                id: u.id,
-                groups: names.join(", "),
-                username: u.username,
-                email: u.email,
-                is_active: u.is_active,
-                is_staff: u.is_staff,
-                is_superuser: u.is_superuser,
-                last_login: u.last_login_at.map(timestamp),
-            }
+    let directory = db::run(&state.pool, |conn| Ok(accounts::Directory::load(conn))).await??;
+    let rows = directory
+        .users
+        .iter()
+        .map(|u| UserRow {
+            id: u.id,
+            groups: directory.group_names_of(u.id).join(", "),
+            username: u.username.clone(),
+            email: u.email.clone(),
+            is_active: u.is_active,
+            is_staff: u.is_staff,
+            is_superuser: u.is_superuser,
+            last_login: u.last_login_at.map(timestamp),
         })
         .collect();
     let layout = Layout::new(&me, "users");
