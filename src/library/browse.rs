@@ -25,6 +25,8 @@ pub enum Place {
     Root,
     /// Files without a folder (the user's own; every one for superusers).
     Unsorted,
+    /// The reader's top level: the top-level folders of `Root` with the files of `Unsorted`.
+    Home,
     Folder(i64),
 }
 
@@ -120,7 +122,7 @@ pub fn list(state: &AppState, conn: &mut DbConn, user: &User, q: &Query) -> Resu
                 .collect();
             out.folder = Some(f);
         }
-        Place::Root => out.can_add = user.is_superuser,
+        Place::Root | Place::Home => out.can_add = user.is_superuser,
         Place::Unsorted => out.can_add = true,
     }
     let owner_filter = (!user.is_superuser).then_some(user.id);
@@ -134,7 +136,7 @@ pub fn list(state: &AppState, conn: &mut DbConn, user: &User, q: &Query) -> Resu
                 .into_iter()
                 .filter(|f| readable.contains(f.id))
                 .collect(),
-            Place::Root => root_folders(conn, &loaded.snapshot, &readable)?,
+            Place::Root | Place::Home => root_folders(conn, &loaded.snapshot, &readable)?,
             Place::Unsorted => Vec::new(),
         };
         let (files, total) = match q.place {
@@ -147,7 +149,7 @@ pub fn list(state: &AppState, conn: &mut DbConn, user: &User, q: &Query) -> Resu
                 (out.page - 1) * PER_PAGE,
                 PER_PAGE,
             )?,
-            Place::Unsorted => file::page_in_folder(
+            Place::Unsorted | Place::Home => file::page_in_folder(
                 conn,
                 None,
                 owner_filter,
@@ -250,7 +252,8 @@ fn search_into(
         _ => None,
     };
     let in_scope_folder = |id: i64| within.as_ref().is_none_or(|w| w.contains(&id));
-    let unsorted_in_scope = q.everywhere || matches!(q.place, Place::Root | Place::Unsorted);
+    let unsorted_in_scope =
+        q.everywhere || matches!(q.place, Place::Root | Place::Unsorted | Place::Home);
     let folders: Vec<Folder> = folder::search(conn, terms, SEARCH_CAP)?
         .into_iter()
         .filter(|f| {

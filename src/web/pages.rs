@@ -307,7 +307,7 @@ pub async fn browse(
     let parent = path.map(|p| p.into_inner());
     let search = params.q.clone().unwrap_or_default();
     let query = Query {
-        place: parent.map_or(Place::Root, Place::Folder),
+        place: parent.map_or(Place::Home, Place::Folder),
         search: Some(search.clone()).filter(|s| !s.trim().is_empty()),
         everywhere: parent.is_none(),
         order: Order::Name,
@@ -317,21 +317,7 @@ pub async fn browse(
     let st = state.get_ref().clone();
     let u = identity.user.clone();
     let l = db::run(&state.pool, move |conn| {
-        Ok(browse::list(&st, conn, &u, &query).and_then(|mut l| {
-            if query.place == Place::Root && !l.searching {
-                // The top level's files are the user's unsorted uploads.
-                let unsorted = Query {
-                    place: Place::Unsorted,
-                    ..query.clone()
-                };
-                let files = browse::list(&st, conn, &u, &unsorted)?;
-                l.files = files.files;
-                l.looks = files.looks;
-                l.total_files = files.total_files;
-                l.pages = files.pages;
-            }
-            Ok(l)
-        }))
+        Ok(browse::list(&st, conn, &u, &query))
     })
     .await??;
     let files = l
