@@ -140,13 +140,14 @@ async fn a_burst_of_logins_keeps_one_argon2_work_area_resident() {
         .map(|i| {
             let (client, base, password) = (client.clone(), base.clone(), password.clone());
             tokio::spawn(async move {
-                // Half right, half wrong, each from its own address (no throttling).
+                // Half right, half wrong (each for its own unknown name), each from its own
+                // address: no throttling, which counts failures per name and per address.
                 let (user, pass) = if i % 2 == 0 {
-                    ("admin", password.as_str())
+                    ("admin".to_owned(), password.as_str())
                 } else {
-                    ("somebody", "wrong password")
+                    (format!("somebody-{i}"), "wrong password")
                 };
-                token(&client, &base, user, pass, Some(&format!("10.1.0.{i}"))).await
+                token(&client, &base, &user, pass, Some(&format!("10.1.0.{i}"))).await
             })
         })
         .collect();
