@@ -113,7 +113,8 @@ pub fn update(
         && target != current.parent_id
     {
         if let Some(t) = target {
-            if folder::find(conn, t)?.is_none() {
+            // A folder the user may not read is refused like a missing one.
+            if super::visible::folder(state, conn, &loaded, user, t)?.is_none() {
                 return Err(Error::Invalid(format!("folder {t} does not exist")));
             }
             if loaded.snapshot.is_ancestor_or_self(id, t) {

@@ -16,6 +16,7 @@ mod auth;
 mod cli;
 mod downloads;
 mod helpers;
+mod hidden_items;
 mod memory;
 mod migrations;
 mod permissions;
