@@ -251,3 +251,41 @@ pub fn path(state: &AppState, conn: &mut DbConn, user: &User, id: i64) -> Result
         .collect();
     Ok(Some(trail.render(&names)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(segs: &[Option<usize>]) -> String {
+        let names: HashMap<usize, String> = (0..100).map(|i| (i, format!("n{i}"))).collect();
+        let mut t = Trail::default();
+        for s in segs {
+            t = t.with(*s);
+        }
+        t.render(&names)
+    }
+
+    #[test]
+    fn short_paths_are_whole_and_hidden_runs_are_one_gap() {
+        assert_eq!(render(&[Some(0)]), "n0");
+        assert_eq!(render(&[Some(0), Some(1), Some(2)]), "n0 / n1 / n2");
+        assert_eq!(render(&[None, None, None, Some(3)]), "… / n3");
+        assert_eq!(
+            render(&[Some(0), None, None, Some(3), None]),
+            "n0 / … / n3 / …"
+        );
+    }
+
+    #[test]
+    fn long_paths_keep_their_start_and_end() {
+        let segs: Vec<Option<usize>> = (0..50).map(Some).collect();
+        assert_eq!(render(&segs), "n0 / n1 / … / n46 / n47 / n48 / n49");
+        // A hidden segment next to the left-out middle is one gap.
+        let mut segs: Vec<Option<usize>> = (0..10).map(Some).collect();
+        segs[5] = None;
+        segs[2] = None;
+        assert_eq!(render(&segs), "n0 / n1 / … / n6 / n7 / n8 / n9");
+        segs[6] = None;
+        assert_eq!(render(&segs), "n0 / n1 / … / n7 / n8 / n9");
+    }
+}
