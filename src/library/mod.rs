@@ -16,6 +16,7 @@ pub mod recover;
 pub mod relocate;
 pub mod rules;
 pub mod thumbnails;
+pub mod tree;
 pub mod upload;
 
 use crate::db::DbError;

@@ -24,3 +24,4 @@ mod reader_pages;
 mod relocation;
 mod thumbnails;
 mod traversal;
+mod tree;
