@@ -800,4 +800,20 @@ mod tests {
         let err = Settings::from_file(raw).unwrap_err().to_string();
         assert!(err.contains("storage.private.base_url"), "{err}");
     }
+
+    #[test]
+    fn max_folder_depth_defaults_to_64_and_must_be_positive() {
+        let s = Settings::from_file(base()).unwrap();
+        assert_eq!(s.max_folder_depth, 64);
+        assert!(s.redacted_toml().contains("max_folder_depth = 64"));
+        let mut raw = base();
+        raw.max_folder_depth = 0;
+        let err = Settings::from_file(raw).unwrap_err().to_string();
+        assert!(err.contains("max_folder_depth"), "{err}");
+        let from_toml: ConfigFile = Figment::from(Serialized::defaults(ConfigFile::default()))
+            .merge(Toml::string("max_folder_depth = 200\n"))
+            .extract()
+            .unwrap();
+        assert_eq!(from_toml.max_folder_depth, 200);
+    }
 }

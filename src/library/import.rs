@@ -121,13 +121,20 @@ pub async fn import(
             &mut folder_ids,
             &mut report,
         )
-        .await?;
+        .await;
         let name = entry
             .path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let outcome = import_file(state, user, &entry.path, &name, folder_id, is_public).await;
+        let outcome = match folder_id {
+            Ok(folder_id) => {
+                import_file(state, user, &entry.path, &name, folder_id, is_public).await
+            }
+            // A folder that may not be made (too deep, a bad name) fails its files only.
+            Err(Error::Invalid(why)) => Outcome::Failed(why),
+            Err(e) => return Err(e),
+        };
         match &outcome {
             Outcome::Imported => report.imported += 1,
             Outcome::Skipped => report.skipped += 1,

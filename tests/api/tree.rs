@@ -263,11 +263,6 @@ async fn a_chain_2500_deep_is_listed_searched_copied_toggled_explained_and_delet
     assert!(out.contains("1 done, 0 refused"), "{out}");
     assert_eq!(app.file_json(fid).await.1["is_public"], false);
 
-    // Moving the 2,499-level subtree anywhere is deeper than max_folder_depth (64).
-    let (status, body) = patch_parent(&app, ids[1], None).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    assert!(body.to_string().contains("max_folder_depth"), "{body}");
-
     // Copying the existing deep tree works (a copy is never deeper than its source).
     let out = bulk(&c, &app, &token, "copy", &[format!("folder-{top}")], None).await;
     assert!(out.contains("1 done, 0 refused"), "{out}");
@@ -304,6 +299,11 @@ async fn a_chain_2500_deep_is_listed_searched_copied_toggled_explained_and_delet
         (StatusCode::OK, &b"deep down"[..])
     );
     alive(&app).await;
+
+    // Moving the 2,499-level subtree anywhere is deeper than max_folder_depth (64).
+    let (status, body) = patch_parent(&app, ids[1], None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.to_string().contains("max_folder_depth"), "{body}");
 
     // Delete both trees: the API and the bulk action.
     let (status, body) = app
@@ -369,6 +369,17 @@ async fn a_deep_tree_moves_when_the_limit_allows_and_never_into_itself() {
     assert!(html.contains("into itself"), "{html}");
     assert!(has_cycle(&app).await.is_none());
     assert_eq!(folder_count(&app).await, DEEP as i64);
+    // The whole chain goes in one deletion.
+    let (status, body) = app
+        .request(
+            Method::DELETE,
+            Some(&app.admin_token),
+            &format!("/api/v1/folders/{}", ids[0]),
+            None,
+        )
+        .await;
+    assert!(status.is_success(), "{status} {body}");
+    assert_eq!(folder_count(&app).await, 0);
     alive(&app).await;
 }
 
@@ -652,8 +663,13 @@ async fn concurrent_opposite_moves_never_close_a_loop() {
 }
 
 fn coffer_cli(app: &TestApp, args: &[&str]) -> (bool, String) {
+    coffer_cli_with(app, args, &[])
+}
+
+fn coffer_cli_with(app: &TestApp, args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
     let mut c = Command::new(env!("CARGO_BIN_EXE_coffer"));
     c.args(args)
+        .envs(env.iter().copied())
         .env_remove("COFFER_CONFIG")
         .env("COFFER_DATA_DIR", app.data())
         .env("COFFER_LOG", "warn");
@@ -740,4 +756,34 @@ async fn check_reports_cycles_and_missing_parents_and_repair_moves_them_to_the_t
             .await;
         assert_eq!(got["parent_id"], parent);
     }
+}
+
+#[actix_web::test]
+async fn import_refuses_folders_past_the_limit_and_imports_the_rest() {
+    let app = spawn_app().await;
+    let src = tempfile::tempdir().unwrap();
+    let root = src.path().join("root");
+    let deep = root.join("a").join("b").join("c");
+    std::fs::create_dir_all(&deep).unwrap();
+    std::fs::write(root.join("top.txt"), b"1").unwrap();
+    std::fs::write(root.join("a").join("b").join("mid.txt"), b"2").unwrap();
+    std::fs::write(deep.join("deep.txt"), b"3").unwrap();
+    // root is level 1, a 2, b 3; c would be level 4.
+    let (ok, out) = coffer_cli_with(
+        &app,
+        &["import", root.to_str().unwrap()],
+        &[("COFFER_MAX_FOLDER_DEPTH", "3")],
+    );
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains(
+            "2 file(s) imported, 0 skipped (already there), 1 failed; 3 folder(s) created"
+        ),
+        "{out}"
+    );
+    assert_eq!(folder_count(&app).await, 3);
+    // Without the limit the rest comes in on a second run.
+    let (ok, out) = coffer_cli(&app, &["import", root.to_str().unwrap()]);
+    assert!(ok, "{out}");
+    assert!(out.contains("1 file(s) imported, 2 skipped"), "{out}");
 }
