@@ -627,6 +627,12 @@ async fn concurrent_opposite_moves_never_close_a_loop() {
         let y = app.folder(&app.admin_token, &format!("y{i}"), None).await;
         pairs.push((x, y));
     }
+    // And a ring of three: p → q, q → r, r → p at once (then the other way round).
+    let ring = [
+        app.folder(&app.admin_token, "p", None).await,
+        app.folder(&app.admin_token, "q", None).await,
+        app.folder(&app.admin_token, "r", None).await,
+    ];
     for round in 0..12 {
         // Every pair at once, both directions, in both orders.
         let moves = pairs.iter().flat_map(|&(x, y)| {
@@ -636,16 +642,23 @@ async fn concurrent_opposite_moves_never_close_a_loop() {
                 [(y, x), (x, y)]
             }
         });
-        let results =
-            futures_util::future::join_all(moves.map(|(id, to)| patch_parent(&app, id, Some(to))))
-                .await;
+        let step = if round % 2 == 0 { 1 } else { 2 };
+        let ring_moves = (0..3).map(|i| (ring[i], ring[(i + step) % 3]));
+        let all: Vec<(i64, i64)> = moves.chain(ring_moves).collect();
+        let results = futures_util::future::join_all(
+            all.iter().map(|&(id, to)| patch_parent(&app, id, Some(to))),
+        )
+        .await;
         for (status, body) in &results {
             assert!(
                 *status == StatusCode::OK || *status == StatusCode::BAD_REQUEST,
                 "{status} {body}"
             );
         }
-        let done = results.iter().filter(|(s, _)| *s == StatusCode::OK).count();
+        let done = results[..2 * pairs.len()]
+            .iter()
+            .filter(|(s, _)| *s == StatusCode::OK)
+            .count();
         assert_eq!(done, pairs.len(), "one move of each pair, round {round}");
         if let Some(id) = has_cycle(&app).await {
             panic!("folder {id} is in a loop after round {round}");
@@ -654,6 +667,7 @@ async fn concurrent_opposite_moves_never_close_a_loop() {
         let resets = pairs
             .iter()
             .flat_map(|&(x, y)| [x, y])
+            .chain(ring)
             .map(|id| patch_parent(&app, id, None));
         for (status, body) in futures_util::future::join_all(resets).await {
             assert_eq!(status, StatusCode::OK, "{body}");
