@@ -86,7 +86,8 @@ pub enum Command {
     },
     /// Compare the database with the storages: missing files, orphans, stray entries.
     Check {
-        /// Remove orphans and stray entries.
+        /// Remove orphans and stray entries; move folders caught in a cycle or whose parent
+        /// is missing to the top level.
         #[arg(long)]
         repair: bool,
     },
@@ -322,6 +323,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             if repair {
+                let moved = crate::library::tree::repair(&mut conn)?;
+                if !moved.is_empty() {
+                    println!("moved {} folder(s) to the top level", moved.len());
+                }
                 let removed = check::repair(&state.storages, &findings)?;
                 println!("removed {removed} orphan(s) and stray entries");
                 let left = check::check(&state.storages, &mut conn)?;

@@ -18,6 +18,8 @@ pub struct ConfigFile {
     pub is_public_default: bool,
     pub max_upload_size: ByteSize,
     pub path_generator: PathGenerator,
+    /// Deepest folder level a new or moved folder may reach (1 = top level).
+    pub max_folder_depth: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub workers: Option<usize>,
     pub database: DatabaseConfig,
@@ -39,6 +41,7 @@ impl Default for ConfigFile {
             is_public_default: false,
             max_upload_size: ByteSize::gib(1),
             path_generator: PathGenerator::Randomized,
+            max_folder_depth: 64,
             workers: None,
             database: DatabaseConfig::default(),
             storage: StoragesConfig::default(),

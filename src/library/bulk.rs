@@ -7,7 +7,7 @@
 //! nothing below it is walked; a refusal caused by something unreadable inside a folder does
 //! not name it either.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::access::Loaded;
 use crate::db::DbConn;
@@ -136,7 +136,7 @@ fn check_tree(
         }
     }
     ids.insert(0, root);
-    for f in file::in_folders(conn, &ids)? {
+    for f in super::tree::files_in(conn, &ids)? {
         if let Err(why) = check_file(loaded, state, user, &f, rights) {
             return Ok(Err(why));
         }
@@ -374,6 +374,10 @@ fn copy_file(
     }
 }
 
+/// Copies a folder's subtree level by level (read from the rows once, each folder once even
+/// if the rows hold a cycle; no recursion). The copy may reach as deep as the deeper of
+/// `max_folder_depth` and the source's own deepest folder: an existing deep tree can be
+/// copied, but a copy never makes the tree deeper than it was.
 fn copy_folder(
     state: &AppState,
     conn: &mut DbConn,
@@ -381,20 +385,50 @@ fn copy_folder(
     dest: Option<i64>,
     suffix: &str,
 ) -> Result<()> {
-    let base = format!("{}{suffix}", f.name);
-    let mut name = base.clone();
-    let mut n = 0;
-    while folder::find_child_by_name(conn, dest, &name)?.is_some() {
-        n += 1;
-        name = format!("{base}_{n}");
+    let levels = folder::levels(conn, f.id, None)?;
+    if levels.is_empty() {
+        return Err(Error::NotFound);
     }
-    let copy = folder::create(conn, dest, f.owner_id, &name)?;
-    for row in permission::on_folder(conn, Some(f.id))? {
+    let height = levels.len();
+    let source_deepest = super::tree::level_of(conn, f.id)?.map_or(0, |l| l + height - 1);
+    let limit = state.settings.max_folder_depth.max(source_deepest);
+    let base = format!("{}{suffix}", f.name);
+    let copy = crate::db::tree_transaction(conn, |conn| {
+        // The copy's deepest folder: the copy's level + height - 1 <= limit.
+        super::tree::check_create(conn, dest, limit.saturating_sub(height - 1))?;
+        let mut name = base.clone();
+        let mut n = 0;
+        while folder::find_child_by_name(conn, dest, &name)?.is_some() {
+            n += 1;
+            name = format!("{base}_{n}");
+        }
+        Ok::<_, Error>(folder::create(conn, dest, f.owner_id, &name)?)
+    })?;
+    copy_contents(state, conn, f.id, copy.id)?;
+    let mut copies: HashMap<i64, i64> = HashMap::from([(f.id, copy.id)]);
+    for level in levels.iter().skip(1) {
+        for chunk in level.chunks(1_000) {
+            for sub in folder::find_many(conn, chunk)? {
+                let Some(parent) = sub.parent_id.and_then(|p| copies.get(&p).copied()) else {
+                    continue;
+                };
+                let made = folder::create(conn, Some(parent), sub.owner_id, &sub.name)?;
+                copy_contents(state, conn, sub.id, made.id)?;
+                copies.insert(sub.id, made.id);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Copies a folder's own rules and files (not its subfolders) into `to`.
+fn copy_contents(state: &AppState, conn: &mut DbConn, from: i64, to: i64) -> Result<()> {
+    for row in permission::on_folder(conn, Some(from))? {
         if let Some(rule) = row.to_rule() {
             permission::create(
                 conn,
                 &NewRule {
-                    folder_id: Some(copy.id),
+                    folder_id: Some(to),
                     scope: rule.scope,
                     principal: rule.principal,
                     read: rule.read,
@@ -404,14 +438,8 @@ fn copy_folder(
             )?;
         }
     }
-    for child in file::in_folder(conn, Some(f.id), None)? {
-        copy_file(state, conn, &child, Some(copy.id), "")?;
-    }
-    let mut seen = HashSet::new();
-    for sub in folder::children(conn, Some(f.id))? {
-        if seen.insert(sub.id) {
-            copy_folder(state, conn, &sub, Some(copy.id), "")?;
-        }
+    for child in file::in_folder(conn, Some(from), None)? {
+        copy_file(state, conn, &child, Some(to), "")?;
     }
     Ok(())
 }

@@ -24,6 +24,8 @@ pub enum Finding {
     Orphan { storage: StorageRole, key: String },
     /// A symbolic link or a name no key can have.
     Foreign { storage: StorageRole, path: String },
+    /// A folder-tree problem: a cycle, or a parent that is missing (`library::tree`).
+    Tree(super::tree::Problem),
 }
 
 impl std::fmt::Display for Finding {
@@ -45,6 +47,7 @@ impl std::fmt::Display for Finding {
                 "foreign  {}/{path} (not a Coffer object)",
                 storage.as_str()
             ),
+            Finding::Tree(problem) => write!(f, "{problem}"),
         }
     }
 }
@@ -53,7 +56,10 @@ impl std::fmt::Display for Finding {
 pub fn check(storages: &Storages, conn: &mut DbConn) -> Result<Vec<Finding>> {
     let mut expected: Vec<HashSet<String>> = vec![HashSet::new(); 4];
     let index = |r: StorageRole| StorageRole::ALL.iter().position(|x| *x == r).unwrap_or(0);
-    let mut findings = Vec::new();
+    let mut findings: Vec<Finding> = super::tree::check(conn)?
+        .into_iter()
+        .map(Finding::Tree)
+        .collect();
     for (id, public, key) in file::all_keys(conn)? {
         let role = StorageRole::main(public);
         let present = StorageKey::parse(&key).is_ok_and(|k| storages.get(role).local().exists(&k));

@@ -17,6 +17,7 @@ pub mod recover;
 pub mod relocate;
 pub mod rules;
 pub mod thumbnails;
+pub mod tree;
 pub mod upload;
 pub mod visible;
 

@@ -25,3 +25,4 @@ mod reader_pages;
 mod relocation;
 mod thumbnails;
 mod traversal;
+mod tree;
