@@ -286,12 +286,6 @@ impl Settings {
         if raw.max_upload_size.as_u64() == 0 {
             return Err(invalid("max_upload_size", "must be more than 0 bytes"));
         }
-        if raw.session.login_window_minutes == 0 {
-            return Err(invalid(
-                "session.login_window_minutes",
-                "must be at least 1",
-            ));
-        }
         if let Some(h) = &raw.session.client_address_header
             && actix_web::http::header::HeaderName::try_from(h.as_str()).is_err()
         {

@@ -166,6 +166,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    login_known_addresses (username, address) {
+        username -> Text,
+        address -> Text,
+        last_login_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(group_members -> groups (group_id));
 diesel::joinable!(group_members -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
@@ -192,4 +200,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     storage_garbage,
     permission_generation,
     login_failures,
+    login_known_addresses,
 );

@@ -1,0 +1,11 @@
+-- Log-in throttling per (username, address), per address and per username. A row of
+-- login_failures is written before the password is checked (a reservation) and deleted
+-- again when the password was right, so parallel attempts cannot exceed a limit.
+CREATE INDEX login_failures_pair ON login_failures(username, address, failed_at);
+-- Addresses a username has logged in from: the per-username back-off does not apply to them.
+CREATE TABLE login_known_addresses (
+    username TEXT NOT NULL,
+    address TEXT NOT NULL,
+    last_login_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (username, address)
+);
