@@ -21,8 +21,9 @@
 //! PostgreSQL: a transaction-level advisory lock) counts and, if the attempt may go ahead,
 //! records it as a failure. A right password then deletes that row again, and the pair's
 //! other failures with it. Parallel attempts therefore never get more password checks than
-//! the limits allow. Unknown usernames count like known ones: the answer never tells
-//! whether an account exists.
+//! the limits allow (a reservation whose process dies stays a failure until it ages out).
+//! Unknown usernames count like known ones: the answer never tells whether an account
+//! exists.
 
 use time::Duration;
 
