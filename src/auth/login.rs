@@ -38,7 +38,7 @@ pub fn attempt(
     let ok = passwords.verify(password, found.as_ref().map(|u| u.password_hash.as_str()));
     match found.filter(|u| ok && u.is_active) {
         Some(u) => {
-            throttle.succeeded(conn, reservation, username, address)?;
+            throttle.succeeded(conn, reservation, &u, address)?;
             Ok(Attempt::Accepted(u))
         }
         // The reservation stays: it is the failure.

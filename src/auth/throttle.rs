@@ -28,6 +28,7 @@
 use time::Duration;
 
 use crate::config::SessionConfig;
+use crate::db::models::User;
 use crate::db::models::login_failure::{self, Scope};
 use crate::db::{DbConn, DbError, now};
 
@@ -166,13 +167,19 @@ impl Throttle {
         &self,
         conn: &mut DbConn,
         reservation: Option<i64>,
-        username: &str,
+        user: &User,
         address: &str,
     ) -> Result<(), DbError> {
         if !self.enabled() {
             return Ok(());
         }
-        login_failure::settle_success(conn, reservation, &key(username), &address_key(address))
+        login_failure::settle_success(
+            conn,
+            reservation,
+            user.id,
+            &key(&user.username),
+            &address_key(address),
+        )
     }
 }
 

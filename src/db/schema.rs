@@ -167,8 +167,8 @@ diesel::table! {
 }
 
 diesel::table! {
-    login_known_addresses (username, address) {
-        username -> Text,
+    login_known_addresses (user_id, address) {
+        user_id -> BigInt,
         address -> Text,
         last_login_at -> Timestamp,
     }
@@ -183,6 +183,7 @@ diesel::joinable!(images -> files (file_id));
 diesel::joinable!(thumbnails -> files (file_id));
 diesel::joinable!(thumbnail_failures -> files (file_id));
 diesel::joinable!(folder_permissions -> folders (folder_id));
+diesel::joinable!(login_known_addresses -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,

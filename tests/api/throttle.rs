@@ -177,7 +177,7 @@ async fn one_users_failures_never_block_another_user_from_the_same_address() {
 #[actix_web::test]
 async fn an_attacker_elsewhere_cannot_lock_the_victim_out() {
     let app = spawn_app_with(behind_proxy).await;
-    app.user("bob").await;
+    let (bob, _) = app.user("bob").await;
     let home = "192.0.2.10";
     assert_eq!(
         form(&app, "bob", PASSWORD, home).await.0,
@@ -220,6 +220,30 @@ async fn an_attacker_elsewhere_cannot_lock_the_victim_out() {
     assert_eq!(
         token(&app, "admin", PASSWORD, "192.0.2.77").await,
         StatusCode::CREATED
+    );
+    // Known addresses belong to the account: a new "bob" after the old one's deletion has
+    // none, and waits the back-off at the old one's home.
+    let (admin, csrf) = admin_client(&app, "admin").await;
+    let res = admin
+        .post(app.url(&format!("/admin/users/{bob}/delete")))
+        .form(&[("csrf_token", &csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    app.post_json(
+        &app.admin_token,
+        "/api/v1/users",
+        json!({"username": "bob", "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(
+        token(&app, "bob", "guess", "203.0.113.1").await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        form(&app, "bob", PASSWORD, home).await.0,
+        StatusCode::TOO_MANY_REQUESTS
     );
 }
 
@@ -280,7 +304,8 @@ async fn spraying_many_names_from_one_address_is_blocked_at_the_address_limit() 
     );
 }
 
-/// Sends `n` attempts at once; returns how many were checked (401) and refused (429).
+/// Sends `n` wrong passwords at once through the API from one address; returns how many
+/// were checked (401) and refused (429).
 async fn burst(app: &TestApp, n: usize, name: impl Fn(usize) -> String) -> (usize, usize) {
     let tasks: Vec<_> = (0..n)
         .map(|i| {
@@ -288,6 +313,10 @@ async fn burst(app: &TestApp, n: usize, name: impl Fn(usize) -> String) -> (usiz
             tokio::spawn(async move { api(&c, &base, &name, "wrong", "198.51.100.50").await.0 })
         })
         .collect();
+    tally(tasks).await
+}
+
+async fn tally(tasks: Vec<tokio::task::JoinHandle<StatusCode>>) -> (usize, usize) {
     let (mut checked, mut throttled) = (0, 0);
     for t in tasks {
         match t.await.unwrap() {
@@ -314,6 +343,30 @@ async fn parallel_attempts_get_exactly_the_limit_of_password_checks() {
     // One address, many names: the address limit (12) holds as exactly.
     assert_eq!(burst(&app, 30, |i| format!("name{i}")).await, (7, 23));
     assert_eq!(failures(&app, None).await, 12);
+    // The log-in form alike (another name: bob's back-off would refuse a new address): its
+    // page first, for the CSRF pair, then 30 posts at once.
+    let mut posts = Vec::new();
+    for _ in 0..30 {
+        let c = client();
+        let page = c.get(app.url("/login")).send().await.unwrap();
+        let page = page.text().await.unwrap();
+        let token = select_attr(&page, "input[name=csrf_token]", "value").unwrap();
+        posts.push(
+            c.post(app.url("/login"))
+                .header("X-Forwarded-For", "198.51.100.60")
+                .form(&[
+                    ("username", "carol"),
+                    ("password", "wrong"),
+                    ("csrf_token", &token),
+                ]),
+        );
+    }
+    let tasks = posts
+        .into_iter()
+        .map(|p| tokio::spawn(async move { p.send().await.unwrap().status() }))
+        .collect();
+    assert_eq!(tally(tasks).await, (5, 25));
+    assert_eq!(failures(&app, Some("carol")).await, 5);
 }
 
 /// Runs `coffer` against the test instance's database.

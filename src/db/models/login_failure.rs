@@ -6,7 +6,7 @@ use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionMa
 use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
-use crate::db::schema::{login_failures, login_known_addresses};
+use crate::db::schema::{login_failures, login_known_addresses, users};
 use crate::db::{DbConn, DbError, now};
 
 /// The PostgreSQL advisory lock that serialises reservations ("CofferLG").
@@ -133,11 +133,12 @@ pub fn name_failures(
     Ok((n, latest))
 }
 
-/// Has `username` logged in from `address` before?
+/// Has the user called `username` logged in from `address` before?
 pub fn is_known(conn: &mut DbConn, username: &str, address: &str) -> Result<bool, DbError> {
     Ok(diesel::select(diesel::dsl::exists(
         login_known_addresses::table
-            .filter(login_known_addresses::username.eq(username))
+            .inner_join(users::table)
+            .filter(users::username.eq(username))
             .filter(login_known_addresses::address.eq(address)),
     ))
     .get_result(conn)?)
@@ -165,6 +166,7 @@ pub fn insert(
 pub fn settle_success(
     conn: &mut DbConn,
     reservation: Option<i64>,
+    user_id: i64,
     username: &str,
     address: &str,
 ) -> Result<(), DbError> {
@@ -181,7 +183,7 @@ pub fn settle_success(
         let at = now();
         let updated = diesel::update(
             login_known_addresses::table
-                .filter(login_known_addresses::username.eq(username))
+                .filter(login_known_addresses::user_id.eq(user_id))
                 .filter(login_known_addresses::address.eq(address)),
         )
         .set(login_known_addresses::last_login_at.eq(at))
@@ -189,7 +191,7 @@ pub fn settle_success(
         if updated == 0 {
             diesel::insert_into(login_known_addresses::table)
                 .values((
-                    login_known_addresses::username.eq(username),
+                    login_known_addresses::user_id.eq(user_id),
                     login_known_addresses::address.eq(address),
                     login_known_addresses::last_login_at.eq(at),
                 ))
