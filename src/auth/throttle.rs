@@ -17,7 +17,7 @@
 //! correct password from a (username, address) that is not blocked always logs in.
 //!
 //! Each attempt is **reserved** before the password is checked: one transaction that holds
-//! the throttle's lock (SQLite: the write lock, taken by the transaction's first statement;
+//! the throttle's lock (SQLite: `BEGIN IMMEDIATE`, the write lock from the start;
 //! PostgreSQL: a transaction-level advisory lock) counts and, if the attempt may go ahead,
 //! records it as a failure. A right password then deletes that row again, and the pair's
 //! other failures with it. Parallel attempts therefore never get more password checks than
