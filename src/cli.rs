@@ -11,7 +11,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{Overrides, Settings};
-use crate::db::models::{token, user};
+use crate::db::models::{login_failure, token, user};
 use crate::deploy;
 use crate::library::{check, import};
 use crate::startup::{Application, bootstrap, ensure_first_admin};
@@ -64,6 +64,16 @@ pub enum Command {
         /// Read the password from the first line of standard input instead of prompting.
         #[arg(long)]
         password_stdin: bool,
+    },
+    /// Clear failed log-ins (log-in throttling) of a username, an address or the pair.
+    #[command(group(clap::ArgGroup::new("whom").required(true).multiple(true)))]
+    Unlock {
+        /// The username whose failures go (from every address, unless --address).
+        #[arg(long, group = "whom")]
+        username: Option<String>,
+        /// The client address whose failures go (for every username, unless --username).
+        #[arg(long, group = "whom")]
+        address: Option<String>,
     },
     /// Manage API tokens.
     Token {
@@ -242,6 +252,21 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let password = read_password(password_stdin)?;
             user::set_password_hash(&mut conn, u.id, &state.passwords.hash(&password)?)?;
             println!("password changed; the user's sessions were ended");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Unlock { username, address } => {
+            let state = bootstrap(settings(&cli.global, None)?)?;
+            let mut conn = state.pool.get()?;
+            let username = username.map(|u| crate::auth::throttle::key(&u));
+            let cleared = login_failure::clear(&mut conn, username.as_deref(), address.as_deref())?;
+            let mut whom = String::new();
+            if let Some(u) = &username {
+                whom.push_str(&format!(" for username {u:?}"));
+            }
+            if let Some(a) = &address {
+                whom.push_str(&format!(" from address {a:?}"));
+            }
+            println!("cleared {cleared} failed log-in(s){whom}");
             Ok(ExitCode::SUCCESS)
         }
         Command::Token {

@@ -291,12 +291,6 @@ impl Settings {
         if raw.max_folder_depth == 0 {
             return Err(invalid("max_folder_depth", "must be at least 1"));
         }
-        if raw.session.login_window_minutes == 0 {
-            return Err(invalid(
-                "session.login_window_minutes",
-                "must be at least 1",
-            ));
-        }
         if let Some(h) = &raw.session.client_address_header
             && actix_web::http::header::HeaderName::try_from(h.as_str()).is_err()
         {

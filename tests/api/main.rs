@@ -23,6 +23,7 @@ mod permissions;
 mod pictures;
 mod reader_pages;
 mod relocation;
+mod throttle;
 mod thumbnails;
 mod traversal;
 mod tree;
