@@ -97,13 +97,20 @@ pub async fn import(
             &mut folder_ids,
             &mut report,
         )
-        .await?;
+        .await;
         let name = entry
             .path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let outcome = import_file(state, user, &entry.path, &name, folder_id, is_public).await;
+        let outcome = match folder_id {
+            Ok(folder_id) => {
+                import_file(state, user, &entry.path, &name, folder_id, is_public).await
+            }
+            // A directory whose name is refused: its files fail, the rest goes on.
+            Err(Error::Invalid(why)) => Outcome::Failed(why),
+            Err(e) => return Err(e),
+        };
         match &outcome {
             Outcome::Imported => report.imported += 1,
             Outcome::Skipped => report.skipped += 1,
@@ -129,7 +136,8 @@ async fn ensure_folders(
             current = Some(*id);
             continue;
         }
-        let name = dirs[depth - 1].clone();
+        // The name as it will be stored (NFC), so that a second run finds the folder.
+        let name = super::check_name(&dirs[depth - 1], "folder")?;
         let (st, u) = (state.clone(), user.clone());
         let (id, created) = db::run(&state.pool, move |conn| {
             Ok(match folder::find_child_by_name(conn, current, &name)? {
@@ -161,7 +169,9 @@ async fn import_file(
         is_public,
         ..UploadTarget::default()
     };
-    let (st, u, t, n) = (state.clone(), user.clone(), target.clone(), name.to_owned());
+    // Compared as it will be stored, so that a second run skips it.
+    let stored_name = super::upload::clean_original_name(name);
+    let (st, u, t, n) = (state.clone(), user.clone(), target.clone(), stored_name);
     let checked = db::run(&state.pool, move |conn| {
         Ok(authorize(&st, conn, &u, &t)
             .and_then(|()| Ok(file::exists_in_folder(conn, folder_id, &n)?)))
