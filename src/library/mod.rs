@@ -68,22 +68,11 @@ pub fn forbidden(decision: &Decision) -> Error {
     Error::Forbidden(format!("permission denied ({decision})"))
 }
 
-/// Folder and file names: trimmed, non-empty, at most 255 characters, no control characters
-/// and no `/` (folders are logical, but a slash would make paths ambiguous).
+/// Folder and file names go through [`crate::domain::name::ItemName`]: trimmed, NFC,
+/// non-empty, at most 255 characters, no control characters, no `/`, no bidirectional or
+/// zero-width characters, not `.` or `..`. The error names `what` ("folder", "file").
 pub fn check_name(name: &str, what: &str) -> Result<String> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(Error::Invalid(format!("the {what} name must not be empty")));
-    }
-    if name.chars().count() > 255 {
-        return Err(Error::Invalid(format!(
-            "the {what} name must be at most 255 characters"
-        )));
-    }
-    if name.chars().any(|c| c.is_control() || c == '/') {
-        return Err(Error::Invalid(format!(
-            "the {what} name must not contain '/' or control characters"
-        )));
-    }
-    Ok(name.to_owned())
+    crate::domain::name::ItemName::parse(name)
+        .map(crate::domain::name::ItemName::into_string)
+        .map_err(|e| Error::Invalid(format!("the {what} name {e}")))
 }
