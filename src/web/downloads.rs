@@ -341,3 +341,55 @@ fn open(
         },
     )
 }
+
+/// Middleware for the public storages Coffer serves itself (through actix-files): the
+/// `Range` header is parsed here, by the same checked parser as private downloads, and
+/// handed on in a form actix-files cannot get wrong — one plain `first-last` range, a
+/// `length-` range that it answers 416 `bytes */length`, or no header at all (the whole
+/// file) for an invalid header, several ranges or a path that is not a plain file.
+/// If-Range is still decided by actix-files, against its own validators.
+pub async fn public_range(
+    root: std::path::PathBuf,
+    mut req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    if let Some(value) = req.headers().get(header::RANGE).cloned() {
+        let len = public_object_len(&root, req.match_info().unprocessed());
+        let rewritten = match (value.to_str().ok(), len) {
+            (Some(value), Some(len)) => match serve::range::parse(value, len) {
+                serve::range::Ranges::Unsatisfiable => Some(format!("bytes={len}-")),
+                serve::range::Ranges::Satisfiable(ranges) => match ranges.as_slice() {
+                    [r] => Some(format!("bytes={}-{}", r.first, r.last)),
+                    _ => None,
+                },
+                serve::range::Ranges::Ignore => None,
+            },
+            _ => None,
+        };
+        match rewritten.and_then(|v| header::HeaderValue::from_str(&v).ok()) {
+            Some(v) => {
+                req.headers_mut().insert(header::RANGE, v);
+            }
+            None => {
+                req.headers_mut().remove(header::RANGE);
+            }
+        }
+    }
+    next.call(req).await
+}
+
+/// The length of the regular file at `rel` (percent-encoded, below `root`), if it is one.
+fn public_object_len(root: &std::path::Path, rel: &str) -> Option<u64> {
+    let decoded = percent_encoding::percent_decode_str(rel.trim_start_matches('/'))
+        .decode_utf8()
+        .ok()?;
+    let mut path = root.to_path_buf();
+    for segment in decoded.split('/') {
+        if segment.is_empty() || segment == "." || segment == ".." || segment.contains('\\') {
+            return None;
+        }
+        path.push(segment);
+    }
+    let meta = std::fs::symlink_metadata(&path).ok()?;
+    meta.is_file().then_some(meta.len())
+}

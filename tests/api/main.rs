@@ -20,6 +20,7 @@ mod memory;
 mod migrations;
 mod permissions;
 mod pictures;
+mod ranges;
 mod reader_pages;
 mod relocation;
 mod thumbnails;
