@@ -23,5 +23,6 @@ mod pictures;
 mod ranges;
 mod reader_pages;
 mod relocation;
+mod stable_url;
 mod thumbnails;
 mod traversal;
