@@ -10,6 +10,7 @@ mod icons;
 pub mod identity;
 mod listing;
 mod pages;
+pub mod timeout;
 
 use std::path::Path;
 

@@ -23,6 +23,7 @@ mod pictures;
 mod ranges;
 mod reader_pages;
 mod relocation;
+mod slowloris;
 mod stable_url;
 mod thumbnails;
 mod traversal;

@@ -68,7 +68,10 @@ async fn stable_urls_never_fail_a_reader_while_the_file_is_toggled() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let thumb = res.bytes().await.unwrap().to_vec();
-    assert!(thumb.starts_with(b"\xff\xd8") || thumb.starts_with(b"\x89PNG"), "not an image");
+    assert!(
+        thumb.starts_with(b"\xff\xd8") || thumb.starts_with(b"\x89PNG"),
+        "not an image"
+    );
 
     let stop = Arc::new(AtomicBool::new(false));
     let count = Arc::new(AtomicUsize::new(0));
