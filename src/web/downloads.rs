@@ -82,7 +82,7 @@ pub async fn private_thumbnail(
         let loaded = st.access.snapshot(conn)?;
         let decision = loaded.file(st.access.policy(), user, &f, Right::Read);
         if !decision.allowed {
-            return Ok(Some(Outcome::Denied(decision.to_string())));
+            return denied(st, conn, &loaded, user, &decision).map(Some);
         }
         let storage = st.storages.get(StorageRole::PrivateThumbnails).local();
         let name = format!(
@@ -151,7 +151,7 @@ pub async fn preset_thumbnail(
             let loaded = st.access.snapshot(conn)?;
             let decision = loaded.file(st.access.policy(), user, &f, Right::Read);
             if !decision.allowed {
-                return Ok(Some(Outcome::Denied(decision.to_string())));
+                return denied(st, conn, &loaded, user, &decision).map(Some);
             }
         }
         Ok(Some(Outcome::Redirect(f.mime_type)))
@@ -227,7 +227,7 @@ fn deliver_thumbnail(
             let loaded = state.access.snapshot(conn)?;
             let decision = loaded.file(state.access.policy(), user, &f, Right::Read);
             if !decision.allowed {
-                return Ok(Some(Outcome::Denied(decision.to_string())));
+                return denied(state, conn, &loaded, user, &decision).map(Some);
             }
         }
         let Some(t) = thumbnail::find_for_spec(conn, id, spec)? else {
@@ -331,6 +331,23 @@ fn finish(
     }
 }
 
+/// A refusal. With `debug`, the reason is said in names (users, groups, folders) as the 403
+/// shows it; without, nothing more is looked up: the answer is a plain 404.
+fn denied(
+    state: &AppState,
+    conn: &mut DbConn,
+    loaded: &crate::access::Loaded,
+    user: Option<&User>,
+    decision: &crate::permissions::Decision,
+) -> Result<Outcome, AppError> {
+    let why = if state.settings.debug {
+        crate::library::readers::explain(conn, loaded, state.access.policy(), user, decision)?
+    } else {
+        String::new()
+    };
+    Ok(Outcome::Denied(why))
+}
+
 /// What a download follows when its object vanished under it (a move between storages
 /// committed and deleted the source after the row was read).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -362,7 +379,7 @@ fn deliver_file(
             let loaded = state.access.snapshot(conn)?;
             let decision = loaded.file(state.access.policy(), user, &f, Right::Read);
             if !decision.allowed {
-                return Ok(Outcome::Denied(decision.to_string()));
+                return denied(state, conn, &loaded, user, &decision);
             }
         }
         let key = StorageKey::parse(&f.storage_key).map_err(|_| AppError::NotFound)?;

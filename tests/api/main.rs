@@ -22,6 +22,7 @@ mod permissions;
 mod pictures;
 mod ranges;
 mod reader_pages;
+mod readers;
 mod relocation;
 mod slowloris;
 mod stable_url;
