@@ -57,7 +57,7 @@ impl From<diesel::result::Error> for Error {
 /// The answer to a denied read: 404 hides existence; with `debug` it says 403 and why.
 pub fn hidden(state: &AppState, decision: &Decision) -> Error {
     if state.settings.debug {
-        Error::Forbidden(decision.to_string())
+        Error::Forbidden(decision.summary())
     } else {
         Error::NotFound
     }
@@ -65,7 +65,7 @@ pub fn hidden(state: &AppState, decision: &Decision) -> Error {
 
 /// The answer to a denied write on something the user can see.
 pub fn forbidden(decision: &Decision) -> Error {
-    Error::Forbidden(format!("permission denied ({decision})"))
+    Error::Forbidden(format!("permission denied ({})", decision.summary()))
 }
 
 /// Folder and file names go through [`crate::domain::name::ItemName`]: trimmed, NFC,

@@ -141,7 +141,7 @@ async fn show(
                 } else {
                     Vec::new()
                 };
-                let readers = readers::who_can_read(&st, conn, &f)?;
+                let readers = readers::who_can_read(&st, conn, &user, &f)?;
                 let owner_name = match f.owner_id {
                     Some(o) => crate::db::models::user::find(conn, o)?
                         .map_or_else(|| "—".into(), |u| u.username),
