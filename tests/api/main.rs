@@ -18,6 +18,7 @@ mod downloads;
 mod helpers;
 mod memory;
 mod migrations;
+mod openapi;
 mod permissions;
 mod pictures;
 mod reader_pages;

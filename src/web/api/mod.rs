@@ -5,10 +5,12 @@ mod files;
 mod folders;
 mod groups;
 pub mod json;
+pub mod openapi;
 mod permissions;
 mod tokens;
 pub mod users;
 
+use actix_web::error::{JsonPayloadError, QueryPayloadError};
 use actix_web::web;
 
 use crate::error::AppError;
@@ -18,15 +20,10 @@ use crate::library;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1")
-            .app_data(web::JsonConfig::default().error_handler(|e, _| {
-                AppError::BadRequest(format!("invalid JSON body: {e}")).into()
-            }))
-            .app_data(
-                web::QueryConfig::default().error_handler(|e, _| {
-                    AppError::BadRequest(format!("invalid query: {e}")).into()
-                }),
-            )
+            .app_data(web::JsonConfig::default().error_handler(|e, _| json_error(e).into()))
+            .app_data(web::QueryConfig::default().error_handler(|e, _| query_error(e).into()))
             .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
+            .route("/openapi.json", web::get().to(openapi::document))
             .route("/tokens", web::post().to(tokens::create))
             .route("/users", web::post().to(users::create))
             .route("/users", web::get().to(users::list))
@@ -55,6 +52,25 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 Err::<actix_web::HttpResponse, _>(AppError::NotFound)
             })),
     );
+}
+
+/// A JSON body that cannot be read: 415 for another content type, 413 for one over the
+/// limit, 400 for the rest.
+fn json_error(e: JsonPayloadError) -> AppError {
+    match e {
+        JsonPayloadError::ContentType => {
+            AppError::UnsupportedMediaType("send the body as application/json".into())
+        }
+        JsonPayloadError::Overflow { limit }
+        | JsonPayloadError::OverflowKnownLength { limit, .. } => {
+            AppError::PayloadTooLarge(limit as u64)
+        }
+        e => AppError::BadRequest(format!("invalid JSON body: {e}")),
+    }
+}
+
+fn query_error(e: QueryPayloadError) -> AppError {
+    AppError::BadRequest(format!("invalid query: {e}"))
 }
 
 impl From<library::Error> for AppError {
