@@ -71,6 +71,8 @@ impl From<DbError> for AppError {
     fn from(e: DbError) -> Self {
         if e.is_unique_violation() {
             AppError::Conflict("an item with this name already exists".into())
+        } else if e.is_foreign_key_violation() {
+            AppError::Conflict("an item this request refers to was deleted meanwhile".into())
         } else {
             AppError::Unexpected(e.into())
         }

@@ -15,6 +15,7 @@ mod api;
 mod auth;
 mod cli;
 mod downloads;
+mod fuzz_findings;
 mod helpers;
 mod memory;
 mod migrations;

@@ -68,6 +68,7 @@ pub struct Members {
         (status = 401, description = "Not authenticated", body = ErrorJson),
         (status = 403, description = "Not a superuser; CSRF token missing", body = ErrorJson),
         (status = 404, description = "No such group", body = ErrorJson),
+        (status = 409, description = "The group or a user was deleted meanwhile", body = ErrorJson),
         (status = 413, description = "The body is too large", body = ErrorJson),
         (status = 415, description = "The body is not JSON", body = ErrorJson),
     ),

@@ -77,6 +77,7 @@ fn parse_rule(body: NewRuleRequest) -> Result<NewRule, AppError> {
         (status = 400, description = "Invalid body, type or grant; a folder that does not fit the type; not exactly one principal; a folder, user or group that does not exist", body = ErrorJson),
         (status = 401, description = "Not authenticated", body = ErrorJson),
         (status = 403, description = "Not a superuser; CSRF token missing", body = ErrorJson),
+        (status = 409, description = "The folder, user or group was deleted meanwhile", body = ErrorJson),
         (status = 413, description = "The body is too large", body = ErrorJson),
         (status = 415, description = "The body is not JSON", body = ErrorJson),
     ),
