@@ -131,3 +131,88 @@ async fn a_folder_deleted_between_check_and_write_answers_409() {
         .await;
     assert_eq!(rules, json!([]));
 }
+
+/// `GET /api/v1/permissions/check` let a non-superuser ask about any item: an unreadable
+/// one answered 200 with its decisions and the rules behind them, a missing one 404. An
+/// item the caller may not read now answers exactly like a missing one; a superuser still
+/// gets the whole answer about anyone.
+#[actix_web::test]
+async fn permission_check_hides_what_the_caller_may_not_read() {
+    let app = spawn_app().await;
+    let admin = app.admin_token.clone();
+    let (eve, eve_token) = app.user("eve").await;
+    let shared = app.folder(&admin, "shared", None).await;
+    let denied = app.folder(&admin, "denied", Some(shared)).await;
+    let vault = app.folder(&admin, "vault", None).await;
+    for (folder, read) in [(shared, "allow"), (denied, "deny")] {
+        app.rule(
+            json!({"type": "children", "folder_id": folder, "user_id": eve,
+                        "can_read": read, "can_edit": "inherit", "can_add_children": "inherit"}),
+        )
+        .await;
+    }
+    let id = |v: serde_json::Value| v["id"].as_i64().unwrap();
+    let readable = id(app.upload(&admin, "r.txt", b"r", Some(shared), false).await);
+    let in_denied = id(app.upload(&admin, "d.txt", b"d", Some(denied), false).await);
+    let in_vault = id(app.upload(&admin, "v.txt", b"v", Some(vault), false).await);
+    let unsorted = id(app.upload(&admin, "u.txt", b"u", None, false).await);
+    let check = |token: String, query: String| {
+        let app = &app;
+        async move {
+            app.request(
+                Method::GET,
+                Some(&token),
+                &format!("/api/v1/permissions/check?user_id={eve}&{query}"),
+                None,
+            )
+            .await
+        }
+    };
+    let missing = json!({"error": "not found"});
+    for query in [
+        format!("folder_id={denied}"),
+        format!("folder_id={vault}"),
+        "folder_id=987654".to_owned(),
+        format!("file_id={in_denied}"),
+        format!("file_id={in_vault}"),
+        format!("file_id={unsorted}"),
+        "file_id=987654".to_owned(),
+    ] {
+        let (status, body) = check(eve_token.clone(), query.clone()).await;
+        assert_eq!(
+            (status, &body),
+            (StatusCode::NOT_FOUND, &missing),
+            "{query}"
+        );
+        let (status, body) = check(admin.clone(), query.clone()).await;
+        if query.ends_with("987654") {
+            assert_eq!(status, StatusCode::NOT_FOUND);
+        } else {
+            assert_eq!(status, StatusCode::OK, "{query}");
+            assert_eq!(body["read"], json!(false), "{query}");
+        }
+    }
+    for query in [format!("folder_id={shared}"), format!("file_id={readable}")] {
+        let (status, body) = check(eve_token.clone(), query.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{query}");
+        assert_eq!(body["read"], json!(true));
+    }
+}
+
+/// With `debug = true` the hidden item answers 403 with the reason, like every denied read.
+#[actix_web::test]
+async fn permission_check_with_debug_says_why() {
+    let app = crate::helpers::spawn_app_with(|c| c.debug = true).await;
+    let (eve, eve_token) = app.user("eve").await;
+    let vault = app.folder(&app.admin_token, "vault", None).await;
+    let (status, body) = app
+        .request(
+            Method::GET,
+            Some(&eve_token),
+            &format!("/api/v1/permissions/check?user_id={eve}&folder_id={vault}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("denied"), "{body}");
+}

@@ -8,7 +8,7 @@ use crate::db;
 use crate::db::models::permission::{self, NewRule};
 use crate::db::models::{file, folder, user};
 use crate::error::AppError;
-use crate::library::rules;
+use crate::library::{self, rules};
 use crate::permissions::{Grant, Right, Scope};
 use crate::state::AppState;
 use crate::web::identity::ApiUser;
@@ -186,7 +186,7 @@ pub struct CheckQuery {
         (status = 400, description = "Invalid query; both or neither of `file_id` and `folder_id`; the user does not exist", body = ErrorJson),
         (status = 401, description = "Not authenticated", body = ErrorJson),
         (status = 403, description = "A non-superuser asking about another user", body = ErrorJson),
-        (status = 404, description = "No such file or folder", body = ErrorJson),
+        (status = 404, description = "No such file or folder, or (for a non-superuser) one the caller may not read", body = ErrorJson),
     ),
 )]
 pub async fn check(
@@ -216,6 +216,9 @@ pub async fn check(
         let loaded = st.access.snapshot(conn)?;
         let policy = st.access.policy();
         let mut out = Vec::new();
+        // A non-superuser asks about themselves; an item they may not read answers like a
+        // missing one (its decisions and their reasons would tell it exists and which rules
+        // sit on it).
         if let Some(fid) = q.file_id {
             let Some(f) = file::find(conn, fid)? else {
                 return Ok(Err(AppError::NotFound));
@@ -230,6 +233,12 @@ pub async fn check(
             for right in Right::ALL {
                 out.push((right, loaded.folder(policy, Some(&subject), fid, right)));
             }
+        }
+        if let Some((_, read)) = out.iter().find(|(r, _)| *r == Right::Read)
+            && !me.user.is_superuser
+            && !read.allowed
+        {
+            return Ok(Err(library::hidden(&st, read).into()));
         }
         Ok(Ok(out))
     })
