@@ -17,6 +17,23 @@ import os
 import requests
 import schemathesis
 from hypothesis import strategies as st
+from hypothesis.internal import lambda_sources
+
+# Hypothesis describes lambdas by parsing their source file with `ast`; on CPython 3.11.7 that
+# parse can fail with "SystemError: AST constructor recursion depth mismatch" (a CPython bug)
+# inside Schemathesis' own generators, which ends the operation as an error. The
+# description is only cosmetic: fall back to Hypothesis' own "unknown" form.
+_describe = lambda_sources._lambda_description
+
+
+def _describe_or_unknown(f, *args, **kwargs):
+    try:
+        return _describe(f, *args, **kwargs)
+    except (SystemError, RecursionError):
+        return "lambda: <unknown>"
+
+
+lambda_sources._lambda_description = _describe_or_unknown
 
 with open(os.environ["FUZZ_SECRETS"]) as f:
     SEEDED = json.load(f)

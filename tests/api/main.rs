@@ -22,6 +22,7 @@ mod migrations;
 mod openapi;
 mod permissions;
 mod pictures;
+mod range_properties;
 mod reader_pages;
 mod relocation;
 mod thumbnails;
