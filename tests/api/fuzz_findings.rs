@@ -216,3 +216,102 @@ async fn permission_check_with_debug_says_why() {
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert!(body["error"].as_str().unwrap().contains("denied"), "{body}");
 }
+
+/// Text with a NUL character was stored by SQLite and answered 500 on PostgreSQL (which
+/// refuses it): every text field of the JSON API now refuses it with 400 on both.
+#[actix_web::test]
+async fn text_with_nul_characters_never_answers_500() {
+    let app = spawn_app().await;
+    let admin = app.admin_token.clone();
+    let home = app.folder(&admin, "Home", None).await;
+    let file = app.upload(&admin, "a.txt", b"a", Some(home), false).await["id"]
+        .as_i64()
+        .unwrap();
+    let group = app.group("g", &[]).await;
+    let nul = "a\u{0}b";
+    let requests: Vec<(Method, String, serde_json::Value)> = vec![
+        (
+            Method::PATCH,
+            format!("/api/v1/files/{file}"),
+            json!({"description": nul}),
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/files/{file}"),
+            json!({"name": nul}),
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/folders/{home}"),
+            json!({"name": nul}),
+        ),
+        (
+            Method::POST,
+            "/api/v1/folders".into(),
+            json!({"name": nul, "parent_id": home}),
+        ),
+        (Method::POST, "/api/v1/groups".into(), json!({"name": nul})),
+        (
+            Method::POST,
+            "/api/v1/users".into(),
+            json!({"username": "nul", "password": "long enough", "email": nul}),
+        ),
+        (
+            Method::POST,
+            "/api/v1/users".into(),
+            json!({"username": "nul2", "password": "long\u{0}enough"}),
+        ),
+        (
+            Method::POST,
+            "/api/v1/tokens".into(),
+            json!({"username": "admin", "password": "x", "name": nul}),
+        ),
+        (
+            Method::POST,
+            "/api/v1/tokens".into(),
+            json!({"username": nul, "password": nul}),
+        ),
+        (
+            Method::PUT,
+            format!("/api/v1/groups/{group}/members"),
+            json!({"user_ids": []}),
+        ),
+    ];
+    for (method, path, body) in requests {
+        let (status, answer) = app
+            .request(method.clone(), Some(&admin), &path, Some(body.clone()))
+            .await;
+        let what = format!("{method} {path} {body}: {status} {answer}");
+        if path.ends_with("/members") {
+            assert_eq!(status, StatusCode::OK, "{what}");
+        } else {
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{what}");
+            assert!(answer["error"].as_str().unwrap().contains("NUL"), "{what}");
+        }
+    }
+}
+
+/// The upload's text fields refuse NUL characters too, storing nothing.
+#[actix_web::test]
+async fn upload_fields_with_nul_characters_are_refused() {
+    let app = spawn_app().await;
+    let form = reqwest::multipart::Form::new()
+        .text("description", "a\u{0}b")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(b"x".to_vec()).file_name("x.txt"),
+        );
+    let res = app
+        .client
+        .post(app.url("/api/v1/files"))
+        .bearer_auth(&app.admin_token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let (_, listing) = app
+        .request(Method::GET, Some(&app.admin_token), "/api/v1/folders", None)
+        .await;
+    assert_eq!(listing["files"], json!([]));
+}

@@ -139,6 +139,11 @@ pub async fn upload(
         }
         let value = String::from_utf8(value)
             .map_err(|_| AppError::BadRequest(format!("field {name} is not UTF-8")))?;
+        if value.contains('\0') {
+            return Err(AppError::BadRequest(format!(
+                "field {name} may not contain NUL characters"
+            )));
+        }
         match name.as_str() {
             "folder_id" if value.trim().is_empty() => target.folder_id = None,
             "folder_id" => target.folder_id = Some(parse_field(&name, &value)?),
@@ -182,10 +187,10 @@ pub async fn get(
 #[serde(deny_unknown_fields)]
 pub struct FilePatch {
     /// Empty or blank: remove the custom name; `null`: unchanged.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::optional_text")]
     name: Option<String>,
     /// `null`: unchanged.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::optional_text")]
     description: Option<String>,
     /// `null`: move to the unsorted uploads (the owner or a superuser).
     #[serde(default, deserialize_with = "double_option")]
@@ -199,10 +204,10 @@ pub struct FilePatch {
     #[schema(value_type = Option<i64>)]
     owner_id: Option<Option<i64>>,
     /// Images only.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::optional_text")]
     alt_text: Option<String>,
     /// Images only.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::optional_text")]
     caption: Option<String>,
     /// Images only: `{x, y}` in displayed pixels, or `null` to remove it.
     #[serde(default, deserialize_with = "double_option")]

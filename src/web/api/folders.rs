@@ -18,6 +18,7 @@ use super::json::{Created, Deleted, ErrorJson, FolderJson, Listing, files_json};
 #[serde(deny_unknown_fields)]
 pub struct NewFolder {
     /// Trimmed; 1–255 characters, no `/`, no control characters.
+    #[serde(deserialize_with = "super::text")]
     name: String,
     /// Absent or `null`: the top level (superusers only).
     #[serde(default)]
@@ -92,7 +93,7 @@ pub async fn get(
 #[serde(deny_unknown_fields)]
 pub struct FolderPatch {
     /// `null`: unchanged.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::optional_text")]
     name: Option<String>,
     /// `null`: move to the top level (superusers only).
     #[serde(default, deserialize_with = "double_option")]

@@ -18,6 +18,7 @@ use super::require_superuser;
 #[serde(deny_unknown_fields)]
 pub struct NewGroup {
     /// Trimmed; 1–150 characters.
+    #[serde(deserialize_with = "super::text")]
     name: String,
 }
 

@@ -12,6 +12,7 @@ pub mod users;
 
 use actix_web::error::{JsonPayloadError, QueryPayloadError};
 use actix_web::web;
+use serde::Deserialize;
 
 use crate::error::AppError;
 use crate::library;
@@ -102,4 +103,25 @@ where
     D: serde::Deserializer<'de>,
 {
     serde::Deserialize::deserialize(de).map(Some)
+}
+
+const NUL_REFUSED: &str = "text may not contain NUL characters";
+
+/// A JSON string without NUL characters (PostgreSQL refuses them in text columns, SQLite
+/// would store them): refused alike on both databases, before anything is looked up.
+pub fn text<'de, D: serde::Deserializer<'de>>(de: D) -> Result<String, D::Error> {
+    let s = String::deserialize(de)?;
+    if s.contains('\0') {
+        return Err(serde::de::Error::custom(NUL_REFUSED));
+    }
+    Ok(s)
+}
+
+/// [`text`] for optional fields.
+pub fn optional_text<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<String>, D::Error> {
+    let s = Option::<String>::deserialize(de)?;
+    if s.as_deref().is_some_and(|s| s.contains('\0')) {
+        return Err(serde::de::Error::custom(NUL_REFUSED));
+    }
+    Ok(s)
 }

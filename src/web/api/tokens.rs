@@ -18,10 +18,12 @@ use super::json::{ErrorJson, TokenCreated};
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenRequest {
+    #[serde(deserialize_with = "super::text")]
     username: String,
+    #[serde(deserialize_with = "super::text")]
     password: String,
     /// A label for the token; default `api`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::optional_text")]
     name: Option<String>,
 }
 

@@ -19,11 +19,13 @@ use super::require_superuser;
 #[schema(as = NewUser)]
 pub struct NewUserRequest {
     /// 1–150 letters, digits or `@.+-_`.
+    #[serde(deserialize_with = "super::text")]
     username: String,
     /// 8–1024 characters.
+    #[serde(deserialize_with = "super::text")]
     password: String,
     /// Default `""`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::optional_text")]
     email: Option<String>,
     /// Default `false`.
     #[serde(default)]
