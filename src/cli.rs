@@ -1,6 +1,6 @@
 //! The command line: `coffer serve | migrate | createsuperuser | changepassword | token |
 //! import | check | print-config | nginx-config | apache-config | lighttpd-config |
-//! caddy-config | doctor | thumbnails`. Every command takes `--data-dir` and
+//! caddy-config | doctor | thumbnails | openapi`. Every command takes `--data-dir` and
 //! `--config`.
 
 use std::io::BufRead;
@@ -125,6 +125,8 @@ pub enum Command {
         #[arg(long, value_name = "USERNAME")]
         username: Option<String>,
     },
+    /// Print the OpenAPI 3 document of the JSON API (the content of docs/openapi.json).
+    Openapi,
 }
 
 #[derive(Subcommand, Debug)]
@@ -364,6 +366,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::FAILURE)
         }
         Command::Thumbnails { command } => thumbnails_command(&cli.global, command),
+        Command::Openapi => {
+            print!("{}", crate::web::api::openapi::document_json());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::PrintConfig => {
             print!("{}", settings(&cli.global, None)?.redacted_toml());
             Ok(ExitCode::SUCCESS)

@@ -24,6 +24,9 @@ pub enum AppError {
     Conflict(String),
     #[error("the upload is larger than the limit of {0} bytes")]
     PayloadTooLarge(u64),
+    /// A body of a type the route does not take.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     #[error("CSRF token missing or wrong")]
     Csrf,
     #[error("too many attempts; try again later")]
@@ -48,6 +51,7 @@ impl ResponseError for AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -67,6 +71,8 @@ impl From<DbError> for AppError {
     fn from(e: DbError) -> Self {
         if e.is_unique_violation() {
             AppError::Conflict("an item with this name already exists".into())
+        } else if e.is_foreign_key_violation() {
+            AppError::Conflict("an item this request refers to was deleted meanwhile".into())
         } else {
             AppError::Unexpected(e.into())
         }

@@ -168,6 +168,18 @@ impl DbError {
             ))
         )
     }
+
+    /// True when the error is a foreign-key violation: a row that was checked a moment
+    /// earlier (a folder, a user, a group) was deleted before the write.
+    pub fn is_foreign_key_violation(&self) -> bool {
+        matches!(
+            self,
+            DbError::Query(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::ForeignKeyViolation,
+                _
+            ))
+        )
+    }
 }
 
 /// Builds the pool. SQLite gets a smaller pool: one writer at a time anyway.

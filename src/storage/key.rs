@@ -1,6 +1,7 @@
 //! Storage keys: relative object names that Coffer generates itself. A key is a `/`-joined
-//! list of segments made of ASCII letters, digits, `.`, `_` and `-`; no segment is empty or
-//! starts with a dot, so a key can never climb out of its storage or name a hidden file.
+//! list of segments made of ASCII letters, digits, `.`, `_` and `-`; no segment is empty,
+//! starts with a dot or holds two dots in a row, so a key can never climb out of its storage
+//! or name a hidden file.
 
 use std::fmt;
 
@@ -27,6 +28,7 @@ impl StorageKey {
         for segment in s.split('/') {
             let valid = !segment.is_empty()
                 && !segment.starts_with('.')
+                && !segment.contains("..")
                 && segment
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
@@ -117,7 +119,7 @@ mod tests {
     fn keys_cannot_escape_or_hide() {
         for bad in [
             "", "/abs", "a//b", "../x", "a/../b", "a/./b", ".hidden", "a/.tmp/x", "a\\b", "a b",
-            "a%2e", "é", "a\0b", "a/",
+            "a%2e", "é", "a\0b", "a/", "a..b", "a/b../c", "x/..",
         ] {
             assert_eq!(StorageKey::parse(bad), Err(InvalidKey), "{bad:?}");
         }
@@ -158,6 +160,60 @@ mod tests {
             "a\r\nb",
         ] {
             assert!(StorageKey::parse(&clean_name(n)).is_ok(), "{n:?}");
+        }
+    }
+
+    mod properties {
+        use std::path::{Component, Path};
+
+        use proptest::prelude::*;
+
+        use super::super::*;
+
+        /// Strings made mostly of the characters that matter to paths, and any text.
+        fn candidates() -> impl Strategy<Value = String> {
+            prop_oneof![
+                "[a-z0-9./\\\\_\\- \\x00%é:~]{0,40}",
+                "([a-z.]{1,4}/){0,6}[a-z._-]{0,6}",
+                any::<String>(),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+
+            #[test]
+            fn parse_never_panics_and_accepts_only_safe_keys(s in candidates()) {
+                let Ok(key) = StorageKey::parse(&s) else { return Ok(()); };
+                prop_assert!(!s.contains(".."), "{s:?}");
+                prop_assert!(!s.starts_with('/') && !s.ends_with('/'), "{s:?}");
+                prop_assert!(!s.contains('\\') && !s.contains('\0'), "{s:?}");
+                prop_assert!(s.len() <= MAX_KEY_LEN);
+                for segment in s.split('/') {
+                    prop_assert!(!segment.is_empty() && !segment.starts_with('.'), "{s:?}");
+                }
+                // Round trip through Display (and serde's form).
+                prop_assert_eq!(key.to_string(), s.clone());
+                prop_assert_eq!(StorageKey::parse(&key.to_string()), Ok(key.clone()));
+                // Joined to a base directory, it stays beneath it: only normal components.
+                let base = Path::new("/srv/coffer/private");
+                let joined = base.join(key.as_str());
+                prop_assert!(joined.starts_with(base));
+                prop_assert!(
+                    Path::new(key.as_str()).components().all(|c| matches!(c, Component::Normal(_))),
+                    "{s:?}"
+                );
+                prop_assert_eq!(joined.components().count(), base.components().count() + s.split('/').count());
+            }
+
+            #[test]
+            fn cleaned_names_and_derived_keys_are_keys(name in any::<String>(), suffix in "[a-z0-9_-]{1,12}(\\.[a-z]{1,4})?") {
+                let cleaned = clean_name(&name);
+                let key = StorageKey::parse(&format!("ab/cd/0f3e/{cleaned}"));
+                prop_assert!(key.is_ok(), "{name:?} → {cleaned:?}");
+                let key = key.unwrap_or_else(|_| unreachable!());
+                prop_assert!(key.derived(&suffix).is_ok(), "{cleaned:?} + {suffix:?}");
+            }
         }
     }
 }

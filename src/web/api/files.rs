@@ -4,6 +4,7 @@ use actix_multipart::Multipart;
 use actix_web::{HttpResponse, web};
 use futures_util::{StreamExt, TryStreamExt};
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::db;
 use crate::error::AppError;
@@ -12,21 +13,61 @@ use crate::state::AppState;
 use crate::web::identity::ApiUser;
 
 use super::double_option;
-use super::json::{Point, file_json};
+use super::json::{ErrorJson, FileJson, Point, file_json};
 
-/// Query parameters accepted by the upload (the same names as the form fields).
-#[derive(Deserialize, Default)]
+/// Query parameters accepted by the upload (the same names as the form fields, which
+/// override them).
+#[derive(Deserialize, Default, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct UploadQuery {
+    /// The folder to upload into; absent: the uploader's unsorted uploads.
     folder_id: Option<i64>,
+    /// Absent: the configured `is_public_default`.
     is_public: Option<bool>,
+    /// Another user as the owner: superusers only.
     owner_id: Option<i64>,
+}
+
+/// The multipart body of an upload: the fields, then one `file` part.
+#[derive(ToSchema)]
+#[allow(
+    dead_code,
+    reason = "describes the multipart body in the OpenAPI document"
+)]
+pub struct UploadForm {
+    /// Empty or absent: the uploader's unsorted uploads.
+    folder_id: Option<i64>,
+    /// `true`/`1`/`on`/`yes` or `false`/`0`/`off`/`no`/empty; absent: `is_public_default`.
+    is_public: Option<bool>,
+    /// Another user's id: superusers only.
+    owner_id: Option<i64>,
+    /// Default `""`.
+    description: Option<String>,
+    /// The content; its `filename` becomes `original_filename`.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
 }
 
 /// `POST /api/v1/files` (multipart: `file`, and `folder_id`, `is_public`, `owner_id`,
 /// `description` sent before the file part, or as query parameters) → the file object.
 /// All or nothing: a field after the file part, a field given twice (or in both the query
 /// and the body), a second file part or a refused target stores nothing.
+#[utoipa::path(
+    post, path = "/api/v1/files", tag = "files", operation_id = "uploadFile",
+    params(UploadQuery),
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, description = "Stored", body = FileJson),
+        (status = 400, description = "Invalid multipart body, field or query; no `file` part; a field after the file part; the folder or owner does not exist", body = ErrorJson),
+        (status = 401, description = "Not authenticated", body = ErrorJson),
+        (status = 403, description = "No add-children right on the folder; another owner by a non-superuser; CSRF token missing", body = ErrorJson),
+        (status = 404, description = "The folder does not exist any more, or the caller may not read it", body = ErrorJson),
+        (status = 409, description = "The folder changed while the file was stored", body = ErrorJson),
+        (status = 413, description = "Larger than `max_upload_size`; nothing is stored", body = ErrorJson),
+        (status = 415, description = "The body is not multipart/form-data", body = ErrorJson),
+    ),
+)]
 pub async fn upload(
     state: web::Data<AppState>,
     ApiUser(me): ApiUser,
@@ -43,8 +84,13 @@ pub async fn upload(
             description: String::new(),
         },
     );
-    let bad = |e: actix_multipart::MultipartError| {
-        AppError::BadRequest(format!("invalid multipart body: {e}"))
+    let bad = |e: actix_multipart::MultipartError| match e {
+        actix_multipart::MultipartError::ContentTypeMissing
+        | actix_multipart::MultipartError::ContentTypeParse
+        | actix_multipart::MultipartError::ContentTypeIncompatible => {
+            AppError::UnsupportedMediaType("send the upload as multipart/form-data".into())
+        }
+        e => AppError::BadRequest(format!("invalid multipart body: {e}")),
     };
     let mut staged = None;
     while let Some(mut field) = form.try_next().await.map_err(bad)? {
@@ -79,6 +125,11 @@ pub async fn upload(
         }
         let value = String::from_utf8(value)
             .map_err(|_| AppError::BadRequest(format!("field {name} is not UTF-8")))?;
+        if value.contains('\0') {
+            return Err(AppError::BadRequest(format!(
+                "field {name} may not contain NUL characters"
+            )));
+        }
         fields.field(&name, &value)?;
     }
     let staged = staged
@@ -91,6 +142,15 @@ pub async fn upload(
 }
 
 /// `GET /api/v1/files/{id}`.
+#[utoipa::path(
+    get, path = "/api/v1/files/{id}", tag = "files", operation_id = "getFile",
+    params(("id" = i64, Path, description = "File id")),
+    responses(
+        (status = 200, description = "The file", body = FileJson),
+        (status = 401, description = "Not authenticated", body = ErrorJson),
+        (status = 404, description = "No such file, or the caller may not read it", body = ErrorJson),
+    ),
+)]
 pub async fn get(
     state: web::Data<AppState>,
     ApiUser(me): ApiUser,
@@ -105,33 +165,57 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(file_json(&state, f).await?))
 }
 
-#[derive(Deserialize)]
+/// Changes to a file: an absent field stays unchanged.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FilePatch {
-    #[serde(default)]
+    /// Empty or blank: remove the custom name; `null`: unchanged.
+    #[serde(default, deserialize_with = "super::optional_text")]
     name: Option<String>,
-    #[serde(default)]
+    /// `null`: unchanged.
+    #[serde(default, deserialize_with = "super::optional_text")]
     description: Option<String>,
+    /// `null`: move to the unsorted uploads (the owner or a superuser).
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>)]
     folder_id: Option<Option<i64>>,
+    /// Moves the bytes and thumbnails to the other storage; `null`: unchanged.
     #[serde(default)]
     is_public: Option<bool>,
+    /// `null`: remove the owner (superusers only).
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>)]
     owner_id: Option<Option<i64>>,
     /// Images only.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::optional_text")]
     alt_text: Option<String>,
     /// Images only.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::optional_text")]
     caption: Option<String>,
     /// Images only: `{x, y}` in displayed pixels, or `null` to remove it.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Point>)]
     subject_location: Option<Option<Point>>,
 }
 
 /// `PATCH /api/v1/files/{id}`: `name`, `description`, `folder_id` (null = unsorted),
 /// `is_public` (moves the file and its thumbnails), `owner_id` (superusers), and for images
 /// `alt_text`, `caption` and `subject_location` (the focal point crops follow).
+#[utoipa::path(
+    patch, path = "/api/v1/files/{id}", tag = "files", operation_id = "updateFile",
+    params(("id" = i64, Path, description = "File id")),
+    request_body = FilePatch,
+    responses(
+        (status = 200, description = "The updated file", body = FileJson),
+        (status = 400, description = "Invalid body or field; the folder or owner does not exist; image fields on a file that is not an image", body = ErrorJson),
+        (status = 401, description = "Not authenticated", body = ErrorJson),
+        (status = 403, description = "No edit right on the file or add-children right on the target folder; re-owning by a non-superuser; CSRF token missing", body = ErrorJson),
+        (status = 404, description = "No such file, or the caller may not read it", body = ErrorJson),
+        (status = 409, description = "The file is being moved between storages, or changed during the move", body = ErrorJson),
+        (status = 413, description = "The body is too large", body = ErrorJson),
+        (status = 415, description = "The body is not JSON", body = ErrorJson),
+    ),
+)]
 pub async fn update(
     state: web::Data<AppState>,
     ApiUser(me): ApiUser,
@@ -169,6 +253,17 @@ pub async fn update(
 }
 
 /// `DELETE /api/v1/files/{id}`: the row, the bytes and the thumbnails.
+#[utoipa::path(
+    delete, path = "/api/v1/files/{id}", tag = "files", operation_id = "deleteFile",
+    params(("id" = i64, Path, description = "File id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Not authenticated", body = ErrorJson),
+        (status = 403, description = "No edit right on the file; CSRF token missing", body = ErrorJson),
+        (status = 404, description = "No such file, or the caller may not read it", body = ErrorJson),
+        (status = 409, description = "The file is being moved between storages", body = ErrorJson),
+    ),
+)]
 pub async fn delete(
     state: web::Data<AppState>,
     ApiUser(me): ApiUser,

@@ -2,6 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use crate::db;
 use crate::error::AppError;
@@ -10,19 +11,38 @@ use crate::state::AppState;
 use crate::web::identity::ApiUser;
 
 use super::double_option;
-use super::json::{FolderJson, files_json};
+use super::json::{Created, Deleted, ErrorJson, FolderJson, Listing, files_json};
 
-#[derive(Deserialize)]
+/// A new folder.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewFolder {
+    /// Trimmed; 1–255 characters, no `/`, no control characters.
+    #[serde(deserialize_with = "super::text")]
     name: String,
+    /// Absent or `null`: the top level (superusers only).
     #[serde(default)]
     parent_id: Option<i64>,
+    /// Absent, `null` or the caller's own id: the caller; another user: superusers only.
     #[serde(default)]
     owner_id: Option<i64>,
 }
 
 /// `POST /api/v1/folders` → `{id}`.
+#[utoipa::path(
+    post, path = "/api/v1/folders", tag = "folders", operation_id = "createFolder",
+    request_body = NewFolder,
+    responses(
+        (status = 201, description = "Created; only the id", body = Created),
+        (status = 400, description = "Invalid body or name; the owner does not exist", body = ErrorJson),
+        (status = 401, description = "Not authenticated", body = ErrorJson),
+        (status = 403, description = "No add-children right on the parent; a top-level folder or another owner by a non-superuser; CSRF token missing", body = ErrorJson),
+        (status = 404, description = "The parent does not exist or the caller may not read it", body = ErrorJson),
+        (status = 409, description = "A sibling has this name", body = ErrorJson),
+        (status = 413, description = "The body is too large", body = ErrorJson),
+        (status = 415, description = "The body is not JSON", body = ErrorJson),
+    ),
+)]
 pub async fn create(
     state: web::Data<AppState>,
     ApiUser(me): ApiUser,
@@ -41,10 +61,19 @@ pub async fn create(
         ))
     })
     .await??;
-    Ok(HttpResponse::Created().json(serde_json::json!({ "id": created.id })))
+    Ok(HttpResponse::Created().json(Created { id: created.id }))
 }
 
 /// `GET /api/v1/folders/{id}`.
+#[utoipa::path(
+    get, path = "/api/v1/folders/{id}", tag = "folders", operation_id = "getFolder",
+    params(("id" = i64, Path, description = "Folder id")),
+    responses(
+        (status = 200, description = "The folder", body = FolderJson),
+        (status = 401, description = "Not authenticated", body = ErrorJson),
+        (status = 404, description = "No such folder, or the caller may not read it", body = ErrorJson),
+    ),
+)]
 pub async fn get(
     state: web::Data<AppState>,
     ApiUser(me): ApiUser,
@@ -59,18 +88,39 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(FolderJson::from(&f)))
 }
 
-#[derive(Deserialize)]
+/// Changes to a folder: an absent field stays unchanged.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FolderPatch {
-    #[serde(default)]
+    /// `null`: unchanged.
+    #[serde(default, deserialize_with = "super::optional_text")]
     name: Option<String>,
+    /// `null`: move to the top level (superusers only).
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>)]
     parent_id: Option<Option<i64>>,
+    /// `null`: remove the owner (superusers only).
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>)]
     owner_id: Option<Option<i64>>,
 }
 
 /// `PATCH /api/v1/folders/{id}`: rename, move (`parent_id`, null = top level), re-own.
+#[utoipa::path(
+    patch, path = "/api/v1/folders/{id}", tag = "folders", operation_id = "updateFolder",
+    params(("id" = i64, Path, description = "Folder id")),
+    request_body = FolderPatch,
+    responses(
+        (status = 200, description = "The updated folder", body = FolderJson),
+        (status = 400, description = "Invalid body or name; the target or owner does not exist; a move into itself or a subfolder", body = ErrorJson),
+        (status = 401, description = "Not authenticated", body = ErrorJson),
+        (status = 403, description = "No edit right on the folder or add-children right on the target; moving to the top level or re-owning by a non-superuser; CSRF token missing", body = ErrorJson),
+        (status = 404, description = "No such folder or target, or the caller may not read it", body = ErrorJson),
+        (status = 409, description = "A sibling at the destination has this name", body = ErrorJson),
+        (status = 413, description = "The body is too large", body = ErrorJson),
+        (status = 415, description = "The body is not JSON", body = ErrorJson),
+    ),
+)]
 pub async fn update(
     state: web::Data<AppState>,
     ApiUser(me): ApiUser,
@@ -93,6 +143,17 @@ pub async fn update(
 }
 
 /// `DELETE /api/v1/folders/{id}`: the folder, its subfolders and files, and their bytes.
+#[utoipa::path(
+    delete, path = "/api/v1/folders/{id}", tag = "folders", operation_id = "deleteFolder",
+    params(("id" = i64, Path, description = "Folder id")),
+    responses(
+        (status = 200, description = "Deleted, with the counts", body = Deleted),
+        (status = 401, description = "Not authenticated", body = ErrorJson),
+        (status = 403, description = "No edit right on the folder or on something inside it (nothing is deleted); CSRF token missing", body = ErrorJson),
+        (status = 404, description = "No such folder, or the caller may not read it", body = ErrorJson),
+        (status = 409, description = "A file inside is being moved between storages", body = ErrorJson),
+    ),
+)]
 pub async fn delete(
     state: web::Data<AppState>,
     ApiUser(me): ApiUser,
@@ -104,10 +165,10 @@ pub async fn delete(
         Ok(delete::delete_folder(&st, conn, &me.user, id))
     })
     .await??;
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "deleted_folders": counts.folders,
-        "deleted_files": counts.files,
-    })))
+    Ok(HttpResponse::Ok().json(Deleted {
+        deleted_folders: counts.folders,
+        deleted_files: counts.files,
+    }))
 }
 
 async fn listing(
@@ -126,13 +187,19 @@ async fn listing(
         .map(FolderJson::from)
         .collect::<Vec<_>>();
     let files = files_json(&state, listing.files).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "folders": folders,
-        "files": files,
-    })))
+    Ok(HttpResponse::Ok().json(Listing { folders, files }))
 }
 
 /// `GET /api/v1/folders/{id}/children` → `{folders, files}` the caller may read.
+#[utoipa::path(
+    get, path = "/api/v1/folders/{id}/children", tag = "folders", operation_id = "listFolderChildren",
+    params(("id" = i64, Path, description = "Folder id")),
+    responses(
+        (status = 200, description = "The subfolders and files the caller may read", body = Listing),
+        (status = 401, description = "Not authenticated", body = ErrorJson),
+        (status = 404, description = "No such folder, or the caller may not read it", body = ErrorJson),
+    ),
+)]
 pub async fn children(
     state: web::Data<AppState>,
     ApiUser(me): ApiUser,
@@ -142,6 +209,13 @@ pub async fn children(
 }
 
 /// `GET /api/v1/folders`: the top-level folders and the caller's unsorted uploads.
+#[utoipa::path(
+    get, path = "/api/v1/folders", tag = "folders", operation_id = "listTopLevel",
+    responses(
+        (status = 200, description = "The top-level folders the caller may read and the unsorted uploads (a non-superuser's own only)", body = Listing),
+        (status = 401, description = "Not authenticated", body = ErrorJson),
+    ),
+)]
 pub async fn top_level(
     state: web::Data<AppState>,
     ApiUser(me): ApiUser,

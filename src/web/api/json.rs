@@ -3,6 +3,7 @@
 use serde::Serialize;
 use time::PrimitiveDateTime;
 use time::format_description::well_known::Rfc3339;
+use utoipa::ToSchema;
 
 use crate::db::models::{File, Folder, ImageMeta, PermissionRow};
 use crate::library::thumbnails::{self, Media};
@@ -16,7 +17,8 @@ pub fn timestamp(t: PrimitiveDateTime) -> String {
 }
 
 /// A file object.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = File)]
 pub struct FileJson {
     pub id: i64,
     pub name: String,
@@ -30,7 +32,9 @@ pub struct FileJson {
     pub mime_type: String,
     /// Where the bytes are fetched now: the public URL or the checked URL.
     pub url: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub modified_at: String,
     /// Image metadata; `null` for files that are not images Coffer reads.
     pub image: Option<ImageJson>,
@@ -43,7 +47,8 @@ pub struct FileJson {
 }
 
 /// The `image` part of a file object.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = Image)]
 pub struct ImageJson {
     /// Width as displayed (after the EXIF orientation).
     pub width: i32,
@@ -58,7 +63,7 @@ pub struct ImageJson {
 }
 
 /// A point in image pixels.
-#[derive(Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Serialize, serde::Deserialize, ToSchema, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Point {
     pub x: u32,
@@ -148,13 +153,17 @@ pub async fn file_json(state: &AppState, f: File) -> Result<FileJson, crate::err
 }
 
 /// A folder object.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = Folder)]
 pub struct FolderJson {
     pub id: i64,
     pub name: String,
+    /// `null`: a top-level folder.
     pub parent_id: Option<i64>,
     pub owner_id: Option<i64>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub modified_at: String,
 }
 
@@ -172,18 +181,134 @@ impl From<&Folder> for FolderJson {
 }
 
 /// A folder permission object.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = FolderPermission)]
 pub struct PermissionJson {
     pub id: i64,
+    /// `null` for a rule on all folders.
     pub folder_id: Option<i64>,
     #[serde(rename = "type")]
+    #[schema(value_type = ScopeName)]
     pub kind: String,
     pub user_id: Option<i64>,
     pub group_id: Option<i64>,
     pub everybody: bool,
+    #[schema(value_type = GrantName)]
     pub can_read: &'static str,
+    #[schema(value_type = GrantName)]
     pub can_edit: &'static str,
+    #[schema(value_type = GrantName)]
     pub can_add_children: &'static str,
+}
+
+/// Where a rule applies: all folders, the folder only, or the folder and its subtree.
+/// (The names of `permissions::Scope`; only for the document.)
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum ScopeName {
+    All,
+    This,
+    Children,
+}
+
+/// What a rule says about one right. (The names of `permissions::Grant`; only for the
+/// document.)
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum GrantName {
+    Allow,
+    Deny,
+    Inherit,
+}
+
+/// Every error: `{"error": "<message for people>"}`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorJson {
+    pub error: String,
+}
+
+/// The id of what was just created.
+#[derive(Serialize, ToSchema)]
+pub struct Created {
+    pub id: i64,
+}
+
+/// A user object (never the password hash).
+#[derive(Serialize, ToSchema)]
+#[schema(as = User)]
+pub struct UserJson {
+    pub id: i64,
+    pub username: String,
+    pub email: String,
+    pub is_active: bool,
+    pub is_staff: bool,
+    pub is_superuser: bool,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+}
+
+impl From<&crate::db::models::User> for UserJson {
+    fn from(u: &crate::db::models::User) -> Self {
+        Self {
+            id: u.id,
+            username: u.username.clone(),
+            email: u.email.clone(),
+            is_active: u.is_active,
+            is_staff: u.is_staff,
+            is_superuser: u.is_superuser,
+            created_at: timestamp(u.created_at),
+        }
+    }
+}
+
+/// The inside of a folder (or the top level): what the caller may read.
+#[derive(Serialize, ToSchema)]
+pub struct Listing {
+    pub folders: Vec<FolderJson>,
+    pub files: Vec<FileJson>,
+}
+
+/// A new API token, shown once.
+#[derive(Serialize, ToSchema)]
+pub struct TokenCreated {
+    pub id: i64,
+    pub user_id: i64,
+    /// `coffer_` and 64 hexadecimal characters.
+    pub token: String,
+}
+
+/// A group's members after a change.
+#[derive(Serialize, ToSchema)]
+pub struct GroupMembers {
+    pub id: i64,
+    /// Ascending.
+    pub user_ids: Vec<i64>,
+}
+
+/// What a folder deletion removed.
+#[derive(Serialize, ToSchema)]
+pub struct Deleted {
+    /// The folder itself and its subfolders.
+    pub deleted_folders: usize,
+    pub deleted_files: usize,
+}
+
+/// Whether a user may read, edit and add children, and why.
+#[derive(Serialize, ToSchema)]
+pub struct PermissionCheck {
+    pub read: bool,
+    pub edit: bool,
+    pub add_children: bool,
+    pub explain: Explanations,
+}
+
+/// One sentence per right (see `docs/permissions.md`).
+#[derive(Serialize, ToSchema)]
+pub struct Explanations {
+    pub read: String,
+    pub edit: String,
+    pub add_children: String,
 }
 
 impl From<&PermissionRow> for PermissionJson {

@@ -5,11 +5,14 @@ mod files;
 mod folders;
 mod groups;
 pub mod json;
+pub mod openapi;
 mod permissions;
 mod tokens;
 pub mod users;
 
+use actix_web::error::{JsonPayloadError, QueryPayloadError};
 use actix_web::web;
+use serde::Deserialize;
 
 use crate::error::AppError;
 use crate::library;
@@ -18,15 +21,10 @@ use crate::library;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1")
-            .app_data(web::JsonConfig::default().error_handler(|e, _| {
-                AppError::BadRequest(format!("invalid JSON body: {e}")).into()
-            }))
-            .app_data(
-                web::QueryConfig::default().error_handler(|e, _| {
-                    AppError::BadRequest(format!("invalid query: {e}")).into()
-                }),
-            )
+            .app_data(web::JsonConfig::default().error_handler(|e, _| json_error(e).into()))
+            .app_data(web::QueryConfig::default().error_handler(|e, _| query_error(e).into()))
             .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
+            .route("/openapi.json", web::get().to(openapi::document))
             .route("/tokens", web::post().to(tokens::create))
             .route("/users", web::post().to(users::create))
             .route("/users", web::get().to(users::list))
@@ -55,6 +53,25 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 Err::<actix_web::HttpResponse, _>(AppError::NotFound)
             })),
     );
+}
+
+/// A JSON body that cannot be read: 415 for another content type, 413 for one over the
+/// limit, 400 for the rest.
+fn json_error(e: JsonPayloadError) -> AppError {
+    match e {
+        JsonPayloadError::ContentType => {
+            AppError::UnsupportedMediaType("send the body as application/json".into())
+        }
+        JsonPayloadError::Overflow { limit }
+        | JsonPayloadError::OverflowKnownLength { limit, .. } => {
+            AppError::PayloadTooLarge(limit as u64)
+        }
+        e => AppError::BadRequest(format!("invalid JSON body: {e}")),
+    }
+}
+
+fn query_error(e: QueryPayloadError) -> AppError {
+    AppError::BadRequest(format!("invalid query: {e}"))
 }
 
 impl From<library::Error> for AppError {
@@ -86,4 +103,25 @@ where
     D: serde::Deserializer<'de>,
 {
     serde::Deserialize::deserialize(de).map(Some)
+}
+
+const NUL_REFUSED: &str = "text may not contain NUL characters";
+
+/// A JSON string without NUL characters (PostgreSQL refuses them in text columns, SQLite
+/// would store them): refused alike on both databases, before anything is looked up.
+pub fn text<'de, D: serde::Deserializer<'de>>(de: D) -> Result<String, D::Error> {
+    let s = String::deserialize(de)?;
+    if s.contains('\0') {
+        return Err(serde::de::Error::custom(NUL_REFUSED));
+    }
+    Ok(s)
+}
+
+/// [`text`] for optional fields.
+pub fn optional_text<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<String>, D::Error> {
+    let s = Option::<String>::deserialize(de)?;
+    if s.as_deref().is_some_and(|s| s.contains('\0')) {
+        return Err(serde::de::Error::custom(NUL_REFUSED));
+    }
+    Ok(s)
 }

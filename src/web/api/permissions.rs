@@ -2,34 +2,45 @@
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::db;
 use crate::db::models::permission::{self, NewRule};
 use crate::db::models::{file, folder, user};
 use crate::error::AppError;
-use crate::library::rules;
+use crate::library::{self, rules};
 use crate::permissions::{Grant, Right, Scope};
 use crate::state::AppState;
 use crate::web::identity::ApiUser;
 
-use super::json::PermissionJson;
+use super::json::{
+    Created, ErrorJson, Explanations, GrantName, PermissionCheck, PermissionJson, ScopeName,
+};
 use super::require_superuser;
 
-#[derive(Deserialize)]
+/// A new folder permission rule: exactly one of `user_id`, `group_id`, `everybody: true`.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = NewFolderPermission)]
 pub struct NewRuleRequest {
+    /// `all`: absent or `null`; `this` and `children`: required.
     #[serde(default)]
     folder_id: Option<i64>,
     #[serde(rename = "type")]
+    #[schema(value_type = ScopeName)]
     kind: String,
     #[serde(default)]
     user_id: Option<i64>,
     #[serde(default)]
     group_id: Option<i64>,
+    /// Default `false`.
     #[serde(default)]
     everybody: Option<bool>,
+    #[schema(value_type = GrantName)]
     can_read: String,
+    #[schema(value_type = GrantName)]
     can_edit: String,
+    #[schema(value_type = GrantName)]
     can_add_children: String,
 }
 
@@ -58,6 +69,19 @@ fn parse_rule(body: NewRuleRequest) -> Result<NewRule, AppError> {
 }
 
 /// `POST /api/v1/folder-permissions` → `{id}`.
+#[utoipa::path(
+    post, path = "/api/v1/folder-permissions", tag = "folder-permissions", operation_id = "createFolderPermission",
+    request_body = NewRuleRequest,
+    responses(
+        (status = 201, description = "Created", body = Created),
+        (status = 400, description = "Invalid body, type or grant; a folder that does not fit the type; not exactly one principal; a folder, user or group that does not exist", body = ErrorJson),
+        (status = 401, description = "Not authenticated", body = ErrorJson),
+        (status = 403, description = "Not a superuser; CSRF token missing", body = ErrorJson),
+        (status = 409, description = "The folder, user or group was deleted meanwhile", body = ErrorJson),
+        (status = 413, description = "The body is too large", body = ErrorJson),
+        (status = 415, description = "The body is not JSON", body = ErrorJson),
+    ),
+)]
 pub async fn create(
     state: web::Data<AppState>,
     ApiUser(me): ApiUser,
@@ -69,10 +93,18 @@ pub async fn create(
         Ok(rules::create(conn, &me.user, &rule))
     })
     .await??;
-    Ok(HttpResponse::Created().json(serde_json::json!({ "id": id })))
+    Ok(HttpResponse::Created().json(Created { id }))
 }
 
 /// `GET /api/v1/folder-permissions` (superusers).
+#[utoipa::path(
+    get, path = "/api/v1/folder-permissions", tag = "folder-permissions", operation_id = "listFolderPermissions",
+    responses(
+        (status = 200, description = "Every rule, ordered by id", body = Vec<PermissionJson>),
+        (status = 401, description = "Not authenticated", body = ErrorJson),
+        (status = 403, description = "Not a superuser", body = ErrorJson),
+    ),
+)]
 pub async fn list(
     state: web::Data<AppState>,
     ApiUser(me): ApiUser,
@@ -83,6 +115,16 @@ pub async fn list(
 }
 
 /// `GET /api/v1/folder-permissions/{id}` (superusers).
+#[utoipa::path(
+    get, path = "/api/v1/folder-permissions/{id}", tag = "folder-permissions", operation_id = "getFolderPermission",
+    params(("id" = i64, Path, description = "Rule id")),
+    responses(
+        (status = 200, description = "The rule", body = PermissionJson),
+        (status = 401, description = "Not authenticated", body = ErrorJson),
+        (status = 403, description = "Not a superuser", body = ErrorJson),
+        (status = 404, description = "No such rule", body = ErrorJson),
+    ),
+)]
 pub async fn get(
     state: web::Data<AppState>,
     ApiUser(me): ApiUser,
@@ -97,6 +139,16 @@ pub async fn get(
 }
 
 /// `DELETE /api/v1/folder-permissions/{id}` (superusers).
+#[utoipa::path(
+    delete, path = "/api/v1/folder-permissions/{id}", tag = "folder-permissions", operation_id = "deleteFolderPermission",
+    params(("id" = i64, Path, description = "Rule id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Not authenticated", body = ErrorJson),
+        (status = 403, description = "Not a superuser; CSRF token missing", body = ErrorJson),
+        (status = 404, description = "No such rule", body = ErrorJson),
+    ),
+)]
 pub async fn delete(
     state: web::Data<AppState>,
     ApiUser(me): ApiUser,
@@ -110,9 +162,12 @@ pub async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Deserialize)]
+/// Whose rights on what: exactly one of `file_id` and `folder_id`.
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct CheckQuery {
+    /// The user asked about (non-superusers: only themselves).
     user_id: i64,
     #[serde(default)]
     file_id: Option<i64>,
@@ -123,6 +178,17 @@ pub struct CheckQuery {
 /// `GET /api/v1/permissions/check?user_id=U&(file_id=F|folder_id=F)` →
 /// `{read, edit, add_children, explain}`. Superusers may ask about anyone; other users
 /// about themselves.
+#[utoipa::path(
+    get, path = "/api/v1/permissions/check", tag = "permissions", operation_id = "checkPermissions",
+    params(CheckQuery),
+    responses(
+        (status = 200, description = "The decisions and their explanations", body = PermissionCheck),
+        (status = 400, description = "Invalid query; both or neither of `file_id` and `folder_id`; the user does not exist", body = ErrorJson),
+        (status = 401, description = "Not authenticated", body = ErrorJson),
+        (status = 403, description = "A non-superuser asking about another user", body = ErrorJson),
+        (status = 404, description = "No such file or folder, or (for a non-superuser) one the caller may not read", body = ErrorJson),
+    ),
+)]
 pub async fn check(
     state: web::Data<AppState>,
     ApiUser(me): ApiUser,
@@ -150,6 +216,9 @@ pub async fn check(
         let loaded = st.access.snapshot(conn)?;
         let policy = st.access.policy();
         let mut out = Vec::new();
+        // A non-superuser asks about themselves; an item they may not read answers like a
+        // missing one (its decisions and their reasons would tell it exists and which rules
+        // sit on it).
         if let Some(fid) = q.file_id {
             let Some(f) = file::find(conn, fid)? else {
                 return Ok(Err(AppError::NotFound));
@@ -157,8 +226,6 @@ pub async fn check(
             for right in Right::ALL {
                 out.push((right, loaded.file(policy, Some(&subject), &f, right)));
             }
-            // Said in names, and only names the caller may see.
-            return explained(conn, &loaded, policy, &me.user, out).map(Ok);
         } else if let Some(fid) = q.folder_id {
             if folder::find(conn, fid)?.is_none() {
                 return Ok(Err(AppError::NotFound));
@@ -167,17 +234,38 @@ pub async fn check(
                 out.push((right, loaded.folder(policy, Some(&subject), fid, right)));
             }
         }
+        if let Some((_, read)) = out.iter().find(|(r, _)| *r == Right::Read)
+            && !me.user.is_superuser
+            && !read.allowed
+        {
+            return Ok(Err(library::hidden(&st, read).into()));
+        }
+        // Said in names, and only names the caller may see.
         explained(conn, &loaded, policy, &me.user, out).map(Ok)
     })
     .await??;
-    let mut body = serde_json::Map::new();
-    let mut explain = serde_json::Map::new();
-    for (right, decision, why) in decisions {
-        body.insert(right.as_str().into(), decision.allowed.into());
-        explain.insert(right.as_str().into(), why.into());
-    }
-    body.insert("explain".into(), explain.into());
-    Ok(HttpResponse::Ok().json(body))
+    let explain = |right: Right| {
+        decisions
+            .iter()
+            .find(|(r, _, _)| *r == right)
+            .map(|(_, d, why)| (d.allowed, why.clone()))
+            .unwrap_or_default()
+    };
+    let (read, edit, add_children) = (
+        explain(Right::Read),
+        explain(Right::Edit),
+        explain(Right::AddChildren),
+    );
+    Ok(HttpResponse::Ok().json(PermissionCheck {
+        read: read.0,
+        edit: edit.0,
+        add_children: add_children.0,
+        explain: Explanations {
+            read: read.1,
+            edit: edit.1,
+            add_children: add_children.1,
+        },
+    }))
 }
 
 /// Each decision with its sentence for `viewer`, in names (`library::readers::explain`).

@@ -3,6 +3,7 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use crate::auth::login::{self, Attempt};
 use crate::auth::{self, throttle};
@@ -11,17 +12,37 @@ use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::identity::client_address;
 
-#[derive(Deserialize)]
+use super::json::{ErrorJson, TokenCreated};
+
+/// A username and password to trade for a token.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenRequest {
+    #[serde(deserialize_with = "super::text")]
     username: String,
+    #[serde(deserialize_with = "super::text")]
     password: String,
-    #[serde(default)]
+    /// A label for the token; default `api`.
+    #[serde(default, deserialize_with = "super::optional_text")]
     name: Option<String>,
 }
 
 /// Checks the password (argon2 on a blocking thread) and returns a new token once.
 /// Throttled like the log-in page (429 with `Retry-After`).
+#[utoipa::path(
+    post, path = "/api/v1/tokens", tag = "tokens", operation_id = "createToken",
+    request_body = TokenRequest,
+    security(()),
+    responses(
+        (status = 201, description = "A new token, shown once", body = TokenCreated),
+        (status = 400, description = "Invalid body", body = ErrorJson),
+        (status = 401, description = "Wrong username or password, or an inactive user", body = ErrorJson),
+        (status = 413, description = "The body is too large", body = ErrorJson),
+        (status = 415, description = "The body is not JSON", body = ErrorJson),
+        (status = 429, description = "Too many failed log-ins for this username or from this address", body = ErrorJson,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ),
+)]
 pub async fn create(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -62,11 +83,14 @@ pub async fn create(
                     retry_after.whole_seconds().max(1).to_string(),
                 ))
                 .insert_header((header::CACHE_CONTROL, "no-store"))
-                .json(serde_json::json!({
-                    "error": throttle::refusal_message(retry_after)
-                })));
+                .json(ErrorJson {
+                    error: throttle::refusal_message(retry_after),
+                }));
         }
     };
-    Ok(HttpResponse::Created()
-        .json(serde_json::json!({ "id": id, "user_id": user_id, "token": secret })))
+    Ok(HttpResponse::Created().json(TokenCreated {
+        id,
+        user_id,
+        token: secret,
+    }))
 }
