@@ -22,5 +22,6 @@ mod permissions;
 mod pictures;
 mod reader_pages;
 mod relocation;
+mod repair;
 mod thumbnails;
 mod traversal;
