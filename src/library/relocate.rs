@@ -305,14 +305,17 @@ pub struct LeaseKeeper {
 impl LeaseKeeper {
     /// Starts renewing the lease `owner` holds on move `id`.
     pub fn start(pool: DbPool, id: i64, owner: &str) -> Self {
+        Self::start_every(pool, id, owner, journal::RENEW_EVERY)
+    }
+
+    /// [`start`](Self::start) with another period. It stops by itself once the lease is lost.
+    pub fn start_every(pool: DbPool, id: i64, owner: &str, every: std::time::Duration) -> Self {
         let (stop, stopped) = mpsc::channel::<()>();
         let owner = owner.to_owned();
         let thread = std::thread::Builder::new()
             .name("coffer-lease".into())
             .spawn(move || {
-                while let Err(mpsc::RecvTimeoutError::Timeout) =
-                    stopped.recv_timeout(journal::RENEW_EVERY)
-                {
+                while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(every) {
                     let renewed = pool
                         .get()
                         .map_err(|e| e.to_string())

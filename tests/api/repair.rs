@@ -397,3 +397,50 @@ async fn abandoned_uploads_are_reported_and_removed_but_live_ones_are_kept() {
     assert!(!tmp.join(&live_name).exists());
     assert!(storage.exists(&key));
 }
+
+#[actix_web::test]
+async fn a_live_mover_keeps_its_lease_until_recovery_takes_it() {
+    use coffer::library::relocate::LeaseKeeper;
+    let app = spawn_app().await;
+    let (id, _) = private_file(&app, "doc.txt").await;
+    move_in_flight(&app, id, "mover", false, false);
+    let move_id = journal_ids(&app)[0];
+    // About to run out.
+    {
+        let mut conn = app.state.pool.get().unwrap();
+        diesel::update(storage_moves::table.find(move_id))
+            .set(storage_moves::lease_expires_at.eq(coffer::db::now() + Duration::from_secs(1)))
+            .execute(&mut conn)
+            .unwrap();
+    }
+    let keeper = LeaseKeeper::start_every(
+        app.state.pool.clone(),
+        move_id,
+        "mover",
+        Duration::from_millis(100),
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    let entry = {
+        let mut conn = app.state.pool.get().unwrap();
+        journal::moves(&mut conn).unwrap().remove(0)
+    };
+    assert!(!entry.expired(), "renewed");
+    assert!(entry.lease_expires_at > coffer::db::now() + Duration::from_secs(30));
+    // Recovery takes it over (lease forced out): the keeper does not take it back.
+    set_lease(&app, move_id, "mover", true);
+    let mut conn = app.state.pool.get().unwrap();
+    assert!(journal::claim_move(&mut conn, move_id, "recovery").unwrap());
+    std::thread::sleep(Duration::from_millis(300));
+    let entry = journal::moves(&mut conn).unwrap().remove(0);
+    assert_eq!(entry.owner, "recovery");
+    drop(keeper);
+}
+
+fn journal_ids(app: &TestApp) -> Vec<i64> {
+    let mut conn = app.state.pool.get().unwrap();
+    journal::moves(&mut conn)
+        .unwrap()
+        .into_iter()
+        .map(|m| m.id)
+        .collect()
+}
