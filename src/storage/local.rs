@@ -198,10 +198,17 @@ impl LocalStorage {
 
     /// Writes `bytes` under `key` (fsynced, never replacing an object).
     pub fn put_bytes(&self, key: &StorageKey, bytes: &[u8]) -> Result<(), StorageError> {
+        self.put_bytes_held(key, bytes).map(drop)
+    }
+
+    /// [`put_bytes`](Self::put_bytes), returning the object still open and locked: keep it
+    /// until the row that names the object is committed, so that no repair in any process
+    /// takes it for an orphan meanwhile.
+    pub fn put_bytes_held(&self, key: &StorageKey, bytes: &[u8]) -> Result<fs::File, StorageError> {
         let mut temp = self.temp_file()?;
         temp.write_all(bytes)?;
         temp.as_file().sync_all()?;
-        self.persist(temp, key).map(drop)
+        self.persist(temp, key)
     }
 
     /// Deletes an object and the directories left empty above it. A missing object is fine.

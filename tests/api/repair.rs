@@ -444,3 +444,34 @@ fn journal_ids(app: &TestApp) -> Vec<i64> {
         .map(|m| m.id)
         .collect()
 }
+
+/// An object written but not yet recorded (a thumbnail job between writing the object and
+/// inserting its row, an upload before its row commits) is held locked by its writer: no
+/// `check` in another process reports or deletes it. Once released, it is an orphan.
+#[actix_web::test]
+async fn an_object_held_by_its_writer_is_not_an_orphan() {
+    let app = spawn_app().await;
+    let (_, key) = private_file(&app, "doc.txt").await;
+    let thumb = StorageKey::parse(&key)
+        .unwrap()
+        .derived("icon-40.png")
+        .unwrap();
+    let storage = app.state.storages.thumbnails(false).local();
+    let held = storage.put_bytes_held(&thumb, b"png").unwrap();
+    for args in [&["check"][..], &["check", "--repair"]] {
+        let o = coffer(&app, args, "");
+        assert!(o.status.success(), "coffer {args:?}: {}", text(&o));
+        assert!(storage.exists(&thumb), "coffer {args:?} deleted it");
+    }
+    drop(held);
+    let o = coffer(&app, &["check"], "");
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains(&format!("orphan   private_thumbnails/{thumb}")),
+        "{}",
+        text(&o)
+    );
+    let o = coffer(&app, &["check", "--repair"], "");
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(!storage.exists(&thumb));
+}
