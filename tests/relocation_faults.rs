@@ -613,3 +613,31 @@ fn check_repair_leaves_an_upload_in_progress_alone() {
             .is_empty()
     );
 }
+
+/// `check --repair` beside a server: a whole move (and its clean-up) runs between the walk
+/// of the storages and the reading of the rows. Nothing is reported and nothing deleted.
+#[test]
+fn a_move_during_check_is_neither_reported_nor_harmed() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    for to_public in [true, false] {
+        let fx = fixture();
+        let id = make_file(&fx.state, !to_public);
+        let pause = Pause::at("check::after-walk");
+        let state = fx.state.clone();
+        let checker = std::thread::spawn(move || {
+            let mut conn = state.pool.get().unwrap();
+            let findings = check::check(&state.storages, &mut conn).unwrap();
+            let removed = check::repair(&state.storages, &mut conn, &findings).unwrap();
+            (findings, removed)
+        });
+        pause.wait();
+        let mut conn = fx.state.pool.get().unwrap();
+        relocate::set_public(&fx.state, &mut conn, id, to_public).unwrap();
+        drop(conn);
+        pause.release();
+        let (findings, removed) = checker.join().unwrap();
+        assert!(findings.is_empty(), "{findings:?}");
+        assert_eq!(removed, 0);
+        assert_consistent(&fx.state, id, to_public);
+    }
+}

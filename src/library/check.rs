@@ -109,6 +109,7 @@ pub fn check(storages: &Storages, conn: &mut DbConn) -> Result<Vec<Finding>> {
             });
         }
     }
+    fail::fail_point!("check::after-walk");
     let in_flight = journal_keys(conn)?;
     for entry in journal::moves(conn)? {
         if entry.expired() {
