@@ -11,7 +11,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{Overrides, Settings};
-use crate::db::models::{token, user};
+use crate::db::models::{login_failure, token, user};
 use crate::deploy;
 use crate::library::recover;
 use crate::library::{check, import};
@@ -67,6 +67,16 @@ pub enum Command {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Clear failed log-ins (log-in throttling) of a username, an address or the pair.
+    #[command(group(clap::ArgGroup::new("whom").required(true).multiple(true)))]
+    Unlock {
+        /// The username whose failures go (from every address, unless --address).
+        #[arg(long, group = "whom")]
+        username: Option<String>,
+        /// The client address whose failures go (for every username, unless --username).
+        #[arg(long, group = "whom")]
+        address: Option<String>,
+    },
     /// Manage API tokens.
     Token {
         #[command(subcommand)]
@@ -90,7 +100,8 @@ pub enum Command {
     /// interrupted moves and uploads.
     Check {
         /// Finish interrupted work whose owner is gone; remove orphans, stray entries and
-        /// abandoned uploads (never an object a live move or upload uses).
+        /// abandoned uploads (never an object a live move or upload uses); move folders
+        /// caught in a cycle or whose parent is missing to the top level.
         #[arg(long)]
         repair: bool,
     },
@@ -248,6 +259,21 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("password changed; the user's sessions were ended");
             Ok(ExitCode::SUCCESS)
         }
+        Command::Unlock { username, address } => {
+            let state = bootstrap(settings(&cli.global, None)?)?;
+            let mut conn = state.pool.get()?;
+            let username = username.map(|u| crate::auth::throttle::key(&u));
+            let cleared = login_failure::clear(&mut conn, username.as_deref(), address.as_deref())?;
+            let mut whom = String::new();
+            if let Some(u) = &username {
+                whom.push_str(&format!(" for username {u:?}"));
+            }
+            if let Some(a) = &address {
+                whom.push_str(&format!(" from address {a:?}"));
+            }
+            println!("cleared {cleared} failed log-in(s){whom}");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Token {
             command: TokenCommand::Create { username, name },
         } => {
@@ -339,6 +365,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             if repair {
+                let moved = crate::library::tree::repair(&mut conn)?;
+                if !moved.is_empty() {
+                    println!("moved {} folder(s) to the top level", moved.len());
+                }
                 let removed = check::repair(&state.storages, &mut conn, &findings)?;
                 println!("removed {removed} orphan(s) and stray entries");
                 let left = check::check(&state.storages, &mut conn)?;

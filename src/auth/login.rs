@@ -19,8 +19,9 @@ pub enum Attempt {
     Throttled { retry_after: Duration },
 }
 
-/// Checks `password` for `username`, asking `throttle` first and telling it the outcome.
-/// Runs argon2: call it on a blocking thread.
+/// Checks `password` for `username`, throttled: the attempt is reserved first (counted as a
+/// failure, atomically with the decision), and the reservation is dropped only when the
+/// password is right. Runs argon2: call it on a blocking thread.
 pub fn attempt(
     conn: &mut DbConn,
     passwords: &PasswordHasher,
@@ -29,19 +30,18 @@ pub fn attempt(
     password: &str,
     address: &str,
 ) -> Result<Attempt, DbError> {
-    if let Gate::Closed { retry_after } = throttle.check(conn, username, address)? {
-        return Ok(Attempt::Throttled { retry_after });
-    }
+    let reservation = match throttle.reserve(conn, username, address)? {
+        Gate::Open { reservation } => reservation,
+        Gate::Closed { retry_after } => return Ok(Attempt::Throttled { retry_after }),
+    };
     let found = user::find_by_username(conn, username)?;
     let ok = passwords.verify(password, found.as_ref().map(|u| u.password_hash.as_str()));
     match found.filter(|u| ok && u.is_active) {
         Some(u) => {
-            throttle.succeeded(conn, username)?;
+            throttle.succeeded(conn, reservation, &u, address)?;
             Ok(Attempt::Accepted(u))
         }
-        None => {
-            throttle.failed(conn, username, address)?;
-            Ok(Attempt::Refused)
-        }
+        // The reservation stays: it is the failure.
+        None => Ok(Attempt::Refused),
     }
 }

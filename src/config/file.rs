@@ -18,6 +18,8 @@ pub struct ConfigFile {
     pub is_public_default: bool,
     pub max_upload_size: ByteSize,
     pub path_generator: PathGenerator,
+    /// Deepest folder level a new or moved folder may reach (1 = top level).
+    pub max_folder_depth: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub workers: Option<usize>,
     pub database: DatabaseConfig,
@@ -39,6 +41,7 @@ impl Default for ConfigFile {
             is_public_default: false,
             max_upload_size: ByteSize::gib(1),
             path_generator: PathGenerator::Randomized,
+            max_folder_depth: 64,
             workers: None,
             database: DatabaseConfig::default(),
             storage: StoragesConfig::default(),
@@ -165,10 +168,14 @@ pub struct SessionConfig {
     pub cookie_secure: bool,
     /// Idle lifetime; every request within it extends the session.
     pub ttl_hours: u64,
-    /// Failed log-ins for one username, or from one address, before further attempts are
-    /// refused with 429 (0 turns throttling off).
+    /// Failed log-ins for one (username, address) pair before that pair is refused with 429
+    /// until they age out; also how many failures for a username, from anywhere, start its
+    /// growing delay (see `auth::throttle`). 0 turns throttling off.
     pub login_max_failures: u32,
-    /// How long failed log-ins count.
+    /// Failed log-ins from one address, over all usernames, before the address is refused
+    /// (password spraying). 0 turns this limit off.
+    pub login_max_failures_per_address: u32,
+    /// How long failed log-ins count (0 turns throttling off).
     pub login_window_minutes: u64,
     /// Behind a reverse proxy: the request header carrying the client's address (the last
     /// address in it counts, e.g. `X-Forwarded-For` as nginx appends to it). Unset: the
@@ -184,6 +191,7 @@ impl Default for SessionConfig {
             cookie_secure: false,
             ttl_hours: 24 * 14,
             login_max_failures: 5,
+            login_max_failures_per_address: 50,
             login_window_minutes: 15,
             client_address_header: None,
         }

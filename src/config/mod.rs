@@ -127,6 +127,8 @@ pub struct Settings {
     pub is_public_default: bool,
     pub max_upload_size: u64,
     pub path_generator: PathGenerator,
+    /// Deepest level a folder may be created or moved to (1 = top level).
+    pub max_folder_depth: usize,
     pub database: Backend,
     pub database_pool_size: u32,
     pub public: StorageSettings,
@@ -286,11 +288,8 @@ impl Settings {
         if raw.max_upload_size.as_u64() == 0 {
             return Err(invalid("max_upload_size", "must be more than 0 bytes"));
         }
-        if raw.session.login_window_minutes == 0 {
-            return Err(invalid(
-                "session.login_window_minutes",
-                "must be at least 1",
-            ));
+        if raw.max_folder_depth == 0 {
+            return Err(invalid("max_folder_depth", "must be at least 1"));
         }
         if let Some(h) = &raw.session.client_address_header
             && actix_web::http::header::HeaderName::try_from(h.as_str()).is_err()
@@ -330,6 +329,7 @@ impl Settings {
             is_public_default: raw.is_public_default,
             max_upload_size: raw.max_upload_size.as_u64(),
             path_generator: raw.path_generator,
+            max_folder_depth: raw.max_folder_depth,
             database,
             database_pool_size: raw.database.pool_size,
             public,
@@ -793,5 +793,21 @@ mod tests {
         raw.storage.private.base_url = "/files/".into();
         let err = Settings::from_file(raw).unwrap_err().to_string();
         assert!(err.contains("storage.private.base_url"), "{err}");
+    }
+
+    #[test]
+    fn max_folder_depth_defaults_to_64_and_must_be_positive() {
+        let s = Settings::from_file(base()).unwrap();
+        assert_eq!(s.max_folder_depth, 64);
+        assert!(s.redacted_toml().contains("max_folder_depth = 64"));
+        let mut raw = base();
+        raw.max_folder_depth = 0;
+        let err = Settings::from_file(raw).unwrap_err().to_string();
+        assert!(err.contains("max_folder_depth"), "{err}");
+        let from_toml: ConfigFile = Figment::from(Serialized::defaults(ConfigFile::default()))
+            .merge(Toml::string("max_folder_depth = 200\n"))
+            .extract()
+            .unwrap();
+        assert_eq!(from_toml.max_folder_depth, 200);
     }
 }

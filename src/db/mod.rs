@@ -212,6 +212,62 @@ pub fn revert_all(conn: &mut DbConn) -> Result<(), DbError> {
     .map_err(|e| DbError::Migration(e.to_string()))
 }
 
+/// The PostgreSQL advisory-lock key that serialises changes to the folder tree.
+pub const TREE_LOCK: i64 = 0x436f_6666_6572_5472; // "CofferTr"
+
+/// Runs `f` in a transaction that serialises changes to the folder tree: every check of the
+/// tree (ancestors, depth) made inside it stays true until it commits. On SQLite it is a
+/// `BEGIN IMMEDIATE` transaction (the database's write lock, taken before the first read); on
+/// PostgreSQL a transaction holding the advisory lock [`TREE_LOCK`] (taken before the first
+/// read; read-committed statements after it see every change committed before it). Called
+/// inside another transaction it becomes a savepoint of it (on PostgreSQL it still takes the
+/// lock; on SQLite the outer transaction must itself be one of these).
+pub fn tree_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    match conn {
+        DbConn::Postgres(_) => conn.transaction(|conn| {
+            if let DbConn::Postgres(pg) = conn {
+                pg.batch_execute(&format!("SELECT pg_advisory_xact_lock({TREE_LOCK})"))?;
+            }
+            f(conn)
+        }),
+        DbConn::Sqlite(c) => {
+            match AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE") {
+                Ok(()) => {}
+                Err(diesel::result::Error::AlreadyInTransaction) => {
+                    return conn.transaction(f);
+                }
+                Err(e) => return Err(e.into()),
+            }
+            let result = f(conn);
+            let DbConn::Sqlite(c) = conn else {
+                return Err(diesel::result::Error::BrokenTransactionManager.into());
+            };
+            match result {
+                Ok(value) => {
+                    match <AnsiTransactionManager as TransactionManager<_>>::commit_transaction(c) {
+                        Ok(()) => Ok(value),
+                        Err(e) => {
+                            let _ = <AnsiTransactionManager as TransactionManager<
+                                diesel::SqliteConnection,
+                            >>::rollback_transaction(c);
+                            Err(e.into())
+                        }
+                    }
+                }
+                Err(e) => {
+                    <AnsiTransactionManager as TransactionManager<_>>::rollback_transaction(c)?;
+                    Err(e)
+                }
+            }
+        }
+    }
+}
+
 /// Runs `f` with a pooled connection on the blocking thread pool.
 pub async fn run<T, F>(pool: &DbPool, f: F) -> Result<T, DbError>
 where

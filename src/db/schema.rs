@@ -170,6 +170,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    login_known_addresses (user_id, address) {
+        user_id -> BigInt,
+        address -> Text,
+        last_login_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(group_members -> groups (group_id));
 diesel::joinable!(group_members -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
@@ -179,6 +187,7 @@ diesel::joinable!(images -> files (file_id));
 diesel::joinable!(thumbnails -> files (file_id));
 diesel::joinable!(thumbnail_failures -> files (file_id));
 diesel::joinable!(folder_permissions -> folders (folder_id));
+diesel::joinable!(login_known_addresses -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -196,4 +205,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     storage_garbage,
     permission_generation,
     login_failures,
+    login_known_addresses,
 );

@@ -163,7 +163,7 @@ pub fn list(state: &AppState, conn: &mut DbConn, user: &User, q: &Query) -> Resu
         out.total_files = total;
         out.files = files;
         if out.page == 1 {
-            out.folders = with_counts(conn, subfolders)?;
+            out.folders = with_counts(conn, &loaded.snapshot, &readable, subfolders)?;
         }
     }
     out.pages = ((out.total_files + PER_PAGE - 1) / PER_PAGE).max(1);
@@ -213,19 +213,28 @@ fn root_folders(
     Ok(found)
 }
 
-fn with_counts(conn: &mut DbConn, folders: Vec<Folder>) -> Result<Vec<FolderItem>> {
+/// Each folder with the number of subfolders the user may read (from the snapshot: a
+/// subfolder the user may not read is not counted, as if it did not exist) and of files
+/// (all readable: a file in a readable folder is).
+fn with_counts(
+    conn: &mut DbConn,
+    snapshot: &crate::permissions::Snapshot,
+    readable: &FolderSet,
+    folders: Vec<Folder>,
+) -> Result<Vec<FolderItem>> {
     let ids: Vec<i64> = folders.iter().map(|f| f.id).collect();
     let counts = folder::item_counts(conn, &ids)?;
     Ok(folders
         .into_iter()
         .map(|f| {
-            let (s, n) = counts
-                .iter()
-                .find(|c| c.0 == f.id)
-                .map_or((0, 0), |c| (c.1, c.2));
+            let n = counts.iter().find(|c| c.0 == f.id).map_or(0, |c| c.2);
+            let s = snapshot
+                .children(f.id)
+                .filter(|c| readable.contains(*c))
+                .count();
             FolderItem {
                 folder: f,
-                subfolders: s,
+                subfolders: i64::try_from(s).unwrap_or(i64::MAX),
                 files: n,
             }
         })
@@ -282,7 +291,7 @@ fn search_into(
         .take(PER_PAGE as usize)
         .collect();
     if out.page == 1 {
-        out.folders = with_counts(conn, folders)?;
+        out.folders = with_counts(conn, &loaded.snapshot, readable, folders)?;
     }
     Ok(())
 }

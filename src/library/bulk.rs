@@ -2,9 +2,12 @@
 //! private. Rights are checked per selected item and recursively, as django-filer does
 //! (move: read and edit on everything; copy: read; delete and public/private: edit); an item
 //! that fails is refused with the reason and the others go ahead. The result says what was
-//! done and what was refused and why.
+//! done and what was refused and why. A selected item the user may not read is treated
+//! exactly like one that does not exist (`library::visible`): never named, never counted, and
+//! nothing below it is walked; a refusal caused by something unreadable inside a folder does
+//! not name it either.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::access::Loaded;
 use crate::db::DbConn;
@@ -45,7 +48,13 @@ pub struct Summary {
     pub done: Vec<String>,
     /// Items refused: name and reason.
     pub refused: Vec<(String, String)>,
+    /// Selected items that do not exist or that the user may not read (the same thing).
+    pub not_found: usize,
 }
+
+/// Why something inside a selected folder stops the action, when the user may not read it.
+pub const HIDDEN_INSIDE: &str =
+    "it contains items you may not read, so it cannot be changed as a whole";
 
 /// A selected item, loaded.
 enum Selected {
@@ -53,11 +62,30 @@ enum Selected {
     Folder(Folder),
 }
 
-fn load(conn: &mut DbConn, item: Item) -> Result<Option<Selected>> {
+/// The item if it exists and `user` may read it; `None` for both missing and unreadable.
+fn load(state: &AppState, conn: &mut DbConn, user: &User, item: Item) -> Result<Option<Selected>> {
+    let loaded = state.access.snapshot(conn)?;
     Ok(match item {
-        Item::File(id) => file::find(conn, id)?.map(Selected::File),
-        Item::Folder(id) => folder::find(conn, id)?.map(Selected::Folder),
+        Item::File(id) => super::visible::file(state, conn, &loaded, user, id)?.map(Selected::File),
+        Item::Folder(id) => {
+            super::visible::folder(state, conn, &loaded, user, id)?.map(Selected::Folder)
+        }
     })
+}
+
+/// The destination folder if it exists and `user` may read it; the same refusal otherwise.
+fn load_destination(
+    state: &AppState,
+    conn: &mut DbConn,
+    user: &User,
+    dest: Option<i64>,
+) -> Result<()> {
+    if let Some(d) = dest {
+        let loaded = state.access.snapshot(conn)?;
+        super::visible::folder(state, conn, &loaded, user, d)?
+            .ok_or_else(|| Error::Invalid("the destination folder does not exist".into()))?;
+    }
+    Ok(())
 }
 
 fn name_of(l: &Selected) -> String {
@@ -67,7 +95,7 @@ fn name_of(l: &Selected) -> String {
     }
 }
 
-/// Checks `rights` on a file.
+/// Checks `rights` on a file; a file the user may not read is not named.
 fn check_file(
     loaded: &Loaded,
     state: &AppState,
@@ -75,8 +103,12 @@ fn check_file(
     f: &File,
     rights: &[Right],
 ) -> std::result::Result<(), String> {
+    let policy = state.access.policy();
+    if !loaded.file(policy, Some(user), f, Right::Read).allowed {
+        return Err(HIDDEN_INSIDE.to_owned());
+    }
     for right in rights {
-        let d = loaded.file(state.access.policy(), Some(user), f, *right);
+        let d = loaded.file(policy, Some(user), f, *right);
         if !d.allowed {
             return Err(format!("{}: {d}", f.label()));
         }
@@ -93,24 +125,46 @@ fn check_tree(
     root: i64,
     rights: &[Right],
 ) -> Result<std::result::Result<Vec<i64>, String>> {
+    // The folder itself first: a refusal there walks nothing below it.
+    if let Err(why) = check_folder(state, conn, loaded, user, root, rights)? {
+        return Ok(Err(why));
+    }
     let mut ids = loaded.snapshot.descendants(root);
-    ids.insert(0, root);
     for id in &ids {
-        for right in rights {
-            let d = loaded.folder(state.access.policy(), Some(user), *id, *right);
-            if !d.allowed {
-                let name =
-                    folder::find(conn, *id)?.map_or_else(|| format!("folder {id}"), |f| f.name);
-                return Ok(Err(format!("{name}/: {d}")));
-            }
+        if let Err(why) = check_folder(state, conn, loaded, user, *id, rights)? {
+            return Ok(Err(why));
         }
     }
-    for f in file::in_folders(conn, &ids)? {
+    ids.insert(0, root);
+    for f in super::tree::files_in(conn, &ids)? {
         if let Err(why) = check_file(loaded, state, user, &f, rights) {
             return Ok(Err(why));
         }
     }
     Ok(Ok(ids))
+}
+
+/// Checks `rights` on one folder; a folder the user may not read is not named.
+fn check_folder(
+    state: &AppState,
+    conn: &mut DbConn,
+    loaded: &Loaded,
+    user: &User,
+    id: i64,
+    rights: &[Right],
+) -> Result<std::result::Result<(), String>> {
+    let policy = state.access.policy();
+    if !loaded.folder(policy, Some(user), id, Right::Read).allowed {
+        return Ok(Err(HIDDEN_INSIDE.to_owned()));
+    }
+    for right in rights {
+        let d = loaded.folder(policy, Some(user), id, *right);
+        if !d.allowed {
+            let name = folder::find(conn, id)?.map_or_else(|| format!("folder {id}"), |f| f.name);
+            return Ok(Err(format!("{name}/: {d}")));
+        }
+    }
+    Ok(Ok(()))
 }
 
 /// Whether `user` may put things into `dest` (None = top level / unsorted uploads).
@@ -143,12 +197,10 @@ pub fn move_items(
     dest: Option<i64>,
 ) -> Result<Summary> {
     let mut out = Summary::default();
-    if let Some(d) = dest {
-        folder::find(conn, d)?
-            .ok_or_else(|| Error::Invalid("the destination folder does not exist".into()))?;
-    }
+    load_destination(state, conn, user, dest)?;
     for item in items {
-        let Some(l) = load(conn, *item)? else {
+        let Some(l) = load(state, conn, user, *item)? else {
+            out.not_found += 1;
             continue;
         };
         let name = name_of(&l);
@@ -224,12 +276,10 @@ pub fn copy_items(
             "the suffix must not contain '/' or control characters".into(),
         ));
     }
-    if let Some(d) = dest {
-        folder::find(conn, d)?
-            .ok_or_else(|| Error::Invalid("the destination folder does not exist".into()))?;
-    }
+    load_destination(state, conn, user, dest)?;
     for item in items {
-        let Some(l) = load(conn, *item)? else {
+        let Some(l) = load(state, conn, user, *item)? else {
+            out.not_found += 1;
             continue;
         };
         let name = name_of(&l);
@@ -324,6 +374,10 @@ fn copy_file(
     }
 }
 
+/// Copies a folder's subtree level by level (read from the rows once, each folder once even
+/// if the rows hold a cycle; no recursion). The copy may reach as deep as the deeper of
+/// `max_folder_depth` and the source's own deepest folder: an existing deep tree can be
+/// copied, but a copy never makes the tree deeper than it was.
 fn copy_folder(
     state: &AppState,
     conn: &mut DbConn,
@@ -331,20 +385,50 @@ fn copy_folder(
     dest: Option<i64>,
     suffix: &str,
 ) -> Result<()> {
-    let base = format!("{}{suffix}", f.name);
-    let mut name = base.clone();
-    let mut n = 0;
-    while folder::find_child_by_name(conn, dest, &name)?.is_some() {
-        n += 1;
-        name = format!("{base}_{n}");
+    let levels = folder::levels(conn, f.id, None)?;
+    if levels.is_empty() {
+        return Err(Error::NotFound);
     }
-    let copy = folder::create(conn, dest, f.owner_id, &name)?;
-    for row in permission::on_folder(conn, Some(f.id))? {
+    let height = levels.len();
+    let source_deepest = super::tree::level_of(conn, f.id)?.map_or(0, |l| l + height - 1);
+    let limit = state.settings.max_folder_depth.max(source_deepest);
+    let base = format!("{}{suffix}", f.name);
+    let copy = crate::db::tree_transaction(conn, |conn| {
+        // The copy's deepest folder: the copy's level + height - 1 <= limit.
+        super::tree::check_create(conn, dest, limit.saturating_sub(height - 1))?;
+        let mut name = base.clone();
+        let mut n = 0;
+        while folder::find_child_by_name(conn, dest, &name)?.is_some() {
+            n += 1;
+            name = format!("{base}_{n}");
+        }
+        Ok::<_, Error>(folder::create(conn, dest, f.owner_id, &name)?)
+    })?;
+    copy_contents(state, conn, f.id, copy.id)?;
+    let mut copies: HashMap<i64, i64> = HashMap::from([(f.id, copy.id)]);
+    for level in levels.iter().skip(1) {
+        for chunk in level.chunks(1_000) {
+            for sub in folder::find_many(conn, chunk)? {
+                let Some(parent) = sub.parent_id.and_then(|p| copies.get(&p).copied()) else {
+                    continue;
+                };
+                let made = folder::create(conn, Some(parent), sub.owner_id, &sub.name)?;
+                copy_contents(state, conn, sub.id, made.id)?;
+                copies.insert(sub.id, made.id);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Copies a folder's own rules and files (not its subfolders) into `to`.
+fn copy_contents(state: &AppState, conn: &mut DbConn, from: i64, to: i64) -> Result<()> {
+    for row in permission::on_folder(conn, Some(from))? {
         if let Some(rule) = row.to_rule() {
             permission::create(
                 conn,
                 &NewRule {
-                    folder_id: Some(copy.id),
+                    folder_id: Some(to),
                     scope: rule.scope,
                     principal: rule.principal,
                     read: rule.read,
@@ -354,14 +438,8 @@ fn copy_folder(
             )?;
         }
     }
-    for child in file::in_folder(conn, Some(f.id), None)? {
-        copy_file(state, conn, &child, Some(copy.id), "")?;
-    }
-    let mut seen = HashSet::new();
-    for sub in folder::children(conn, Some(f.id))? {
-        if seen.insert(sub.id) {
-            copy_folder(state, conn, &sub, Some(copy.id), "")?;
-        }
+    for child in file::in_folder(conn, Some(from), None)? {
+        copy_file(state, conn, &child, Some(to), "")?;
     }
     Ok(())
 }
@@ -375,10 +453,15 @@ pub fn delete_items(
 ) -> Result<Summary> {
     let mut out = Summary::default();
     for item in items {
-        let Some(l) = load(conn, *item)? else {
+        let Some(l) = load(state, conn, user, *item)? else {
+            out.not_found += 1;
             continue;
         };
         let name = name_of(&l);
+        if let Err(why) = precheck(state, conn, user, &l, &[Right::Edit])? {
+            out.refused.push((name, why));
+            continue;
+        }
         let result = match &l {
             Selected::File(f) => super::delete::delete_file(state, conn, user, f.id),
             Selected::Folder(f) => {
@@ -393,17 +476,67 @@ pub fn delete_items(
     Ok(out)
 }
 
-/// What deleting the items would remove: (folders, files), counting subtrees.
-pub fn count_items(state: &AppState, conn: &mut DbConn, items: &[Item]) -> Result<(usize, usize)> {
+/// The destination picker for moving (`is_move`: not into a selected folder) or copying the
+/// items. Only selected folders the user may read shape it, so a hidden selection changes
+/// nothing in it.
+pub fn destinations(
+    state: &AppState,
+    conn: &mut DbConn,
+    user: &User,
+    items: &[Item],
+    is_move: bool,
+) -> Result<Vec<super::picker::Destination>> {
+    let mut exclude = Vec::new();
+    if is_move {
+        let loaded = state.access.snapshot(conn)?;
+        for item in items {
+            if let Item::Folder(id) = item
+                && super::visible::can_read_folder(state, &loaded, user, *id)
+            {
+                exclude.push(*id);
+            }
+        }
+    }
+    super::picker::destinations(state, conn, user, &exclude)
+}
+
+/// Checks `rights` on a selected item (on a folder: on everything in it, not naming what the
+/// user may not read), so that a refusal says why without naming hidden things.
+fn precheck(
+    state: &AppState,
+    conn: &mut DbConn,
+    user: &User,
+    l: &Selected,
+    rights: &[Right],
+) -> Result<std::result::Result<(), String>> {
+    let loaded = state.access.snapshot(conn)?;
+    Ok(match l {
+        Selected::File(f) => check_file(&loaded, state, user, f, rights),
+        Selected::Folder(f) => check_tree(state, conn, &loaded, user, f.id, rights)?.map(|_| ()),
+    })
+}
+
+/// What deleting the items would remove that `user` may read: (folders, files), counting
+/// subtrees. Missing and unreadable items count nothing, and nothing below them is walked.
+pub fn count_items(
+    state: &AppState,
+    conn: &mut DbConn,
+    user: &User,
+    items: &[Item],
+) -> Result<(usize, usize)> {
+    let loaded = state.access.snapshot(conn)?;
     let (mut folders, mut files) = (0, 0);
-    for item in items {
+    let mut seen = HashSet::new();
+    for item in items.iter().filter(|i| seen.insert(**i)) {
         match item {
-            Item::File(id) => files += usize::from(file::find(conn, *id)?.is_some()),
+            Item::File(id) => {
+                files +=
+                    usize::from(super::visible::file(state, conn, &loaded, user, *id)?.is_some());
+            }
             Item::Folder(id) => {
-                if folder::find(conn, *id)?.is_some() {
-                    let c = super::delete::count_tree(state, conn, *id)?;
-                    folders += c.folders;
-                    files += c.files;
+                if let Some((d, f)) = super::visible::count_tree(state, conn, &loaded, user, *id)? {
+                    folders += d;
+                    files += f;
                 }
             }
         }
@@ -422,10 +555,15 @@ pub fn set_public_items(
 ) -> Result<Summary> {
     let mut out = Summary::default();
     for item in items {
-        let Some(l) = load(conn, *item)? else {
+        let Some(l) = load(state, conn, user, *item)? else {
+            out.not_found += 1;
             continue;
         };
         let name = name_of(&l);
+        if let Err(why) = precheck(state, conn, user, &l, &[Right::Edit])? {
+            out.refused.push((name, why));
+            continue;
+        }
         let (files, folders) = match item {
             Item::File(id) => (vec![*id], vec![]),
             Item::Folder(id) => (vec![], vec![*id]),

@@ -35,6 +35,8 @@ pub enum Finding {
     InterruptedMove { move_id: i64, file_id: i64 },
     /// A temporary upload no live process holds (a crash mid-upload).
     AbandonedUpload { storage: StorageRole, name: String },
+    /// A folder-tree problem: a cycle, or a parent that is missing (`library::tree`).
+    Tree(super::tree::Problem),
 }
 
 impl std::fmt::Display for Finding {
@@ -65,6 +67,7 @@ impl std::fmt::Display for Finding {
                 "abandoned {}/.tmp/{name} (an interrupted upload)",
                 storage.as_str()
             ),
+            Finding::Tree(problem) => write!(f, "{problem}"),
         }
     }
 }
@@ -96,7 +99,10 @@ fn named_by_row(conn: &mut DbConn, role: StorageRole, key: &str) -> Result<bool>
 /// Compares the rows with the four storages.
 pub fn check(storages: &Storages, conn: &mut DbConn) -> Result<Vec<Finding>> {
     let index = |r: StorageRole| StorageRole::ALL.iter().position(|x| *x == r).unwrap_or(0);
-    let mut findings = Vec::new();
+    let mut findings: Vec<Finding> = super::tree::check(conn)?
+        .into_iter()
+        .map(Finding::Tree)
+        .collect();
     // Walk first: whatever names an object seen here was written before it existed.
     let mut walks = Vec::new();
     for role in StorageRole::ALL {

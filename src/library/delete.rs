@@ -65,7 +65,7 @@ pub fn count_tree(state: &AppState, conn: &mut DbConn, folder_id: i64) -> Result
     ids.push(folder_id);
     Ok(TreeCounts {
         folders: ids.len(),
-        files: file::in_folders(conn, &ids)?.len(),
+        files: super::tree::files_in(conn, &ids)?.len(),
     })
 }
 
@@ -92,7 +92,7 @@ pub fn delete_folder(
             return Err(forbidden(&d));
         }
     }
-    let files = file::in_folders(conn, &ids)?;
+    let files = super::tree::files_in(conn, &ids)?;
     for f in &files {
         let d = loaded.file(policy, Some(user), f, Right::Edit);
         if !d.allowed {
@@ -102,11 +102,31 @@ pub fn delete_folder(
             )));
         }
     }
-    conn.transaction(|conn| {
+    // Read the subtree again from the rows, by levels, in the tree transaction that deletes
+    // it: what goes is exactly what was checked, and the deepest level goes first (no
+    // cascade recursing through the levels, whatever the depth, and no loop in a cycle).
+    crate::db::tree_transaction(conn, |conn| {
+        let levels = folder::levels(conn, folder_id, None)?;
+        let mut now: Vec<i64> = levels.iter().flatten().copied().collect();
+        let mut checked = ids.clone();
+        now.sort_unstable();
+        checked.sort_unstable();
+        let mut now_files: Vec<i64> = super::tree::files_in(conn, &now)?
+            .iter()
+            .map(|f| f.id)
+            .collect();
+        let mut checked_files: Vec<i64> = files.iter().map(|f| f.id).collect();
+        now_files.sort_unstable();
+        checked_files.sort_unstable();
+        if now != checked || now_files != checked_files {
+            return Err(Error::Conflict(
+                "the folder changed while it was being deleted; try again".into(),
+            ));
+        }
         for f in &files {
             schedule_file(conn, f)?;
         }
-        folder::delete_rows(conn, &ids)?;
+        folder::delete_levels(conn, &levels)?;
         Ok::<_, Error>(())
     })?;
     collect_garbage(&state.storages, conn)?;

@@ -79,7 +79,8 @@ pub fn update(
     {
         match target {
             Some(folder_id) => {
-                if crate::db::models::folder::find(conn, folder_id)?.is_none() {
+                // A folder the user may not read is refused like a missing one.
+                if super::visible::folder(state, conn, &loaded, user, folder_id)?.is_none() {
                     return Err(Error::Invalid(format!("folder {folder_id} does not exist")));
                 }
                 let d = loaded.folder(

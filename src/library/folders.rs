@@ -76,7 +76,13 @@ pub fn create(
         }
         _ => user.id,
     };
-    folder::create(conn, parent, Some(owner), &name).map_err(|e| name_taken(e, &name))
+    // The depth check and the insert in one tree transaction: a concurrent move cannot make
+    // the parent deeper in between.
+    let max = state.settings.max_folder_depth;
+    crate::db::tree_transaction(conn, |conn| {
+        super::tree::check_create(conn, parent, max)?;
+        folder::create(conn, parent, Some(owner), &name).map_err(|e| name_taken(e, &name))
+    })
 }
 
 /// Requested folder changes.
@@ -113,7 +119,8 @@ pub fn update(
         && target != current.parent_id
     {
         if let Some(t) = target {
-            if folder::find(conn, t)?.is_none() {
+            // A folder the user may not read is refused like a missing one.
+            if super::visible::folder(state, conn, &loaded, user, t)?.is_none() {
                 return Err(Error::Invalid(format!("folder {t} does not exist")));
             }
             if loaded.snapshot.is_ancestor_or_self(id, t) {
@@ -141,7 +148,16 @@ pub fn update(
         owner = Some(o);
     }
     let shown = name.clone().unwrap_or_else(|| current.name.clone());
-    folder::update(conn, id, name.as_deref(), parent, owner).map_err(|e| name_taken(e, &shown))?;
+    // The checks above used the permission snapshot; the tree checks that keep it a tree run
+    // again on the rows, in the transaction that moves (serialised with every other change
+    // to the tree), so two concurrent moves cannot close a loop.
+    let max = state.settings.max_folder_depth;
+    crate::db::tree_transaction(conn, |conn| {
+        if let Some(target) = parent {
+            super::tree::check_move(conn, id, target, max)?;
+        }
+        folder::update(conn, id, name.as_deref(), parent, owner).map_err(|e| name_taken(e, &shown))
+    })?;
     folder::find(conn, id)?.ok_or(Error::NotFound)
 }
 

@@ -46,24 +46,48 @@ struct Entry {
     dirs: Vec<String>,
 }
 
+/// Lists the files under `root`, depth first, each directory's entries by name. Iterative
+/// (an explicit stack, so a deep tree cannot exhaust the thread's stack); links are not
+/// followed, and a directory met twice (a bind mount inside itself) is walked once.
 fn walk(root: &Path, dirs: &[String], out: &mut Vec<Entry>) -> std::io::Result<()> {
-    let mut entries: Vec<_> = std::fs::read_dir(root)?.collect::<std::io::Result<_>>()?;
-    entries.sort_by_key(|e| e.file_name());
-    for entry in entries {
-        let ft = entry.file_type()?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if ft.is_dir() {
-            let mut sub = dirs.to_vec();
-            sub.push(name);
-            walk(&entry.path(), &sub, out)?;
-        } else if ft.is_file() {
-            out.push(Entry {
-                path: entry.path(),
-                dirs: dirs.to_vec(),
-            });
+    let mut seen = std::collections::HashSet::new();
+    let mut stack: Vec<(PathBuf, Vec<String>)> = vec![(root.to_path_buf(), dirs.to_vec())];
+    while let Some((dir, dirs)) = stack.pop() {
+        if !seen.insert(dir_identity(&dir)?) {
+            continue;
         }
+        let mut entries: Vec<_> = std::fs::read_dir(&dir)?.collect::<std::io::Result<_>>()?;
+        entries.sort_by_key(|e| e.file_name());
+        let mut subdirs = Vec::new();
+        for entry in entries {
+            let ft = entry.file_type()?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if ft.is_dir() {
+                let mut sub = dirs.clone();
+                sub.push(name);
+                subdirs.push((entry.path(), sub));
+            } else if ft.is_file() {
+                out.push(Entry {
+                    path: entry.path(),
+                    dirs: dirs.clone(),
+                });
+            }
+        }
+        stack.extend(subdirs.into_iter().rev());
     }
     Ok(())
+}
+
+#[cfg(unix)]
+fn dir_identity(dir: &Path) -> std::io::Result<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::symlink_metadata(dir)?;
+    Ok((m.dev(), m.ino()))
+}
+
+#[cfg(not(unix))]
+fn dir_identity(dir: &Path) -> std::io::Result<PathBuf> {
+    Ok(dir.to_path_buf())
 }
 
 /// Imports `dir` as a folder named after it, under `parent` (None = top level), owned by
@@ -97,13 +121,20 @@ pub async fn import(
             &mut folder_ids,
             &mut report,
         )
-        .await?;
+        .await;
         let name = entry
             .path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let outcome = import_file(state, user, &entry.path, &name, folder_id, is_public).await;
+        let outcome = match folder_id {
+            Ok(folder_id) => {
+                import_file(state, user, &entry.path, &name, folder_id, is_public).await
+            }
+            // A folder that may not be made (too deep, a bad name) fails its files only.
+            Err(Error::Invalid(why)) => Outcome::Failed(why),
+            Err(e) => return Err(e),
+        };
         match &outcome {
             Outcome::Imported => report.imported += 1,
             Outcome::Skipped => report.skipped += 1,

@@ -11,12 +11,15 @@ pub mod files;
 pub mod folders;
 pub mod images;
 pub mod import;
+pub mod picker;
 pub mod readers;
 pub mod recover;
 pub mod relocate;
 pub mod rules;
 pub mod thumbnails;
+pub mod tree;
 pub mod upload;
+pub mod visible;
 
 use crate::db::DbError;
 use crate::permissions::Decision;

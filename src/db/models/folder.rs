@@ -5,7 +5,7 @@ use time::PrimitiveDateTime;
 
 use super::generation;
 use crate::db::schema::folders;
-use crate::db::{DbConn, DbError, now};
+use crate::db::{DbConn, DbError, now, tree_transaction};
 
 /// A folder row.
 #[derive(Queryable, Selectable, Clone, Debug, PartialEq, Eq)]
@@ -19,7 +19,8 @@ pub struct Folder {
     pub modified_at: PrimitiveDateTime,
 }
 
-/// Creates a folder; a name taken among its siblings is a unique violation.
+/// Creates a folder; a name taken among its siblings is a unique violation. Runs in a
+/// [`tree_transaction`] (a savepoint of the caller's, when the caller already holds one).
 pub fn create(
     conn: &mut DbConn,
     parent_id: Option<i64>,
@@ -27,7 +28,7 @@ pub fn create(
     name: &str,
 ) -> Result<Folder, DbError> {
     let at = now();
-    conn.transaction(|conn| {
+    tree_transaction(conn, |conn| {
         let folder = diesel::insert_into(folders::table)
             .values((
                 folders::parent_id.eq(parent_id),
@@ -103,7 +104,8 @@ pub fn all_nodes(conn: &mut DbConn) -> Result<Vec<Node>, DbError> {
         .load(conn)?)
 }
 
-/// Renames, re-parents and/or re-owns a folder. Cycle checks are the caller's job.
+/// Renames, re-parents and/or re-owns a folder, in a [`tree_transaction`]. Cycle and depth
+/// checks are the caller's job, inside the same tree transaction.
 pub fn update(
     conn: &mut DbConn,
     id: i64,
@@ -111,7 +113,7 @@ pub fn update(
     parent_id: Option<Option<i64>>,
     owner_id: Option<Option<i64>>,
 ) -> Result<(), DbError> {
-    conn.transaction(|conn| {
+    tree_transaction(conn, |conn| {
         let target = folders::table.find(id);
         if let Some(name) = name {
             diesel::update(target)
@@ -136,15 +138,116 @@ pub fn update(
     })
 }
 
-/// Deletes folder rows (their files and subfolders cascade). Call inside a transaction that
+/// Deletes a subtree given by [`levels`], deepest level first, so that no row deleted has a
+/// subfolder left to cascade to (a cascade through a deep chain would recurse once per
+/// level inside the database). Files and rules cascade. Call inside a tree transaction that
 /// has already scheduled the bytes of every file in the subtree for deletion.
-pub fn delete_rows(conn: &mut DbConn, ids: &[i64]) -> Result<usize, DbError> {
-    if ids.is_empty() {
-        return Ok(0);
+pub fn delete_levels(conn: &mut DbConn, levels: &[Vec<i64>]) -> Result<usize, DbError> {
+    let mut n = 0;
+    for level in levels.iter().rev() {
+        for chunk in level.chunks(CHUNK) {
+            n += diesel::delete(folders::table.filter(folders::id.eq_any(chunk))).execute(conn)?;
+        }
     }
-    let n = diesel::delete(folders::table.filter(folders::id.eq_any(ids))).execute(conn)?;
-    generation::bump(conn)?;
+    if n > 0 {
+        generation::bump(conn)?;
+    }
     Ok(n)
+}
+
+/// Most ids bound in one `IN (…)` list.
+const CHUNK: usize = 5_000;
+
+/// The parent of folder `id`: `None` when there is no such folder, `Some(None)` at the top.
+pub fn parent_of(conn: &mut DbConn, id: i64) -> Result<Option<Option<i64>>, DbError> {
+    Ok(folders::table
+        .find(id)
+        .select(folders::parent_id)
+        .first(conn)
+        .optional()?)
+}
+
+/// The ids of the direct subfolders of any of `ids`.
+pub fn child_ids(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<i64>, DbError> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(CHUNK) {
+        out.extend(
+            folders::table
+                .filter(folders::parent_id.eq_any(chunk))
+                .select(folders::id)
+                .order(folders::id.asc())
+                .load::<i64>(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+/// The subtree of `root` read from the database by levels: `[[root], children, grandchildren,
+/// …]`, one query per level, each folder once even if the rows form a cycle. At most
+/// `max_levels` levels when given (the caller only needs to know the subtree is deeper).
+/// Empty when `root` does not exist.
+pub fn levels(
+    conn: &mut DbConn,
+    root: i64,
+    max_levels: Option<usize>,
+) -> Result<Vec<Vec<i64>>, DbError> {
+    if parent_of(conn, root)?.is_none() {
+        return Ok(Vec::new());
+    }
+    let mut seen = std::collections::HashSet::from([root]);
+    let mut out = vec![vec![root]];
+    while max_levels.is_none_or(|m| out.len() < m) {
+        let Some(last) = out.last() else { break };
+        let next: Vec<i64> = child_ids(conn, last)?
+            .into_iter()
+            .filter(|id| seen.insert(*id))
+            .collect();
+        if next.is_empty() {
+            break;
+        }
+        out.push(next);
+    }
+    Ok(out)
+}
+
+/// Where a folder sits, read from the database by following parents (at most `limit` steps).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Depth {
+    /// The folder's depth: 1 for a top-level folder. `ancestors` are its ancestors, nearest
+    /// first.
+    Known { depth: usize, ancestors: Vec<i64> },
+    /// More than `limit` levels (or a cycle, which never reaches the top); `ancestors` are
+    /// the ones followed.
+    Deeper { ancestors: Vec<i64> },
+    /// No such folder.
+    Missing,
+}
+
+/// Follows `id`'s parents up to `limit` levels (one query per level).
+pub fn depth(conn: &mut DbConn, id: i64, limit: usize) -> Result<Depth, DbError> {
+    let mut ancestors = Vec::new();
+    let mut seen = std::collections::HashSet::from([id]);
+    let Some(mut parent) = parent_of(conn, id)? else {
+        return Ok(Depth::Missing);
+    };
+    loop {
+        match parent {
+            None => {
+                return Ok(Depth::Known {
+                    depth: ancestors.len() + 1,
+                    ancestors,
+                });
+            }
+            Some(p) => {
+                if ancestors.len() + 1 >= limit || !seen.insert(p) {
+                    return Ok(Depth::Deeper { ancestors });
+                }
+                ancestors.push(p);
+                // A parent id without a row: the chain ends there (`coffer check` reports it).
+                parent = parent_of(conn, p)?.unwrap_or(None);
+            }
+        }
+    }
 }
 
 /// Number of folders.

@@ -10,7 +10,6 @@ use crate::error::AppError;
 use crate::library::bulk::{self, Item, Summary};
 use crate::state::AppState;
 use crate::web::admin::context::{FormBody, Layout, Staff, check_csrf, page};
-use crate::web::admin::folders::destinations;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/bulk", web::post().to(bulk_action));
@@ -101,32 +100,25 @@ async fn bulk_action(
     let needs_destination = matches!(form.action.as_str(), "move" | "copy");
     if (needs_destination || form.action == "delete") && !form.confirm {
         let (st, user, its) = (state.get_ref().clone(), staff.user.clone(), items.clone());
-        let exclude: Vec<i64> = items
-            .iter()
-            .filter_map(|i| {
-                if let Item::Folder(id) = i {
-                    Some(*id)
-                } else {
-                    None
-                }
-            })
-            .collect();
         let is_move = form.action == "move";
         let (dest, counts) = db::run(&state.pool, move |conn| {
-            let dest = if needs_destination {
-                match destinations(&st, conn, &user, if is_move { &exclude } else { &[] }) {
-                    Ok(d) => d,
-                    Err(e) => return Ok(Err(e)),
-                }
-            } else {
-                Vec::new()
+            let run = |conn: &mut db::DbConn| -> Result<_, crate::library::Error> {
+                let dest = if needs_destination {
+                    bulk::destinations(&st, conn, &user, &its, is_move)?
+                        .into_iter()
+                        .map(|d| (d.id, d.path))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                let counts = if needs_destination {
+                    None
+                } else {
+                    Some(bulk::count_items(&st, conn, &user, &its)?)
+                };
+                Ok((dest, counts))
             };
-            let counts = if needs_destination {
-                None
-            } else {
-                Some(bulk::count_items(&st, conn, &its).map_err(AppError::from))
-            };
-            Ok(Ok((dest, counts.transpose())))
+            Ok(run(conn))
         })
         .await??;
         let html = ConfirmPage {
@@ -138,7 +130,7 @@ async fn bulk_action(
             needs_destination,
             is_copy: form.action == "copy",
             allow_top_level: true,
-            counts: counts?,
+            counts,
             layout: layout.clone(),
         }
         .render()?;

@@ -11,7 +11,7 @@ use crate::db::models::folder::{self, Folder};
 use crate::error::AppError;
 use crate::library::browse::{self, Place, Query};
 use crate::library::images::Look;
-use crate::library::{delete, folders};
+use crate::library::{delete, folders, picker, visible};
 use crate::state::AppState;
 use crate::web::admin::context::{CsrfOnly, Layout, Staff, check_csrf, page, redirect_with_flash};
 use crate::web::api::json::timestamp;
@@ -373,55 +373,18 @@ async fn create(
     }
 }
 
-/// Paths ("a / b / c") of the folders `staff` may add to, excluding `exclude` and its subtree.
+/// (id, path) of the folders `user` may add to, excluding `exclude` and its subtree
+/// (`library::picker`: one pass per page, "…" for folders the user may not read).
 pub fn destinations(
     state: &AppState,
     conn: &mut db::DbConn,
     user: &crate::db::models::User,
     exclude: &[i64],
 ) -> Result<Vec<(i64, String)>, AppError> {
-    let loaded = state.access.snapshot(conn)?;
-    let policy = state.access.policy();
-    let mut ids: Vec<i64> = loaded.snapshot.folders().map(|n| n.id).collect();
-    ids.retain(|id| {
-        !exclude
-            .iter()
-            .any(|x| loaded.snapshot.is_ancestor_or_self(*x, *id))
-            && loaded
-                .folder(
-                    policy,
-                    Some(user),
-                    *id,
-                    crate::permissions::Right::AddChildren,
-                )
-                .allowed
-    });
-    let mut all_ids: Vec<i64> = ids
-        .iter()
-        .flat_map(|id| loaded.snapshot.ancestors(*id))
-        .collect();
-    all_ids.extend(&ids);
-    all_ids.sort_unstable();
-    all_ids.dedup();
-    let names: std::collections::HashMap<i64, String> = folder::find_many(conn, &all_ids)?
+    Ok(picker::destinations(state, conn, user, exclude)?
         .into_iter()
-        .map(|f| (f.id, f.name))
-        .collect();
-    let mut out: Vec<(i64, String)> = ids
-        .iter()
-        .map(|id| {
-            let mut parts: Vec<&str> = loaded
-                .snapshot
-                .ancestors(*id)
-                .iter()
-                .map(|a| names.get(a).map_or("…", String::as_str))
-                .collect();
-            parts.push(names.get(id).map_or("…", String::as_str));
-            (*id, parts.join(" / "))
-        })
-        .collect();
-    out.sort_by_key(|a| a.1.to_lowercase());
-    Ok(out)
+        .map(|d| (d.id, d.path))
+        .collect())
 }
 
 async fn edit_form(
@@ -444,8 +407,11 @@ async fn edit_form(
         if let Some(p) = f.parent_id
             && !dest.iter().any(|d| d.0 == p)
         {
-            let name = folder::find(conn, p)?.map_or_else(|| "…".to_owned(), |f| f.name);
-            dest.insert(0, (p, format!("{name} (current)")));
+            let place = match picker::path(&st, conn, &user, p) {
+                Ok(place) => place.unwrap_or_else(|| picker::GAP.into()),
+                Err(e) => return Ok(Err(AppError::from(e))),
+            };
+            dest.insert(0, (p, format!("{place} (current)")));
         }
         let users = if user.is_superuser {
             crate::db::models::user::list(conn)?
@@ -536,8 +502,16 @@ async fn delete_confirm(
             Ok(f) => f,
             Err(e) => return Ok(Err(AppError::from(e))),
         };
-        Ok(delete::count_tree(&st, conn, id)
-            .map(|c| (f, c))
+        // Only what the user may read is counted.
+        let counts = (|| {
+            let loaded = st.access.snapshot(conn)?;
+            visible::count_tree(&st, conn, &loaded, &user, id)
+        })();
+        Ok(counts
+            .map(|c| {
+                let (folders, files) = c.unwrap_or_default();
+                (f, delete::TreeCounts { folders, files })
+            })
             .map_err(AppError::from))
     })
     .await??;

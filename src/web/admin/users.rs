@@ -1,12 +1,14 @@
 //! Users (superusers): list, create, edit (active, staff, superuser, groups), set a
-//! password, delete, and API tokens (shown once at creation, revocable).
+//! password, delete, API tokens (shown once at creation, revocable), and clearing the
+//! account's failed log-ins (log-in throttling).
 
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
 use crate::accounts::{self, AccountFields};
-use crate::db::models::{ApiToken, Group, User, group, token, user};
+use crate::auth::{Throttle, throttle};
+use crate::db::models::{ApiToken, Group, User, group, login_failure, token, user};
 use crate::db::{self, DbConn};
 use crate::error::AppError;
 use crate::library;
@@ -23,6 +25,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/admin/users/{id}", web::get().to(edit_form))
         .route("/admin/users/{id}", web::post().to(update))
         .route("/admin/users/{id}/password", web::post().to(set_password))
+        .route("/admin/users/{id}/unlock", web::post().to(unlock))
         .route("/admin/users/{id}/delete", web::get().to(delete_confirm))
         .route("/admin/users/{id}/delete", web::post().to(delete_user))
         .route("/admin/users/{id}/tokens", web::post().to(create_token))
@@ -140,6 +143,17 @@ struct FormPage {
     last_login: Option<String>,
     /// A token secret just issued: shown once.
     new_token: Option<(String, String)>,
+    /// Failed log-ins for the username within the throttling window, per address.
+    failures: Vec<FailureRow>,
+    window_minutes: u64,
+}
+
+/// Failed log-ins from one address (for the unlock card).
+struct FailureRow {
+    address: String,
+    count: i64,
+    /// The (username, address) pair is blocked.
+    blocked: bool,
 }
 
 /// The posted account form. Unticked boxes are absent; `group` repeats.
@@ -186,10 +200,16 @@ struct LoadedAccount {
     groups: Vec<Group>,
     ticked: Vec<i64>,
     tokens: Vec<ApiToken>,
+    /// (address, failures) within the throttling window.
+    failures: Vec<(String, i64)>,
 }
 
 /// Loads what the edit page shows of account `id`.
-fn load_account(conn: &mut DbConn, id: i64) -> Result<Option<LoadedAccount>, db::DbError> {
+fn load_account(
+    conn: &mut DbConn,
+    throttle: &Throttle,
+    id: i64,
+) -> Result<Option<LoadedAccount>, db::DbError> {
     let Some(u) = user::find(conn, id)? else {
         return Ok(None);
     };
@@ -200,17 +220,24 @@ fn load_account(conn: &mut DbConn, id: i64) -> Result<Option<LoadedAccount>, db:
         .map(|(gid, _)| gid)
         .collect();
     let tokens = token::list_for_user(conn, id)?;
+    let failures = login_failure::by_address(
+        conn,
+        &throttle::key(&u.username),
+        db::now() - throttle.window(),
+    )?;
     Ok(Some(LoadedAccount {
         user: u,
         groups,
         ticked,
         tokens,
+        failures,
     }))
 }
 
 fn edit_page(
     layout: Layout,
     me: &User,
+    throttle: &Throttle,
     loaded: LoadedAccount,
     new_token: Option<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
@@ -219,7 +246,17 @@ fn edit_page(
         groups,
         ticked,
         tokens,
+        failures,
     } = loaded;
+    let limit = i64::from(throttle.max_failures());
+    let failures = failures
+        .into_iter()
+        .map(|(address, count)| FailureRow {
+            blocked: throttle.enabled() && count >= limit,
+            address,
+            count,
+        })
+        .collect();
     let html = FormPage {
         layout: layout.clone(),
         user_id: Some(u.id),
@@ -236,6 +273,8 @@ fn edit_page(
         groups: group_choices(groups, &ticked),
         tokens: token_rows(tokens),
         new_token,
+        failures,
+        window_minutes: u64::try_from(throttle.window().whole_minutes()).unwrap_or(0),
     }
     .render()?;
     Ok(page(&layout, html))
@@ -290,6 +329,8 @@ fn render_new(
         created: String::new(),
         last_login: None,
         new_token: None,
+        failures: Vec::new(),
+        window_minutes: 0,
     }
     .render()?;
     let mut res = page(&layout, html);
@@ -349,10 +390,17 @@ async fn edit_form(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let loaded = db::run(&state.pool, move |conn| load_account(conn, id))
+    let throttle = state.throttle();
+    let loaded = db::run(&state.pool, move |conn| load_account(conn, &throttle, id))
         .await?
         .ok_or(AppError::NotFound)?;
-    edit_page(Layout::new(&me, "users"), &me.user, loaded, None)
+    edit_page(
+        Layout::new(&me, "users"),
+        &me.user,
+        &state.throttle(),
+        loaded,
+        None,
+    )
 }
 
 async fn update(
@@ -518,9 +566,10 @@ async fn create_token(
     check_csrf(&me, &form.csrf_token)?;
     let id = id.into_inner();
     let name = form.into_inner().name;
+    let throttle = state.throttle();
     let result = db::run(&state.pool, move |conn| {
         let issued = accounts::issue_token(conn, id, &name);
-        Ok((issued, load_account(conn, id)?))
+        Ok((issued, load_account(conn, &throttle, id)?))
     })
     .await?;
     match result {
@@ -536,7 +585,13 @@ async fn create_token(
                 kind: "ok",
                 text: format!("API token “{name}” created. Copy it now: it is not shown again."),
             });
-            edit_page(layout, &me.user, loaded, Some((name, secret)))
+            edit_page(
+                layout,
+                &me.user,
+                &state.throttle(),
+                loaded,
+                Some((name, secret)),
+            )
         }
         (Err(library::Error::NotFound), _) | (_, None) => Err(AppError::NotFound),
         (Err(e), Some(_)) => Ok(redirect_with_flash(
@@ -564,5 +619,34 @@ async fn revoke_token(
         &format!("/admin/users/{id}"),
         "ok",
         "API token revoked.",
+    ))
+}
+
+/// Clears the account's failed log-ins from every address: its pairs and its back-off are
+/// lifted at once (other usernames' failures from the same addresses stay).
+async fn unlock(
+    state: web::Data<AppState>,
+    Superuser(me): Superuser,
+    id: web::Path<i64>,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, AppError> {
+    check_csrf(&me, &form.csrf_token)?;
+    let id = id.into_inner();
+    let cleared = db::run(&state.pool, move |conn| {
+        let Some(u) = user::find(conn, id)? else {
+            return Ok(None);
+        };
+        let cleared = login_failure::clear(conn, Some(&throttle::key(&u.username)), None)?;
+        Ok(Some((u.username, cleared)))
+    })
+    .await?;
+    let (username, cleared) = cleared.ok_or(AppError::NotFound)?;
+    Ok(redirect_with_flash(
+        &format!("/admin/users/{id}"),
+        "ok",
+        &format!(
+            "Cleared {cleared} failed log-in{} for “{username}”.",
+            if cleared == 1 { "" } else { "s" }
+        ),
     ))
 }
