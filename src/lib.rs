@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod deploy;
+pub mod domain;
 pub mod error;
 pub mod images;
 pub mod library;

@@ -121,6 +121,10 @@ impl Application {
         let workers = state.settings.workers;
         let blocking_threads = state.settings.database_pool_size as usize + 8;
         let max_body = state.settings.max_upload_size;
+        let (header_timeout, body_idle) = (
+            state.settings.header_timeout,
+            state.settings.body_idle_timeout,
+        );
         let data = web::Data::new(state);
         let server = HttpServer::new(move || {
             let settings = data.settings.clone();
@@ -131,6 +135,9 @@ impl Application {
                 ))
                 .app_data(web::FormConfig::default().limit(64 * 1024))
                 .app_data(web::JsonConfig::default().limit(1024 * 1024))
+                .wrap(actix_web::middleware::from_fn(move |req, next| {
+                    crate::web::timeout::body_idle_timeout(body_idle, req, next)
+                }))
                 .wrap(
                     actix_web::middleware::Logger::new("%a \"%r\" %s %b %Dms")
                         .log_target("coffer::http"),
@@ -141,6 +148,10 @@ impl Application {
         // Blocking work is database calls (bounded by the pool) and file reads.
         .worker_max_blocking_threads(blocking_threads)
         .tcp_nodelay(true)
+        // Slow clients: the headers of a request must arrive within this time (408, then
+        // the connection is closed); the body's idle limit is the middleware above.
+        .client_request_timeout(header_timeout)
+        .client_disconnect_timeout(Duration::from_secs(2))
         .listen(listener)?
         .run();
         Ok(Self { port, server })

@@ -151,12 +151,31 @@ impl Default for ServeBackendConfig {
     }
 }
 
-/// `[server.*]`: which backend delivers private main files and private thumbnails.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+/// `[server.*]`: which backend delivers private main files and private thumbnails, and
+/// how long a client may take to send a request.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServersConfig {
     pub private: ServeBackendConfig,
     pub private_thumbnails: ServeBackendConfig,
+    /// Seconds a client has to send a request's headers (the first request on a
+    /// connection, and each next one on a kept-alive connection) before it is answered 408
+    /// and closed.
+    pub header_timeout_secs: u64,
+    /// Seconds a request body may go without a single byte before the request is answered
+    /// 408 and everything it stored so far is dropped (uploads, forms, JSON).
+    pub body_idle_timeout_secs: u64,
+}
+
+impl Default for ServersConfig {
+    fn default() -> Self {
+        Self {
+            private: ServeBackendConfig::default(),
+            private_thumbnails: ServeBackendConfig::default(),
+            header_timeout_secs: 10,
+            body_idle_timeout_secs: 60,
+        }
+    }
 }
 
 /// `[session]`: the login cookie and log-in throttling.

@@ -137,6 +137,10 @@ pub struct Settings {
     pub private_thumbnails: StorageSettings,
     pub serve_private: ServeBackend,
     pub serve_private_thumbnails: ServeBackend,
+    /// `server.header_timeout_secs`: time to send a request's headers.
+    pub header_timeout: std::time::Duration,
+    /// `server.body_idle_timeout_secs`: longest silence inside a request body.
+    pub body_idle_timeout: std::time::Duration,
     pub session: SessionConfig,
     pub argon2: Argon2Config,
     pub workers: usize,
@@ -320,6 +324,17 @@ impl Settings {
         if !(1..=64).contains(&a.threads) {
             return Err(invalid("argon2.threads", "must be between 1 and 64"));
         }
+        for (key, secs) in [
+            ("server.header_timeout_secs", raw.server.header_timeout_secs),
+            (
+                "server.body_idle_timeout_secs",
+                raw.server.body_idle_timeout_secs,
+            ),
+        ] {
+            if !(1..=3600).contains(&secs) {
+                return Err(invalid(key, "must be between 1 and 3600 seconds"));
+            }
+        }
         let images = images_limits(&raw.images)?;
         let thumbnails = thumbnail_settings(&raw.thumbnails)?;
         Ok(Settings {
@@ -338,6 +353,8 @@ impl Settings {
             private_thumbnails,
             serve_private,
             serve_private_thumbnails,
+            header_timeout: std::time::Duration::from_secs(raw.server.header_timeout_secs),
+            body_idle_timeout: std::time::Duration::from_secs(raw.server.body_idle_timeout_secs),
             session: raw.session.clone(),
             argon2: raw.argon2.clone(),
             workers: raw
@@ -711,6 +728,32 @@ mod tests {
         ] {
             let err = parse(toml).unwrap_err();
             assert!(err.contains(needle), "{toml}: {err}");
+        }
+    }
+
+    #[test]
+    fn request_timeouts_default_parse_and_refuse_zero() {
+        let parse = |toml: &str| {
+            Figment::from(Serialized::defaults(ConfigFile::default()))
+                .merge(Toml::string(toml))
+                .extract::<ConfigFile>()
+                .map_err(|e| e.to_string())
+                .and_then(|mut raw| {
+                    raw.data_dir = PathBuf::from("/tmp/coffer-config-test");
+                    Settings::from_file(raw).map_err(|e| e.to_string())
+                })
+        };
+        let s = parse("").unwrap();
+        assert_eq!(s.header_timeout, std::time::Duration::from_secs(10));
+        assert_eq!(s.body_idle_timeout, std::time::Duration::from_secs(60));
+        let s = parse("[server]\nheader_timeout_secs = 3\nbody_idle_timeout_secs = 7\n").unwrap();
+        assert_eq!(s.header_timeout, std::time::Duration::from_secs(3));
+        assert_eq!(s.body_idle_timeout, std::time::Duration::from_secs(7));
+        for key in ["header_timeout_secs", "body_idle_timeout_secs"] {
+            for value in ["0", "3601"] {
+                let err = parse(&format!("[server]\n{key} = {value}\n")).unwrap_err();
+                assert!(err.contains(&format!("server.{key}")), "{err}");
+            }
         }
     }
 

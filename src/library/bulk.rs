@@ -271,9 +271,9 @@ pub fn copy_items(
     suffix: &str,
 ) -> Result<Summary> {
     let mut out = Summary::default();
-    if suffix.chars().any(|c| c.is_control() || c == '/') {
+    if suffix.chars().any(crate::domain::name::is_forbidden) {
         return Err(Error::Invalid(
-            "the suffix must not contain '/' or control characters".into(),
+            "the suffix must not contain '/', control, direction or zero-width characters".into(),
         ));
     }
     load_destination(state, conn, user, dest)?;

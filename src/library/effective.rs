@@ -54,7 +54,7 @@ pub struct Verdict {
     pub label: &'static str,
     pub allowed: bool,
     pub cause: Cause,
-    /// The engine's own sentence, with ids (as the JSON API gives it).
+    /// The engine's sentence in names (as the JSON API gives it).
     pub sentence: String,
 }
 
@@ -145,7 +145,7 @@ pub fn explain(
                 label: right_label(right),
                 allowed: d.allowed,
                 cause,
-                sentence: d.to_string(),
+                sentence: d.explain_with(&rules.names),
             }
         })
         .collect();

@@ -183,17 +183,23 @@ where
         ingested.sha256.clone(),
         ingested.mime_type.clone(),
     );
-    let st = state.clone();
+    let (st, u) = (state.clone(), user.clone());
     let updated = crate::db::run(&state.pool, move |conn| {
         let work = |conn: &mut crate::db::DbConn| -> Result<File> {
+            // Still editable by this user now that the bytes are in (and, below, with no
+            // permission change since).
+            let (_, loaded) = editable(&st, conn, &u, f.id)?;
             let done = conn.transaction(|conn| {
-                if journal::move_in_progress(conn, f.id)? {
+                if journal::move_in_progress(conn, f.id)?
+                    || crate::db::models::generation::current(conn)? != loaded.generation
+                {
                     return Ok::<_, Error>(None);
                 }
                 let n = diesel::update(
                     crate::db::schema::files::table
                         .filter(crate::db::schema::files::id.eq(f.id))
-                        .filter(crate::db::schema::files::storage_key.eq(&f.storage_key)),
+                        .filter(crate::db::schema::files::storage_key.eq(&f.storage_key))
+                        .filter(crate::db::schema::files::is_public.eq(f.is_public)),
                 )
                 .set((
                     crate::db::schema::files::storage_key.eq(&key),

@@ -160,7 +160,8 @@ async fn ensure_folders(
             current = Some(*id);
             continue;
         }
-        let name = dirs[depth - 1].clone();
+        // The name as it will be stored (NFC), so that a second run finds the folder.
+        let name = super::check_name(&dirs[depth - 1], "folder")?;
         let (st, u) = (state.clone(), user.clone());
         let (id, created) = db::run(&state.pool, move |conn| {
             Ok(match folder::find_child_by_name(conn, current, &name)? {
@@ -192,7 +193,9 @@ async fn import_file(
         is_public,
         ..UploadTarget::default()
     };
-    let (st, u, t, n) = (state.clone(), user.clone(), target.clone(), name.to_owned());
+    // Compared as it will be stored, so that a second run skips it.
+    let stored_name = super::upload::clean_original_name(name);
+    let (st, u, t, n) = (state.clone(), user.clone(), target.clone(), stored_name);
     let checked = db::run(&state.pool, move |conn| {
         Ok(authorize(&st, conn, &u, &t)
             .and_then(|()| Ok(file::exists_in_folder(conn, folder_id, &n)?)))

@@ -57,7 +57,7 @@ impl From<diesel::result::Error> for Error {
 /// The answer to a denied read: 404 hides existence; with `debug` it says 403 and why.
 pub fn hidden(state: &AppState, decision: &Decision) -> Error {
     if state.settings.debug {
-        Error::Forbidden(decision.to_string())
+        Error::Forbidden(decision.summary())
     } else {
         Error::NotFound
     }
@@ -65,25 +65,14 @@ pub fn hidden(state: &AppState, decision: &Decision) -> Error {
 
 /// The answer to a denied write on something the user can see.
 pub fn forbidden(decision: &Decision) -> Error {
-    Error::Forbidden(format!("permission denied ({decision})"))
+    Error::Forbidden(format!("permission denied ({})", decision.summary()))
 }
 
-/// Folder and file names: trimmed, non-empty, at most 255 characters, no control characters
-/// and no `/` (folders are logical, but a slash would make paths ambiguous).
+/// Folder and file names go through [`crate::domain::name::ItemName`]: trimmed, NFC,
+/// non-empty, at most 255 characters, no control characters, no `/`, no bidirectional or
+/// zero-width characters, not `.` or `..`. The error names `what` ("folder", "file").
 pub fn check_name(name: &str, what: &str) -> Result<String> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(Error::Invalid(format!("the {what} name must not be empty")));
-    }
-    if name.chars().count() > 255 {
-        return Err(Error::Invalid(format!(
-            "the {what} name must be at most 255 characters"
-        )));
-    }
-    if name.chars().any(|c| c.is_control() || c == '/') {
-        return Err(Error::Invalid(format!(
-            "the {what} name must not contain '/' or control characters"
-        )));
-    }
-    Ok(name.to_owned())
+    crate::domain::name::ItemName::parse(name)
+        .map(crate::domain::name::ItemName::into_string)
+        .map_err(|e| Error::Invalid(format!("the {what} name {e}")))
 }

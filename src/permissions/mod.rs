@@ -21,7 +21,7 @@ mod snapshot;
 #[cfg(test)]
 mod tests;
 
-pub use explain::describe_reach;
+pub use explain::{Namer, describe_reach, principal_in_words, reach_in_words};
 pub use model::{
     Actor, AppliedRule, Decision, FileRef, FolderId, FolderNode, FolderSet, Grant, GroupId, Policy,
     Principal, Reason, Right, Rule, RuleId, RuleMatch, Scope, UserId,

@@ -27,17 +27,26 @@ pub fn file_range(
             return Ok(None);
         }
         let chunk = read_at(&file, offset, left.min(CHUNK))?;
-        let n = chunk.len() as u64;
-        Ok(Some((chunk, (file, offset + n, left - n))))
+        let n = u64::try_from(chunk.len()).map_err(std::io::Error::other)?;
+        let next = offset.checked_add(n).zip(left.checked_sub(n));
+        let Some((offset, left)) = next else {
+            return Err(std::io::Error::other("range arithmetic overflowed"));
+        };
+        Ok(Some((chunk, (file, offset, left))))
     })
 }
 
 /// Reads exactly `len` bytes at `offset`.
 fn read_at(file: &std::fs::File, offset: u64, len: u64) -> std::io::Result<Bytes> {
-    let mut buf = vec![0u8; len as usize];
+    let size = usize::try_from(len).map_err(std::io::Error::other)?;
+    let mut buf = vec![0u8; size];
     let mut filled = 0;
     while filled < buf.len() {
-        let n = file.read_at(&mut buf[filled..], offset + filled as u64)?;
+        let at = u64::try_from(filled)
+            .ok()
+            .and_then(|f| offset.checked_add(f))
+            .ok_or_else(|| std::io::Error::other("offset overflowed"))?;
+        let n = file.read_at(&mut buf[filled..], at)?;
         if n == 0 {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::UnexpectedEof,

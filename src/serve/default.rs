@@ -16,11 +16,8 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 
 use super::body::file_range;
+use super::range::{self, ByteRange, Ranges};
 use super::{Stream, security_headers};
-
-/// Most ranges answered as `multipart/byteranges`; more get the whole file (RFC 9110
-/// allows ignoring Range), which also caps the work a crafted header can cause.
-const MAX_RANGES: usize = 16;
 
 /// Builds the response for `object`.
 pub fn respond(req: &HttpRequest, object: Stream) -> HttpResponse {
@@ -66,34 +63,30 @@ pub fn respond(req: &HttpRequest, object: Stream) -> HttpResponse {
     let Some(range) = range else {
         return full_body(res, object);
     };
-    match http_range::HttpRange::parse(range, object.len) {
-        Err(http_range::HttpRangeParseError::NoOverlap) => {
+    match range::parse(range, object.len) {
+        Ranges::Unsatisfiable => {
             let mut res = HttpResponse::build(StatusCode::RANGE_NOT_SATISFIABLE);
             security_headers(&mut res);
             res.insert_header((header::CONTENT_RANGE, format!("bytes */{}", object.len)));
             res.finish()
         }
-        Err(http_range::HttpRangeParseError::InvalidRange) => full_body(res, object),
-        Ok(ranges) if ranges.is_empty() || ranges.len() > MAX_RANGES => full_body(res, object),
-        Ok(ranges) if ranges.len() == 1 => {
-            let r = ranges[0];
-            res.status(StatusCode::PARTIAL_CONTENT);
-            res.insert_header((
-                header::CONTENT_RANGE,
-                format!(
-                    "bytes {}-{}/{}",
-                    r.start,
-                    r.start + r.length - 1,
-                    object.len
-                ),
-            ));
-            let file = Arc::new(object.file);
-            res.body(SizedStream::new(
-                r.length,
-                file_range(file, r.start, r.length).boxed_local(),
-            ))
-        }
-        Ok(ranges) => multipart(res, object, &ranges),
+        Ranges::Ignore => full_body(res, object),
+        Ranges::Satisfiable(ranges) => match ranges.as_slice() {
+            [] => full_body(res, object),
+            [r] => {
+                let Some(length) = r.length() else {
+                    return full_body(res, object);
+                };
+                res.status(StatusCode::PARTIAL_CONTENT);
+                res.insert_header((header::CONTENT_RANGE, r.content_range(object.len)));
+                let file = Arc::new(object.file);
+                res.body(SizedStream::new(
+                    length,
+                    file_range(file, r.first, length).boxed_local(),
+                ))
+            }
+            _ => multipart(res, object, &ranges),
+        },
     }
 }
 
@@ -148,29 +141,32 @@ fn precondition_failed(object: &Stream, etag: &EntityTag) -> HttpResponse {
     res.finish()
 }
 
-fn multipart(
-    mut res: HttpResponseBuilder,
-    object: Stream,
-    ranges: &[http_range::HttpRange],
-) -> HttpResponse {
+fn multipart(mut res: HttpResponseBuilder, object: Stream, ranges: &[ByteRange]) -> HttpResponse {
     let boundary = crate::auth::random_secret()[..32].to_owned();
     let file = Arc::new(object.file);
-    let mut total: u64 = 0;
-    let mut parts = Vec::with_capacity(ranges.len() * 2 + 1);
+    let mut total: Option<u64> = Some(0);
+    let mut parts = Vec::with_capacity(ranges.len().saturating_mul(2).saturating_add(1));
     for r in ranges {
         let head = format!(
-            "\r\n--{boundary}\r\nContent-Type: {}\r\nContent-Range: bytes {}-{}/{}\r\n\r\n",
+            "\r\n--{boundary}\r\nContent-Type: {}\r\nContent-Range: {}\r\n\r\n",
             object.content_type,
-            r.start,
-            r.start + r.length - 1,
-            object.len
+            r.content_range(object.len),
         );
-        total += head.len() as u64 + r.length;
+        let length = r.length();
+        total = total
+            .zip(u64::try_from(head.len()).ok())
+            .and_then(|(t, h)| t.checked_add(h)?.checked_add(length?));
         parts.push(futures_util::stream::once(async move { Ok(Bytes::from(head)) }).boxed_local());
-        parts.push(file_range(Arc::clone(&file), r.start, r.length).boxed_local());
+        parts.push(file_range(Arc::clone(&file), r.first, length.unwrap_or(0)).boxed_local());
     }
     let tail = format!("\r\n--{boundary}--\r\n");
-    total += tail.len() as u64;
+    total = total
+        .zip(u64::try_from(tail.len()).ok())
+        .and_then(|(t, h)| t.checked_add(h));
+    let Some(total) = total else {
+        // Cannot happen for ranges within a file, but never send a wrong length.
+        return HttpResponse::RangeNotSatisfiable().finish();
+    };
     parts.push(futures_util::stream::once(async move { Ok(Bytes::from(tail)) }).boxed_local());
     res.status(StatusCode::PARTIAL_CONTENT);
     res.insert_header((

@@ -8,6 +8,7 @@ mod body;
 mod default;
 mod disposition;
 pub mod offload;
+pub mod range;
 
 use std::time::SystemTime;
 

@@ -10,6 +10,7 @@ mod icons;
 pub mod identity;
 mod listing;
 mod pages;
+pub mod timeout;
 
 use std::path::Path;
 
@@ -102,9 +103,13 @@ fn public_storage(cfg: &mut web::ServiceConfig, base_url: &str, dir: &Path) {
         return; // Served elsewhere (an absolute URL, e.g. a CDN).
     }
     let root = dir.to_path_buf();
+    let ranges_root = dir.to_path_buf();
     let mount = base_url.trim_end_matches('/').to_owned();
     cfg.service(
         web::scope(&mount)
+            .wrap(from_fn(move |req, next| {
+                downloads::public_range(ranges_root.clone(), req, next)
+            }))
             .wrap(from_fn(attachment_unless_safe))
             .wrap(
                 DefaultHeaders::new()

@@ -36,12 +36,10 @@ fn html(body: String) -> HttpResponse {
         .body(body)
 }
 
-/// Only same-site paths are followed after login (no open redirect).
+/// Only paths on this site are followed after log-in (no open redirect): see
+/// [`crate::domain::next`].
 fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
-        _ => "/".into(),
-    }
+    crate::domain::next::safe_next(next)
 }
 
 #[derive(Deserialize)]

@@ -6,7 +6,7 @@ use scraper::{Html, Selector};
 
 use crate::helpers::{PASSWORD, TestApp, client, spawn_app};
 
-fn csrf_from(html: &str) -> String {
+pub fn csrf_from(html: &str) -> String {
     let doc = Html::parse_document(html);
     let sel = Selector::parse("input[name=csrf_token]").unwrap();
     doc.select(&sel)

@@ -403,18 +403,19 @@ async fn active_content_is_never_inline() {
 }
 
 #[actix_web::test]
-async fn stable_url_redirects_public_files_and_serves_private_ones() {
+async fn stable_url_serves_public_and_private_files() {
     let app = spawn_app().await;
     let public = app
         .upload(&app.admin_token, "pub.txt", b"public bytes", None, true)
         .await;
     let id = public["id"].as_i64().unwrap();
-    let (status, h, _) = app
-        .get(Some(&app.admin_token), &format!("/files/{id}/pub.txt"))
-        .await;
-    assert_eq!(status, StatusCode::FOUND);
-    let location = h["location"].to_str().unwrap().to_owned();
-    assert_eq!(location, path_of(&public));
+    let (status, h, body) = app.get(None, &format!("/files/{id}/pub.txt")).await;
+    assert_eq!(
+        (status, body.as_slice()),
+        (StatusCode::OK, &b"public bytes"[..])
+    );
+    assert!(h.get("location").is_none());
+    let location = path_of(&public);
     assert!(location.starts_with("/media/public/"));
     let (status, _, body) = app.get(None, &location).await;
     assert_eq!(

@@ -41,10 +41,9 @@ fn parse(body: &[u8]) -> BulkForm {
 
 /// Only admin listing paths are followed back.
 fn safe_from(from: &str) -> String {
-    if from.starts_with("/admin/folders/") && !from.contains("//") {
-        from.to_owned()
-    } else {
-        "/admin/folders/".to_owned()
+    match crate::domain::next::local_path(from) {
+        Some(p) if p.starts_with("/admin/folders/") => p,
+        _ => "/admin/folders/".to_owned(),
     }
 }
 

@@ -141,7 +141,7 @@ async fn show(
                 } else {
                     Vec::new()
                 };
-                let readers = readers::who_can_read(&st, conn, &f)?;
+                let readers = readers::who_can_read(&st, conn, &user, &f)?;
                 let owner_name = match f.owner_id {
                     Some(o) => crate::db::models::user::find(conn, o)?
                         .map_or_else(|| "—".into(), |u| u.username),
@@ -466,8 +466,10 @@ fn wants_json(req: &HttpRequest) -> bool {
 }
 
 /// `POST /admin/upload`: multipart with `csrf_token` first, then `folder` (empty = unsorted
-/// uploads), then one or more `file` parts. Scripts send one file per request and get JSON
-/// back; the plain form sends several and is redirected to the folder with a summary.
+/// uploads) at most once, then one or more `file` parts. Scripts send one file per request
+/// and get JSON back; the plain form sends several and is redirected to the folder with a
+/// summary. All or nothing: a `folder` after a file or given twice, a refused target or a
+/// file over the limit stores none of the request's files.
 async fn upload_files(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -478,66 +480,72 @@ async fn upload_files(
     csrf_first(&mut form, &staff).await?;
     let bad =
         |e: actix_multipart::MultipartError| AppError::BadRequest(format!("invalid upload: {e}"));
-    let mut target = upload::UploadTarget::default();
-    let mut authorized = false;
-    let mut stored: Vec<File> = Vec::new();
-    let mut errors: Vec<String> = Vec::new();
+    let mut fields =
+        upload::TargetFields::new(upload::FieldNames::Admin, upload::UploadTarget::default());
+    let mut staged: Vec<upload::Staged> = Vec::new();
     while let Some(mut field) = form.try_next().await.map_err(bad)? {
-        match field.name() {
-            Some("folder") => {
-                let v = small_field(&mut field).await?;
-                target.folder_id = opt_id(Some(&v))?;
+        if field.name() != Some("file") {
+            let name = field.name().unwrap_or_default().to_owned();
+            let value = small_field(&mut field).await?;
+            if let Err(e) = fields.field(&name, &value) {
+                // Back to the unsorted uploads: the folder named so far may be any.
+                return upload_refused(json, &upload::UploadTarget::default(), e);
             }
-            Some("file") => {
-                let name = field
-                    .content_disposition()
-                    .and_then(|cd| cd.get_filename())
-                    .unwrap_or("")
-                    .to_owned();
-                if name.is_empty() {
-                    continue; // the empty part a form sends when no file was chosen
-                }
-                if !authorized {
-                    let (st, u, t) = (state.get_ref().clone(), staff.user.clone(), target.clone());
-                    let check = db::run(&state.pool, move |conn| {
-                        Ok(upload::authorize(&st, conn, &u, &t))
-                    })
-                    .await?;
-                    if let Err(e) = check {
-                        return upload_refused(json, &target, e);
-                    }
-                    authorized = true;
-                }
-                match upload::store(&state, &staff.user, &target, &name, file_body(field)).await {
-                    Ok(f) => stored.push(f),
-                    Err(library::Error::Storage(crate::storage::StorageError::TooLarge {
-                        limit,
-                    })) => {
-                        let msg = format!(
-                            "{name}: larger than the limit of {}",
-                            human_size(i64::try_from(limit).unwrap_or(i64::MAX))
-                        );
-                        if json {
-                            return Ok(HttpResponse::PayloadTooLarge()
-                                .json(serde_json::json!({ "error": msg })));
-                        }
-                        // The rest of the request body cannot be trusted to be readable.
-                        errors.push(msg);
-                        break;
-                    }
-                    Err(e) => {
-                        if json {
-                            return Err(e.into());
-                        }
-                        errors.push(format!("{name}: {e}"));
-                    }
-                }
-            }
-            _ => {
-                small_field(&mut field).await?;
+            continue;
+        }
+        let target = fields.file().clone();
+        let name = field
+            .content_disposition()
+            .and_then(|cd| cd.get_filename())
+            .unwrap_or("")
+            .to_owned();
+        if name.is_empty() {
+            continue; // the empty part a form sends when no file was chosen
+        }
+        if staged.is_empty() {
+            // Before reading any bytes (the target is fixed from the first file part on);
+            // checked again when the rows are inserted.
+            let (st, u, t) = (state.get_ref().clone(), staff.user.clone(), target.clone());
+            let check = db::run(&state.pool, move |conn| {
+                Ok(upload::authorize(&st, conn, &u, &t))
+            })
+            .await?;
+            if let Err(e) = check {
+                return upload_refused(json, &target, e);
             }
         }
+        match upload::stage(&state, &target, &name, file_body(field)).await {
+            Ok(s) => staged.push(s),
+            Err(library::Error::Storage(crate::storage::StorageError::TooLarge { limit })) => {
+                let msg = format!(
+                    "{name} is larger than the limit of {}",
+                    human_size(i64::try_from(limit).unwrap_or(i64::MAX))
+                );
+                if json {
+                    return Ok(
+                        HttpResponse::PayloadTooLarge().json(serde_json::json!({ "error": msg }))
+                    );
+                }
+                return upload_refused(json, &target, library::Error::Invalid(msg));
+            }
+            Err(e) => return upload_refused(json, &target, e),
+        }
     }
+    let target = fields.target().clone();
+    if staged.is_empty() {
+        if json {
+            return Err(AppError::BadRequest("no file in the upload".into()));
+        }
+        return Ok(redirect_with_flash(
+            &back_to_target(&target),
+            "error",
+            "Choose one or more files to upload first.",
+        ));
+    }
+    let stored = match upload::commit(&state, &staff.user, &target, staged).await {
+        Ok(stored) => stored,
+        Err(e) => return upload_refused(json, &target, e),
+    };
     if json {
         let Some(f) = stored.first() else {
             return Err(AppError::BadRequest("no file in the upload".into()));
@@ -548,34 +556,18 @@ async fn upload_files(
             "url": format!("/admin/files/{}", f.id),
         })));
     }
-    let back = target.folder_id.map_or_else(
+    Ok(redirect_with_flash(
+        &back_to_target(&target),
+        "ok",
+        &format!("Uploaded {} file(s).", stored.len()),
+    ))
+}
+
+fn back_to_target(target: &upload::UploadTarget) -> String {
+    target.folder_id.map_or_else(
         || "/admin/folders/unsorted".to_owned(),
         |id| format!("/admin/folders/{id}"),
-    );
-    if errors.is_empty() {
-        if stored.is_empty() {
-            return Ok(redirect_with_flash(
-                &back,
-                "error",
-                "Choose one or more files to upload first.",
-            ));
-        }
-        Ok(redirect_with_flash(
-            &back,
-            "ok",
-            &format!("Uploaded {} file(s).", stored.len()),
-        ))
-    } else {
-        Ok(redirect_with_flash(
-            &back,
-            "error",
-            &format!(
-                "Uploaded {} file(s); not uploaded: {}",
-                stored.len(),
-                errors.join("; ")
-            ),
-        ))
-    }
+    )
 }
 
 fn upload_refused(
@@ -586,10 +578,7 @@ fn upload_refused(
     if json {
         return Err(e.into());
     }
-    let back = target.folder_id.map_or_else(
-        || "/admin/folders/unsorted".to_owned(),
-        |id| format!("/admin/folders/{id}"),
-    );
+    let back = back_to_target(target);
     match e {
         library::Error::NotFound => Err(AppError::NotFound),
         other => Ok(redirect_with_flash(

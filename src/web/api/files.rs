@@ -23,25 +23,10 @@ pub struct UploadQuery {
     owner_id: Option<i64>,
 }
 
-fn parse_field<T: std::str::FromStr>(name: &str, value: &str) -> Result<T, AppError> {
-    value
-        .trim()
-        .parse()
-        .map_err(|_| AppError::BadRequest(format!("invalid value for {name}: {value:?}")))
-}
-
-fn parse_bool(name: &str, value: &str) -> Result<bool, AppError> {
-    match value.trim() {
-        "true" | "1" | "on" | "yes" => Ok(true),
-        "false" | "0" | "off" | "no" | "" => Ok(false),
-        _ => Err(AppError::BadRequest(format!(
-            "invalid value for {name}: {value:?}"
-        ))),
-    }
-}
-
 /// `POST /api/v1/files` (multipart: `file`, and `folder_id`, `is_public`, `owner_id`,
 /// `description` sent before the file part, or as query parameters) → the file object.
+/// All or nothing: a field after the file part, a field given twice (or in both the query
+/// and the body), a second file part or a refused target stores nothing.
 pub async fn upload(
     state: web::Data<AppState>,
     ApiUser(me): ApiUser,
@@ -49,22 +34,28 @@ pub async fn upload(
     mut form: Multipart,
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
-    let mut target = upload::UploadTarget {
-        folder_id: query.folder_id,
-        is_public: query.is_public,
-        owner_id: query.owner_id,
-        description: String::new(),
-    };
+    let mut fields = upload::TargetFields::new(
+        upload::FieldNames::Api,
+        upload::UploadTarget {
+            folder_id: query.folder_id,
+            is_public: query.is_public,
+            owner_id: query.owner_id,
+            description: String::new(),
+        },
+    );
     let bad = |e: actix_multipart::MultipartError| {
         AppError::BadRequest(format!("invalid multipart body: {e}"))
     };
-    let mut stored = None;
+    let mut staged = None;
     while let Some(mut field) = form.try_next().await.map_err(bad)? {
         let name = field.name().unwrap_or_default().to_owned();
         if name == "file" {
-            if stored.is_some() {
-                return Err(AppError::BadRequest("send one file per request".into()));
+            if staged.is_some() {
+                return Err(AppError::BadRequest(
+                    "send one file per request; nothing was uploaded".into(),
+                ));
             }
+            let target = fields.file().clone();
             let filename = field
                 .content_disposition()
                 .and_then(|cd| cd.get_filename())
@@ -76,7 +67,7 @@ pub async fn upload(
             })
             .await??;
             let body = field.map(|chunk| chunk.map_err(|e| std::io::Error::other(e.to_string())));
-            stored = Some(upload::store(&state, &me.user, &target, &filename, body).await?);
+            staged = Some(upload::stage(&state, &target, &filename, body).await?);
             continue;
         }
         let mut value = Vec::new();
@@ -86,24 +77,16 @@ pub async fn upload(
             }
             value.extend_from_slice(&chunk);
         }
-        if stored.is_some() {
-            return Err(AppError::BadRequest(format!(
-                "send the {name} field before the file part"
-            )));
-        }
         let value = String::from_utf8(value)
             .map_err(|_| AppError::BadRequest(format!("field {name} is not UTF-8")))?;
-        match name.as_str() {
-            "folder_id" if value.trim().is_empty() => target.folder_id = None,
-            "folder_id" => target.folder_id = Some(parse_field(&name, &value)?),
-            "is_public" => target.is_public = Some(parse_bool(&name, &value)?),
-            "owner_id" => target.owner_id = Some(parse_field(&name, &value)?),
-            "description" => target.description = value,
-            other => return Err(AppError::BadRequest(format!("unknown field {other:?}"))),
-        }
+        fields.field(&name, &value)?;
     }
-    let stored = stored
+    let staged = staged
         .ok_or_else(|| AppError::BadRequest("the multipart body has no `file` part".into()))?;
+    let stored = upload::commit(&state, &me.user, fields.target(), vec![staged])
+        .await?
+        .pop()
+        .ok_or(AppError::NotFound)?;
     Ok(HttpResponse::Created().json(file_json(&state, stored).await?))
 }
 

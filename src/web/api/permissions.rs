@@ -157,6 +157,8 @@ pub async fn check(
             for right in Right::ALL {
                 out.push((right, loaded.file(policy, Some(&subject), &f, right)));
             }
+            // Said in names, and only names the caller may see.
+            return explained(conn, &loaded, policy, &me.user, out).map(Ok);
         } else if let Some(fid) = q.folder_id {
             if folder::find(conn, fid)?.is_none() {
                 return Ok(Err(AppError::NotFound));
@@ -165,15 +167,33 @@ pub async fn check(
                 out.push((right, loaded.folder(policy, Some(&subject), fid, right)));
             }
         }
-        Ok(Ok(out))
+        explained(conn, &loaded, policy, &me.user, out).map(Ok)
     })
     .await??;
     let mut body = serde_json::Map::new();
     let mut explain = serde_json::Map::new();
-    for (right, decision) in &decisions {
+    for (right, decision, why) in decisions {
         body.insert(right.as_str().into(), decision.allowed.into());
-        explain.insert(right.as_str().into(), decision.to_string().into());
+        explain.insert(right.as_str().into(), why.into());
     }
     body.insert("explain".into(), explain.into());
     Ok(HttpResponse::Ok().json(body))
+}
+
+/// Each decision with its sentence for `viewer`, in names (`library::readers::explain`).
+fn explained(
+    conn: &mut crate::db::DbConn,
+    loaded: &crate::access::Loaded,
+    policy: crate::permissions::Policy,
+    viewer: &crate::db::models::User,
+    decisions: Vec<(Right, crate::permissions::Decision)>,
+) -> Result<Vec<(Right, crate::permissions::Decision, String)>, crate::db::DbError> {
+    decisions
+        .into_iter()
+        .map(|(right, d)| {
+            let why = crate::library::readers::explain(conn, loaded, policy, Some(viewer), &d)
+                .map_err(|e| crate::db::DbError::Blocking(e.to_string()))?;
+            Ok((right, d, why))
+        })
+        .collect()
 }

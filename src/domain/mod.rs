@@ -1,0 +1,6 @@
+//! Values an attacker can send, parsed once into types that hold their rules: item names
+//! ([`name::ItemName`]) and the local path a log-in may return to ([`next::local_path`]).
+//! Pure functions, no database and no HTTP.
+
+pub mod name;
+pub mod next;
