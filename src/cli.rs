@@ -13,8 +13,9 @@ use clap::{Args, Parser, Subcommand};
 use crate::config::{Overrides, Settings};
 use crate::db::models::{login_failure, token, user};
 use crate::deploy;
+use crate::library::recover;
 use crate::library::{check, import};
-use crate::startup::{Application, bootstrap, ensure_first_admin};
+use crate::startup::{Application, bootstrap, ensure_first_admin, start_repairs};
 
 /// Coffer: a self-hosted file manager with permission-checked private downloads.
 #[derive(Parser, Debug)]
@@ -39,7 +40,8 @@ pub struct GlobalArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Run the web server (migrates and repairs first; creates `admin` on first start).
+    /// Run the web server (migrates and repairs work whose owner is gone, at start and
+    /// periodically; creates `admin` on first start).
     Serve {
         /// Address to listen on, e.g. 127.0.0.1:8000.
         #[arg(long, env = "COFFER_BIND", value_name = "ADDR:PORT")]
@@ -94,10 +96,12 @@ pub enum Command {
         #[arg(long)]
         public: bool,
     },
-    /// Compare the database with the storages: missing files, orphans, stray entries.
+    /// Compare the database with the storages: missing files, orphans, stray entries,
+    /// interrupted moves and uploads.
     Check {
-        /// Remove orphans and stray entries; move folders caught in a cycle or whose parent
-        /// is missing to the top level.
+        /// Finish interrupted work whose owner is gone; remove orphans, stray entries and
+        /// abandoned uploads (never an object a live move or upload uses); move folders
+        /// caught in a cycle or whose parent is missing to the top level.
         #[arg(long)]
         repair: bool,
     },
@@ -194,6 +198,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve { bind } => {
             let state = bootstrap(settings(&cli.global, bind)?)?;
+            let _repairs = start_repairs(&state, crate::db::models::journal::LEASE)?;
             if let Some(password) = ensure_first_admin(&state)? {
                 println!("Created the superuser \"admin\" with password: {password}");
                 println!("(shown only this once; change it with `coffer changepassword admin`)");
@@ -341,6 +346,18 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check { repair } => {
             let state = bootstrap(settings(&cli.global, None)?)?;
             let mut conn = state.pool.get()?;
+            if repair {
+                let done = recover::recover(&state.storages, &mut conn)?;
+                if done != recover::Recovered::default() {
+                    println!(
+                        "repaired interrupted work: {} move(s) finished, {} rolled back, {} scheduled deletion(s), {} abandoned upload(s)",
+                        done.moves_completed,
+                        done.moves_rolled_back,
+                        done.objects_deleted,
+                        done.temp_files_removed
+                    );
+                }
+            }
             let findings = check::check(&state.storages, &mut conn)?;
             for f in &findings {
                 println!("{f}");
@@ -354,7 +371,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 if !moved.is_empty() {
                     println!("moved {} folder(s) to the top level", moved.len());
                 }
-                let removed = check::repair(&state.storages, &findings)?;
+                let removed = check::repair(&state.storages, &mut conn, &findings)?;
                 println!("removed {removed} orphan(s) and stray entries");
                 let left = check::check(&state.storages, &mut conn)?;
                 return Ok(if left.is_empty() {

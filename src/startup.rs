@@ -1,7 +1,10 @@
-//! Bringing Coffer up: directories, database, migrations, recovery, the first superuser and
-//! the HTTP server. Shared by `coffer serve`, the other commands and the tests.
+//! Bringing Coffer up: directories, database, migrations, the first superuser and the HTTP
+//! server, shared by `coffer serve`, the other commands and the tests; and, for `coffer
+//! serve` only, the repair of interrupted work whose owner is gone ([`start_repairs`]).
 
 use std::net::TcpListener;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use actix_web::dev::Server;
@@ -14,10 +17,8 @@ use crate::library::recover;
 use crate::state::AppState;
 use crate::storage::Storages;
 
-/// Temporary uploads older than this are abandoned (a crash mid-upload).
-const STALE_UPLOAD_AGE: Duration = Duration::from_secs(6 * 3600);
-
-/// Prepares directories, opens the pool, migrates and repairs interrupted work.
+/// Prepares directories, opens the pool and migrates. Repairs nothing: work in progress may
+/// belong to a live server on the same database (see [`start_repairs`]).
 pub fn bootstrap(settings: Settings) -> anyhow::Result<AppState> {
     settings.prepare_directories()?;
     let pool = db::pool(&settings.database, settings.database_pool_size)
@@ -28,12 +29,55 @@ pub fn bootstrap(settings: Settings) -> anyhow::Result<AppState> {
         tracing::info!(migration = %name, "applied migration");
     }
     let storages = Storages::open(&settings)?;
-    let repaired = recover::recover(&storages, &mut conn, STALE_UPLOAD_AGE)?;
+    drop(conn);
+    AppState::new(settings, pool, storages)
+}
+
+/// Repairs, once, the interrupted work whose owner is gone: moves and scheduled deletions
+/// whose lease expired, temporary uploads no live process holds.
+pub fn repair(state: &AppState) -> anyhow::Result<recover::Recovered> {
+    let mut conn = state.pool.get().context("connecting to the database")?;
+    let repaired = recover::recover(&state.storages, &mut conn)?;
     if repaired != recover::Recovered::default() {
         tracing::info!(?repaired, "repaired interrupted work");
     }
-    drop(conn);
-    AppState::new(settings, pool, storages)
+    Ok(repaired)
+}
+
+/// The periodic repair of a serving instance; stops when dropped.
+pub struct Repairs {
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// For `coffer serve`: repairs at once, then every `every` (the lease length, so work left
+/// by an instance that died meanwhile is taken over soon after its leases expire).
+pub fn start_repairs(state: &AppState, every: Duration) -> anyhow::Result<Repairs> {
+    repair(state)?;
+    let (stop, stopped) = mpsc::channel::<()>();
+    let state = state.clone();
+    let thread = std::thread::Builder::new()
+        .name("coffer-repairs".into())
+        .spawn(move || {
+            while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(every) {
+                if let Err(e) = repair(&state) {
+                    tracing::warn!(error = %format!("{e:#}"), "periodic repair failed");
+                }
+            }
+        })?;
+    Ok(Repairs {
+        stop: Some(stop),
+        thread: Some(thread),
+    })
+}
+
+impl Drop for Repairs {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(t) = self.thread.take() {
+            drop(t.join());
+        }
+    }
 }
 
 /// On a database without users, creates the superuser `admin` with a random password and

@@ -1,21 +1,27 @@
 //! Crash safety of storage moves, with fault injection (`cargo test --features failpoints`).
 //!
 //! For each step of a move, a failpoint panics there — nothing after it runs, as in a crash
-//! — and then start-up recovery runs on the same database and storages. Afterwards the file
-//! is whole, in exactly the storage its row names, with all its thumbnails, and nothing is
-//! left behind anywhere.
+//! — and then, once the move's lease expired, recovery runs on the same database and
+//! storages. Afterwards the file is whole, in exactly the storage its row names, with all its
+//! thumbnails, and nothing is left behind anywhere.
+//!
+//! A failpoint that pauses holds a move (or an upload) open while every other command runs
+//! against the same data directory and database: none of them may touch it.
 #![cfg(feature = "failpoints")]
 #![allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 
+use std::io::Write;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Mutex;
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, mpsc};
 use std::time::Duration;
 
 use coffer::config::{ConfigFile, Settings};
 use coffer::db::models::file::{self, NewFile};
 use coffer::db::models::{journal, thumbnail, user};
 use coffer::library::{check, recover, relocate};
-use coffer::startup::bootstrap;
+use coffer::startup::{self, bootstrap};
 use coffer::state::AppState;
 use coffer::storage::{PathGenerator, StorageKey, StorageRole};
 use sha2::{Digest, Sha256};
@@ -29,11 +35,121 @@ static SERIAL: Mutex<()> = Mutex::new(());
 
 const BODY: &[u8] = b"the precious bytes of a file that must never be lost";
 
+/// The objects of each storage, and the journal's (id, owner, committed).
+type Snapshot = (Vec<Vec<String>>, Vec<(i64, String, bool)>);
+
 /// Fields drop in order: the instance first, then its database.
 struct Fixture {
     state: AppState,
     _dir: tempfile::TempDir,
     _pg: Option<PgDatabase>,
+}
+
+impl Fixture {
+    /// `coffer ARGS` as another process on the same data directory and database.
+    fn coffer(&self, args: &[&str], stdin: &str) -> Output {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_coffer"));
+        c.args(args)
+            .env_remove("COFFER_CONFIG")
+            .env("COFFER_DATA_DIR", self._dir.path())
+            .env("COFFER_ARGON2__MEMORY_KIB", "1024")
+            .env("COFFER_ARGON2__ITERATIONS", "1")
+            .env("COFFER_LOG", "warn")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        match &self._pg {
+            Some(pg) => c.env("COFFER_DATABASE_URL", &pg.url),
+            None => c.env_remove("COFFER_DATABASE_URL"),
+        };
+        let mut child = c.spawn().unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    /// Every object in the four storages, and every journal row with its owner and state.
+    fn snapshot(&self) -> Snapshot {
+        let objects = StorageRole::ALL
+            .iter()
+            .map(|r| self.state.storages.get(*r).local().walk().unwrap().keys)
+            .collect();
+        let mut conn = self.state.pool.get().unwrap();
+        let moves = journal::moves(&mut conn)
+            .unwrap()
+            .into_iter()
+            .map(|m| (m.id, m.owner, m.committed))
+            .collect();
+        (objects, moves)
+    }
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "[{}] {}{}",
+        o.status,
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Makes every lease look expired, as if its owner had died a minute ago.
+fn expire_leases(state: &AppState) {
+    use coffer::db::schema::{storage_garbage, storage_moves};
+    use diesel::prelude::*;
+    let past = coffer::db::now() - Duration::from_secs(3600);
+    let mut conn = state.pool.get().unwrap();
+    diesel::update(storage_moves::table)
+        .set(storage_moves::lease_expires_at.eq(past))
+        .execute(&mut conn)
+        .unwrap();
+    diesel::update(storage_garbage::table)
+        .set(storage_garbage::lease_expires_at.eq(past))
+        .execute(&mut conn)
+        .unwrap();
+}
+
+/// A failpoint that, the first time it is reached, reports it and waits for `release`.
+struct Pause {
+    point: &'static str,
+    reached: mpsc::Receiver<()>,
+    release: mpsc::Sender<()>,
+}
+
+impl Pause {
+    fn at(point: &'static str) -> Self {
+        let (reached_tx, reached) = mpsc::channel();
+        let (release, release_rx) = mpsc::channel::<()>();
+        let (reached_tx, release_rx) = (Mutex::new(reached_tx), Mutex::new(release_rx));
+        let fired = AtomicBool::new(false);
+        fail::cfg_callback(point, move || {
+            if !fired.swap(true, Ordering::SeqCst) {
+                reached_tx.lock().unwrap().send(()).unwrap();
+                release_rx.lock().unwrap().recv().ok();
+            }
+        })
+        .unwrap();
+        Self {
+            point,
+            reached,
+            release,
+        }
+    }
+
+    fn wait(&self) {
+        self.reached
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the failpoint was reached");
+    }
+
+    fn release(self) {
+        self.release.send(()).unwrap();
+        fail::remove(self.point);
+    }
 }
 
 fn fixture() -> Fixture {
@@ -176,9 +292,19 @@ fn crash_at(point: &str, to_public: bool) {
     }));
     fail::remove(point);
     assert!(outcome.is_err(), "{point}: the failpoint fired");
-    // "Restart": recovery on the same database and storages.
+    // "Restart": recovery on the same database and storages. While the lease runs, the
+    // owner may still be alive: nothing is touched.
+    let before = fx.snapshot();
     let mut conn = fx.state.pool.get().unwrap();
-    let done = recover::recover(&fx.state.storages, &mut conn, Duration::from_secs(0)).unwrap();
+    let done = recover::recover(&fx.state.storages, &mut conn).unwrap();
+    assert_eq!(
+        done,
+        recover::Recovered::default(),
+        "{point}: lease still running"
+    );
+    assert_eq!(fx.snapshot(), before, "{point}: nothing touched");
+    expire_leases(&fx.state);
+    let done = recover::recover(&fx.state.storages, &mut conn).unwrap();
     let committed = matches!(point, "relocate::after-commit" | "relocate::after-cleanup");
     if committed {
         assert_eq!(done.moves_completed, 1, "{point}: {done:?}");
@@ -315,4 +441,203 @@ fn a_thumbnail_recorded_during_a_move_does_not_dangle() {
             .exists(&late_key)
     );
     assert_consistent(&fx.state, id, true);
+}
+
+/// A move held open at `point` while every other command runs on the same data directory
+/// and database: none rolls it back or deletes its copies, and it then finishes intact.
+fn commands_leave_a_live_move_alone(point: &'static str, to_public: bool) {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let fx = fixture();
+    let id = make_file(&fx.state, !to_public);
+    let owner = {
+        let mut conn = fx.state.pool.get().unwrap();
+        let f = file::find(&mut conn, id).unwrap().unwrap();
+        user::find(&mut conn, f.owner_id.unwrap())
+            .unwrap()
+            .unwrap()
+            .username
+    };
+    let pause = Pause::at(point);
+    let state = fx.state.clone();
+    let mover = std::thread::spawn(move || {
+        let mut conn = state.pool.get().unwrap();
+        relocate::set_public(&state, &mut conn, id, to_public)
+    });
+    pause.wait();
+    let held = fx.snapshot();
+    assert_eq!(held.1.len(), 1, "{point}: the move is journaled");
+    let runs: [(&[&str], &str); 4] = [
+        (&["check"], ""),
+        (&["check", "--repair"], ""),
+        (&["token", "create", "--username", &owner], ""),
+        (
+            &["createsuperuser", "--username", "root", "--password-stdin"],
+            "a long enough password\n",
+        ),
+    ];
+    for (args, stdin) in runs {
+        let o = fx.coffer(args, stdin);
+        assert!(o.status.success(), "{point}: coffer {args:?}: {}", text(&o));
+        assert_eq!(
+            fx.snapshot(),
+            held,
+            "{point}: coffer {args:?} touched the move"
+        );
+    }
+    // A second instance starting on the same database (its start-up repair included).
+    let second = bootstrap((*fx.state.settings).clone()).unwrap();
+    let done = startup::repair(&second).unwrap();
+    assert_eq!(done, recover::Recovered::default(), "{point}");
+    drop(second);
+    assert_eq!(
+        fx.snapshot(),
+        held,
+        "{point}: a second start touched the move"
+    );
+    pause.release();
+    mover.join().unwrap().unwrap();
+    assert_consistent(&fx.state, id, to_public);
+}
+
+#[test]
+fn no_other_command_touches_a_move_in_flight() {
+    commands_leave_a_live_move_alone("relocate::after-journal", true);
+    commands_leave_a_live_move_alone("relocate::after-transfer", false);
+    commands_leave_a_live_move_alone("relocate::after-transfer", true);
+    commands_leave_a_live_move_alone("relocate::after-commit", false);
+}
+
+/// A mover that stalls past its lease loses the move to recovery: recovery decides, and the
+/// mover's commit (pending) fails instead of repointing the row to copies recovery deleted.
+fn a_stalled_mover_loses_its_lease(point: &'static str, to_public: bool) {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let fx = fixture();
+    let id = make_file(&fx.state, !to_public);
+    let pause = Pause::at(point);
+    let state = fx.state.clone();
+    let mover = std::thread::spawn(move || {
+        let mut conn = state.pool.get().unwrap();
+        relocate::set_public(&state, &mut conn, id, to_public)
+    });
+    pause.wait();
+    expire_leases(&fx.state);
+    // Another process's `check --repair` takes over the expired lease.
+    let o = fx.coffer(&["check", "--repair"], "");
+    assert!(o.status.success(), "{point}: {}", text(&o));
+    let committed = point == "relocate::after-commit";
+    let expected = if committed {
+        "1 move(s) finished, 0 rolled back"
+    } else {
+        "0 move(s) finished, 1 rolled back"
+    };
+    assert!(text(&o).contains(expected), "{point}: {}", text(&o));
+    pause.release();
+    let result = mover.join().unwrap();
+    if committed {
+        result.unwrap();
+        assert_consistent(&fx.state, id, to_public);
+    } else {
+        let err = result.unwrap_err();
+        assert!(err.to_string().contains("rolled back"), "{point}: {err}");
+        assert_consistent(&fx.state, id, !to_public);
+    }
+}
+
+#[test]
+fn recovery_takes_over_a_stalled_move_and_the_mover_backs_off() {
+    a_stalled_mover_loses_its_lease("relocate::after-transfer", true);
+    a_stalled_mover_loses_its_lease("relocate::after-transfer", false);
+    a_stalled_mover_loses_its_lease("relocate::after-commit", true);
+}
+
+/// An upload whose object is in place but whose row is not committed yet is not an orphan
+/// to `coffer check --repair` in another process.
+#[test]
+fn check_repair_leaves_an_upload_in_progress_alone() {
+    use coffer::library::upload::{UploadTarget, store};
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let fx = fixture();
+    let mut conn = fx.state.pool.get().unwrap();
+    let owner = user::create(
+        &mut conn,
+        &user::NewUser {
+            username: "uploader".into(),
+            email: String::new(),
+            password_hash: "x".into(),
+            is_active: true,
+            is_staff: false,
+            is_superuser: false,
+        },
+    )
+    .unwrap();
+    let uploader = user::find(&mut conn, owner).unwrap().unwrap();
+    drop(conn);
+    let pause = Pause::at("upload::before-insert");
+    let state = fx.state.clone();
+    let upload = std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let body = futures_util::stream::iter(vec![Ok::<_, std::io::Error>(
+                bytes::Bytes::from_static(BODY),
+            )]);
+            store(&state, &uploader, &UploadTarget::default(), "doc.txt", body).await
+        })
+    });
+    pause.wait();
+    let held = fx.snapshot();
+    assert_eq!(held.0.iter().flatten().count(), 1, "the object is in place");
+    let o = fx.coffer(&["check"], "");
+    assert!(o.status.success(), "not an orphan: {}", text(&o));
+    let o = fx.coffer(&["check", "--repair"], "");
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(fx.snapshot(), held, "check --repair deleted the upload");
+    pause.release();
+    let row = upload.join().unwrap().unwrap();
+    let mut conn = fx.state.pool.get().unwrap();
+    let key = StorageKey::parse(&row.storage_key).unwrap();
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut fx
+            .state
+            .storages
+            .main(row.is_public)
+            .local()
+            .open_read(&key)
+            .unwrap(),
+        &mut bytes,
+    )
+    .unwrap();
+    assert_eq!(bytes, BODY);
+    assert!(
+        check::check(&fx.state.storages, &mut conn)
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// `check --repair` beside a server: a whole move (and its clean-up) runs between the walk
+/// of the storages and the reading of the rows. Nothing is reported and nothing deleted.
+#[test]
+fn a_move_during_check_is_neither_reported_nor_harmed() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    for to_public in [true, false] {
+        let fx = fixture();
+        let id = make_file(&fx.state, !to_public);
+        let pause = Pause::at("check::after-walk");
+        let state = fx.state.clone();
+        let checker = std::thread::spawn(move || {
+            let mut conn = state.pool.get().unwrap();
+            let findings = check::check(&state.storages, &mut conn).unwrap();
+            let removed = check::repair(&state.storages, &mut conn, &findings).unwrap();
+            (findings, removed)
+        });
+        pause.wait();
+        let mut conn = fx.state.pool.get().unwrap();
+        relocate::set_public(&fx.state, &mut conn, id, to_public).unwrap();
+        drop(conn);
+        pause.release();
+        let (findings, removed) = checker.join().unwrap();
+        assert!(findings.is_empty(), "{findings:?}");
+        assert_eq!(removed, 0);
+        assert_consistent(&fx.state, id, to_public);
+    }
 }

@@ -130,6 +130,8 @@ diesel::table! {
         state -> Text,
         items -> Text,
         created_at -> Timestamp,
+        owner -> Text,
+        lease_expires_at -> Timestamp,
     }
 }
 
@@ -139,6 +141,8 @@ diesel::table! {
         storage -> Text,
         storage_key -> Text,
         created_at -> Timestamp,
+        owner -> Text,
+        lease_expires_at -> Timestamp,
     }
 }
 

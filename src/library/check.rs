@@ -1,10 +1,17 @@
 //! Integrity check (`coffer check`): rows whose bytes are missing, objects no row names
-//! (orphans), and anything inside a storage that is not an object (links, stray names).
+//! (orphans), anything inside a storage that is not an object (links, stray names), storage
+//! moves whose owner is gone and temporary uploads no live process holds.
+//!
+//! It runs beside a live server. The storages are walked before the journal and the rows
+//! are read, so an object that a move or an upload is creating is always seen with what
+//! names it: an open journal entry (from or to key, whatever its lease), a row, or the lock
+//! an upload holds on its object until its row is committed. Repairs check all three again
+//! right before deleting anything.
 
 use std::collections::HashSet;
 
 use crate::db::DbConn;
-use crate::db::models::{file, thumbnail};
+use crate::db::models::{file, journal, thumbnail};
 use crate::storage::{StorageKey, StorageRole, Storages};
 
 use super::Result;
@@ -24,6 +31,10 @@ pub enum Finding {
     Orphan { storage: StorageRole, key: String },
     /// A symbolic link or a name no key can have.
     Foreign { storage: StorageRole, path: String },
+    /// A storage move whose owner stopped renewing its lease (it crashed).
+    InterruptedMove { move_id: i64, file_id: i64 },
+    /// A temporary upload no live process holds (a crash mid-upload).
+    AbandonedUpload { storage: StorageRole, name: String },
     /// A folder-tree problem: a cycle, or a parent that is missing (`library::tree`).
     Tree(super::tree::Problem),
 }
@@ -47,23 +58,79 @@ impl std::fmt::Display for Finding {
                 "foreign  {}/{path} (not a Coffer object)",
                 storage.as_str()
             ),
+            Finding::InterruptedMove { move_id, file_id } => write!(
+                f,
+                "interrupted move {move_id} of file {file_id} (its owner is gone)"
+            ),
+            Finding::AbandonedUpload { storage, name } => write!(
+                f,
+                "abandoned {}/.tmp/{name} (an interrupted upload)",
+                storage.as_str()
+            ),
             Finding::Tree(problem) => write!(f, "{problem}"),
         }
     }
 }
 
+/// Every key an open storage move names, from and to, whatever its lease.
+fn journal_keys(conn: &mut DbConn) -> Result<HashSet<String>> {
+    let mut keys = HashSet::new();
+    for entry in journal::moves(conn)? {
+        for item in entry.items {
+            keys.insert(item.from_key);
+            keys.insert(item.to_key);
+        }
+    }
+    Ok(keys)
+}
+
+/// Whether a row names `key` in `role` right now.
+fn named_by_row(conn: &mut DbConn, role: StorageRole, key: &str) -> Result<bool> {
+    Ok(match role {
+        StorageRole::Public | StorageRole::Private => {
+            file::find_by_key(conn, key, role == StorageRole::Public)?.is_some()
+        }
+        StorageRole::PublicThumbnails | StorageRole::PrivateThumbnails => {
+            thumbnail::find_by_key(conn, key)?.is_some()
+        }
+    })
+}
+
 /// Compares the rows with the four storages.
 pub fn check(storages: &Storages, conn: &mut DbConn) -> Result<Vec<Finding>> {
-    let mut expected: Vec<HashSet<String>> = vec![HashSet::new(); 4];
     let index = |r: StorageRole| StorageRole::ALL.iter().position(|x| *x == r).unwrap_or(0);
     let mut findings: Vec<Finding> = super::tree::check(conn)?
         .into_iter()
         .map(Finding::Tree)
         .collect();
+    // Walk first: whatever names an object seen here was written before it existed.
+    let mut walks = Vec::new();
+    for role in StorageRole::ALL {
+        let local = storages.get(role).local();
+        walks.push(local.walk()?);
+        for name in local.abandoned_temp()? {
+            findings.push(Finding::AbandonedUpload {
+                storage: role,
+                name,
+            });
+        }
+    }
+    fail::fail_point!("check::after-walk");
+    let in_flight = journal_keys(conn)?;
+    for entry in journal::moves(conn)? {
+        if entry.expired() {
+            findings.push(Finding::InterruptedMove {
+                move_id: entry.id,
+                file_id: entry.file_id,
+            });
+        }
+    }
+    let mut expected: Vec<HashSet<String>> = vec![HashSet::new(); 4];
     for (id, public, key) in file::all_keys(conn)? {
         let role = StorageRole::main(public);
         let present = StorageKey::parse(&key).is_ok_and(|k| storages.get(role).local().exists(&k));
-        if !present {
+        // A move may have repointed the row meanwhile: look again before reporting.
+        if !present && still_missing_file(storages, conn, id)? {
             findings.push(Finding::MissingFile {
                 file_id: id,
                 storage: role,
@@ -74,8 +141,9 @@ pub fn check(storages: &Storages, conn: &mut DbConn) -> Result<Vec<Finding>> {
     }
     for (key, public) in thumbnail::all_keys(conn)? {
         let role = StorageRole::thumbnails(public);
-        let present = StorageKey::parse(&key).is_ok_and(|k| storages.get(role).local().exists(&k));
-        if !present {
+        let present =
+            |k: &str| StorageKey::parse(k).is_ok_and(|k| storages.get(role).local().exists(&k));
+        if !present(&key) && thumbnail::find_by_key(conn, &key)?.is_some() && !present(&key) {
             findings.push(Finding::MissingThumbnail {
                 storage: role,
                 key: key.clone(),
@@ -83,10 +151,18 @@ pub fn check(storages: &Storages, conn: &mut DbConn) -> Result<Vec<Finding>> {
         }
         expected[index(role)].insert(key);
     }
-    for role in StorageRole::ALL {
-        let report = storages.get(role).local().walk()?;
+    for (role, report) in StorageRole::ALL.into_iter().zip(walks) {
+        let local = storages.get(role).local();
         for key in report.keys {
-            if !expected[index(role)].contains(&key) {
+            if expected[index(role)].contains(&key) || in_flight.contains(&key) {
+                continue;
+            }
+            // Locked: an upload in progress, its row not committed yet.
+            let held = match StorageKey::parse(&key) {
+                Ok(k) => local.lock_if_unheld(&k)?.is_none(),
+                Err(_) => false,
+            };
+            if !held {
                 findings.push(Finding::Orphan { storage: role, key });
             }
         }
@@ -100,20 +176,49 @@ pub fn check(storages: &Storages, conn: &mut DbConn) -> Result<Vec<Finding>> {
     Ok(findings)
 }
 
-/// Removes orphans and foreign entries; missing objects cannot be repaired and are left in
-/// the report. Returns how many entries were removed.
-pub fn repair(storages: &Storages, findings: &[Finding]) -> Result<usize> {
+/// Whether file `id`'s row, read again, still names a missing object.
+fn still_missing_file(storages: &Storages, conn: &mut DbConn, id: i64) -> Result<bool> {
+    let Some(f) = file::find(conn, id)? else {
+        return Ok(false);
+    };
+    let role = StorageRole::main(f.is_public);
+    Ok(!StorageKey::parse(&f.storage_key).is_ok_and(|k| storages.get(role).local().exists(&k)))
+}
+
+/// Removes orphans, foreign entries and abandoned temporary uploads; missing objects cannot
+/// be repaired and are left in the report, interrupted moves are `recover`'s. An orphan is
+/// only deleted if, right then, no live upload holds it, no open move names it and no row
+/// names it. Returns how many entries were removed.
+pub fn repair(storages: &Storages, conn: &mut DbConn, findings: &[Finding]) -> Result<usize> {
     let mut removed = 0;
+    let in_flight = journal_keys(conn)?;
     for finding in findings {
         match finding {
             Finding::Orphan { storage, key } => {
-                if let Ok(k) = StorageKey::parse(key) {
-                    storages.get(*storage).local().delete(&k)?;
-                    removed += 1;
+                let Ok(k) = StorageKey::parse(key) else {
+                    continue;
+                };
+                if in_flight.contains(key) {
+                    continue;
                 }
+                let local = storages.get(*storage).local();
+                // Held while the rows are read again and the object goes.
+                let Some(_lock) = local.lock_if_unheld(&k)? else {
+                    continue;
+                };
+                if named_by_row(conn, *storage, key)? {
+                    continue;
+                }
+                local.delete(&k)?;
+                removed += 1;
             }
             Finding::Foreign { storage, path } => {
                 storages.get(*storage).local().remove_foreign(path)?;
+                removed += 1;
+            }
+            Finding::AbandonedUpload { storage, name }
+                if storages.get(*storage).local().remove_abandoned_temp(name)? =>
+            {
                 removed += 1;
             }
             _ => {}

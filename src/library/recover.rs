@@ -1,7 +1,10 @@
-//! Start-up repair: finishes committed storage moves, rolls back uncommitted ones, removes
-//! scheduled garbage and stale temporary uploads.
-
-use std::time::Duration;
+//! Repair of interrupted work whose owner is gone: storage moves and scheduled deletions
+//! whose lease expired, and temporary uploads no live process holds. Run by `coffer serve`
+//! at start and then periodically, and by `coffer check --repair`; never by other commands.
+//!
+//! Each journal row is claimed first (one conditional UPDATE: the lease must have expired),
+//! so a move a live instance is working on is never touched, and of two recoverers only one
+//! acts on a row.
 
 use crate::db::DbConn;
 use crate::db::models::journal;
@@ -18,11 +21,16 @@ pub struct Recovered {
     pub temp_files_removed: usize,
 }
 
-/// Repairs whatever an interrupted run left. `temp_age` is how old a temporary upload must
-/// be to count as abandoned (uploads of a live instance sharing the storage are younger).
-pub fn recover(storages: &Storages, conn: &mut DbConn, temp_age: Duration) -> Result<Recovered> {
+/// Finishes or rolls back every move whose lease expired, deletes the scheduled objects
+/// whose lease expired, and removes abandoned temporary uploads.
+pub fn recover(storages: &Storages, conn: &mut DbConn) -> Result<Recovered> {
     let mut out = Recovered::default();
-    for entry in journal::moves(conn)? {
+    let claimer = journal::recovery_owner();
+    for mut entry in journal::moves(conn)? {
+        if !entry.expired() || !journal::claim_move(conn, entry.id, &claimer)? {
+            continue;
+        }
+        entry.owner.clone_from(&claimer);
         if entry.committed {
             super::relocate::complete(storages, conn, &entry)?;
             out.moves_completed += 1;
@@ -36,9 +44,10 @@ pub fn recover(storages: &Storages, conn: &mut DbConn, temp_age: Duration) -> Re
             "repaired an interrupted storage move"
         );
     }
+    journal::claim_expired_garbage(conn)?;
     out.objects_deleted = super::delete::collect_garbage(storages, conn)?;
     for role in StorageRole::ALL {
-        out.temp_files_removed += storages.get(role).local().clean_temp(temp_age)?;
+        out.temp_files_removed += storages.get(role).local().clean_temp()?;
     }
     Ok(out)
 }

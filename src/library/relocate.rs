@@ -11,16 +11,23 @@
 //!
 //! So the location a row names always holds the bytes, for concurrent downloads too. Any
 //! error before the commit rolls the objects back; a crash at any point is finished or
-//! rolled back by [`super::recover`] at the next start. When a make-private call returns,
-//! the public storage no longer holds the file or its thumbnails.
+//! rolled back by [`super::recover`] once the move's lease expired. When a make-private
+//! call returns, the public storage no longer holds the file or its thumbnails.
+//!
+//! The journal row is leased to this instance: a [`LeaseKeeper`] renews it while the move
+//! runs, and the commit only succeeds if the row is still ours (recovery that took over an
+//! expired lease changed its owner), so a live move and a recovery never both decide.
+
+use std::sync::mpsc;
+use std::thread::JoinHandle;
 
 use diesel::prelude::*;
 
-use crate::db::DbConn;
 use crate::db::models::file::{self, File};
 use crate::db::models::journal::{self, MoveEntry, MoveItem};
 use crate::db::models::{User, thumbnail};
 use crate::db::schema::files;
+use crate::db::{DbConn, DbError, DbPool};
 use crate::permissions::Right;
 use crate::state::AppState;
 use crate::storage::{StorageKey, StorageRole, Storages, Transfer};
@@ -79,12 +86,15 @@ pub fn set_public(state: &AppState, conn: &mut DbConn, file_id: i64, public: boo
             Error::Db(e)
         }
     })?;
+    let _lease = LeaseKeeper::start(state.pool.clone(), move_id, journal::instance_id());
     let mut entry = MoveEntry {
         id: move_id,
         file_id: f.id,
         to_public: public,
         committed: false,
         items,
+        owner: journal::instance_id().to_owned(),
+        lease_expires_at: crate::db::now() + journal::LEASE,
     };
     fail::fail_point!("relocate::after-journal");
 
@@ -114,6 +124,10 @@ pub fn set_public(state: &AppState, conn: &mut DbConn, file_id: i64, public: boo
         .retain(|i| !missing_thumbnails.contains(&i.thumbnail_id) || i.thumbnail_id.is_none());
 
     let committed = conn.transaction(|conn| {
+        // Still ours? Recovery that took over an expired lease changed the owner.
+        if !journal::mark_committed(conn, move_id, &entry.owner)? {
+            return Err(Abort::Lost);
+        }
         let n = diesel::update(
             files::table
                 .filter(files::id.eq(f.id))
@@ -127,7 +141,7 @@ pub fn set_public(state: &AppState, conn: &mut DbConn, file_id: i64, public: boo
         ))
         .execute(conn)?;
         if n == 0 {
-            return Ok::<_, crate::db::DbError>(false);
+            return Err(Abort::Changed);
         }
         for item in &entry.items {
             if let Some(tid) = item.thumbnail_id {
@@ -149,18 +163,24 @@ pub fn set_public(state: &AppState, conn: &mut DbConn, file_id: i64, public: boo
                 thumbnail::delete(conn, t.id)?;
             }
         }
-        journal::mark_committed(conn, move_id)?;
-        Ok(true)
+        Ok(())
     });
     match committed {
-        Ok(true) => {}
-        Ok(false) => {
+        Ok(()) => {}
+        Err(Abort::Changed) => {
             rollback(&state.storages, conn, &entry)?;
             return Err(Error::Conflict(
                 "the file changed while it was being moved; try again".into(),
             ));
         }
-        Err(e) => {
+        Err(Abort::Lost) => {
+            // Recovery owns the row now and rolls it back; the copies made meanwhile go too.
+            undo_objects(&state.storages, &entry)?;
+            return Err(Error::Conflict(
+                "the move took too long and was rolled back; try again".into(),
+            ));
+        }
+        Err(Abort::Db(e)) => {
             rollback(&state.storages, conn, &entry)?;
             return Err(e.into());
         }
@@ -220,13 +240,20 @@ pub fn complete(storages: &Storages, conn: &mut DbConn, entry: &MoveEntry) -> Re
         }
     }
     fail::fail_point!("relocate::after-cleanup");
-    journal::finish_move(conn, entry.id)?;
+    journal::finish_move(conn, entry.id, &entry.owner)?;
     Ok(())
 }
 
 /// Undoes an uncommitted move: each object ends up under its old key in its old storage,
-/// and nothing is left under the new keys.
+/// and nothing is left under the new keys. The journal row goes if `entry.owner` holds it.
 pub fn rollback(storages: &Storages, conn: &mut DbConn, entry: &MoveEntry) -> Result<()> {
+    undo_objects(storages, entry)?;
+    journal::finish_move(conn, entry.id, &entry.owner)?;
+    Ok(())
+}
+
+/// The object half of [`rollback`].
+fn undo_objects(storages: &Storages, entry: &MoveEntry) -> Result<()> {
     for item in entry.items.iter().rev() {
         let (from_role, to_role) = roles(item, entry.to_public);
         let (from, to) = keys(item)?;
@@ -236,6 +263,7 @@ pub fn rollback(storages: &Storages, conn: &mut DbConn, entry: &MoveEntry) -> Re
             (true, true) => target.delete(&to)?,
             (false, true) => {
                 target.transfer_to(&to, source, &from)?;
+                target.delete(&to)?;
             }
             (true, false) => {}
             (false, false) => {
@@ -243,8 +271,81 @@ pub fn rollback(storages: &Storages, conn: &mut DbConn, entry: &MoveEntry) -> Re
             }
         }
     }
-    journal::finish_move(conn, entry.id)?;
     Ok(())
+}
+
+/// Why the commit transaction was abandoned.
+enum Abort {
+    /// The file row no longer names the old location.
+    Changed,
+    /// The journal row is no longer ours: recovery took over an expired lease.
+    Lost,
+    Db(DbError),
+}
+
+impl From<diesel::result::Error> for Abort {
+    fn from(e: diesel::result::Error) -> Self {
+        Abort::Db(e.into())
+    }
+}
+
+impl From<DbError> for Abort {
+    fn from(e: DbError) -> Self {
+        Abort::Db(e)
+    }
+}
+
+/// Renews a move's lease every [`journal::RENEW_EVERY`] until dropped, on its own
+/// connection, so a long transfer keeps the move ours.
+pub struct LeaseKeeper {
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl LeaseKeeper {
+    /// Starts renewing the lease `owner` holds on move `id`.
+    pub fn start(pool: DbPool, id: i64, owner: &str) -> Self {
+        Self::start_every(pool, id, owner, journal::RENEW_EVERY)
+    }
+
+    /// [`start`](Self::start) with another period. It stops by itself once the lease is lost.
+    pub fn start_every(pool: DbPool, id: i64, owner: &str, every: std::time::Duration) -> Self {
+        let (stop, stopped) = mpsc::channel::<()>();
+        let owner = owner.to_owned();
+        let thread = std::thread::Builder::new()
+            .name("coffer-lease".into())
+            .spawn(move || {
+                while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(every) {
+                    let renewed = pool
+                        .get()
+                        .map_err(|e| e.to_string())
+                        .and_then(|mut c| {
+                            journal::renew_move(&mut c, id, &owner).map_err(|e| e.to_string())
+                        });
+                    match renewed {
+                        Ok(true) => {}
+                        Ok(false) => break,
+                        Err(e) => {
+                            tracing::warn!(move_id = id, error = %e, "could not renew a move's lease")
+                        }
+                    }
+                }
+            })
+            .ok();
+        Self {
+            stop: Some(stop),
+            thread,
+        }
+    }
+}
+
+impl Drop for LeaseKeeper {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(t) = self.thread.take() {
+            drop(t.join());
+        }
+    }
 }
 
 /// What a bulk toggle did.

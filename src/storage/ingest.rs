@@ -24,11 +24,14 @@ pub struct Ingested {
     pub guard: IngestGuard,
 }
 
-/// Deletes an ingested object on drop unless disarmed.
+/// Deletes an ingested object on drop unless disarmed. Until then it keeps the object open
+/// and locked, which tells `coffer check --repair` (in any process) that the object is an
+/// upload in progress, not an orphan.
 #[derive(Debug)]
 pub struct IngestGuard {
     storage: LocalStorage,
     key: Option<StorageKey>,
+    _lock: std::fs::File,
 }
 
 impl IngestGuard {
@@ -96,11 +99,12 @@ where
             .await
             .map_err(|e| StorageError::Io(std::io::Error::other(e)))?
     };
-    persisted?;
+    let lock = persisted?;
     Ok(Ingested {
         guard: IngestGuard {
             storage: storage.clone(),
             key: Some(key.clone()),
+            _lock: lock,
         },
         key,
         size,

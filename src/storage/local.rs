@@ -151,23 +151,41 @@ impl LocalStorage {
     /// created with mode `0666` less the process umask, like any file Coffer writes, so a web
     /// server sharing Coffer's group can send it (public files, and private ones through an
     /// offload backend) when Coffer runs with e.g. `UMask=0027`.
+    ///
+    /// The file is locked (`flock`, exclusive) for as long as it is open, also after
+    /// [`persist`](Self::persist) gave it its key: a temporary file whose lock can be taken
+    /// belongs to no live process and is abandoned ([`clean_temp`](Self::clean_temp)), and an
+    /// object still locked is an upload whose row is not committed yet.
     pub fn temp_file(&self) -> Result<tempfile::NamedTempFile, StorageError> {
-        use std::os::unix::fs::PermissionsExt;
-        Ok(tempfile::Builder::new()
-            .prefix("upload-")
-            .permissions(fs::Permissions::from_mode(0o666))
-            .tempfile_in(self.root.join(TMP_DIR))?)
+        use rustix::fs::{FlockOperation, flock};
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        loop {
+            let temp = tempfile::Builder::new()
+                .prefix("upload-")
+                .permissions(fs::Permissions::from_mode(0o666))
+                .tempfile_in(self.root.join(TMP_DIR))?;
+            // Blocks only while a cleaner that saw the new file first holds it.
+            flock(temp.as_file(), FlockOperation::LockExclusive).map_err(io::Error::from)?;
+            let ours = temp.as_file().metadata()?;
+            // A cleaner that locked it first has unlinked it: make another one.
+            match fs::symlink_metadata(temp.path()) {
+                Ok(m) if m.dev() == ours.dev() && m.ino() == ours.ino() => return Ok(temp),
+                _ => continue,
+            }
+        }
     }
 
     /// Moves a finished temporary file into place under `key`, never replacing an object.
+    /// Returns the file, still open and locked: callers that record the object in the
+    /// database keep it until the row is committed.
     pub fn persist(
         &self,
         temp: tempfile::NamedTempFile,
         key: &StorageKey,
-    ) -> Result<(), StorageError> {
+    ) -> Result<fs::File, StorageError> {
         let path = self.path(key)?;
         let parent = self.create_parents(&path)?;
-        temp.persist_noclobber(&path).map_err(|e| {
+        let file = temp.persist_noclobber(&path).map_err(|e| {
             if e.error.kind() == io::ErrorKind::AlreadyExists {
                 StorageError::AlreadyExists
             } else {
@@ -175,11 +193,18 @@ impl LocalStorage {
             }
         })?;
         sync_dir(&parent)?;
-        Ok(())
+        Ok(file)
     }
 
     /// Writes `bytes` under `key` (fsynced, never replacing an object).
     pub fn put_bytes(&self, key: &StorageKey, bytes: &[u8]) -> Result<(), StorageError> {
+        self.put_bytes_held(key, bytes).map(drop)
+    }
+
+    /// [`put_bytes`](Self::put_bytes), returning the object still open and locked: keep it
+    /// until the row that names the object is committed, so that no repair in any process
+    /// takes it for an orphan meanwhile.
+    pub fn put_bytes_held(&self, key: &StorageKey, bytes: &[u8]) -> Result<fs::File, StorageError> {
         let mut temp = self.temp_file()?;
         temp.write_all(bytes)?;
         temp.as_file().sync_all()?;
@@ -251,7 +276,7 @@ impl LocalStorage {
         if copy_hash != source_hash {
             return Err(StorageError::HashMismatch);
         }
-        target.persist(temp, to)
+        target.persist(temp, to).map(drop)
     }
 
     /// Every object below the root, plus anything that is not a plain file with a valid key.
@@ -286,21 +311,68 @@ impl LocalStorage {
         Ok(report)
     }
 
-    /// Removes temporary files older than `max_age` (left by a crash mid-upload).
-    pub fn clean_temp(&self, max_age: std::time::Duration) -> Result<usize, StorageError> {
-        let mut removed = 0;
+    /// Names of the temporary files no live process holds (left by a crash mid-upload).
+    pub fn abandoned_temp(&self) -> Result<Vec<String>, StorageError> {
+        let mut names = Vec::new();
         for entry in fs::read_dir(self.root.join(TMP_DIR))? {
             let entry = entry?;
-            let old = entry
-                .metadata()
-                .and_then(|m| m.modified())
-                .map(|t| t.elapsed().unwrap_or_default() >= max_age)
-                .unwrap_or(false);
-            if old && fs::remove_file(entry.path()).is_ok() {
+            if !entry.file_type()?.is_file() {
+                continue;
+            }
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if lock_if_free(&entry.path())?.is_some() {
+                names.push(name);
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+
+    /// Removes the temporary file `name` if no live process holds it; true if removed.
+    pub fn remove_abandoned_temp(&self, name: &str) -> Result<bool, StorageError> {
+        if name.contains('/') || name.starts_with('.') {
+            return Ok(false);
+        }
+        let path = self.root.join(TMP_DIR).join(name);
+        let Some(locked) = lock_if_free(&path)? else {
+            return Ok(false);
+        };
+        // Still the file we locked (a new one could take a recycled name, in theory).
+        let same = {
+            use std::os::unix::fs::MetadataExt;
+            let (a, b) = (locked.metadata()?, fs::symlink_metadata(&path)?);
+            a.dev() == b.dev() && a.ino() == b.ino()
+        };
+        if !same {
+            return Ok(false);
+        }
+        match fs::remove_file(&path) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(StorageError::Io(e)),
+        }
+    }
+
+    /// Removes every abandoned temporary file; returns how many.
+    pub fn clean_temp(&self) -> Result<usize, StorageError> {
+        let mut removed = 0;
+        for name in self.abandoned_temp()? {
+            if self.remove_abandoned_temp(&name)? {
                 removed += 1;
             }
         }
         Ok(removed)
+    }
+
+    /// The object under `key`, opened and locked, unless a live process holds it (an
+    /// upload whose row is not committed yet): `None` then, or when it is gone.
+    pub fn lock_if_unheld(&self, key: &StorageKey) -> Result<Option<fs::File>, StorageError> {
+        let file = match self.open_read(key) {
+            Ok(f) => f,
+            Err(StorageError::NotFound) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        try_lock(file)
     }
 
     /// Removes a path that is not an object (a planted link or stray file), for repairs.
@@ -348,6 +420,29 @@ fn copy_hashing(src: &mut impl Read, dst: &mut impl Write) -> io::Result<[u8; 32
         dst.write_all(&buf[..n])?;
     }
     Ok(hasher.finalize().into())
+}
+
+/// Opens `path` (never through a link) and takes its lock if nobody holds it.
+fn lock_if_free(path: &Path) -> Result<Option<fs::File>, StorageError> {
+    let file = match fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(StorageError::from_io(e)),
+    };
+    try_lock(file)
+}
+
+fn try_lock(file: fs::File) -> Result<Option<fs::File>, StorageError> {
+    use rustix::fs::{FlockOperation, flock};
+    match flock(&file, FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => Ok(Some(file)),
+        Err(rustix::io::Errno::WOULDBLOCK) => Ok(None),
+        Err(e) => Err(StorageError::Io(e.into())),
+    }
 }
 
 fn sync_dir(dir: &Path) -> io::Result<()> {

@@ -30,6 +30,7 @@ mod reader_pages;
 mod readers;
 mod redirects;
 mod relocation;
+mod repair;
 mod slowloris;
 mod stable_url;
 mod throttle;

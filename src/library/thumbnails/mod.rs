@@ -317,18 +317,19 @@ fn record(
         .derived(&format!("{spec_key}.{}", out.extension))
         .map_err(|_| JobError::Other("the thumbnail key would be invalid".into()))?;
     let storage = state.storages.thumbnails(f.is_public).local();
-    match storage.put_bytes(&key, &out.bytes) {
-        Ok(()) => {}
+    // Held (locked) until the row is recorded: `coffer check --repair` leaves it alone.
+    let _held = match storage.put_bytes_held(&key, &out.bytes) {
+        Ok(held) => held,
         Err(StorageError::AlreadyExists) => {
             if let Some(t) = thumbnail::find_by_key(conn, key.as_str())? {
                 return Ok(t);
             }
             // Left by an interrupted job: no row names it, so it is ours to replace.
             storage.delete(&key)?;
-            storage.put_bytes(&key, &out.bytes)?;
+            storage.put_bytes_held(&key, &out.bytes)?
         }
         Err(e) => return Err(e.into()),
-    }
+    };
     let inserted = conn.transaction(|conn| {
         // Locks the source row (PostgreSQL) and checks it still names these bytes.
         let still_there = diesel::update(
