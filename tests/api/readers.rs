@@ -194,16 +194,35 @@ async fn the_api_explains_decisions_in_names_the_caller_may_see() {
         "allowed: the rule for user “eve” on folder “Secret Projects” and its subfolders allows read"
     );
     assert_no_ids(&body.to_string(), &ids(&w));
-    // sam asks about himself on the folder he may not read: denied, and its name not said.
+    // sam asks about himself on the folder he may not read: answered exactly like a folder
+    // that does not exist, so neither its name nor its rules are said.
     app.rule(json!({"folder_id": w.secret, "type": "this", "user_id": w.sam, "can_read": "deny", "can_edit": "inherit", "can_add_children": "inherit"})).await;
     let sam = app.token_for("sam").await;
-    let body = check(sam, format!("user_id={}&folder_id={}", w.sam, w.secret)).await;
-    let read = body["explain"]["read"].as_str().unwrap();
-    assert_eq!(
-        read,
-        "denied: the rule for user “sam” on folder “…” only denies read"
-    );
-    assert!(!body.to_string().contains("Secret"), "{body}");
+    let hidden = app
+        .request(
+            reqwest::Method::GET,
+            Some(&sam),
+            &format!(
+                "/api/v1/permissions/check?user_id={}&folder_id={}",
+                w.sam, w.secret
+            ),
+            None,
+        )
+        .await;
+    let missing = app
+        .request(
+            reqwest::Method::GET,
+            Some(&sam),
+            &format!(
+                "/api/v1/permissions/check?user_id={}&folder_id=999999",
+                w.sam
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(hidden.0, StatusCode::NOT_FOUND, "{}", hidden.1);
+    assert_eq!(hidden, missing);
+    assert!(!hidden.1.to_string().contains("Secret"), "{}", hidden.1);
 }
 
 #[actix_web::test]
