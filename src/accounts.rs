@@ -3,8 +3,6 @@
 //! installation manageable live here too: a superuser cannot deactivate, demote or delete
 //! themselves, so the last superuser can never lock everyone out.
 
-use diesel::Connection;
-
 use crate::auth::{self, PasswordHasher};
 use crate::db::models::{Group, User, group, token, user};
 use crate::db::{DbConn, DbError};
@@ -116,7 +114,7 @@ pub fn create_user(
         )));
     }
     let password_hash = hash(passwords, password, confirmation)?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let id = user::create(
             conn,
             &user::NewUser {
@@ -150,7 +148,7 @@ pub fn update_user(conn: &mut DbConn, actor: &User, id: i64, fields: &AccountFie
     }
     let email = check_email(&fields.email)?;
     check_groups(conn, &fields.group_ids)?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         user::update(
             conn,
             id,
@@ -263,7 +261,7 @@ fn check_users(conn: &mut DbConn, ids: &[i64]) -> Result<()> {
 pub fn create_group(conn: &mut DbConn, name: &str, member_ids: &[i64]) -> Result<i64> {
     let name = check_group_name(name)?;
     check_users(conn, member_ids)?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let id =
             group::create(conn, &name).map_err(|e| taken(e, "a group with this name exists"))?;
         group::set_members(conn, id, member_ids)?;
@@ -276,7 +274,7 @@ pub fn update_group(conn: &mut DbConn, id: i64, name: &str, member_ids: &[i64]) 
     let name = check_group_name(name)?;
     find_group(conn, id)?;
     check_users(conn, member_ids)?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         group::rename(conn, id, &name).map_err(|e| taken(e, "a group with this name exists"))?;
         group::set_members(conn, id, member_ids)?;
         Ok(())

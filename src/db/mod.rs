@@ -227,57 +227,77 @@ pub fn revert_all(conn: &mut DbConn) -> Result<(), DbError> {
 /// The PostgreSQL advisory-lock key that serialises changes to the folder tree.
 pub const TREE_LOCK: i64 = 0x436f_6666_6572_5472; // "CofferTr"
 
-/// Runs `f` in a transaction that serialises changes to the folder tree: every check of the
-/// tree (ancestors, depth) made inside it stays true until it commits. On SQLite it is a
-/// `BEGIN IMMEDIATE` transaction (the database's write lock, taken before the first read); on
-/// PostgreSQL a transaction holding the advisory lock [`TREE_LOCK`] (taken before the first
-/// read; read-committed statements after it see every change committed before it). Called
-/// inside another transaction it becomes a savepoint of it (on PostgreSQL it still takes the
-/// lock; on SQLite the outer transaction must itself be one of these).
-pub fn tree_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+/// Runs `f` in a transaction that writes. On SQLite it is `BEGIN IMMEDIATE`: the database's
+/// write lock is taken (waiting up to the busy timeout) before the first read, so a
+/// transaction never fails with "database is locked" when it turns from reading to writing
+/// while another one commits — a deferred transaction cannot wait there and fails at once. On
+/// PostgreSQL it is an ordinary transaction. Called inside another transaction it becomes a
+/// savepoint of it.
+pub fn write_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConn) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
     use diesel::connection::{AnsiTransactionManager, TransactionManager};
-    match conn {
-        DbConn::Postgres(_) => conn.transaction(|conn| {
-            if let DbConn::Postgres(pg) = conn {
-                pg.batch_execute(&format!("SELECT pg_advisory_xact_lock({TREE_LOCK})"))?;
-            }
-            f(conn)
-        }),
-        DbConn::Sqlite(c) => {
-            match AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE") {
-                Ok(()) => {}
-                Err(diesel::result::Error::AlreadyInTransaction) => {
-                    return conn.transaction(f);
-                }
-                Err(e) => return Err(e.into()),
-            }
-            let result = f(conn);
-            let DbConn::Sqlite(c) = conn else {
-                return Err(diesel::result::Error::BrokenTransactionManager.into());
-            };
-            match result {
-                Ok(value) => {
-                    match <AnsiTransactionManager as TransactionManager<_>>::commit_transaction(c) {
-                        Ok(()) => Ok(value),
-                        Err(e) => {
-                            let _ = <AnsiTransactionManager as TransactionManager<
-                                diesel::SqliteConnection,
-                            >>::rollback_transaction(c);
-                            Err(e.into())
-                        }
-                    }
-                }
+    let DbConn::Sqlite(c) = conn else {
+        return conn.transaction(f);
+    };
+    match AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE") {
+        Ok(()) => {}
+        Err(diesel::result::Error::AlreadyInTransaction) => return conn.transaction(f),
+        Err(e) => return Err(e.into()),
+    }
+    let result = f(conn);
+    let DbConn::Sqlite(c) = conn else {
+        return Err(diesel::result::Error::BrokenTransactionManager.into());
+    };
+    type Manager = AnsiTransactionManager;
+    match result {
+        Ok(value) => {
+            match <Manager as TransactionManager<diesel::SqliteConnection>>::commit_transaction(c) {
+                Ok(()) => Ok(value),
                 Err(e) => {
-                    <AnsiTransactionManager as TransactionManager<_>>::rollback_transaction(c)?;
-                    Err(e)
+                    let _ = <Manager as TransactionManager<diesel::SqliteConnection>>::rollback_transaction(c);
+                    Err(e.into())
                 }
             }
         }
+        Err(e) => {
+            let _ =
+                <Manager as TransactionManager<diesel::SqliteConnection>>::rollback_transaction(c);
+            Err(e)
+        }
     }
+}
+
+/// A [`write_transaction`] that no other transaction holding the same `key` runs beside: on
+/// SQLite every write transaction already excludes the others; on PostgreSQL it takes the
+/// transaction-level advisory lock `key` before its first read (read-committed statements
+/// after it see every change committed before it).
+pub fn locked_transaction<T, E, F>(conn: &mut DbConn, key: i64, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    write_transaction(conn, |conn| {
+        if let DbConn::Postgres(pg) = conn {
+            pg.batch_execute(&format!("SELECT pg_advisory_xact_lock({key})"))?;
+        }
+        f(conn)
+    })
+}
+
+/// Runs `f` in a transaction that serialises changes to the folder tree: every check of the
+/// tree (ancestors, depth) made inside it stays true until it commits
+/// ([`locked_transaction`] on [`TREE_LOCK`]). Called inside another transaction it becomes a
+/// savepoint of it (on PostgreSQL it still takes the lock; on SQLite the outer transaction
+/// must itself be a write transaction).
+pub fn tree_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    locked_transaction(conn, TREE_LOCK, f)
 }
 
 /// Runs `f` with a pooled connection on the blocking thread pool.

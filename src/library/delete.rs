@@ -2,8 +2,6 @@
 //! every object (files and thumbnails) in the garbage journal; the objects are removed right
 //! after the commit, or at the next start if Coffer stops in between.
 
-use diesel::prelude::*;
-
 use crate::db::DbConn;
 use crate::db::models::file::{self, File};
 use crate::db::models::{User, folder, journal, thumbnail};
@@ -42,7 +40,7 @@ pub fn delete_file(state: &AppState, conn: &mut DbConn, user: &User, id: i64) ->
     if !d.allowed {
         return Err(forbidden(&d));
     }
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         schedule_file(conn, &f)?;
         file::delete_row(conn, f.id)?;
         Ok::<_, Error>(())

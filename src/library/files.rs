@@ -189,7 +189,7 @@ where
             // Still editable by this user now that the bytes are in (and, below, with no
             // permission change since).
             let (_, loaded) = editable(&st, conn, &u, f.id)?;
-            let done = conn.transaction(|conn| {
+            let done = crate::db::write_transaction(conn, |conn| {
                 if journal::move_in_progress(conn, f.id)?
                     || crate::db::models::generation::current(conn)? != loaded.generation
                 {

@@ -4,8 +4,6 @@
 
 use std::collections::HashMap;
 
-use diesel::Connection;
-
 use crate::db::DbConn;
 use crate::db::models::User;
 use crate::db::models::file::{self, File};
@@ -115,7 +113,7 @@ pub fn refresh(state: &AppState, conn: &mut DbConn, file_id: i64) -> Result<()> 
             .map(|(x, y)| format!("{x},{y}"));
     }
     thumbnails::forget_thumbnails(state, conn, file_id, |_| true)?;
-    let queue = conn.transaction(|conn| record_header(conn, file_id, &header))?;
+    let queue = crate::db::write_transaction(conn, |conn| record_header(conn, file_id, &header))?;
     if queue {
         thumbnails::queue(state, file_id);
     }
@@ -223,7 +221,7 @@ pub fn check_edit(
 /// Stores a checked edit (one transaction). Returns true when the focal point moved; then
 /// call [`recrop`].
 pub fn store_edit(conn: &mut DbConn, checked: &CheckedEdit) -> Result<bool> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         image::upsert(conn, &checked.meta)?;
         file::update(conn, checked.meta.file_id, &file::FileChanges::default())?;
         Ok::<_, Error>(())

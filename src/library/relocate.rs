@@ -123,7 +123,7 @@ pub fn set_public(state: &AppState, conn: &mut DbConn, file_id: i64, public: boo
         .items
         .retain(|i| !missing_thumbnails.contains(&i.thumbnail_id) || i.thumbnail_id.is_none());
 
-    let committed = conn.transaction(|conn| {
+    let committed = crate::db::write_transaction(conn, |conn| {
         // Still ours? Recovery that took over an expired lease changed the owner.
         if !journal::mark_committed(conn, move_id, &entry.owner)? {
             return Err(Abort::Lost);

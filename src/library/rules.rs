@@ -4,8 +4,6 @@
 
 use std::collections::HashMap;
 
-use diesel::Connection;
-
 use crate::access::Loaded;
 use crate::db::DbConn;
 use crate::db::models::folder::{self, Folder};
@@ -108,7 +106,7 @@ fn check_targets(conn: &mut DbConn, rule: &NewRule) -> Result<()> {
 /// Saves a new rule (superusers); returns its id. Takes effect on the next request.
 pub fn create(conn: &mut DbConn, actor: &User, rule: &NewRule) -> Result<i64> {
     require_superuser(actor)?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         check_targets(conn, rule)?;
         Ok(permission::create(conn, rule)?)
     })
@@ -117,7 +115,7 @@ pub fn create(conn: &mut DbConn, actor: &User, rule: &NewRule) -> Result<i64> {
 /// Replaces a rule's contents (superusers).
 pub fn update(conn: &mut DbConn, actor: &User, id: i64, rule: &NewRule) -> Result<()> {
     require_superuser(actor)?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         if permission::find(conn, id)?.is_none() {
             return Err(Error::NotFound);
         }
@@ -130,7 +128,7 @@ pub fn update(conn: &mut DbConn, actor: &User, id: i64, rule: &NewRule) -> Resul
 /// Deletes a rule (superusers); returns the folder it sat on.
 pub fn delete(conn: &mut DbConn, actor: &User, id: i64) -> Result<Option<FolderId>> {
     require_superuser(actor)?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let row = permission::find(conn, id)?.ok_or(Error::NotFound)?;
         permission::delete(conn, id)?;
         Ok(row.folder_id)

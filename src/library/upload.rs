@@ -6,7 +6,6 @@
 //! get their eager thumbnails in the background.
 
 use bytes::Bytes;
-use diesel::Connection;
 use futures_util::Stream;
 
 use crate::access::Loaded;
@@ -295,7 +294,7 @@ pub async fn commit(
                 Ok(l) => l,
                 Err(e) => return Ok(Err(Error::Db(e))),
             };
-            let tried = conn.transaction(|conn| {
+            let tried = crate::db::write_transaction(conn, |conn| {
                 // Rows first: on SQLite the insert takes the write lock, on PostgreSQL the
                 // foreign key locks the folder row; the check below sees the latest state.
                 let mut out = Vec::with_capacity(rows.len());

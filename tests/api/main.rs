@@ -14,6 +14,7 @@ mod admin_users;
 mod api;
 mod auth;
 mod cli;
+mod concurrent_writes;
 mod downloads;
 mod fuzz_findings;
 mod helpers;

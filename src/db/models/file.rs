@@ -164,7 +164,7 @@ pub struct FileChanges {
 
 /// Applies metadata changes (not storage changes: see `storage::relocate`).
 pub fn update(conn: &mut DbConn, id: i64, changes: &FileChanges) -> Result<(), DbError> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let target = files::table.find(id);
         if let Some(v) = &changes.name {
             diesel::update(target)

@@ -51,7 +51,7 @@ pub fn rename(conn: &mut DbConn, id: i64, name: &str) -> Result<bool, DbError> {
 
 /// Deletes a group with its memberships and rules.
 pub fn delete(conn: &mut DbConn, id: i64) -> Result<bool, DbError> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let n = diesel::delete(groups::table.find(id)).execute(conn)?;
         generation::bump(conn)?;
         Ok(n > 0)
@@ -60,7 +60,7 @@ pub fn delete(conn: &mut DbConn, id: i64) -> Result<bool, DbError> {
 
 /// Replaces the members of a group.
 pub fn set_members(conn: &mut DbConn, group_id: i64, user_ids: &[i64]) -> Result<(), DbError> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         diesel::delete(group_members::table.filter(group_members::group_id.eq(group_id)))
             .execute(conn)?;
         let mut ids = user_ids.to_vec();
@@ -85,7 +85,7 @@ pub fn set_groups_of_user(
     user_id: i64,
     group_ids: &[i64],
 ) -> Result<(), DbError> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         diesel::delete(group_members::table.filter(group_members::user_id.eq(user_id)))
             .execute(conn)?;
         let mut ids = group_ids.to_vec();

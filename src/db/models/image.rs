@@ -22,7 +22,7 @@ pub struct ImageMeta {
 
 /// Stores (or replaces) the metadata of an image.
 pub fn upsert(conn: &mut DbConn, meta: &ImageMeta) -> Result<(), DbError> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         diesel::delete(images::table.find(meta.file_id)).execute(conn)?;
         diesel::insert_into(images::table)
             .values(meta.clone())

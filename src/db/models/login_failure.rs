@@ -2,7 +2,6 @@
 //! right), counted per (username, address), per address and per username; and the
 //! addresses each username has logged in from. The rules live in `auth::throttle`.
 
-use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
@@ -21,8 +20,6 @@ pub enum Scope<'a> {
     Address(&'a str),
 }
 
-type Manager = <DbConn as Connection>::TransactionManager;
-
 /// Runs `f` in a transaction that no other reservation runs beside: on SQLite `BEGIN
 /// IMMEDIATE` (the write lock from the start, so two transactions cannot both count before
 /// either writes), on PostgreSQL a transaction-level advisory lock. The work inside is a
@@ -31,36 +28,7 @@ pub fn exclusive<T>(
     conn: &mut DbConn,
     f: impl FnOnce(&mut DbConn) -> Result<T, DbError>,
 ) -> Result<T, DbError> {
-    let postgres = match conn {
-        DbConn::Sqlite(c) => {
-            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
-            false
-        }
-        DbConn::Postgres(_) => {
-            Manager::begin_transaction(conn)?;
-            true
-        }
-    };
-    let result = if postgres {
-        conn.batch_execute(&format!("SELECT pg_advisory_xact_lock({ADVISORY_KEY})"))
-            .map_err(DbError::from)
-            .and_then(|()| f(conn))
-    } else {
-        f(conn)
-    };
-    match result {
-        Ok(value) => match Manager::commit_transaction(conn) {
-            Ok(()) => Ok(value),
-            Err(e) => {
-                let _ = Manager::rollback_transaction(conn);
-                Err(e.into())
-            }
-        },
-        Err(e) => {
-            let _ = Manager::rollback_transaction(conn);
-            Err(e)
-        }
-    }
+    crate::db::locked_transaction(conn, ADVISORY_KEY, f)
 }
 
 /// Forgets failures at or before `since` (they no longer count).
@@ -170,7 +138,7 @@ pub fn settle_success(
     username: &str,
     address: &str,
 ) -> Result<(), DbError> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         if let Some(id) = reservation {
             diesel::delete(login_failures::table.find(id)).execute(conn)?;
         }

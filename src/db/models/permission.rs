@@ -70,7 +70,7 @@ fn columns(rule: &NewRule) -> (Option<i64>, Option<i64>, bool) {
 /// Inserts a rule; returns its id.
 pub fn create(conn: &mut DbConn, rule: &NewRule) -> Result<i64, DbError> {
     let (user_id, group_id, everybody) = columns(rule);
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let id = diesel::insert_into(fp::table)
             .values((
                 fp::folder_id.eq(rule.folder_id),
@@ -93,7 +93,7 @@ pub fn create(conn: &mut DbConn, rule: &NewRule) -> Result<i64, DbError> {
 /// Replaces a rule's contents.
 pub fn update(conn: &mut DbConn, id: i64, rule: &NewRule) -> Result<bool, DbError> {
     let (user_id, group_id, everybody) = columns(rule);
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let n = diesel::update(fp::table.find(id))
             .set((
                 fp::folder_id.eq(rule.folder_id),
@@ -143,7 +143,7 @@ pub fn on_folder(conn: &mut DbConn, folder_id: Option<i64>) -> Result<Vec<Permis
 
 /// Deletes a rule.
 pub fn delete(conn: &mut DbConn, id: i64) -> Result<bool, DbError> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let n = diesel::delete(fp::table.find(id)).execute(conn)?;
         generation::bump(conn)?;
         Ok(n > 0)

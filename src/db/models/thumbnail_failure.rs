@@ -17,7 +17,7 @@ pub struct ThumbnailFailure {
 
 /// Records (or replaces) the reason a file's thumbnails cannot be made.
 pub fn record(conn: &mut DbConn, file_id: i64, reason: &str) -> Result<(), DbError> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         diesel::delete(thumbnail_failures::table.find(file_id)).execute(conn)?;
         diesel::insert_into(thumbnail_failures::table)
             .values((

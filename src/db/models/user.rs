@@ -46,7 +46,7 @@ pub struct UserChanges {
 /// Inserts a user and returns its id.
 pub fn create(conn: &mut DbConn, new: &NewUser) -> Result<i64, DbError> {
     let at = now();
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let id = diesel::insert_into(users::table)
             .values((
                 users::username.eq(&new.username),
@@ -98,7 +98,7 @@ pub fn count(conn: &mut DbConn) -> Result<i64, DbError> {
 
 /// Applies `changes`; deactivating a user also revokes their sessions and tokens.
 pub fn update(conn: &mut DbConn, id: i64, changes: &UserChanges) -> Result<(), DbError> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let target = users::table.find(id);
         if let Some(email) = &changes.email {
             diesel::update(target)
@@ -134,7 +134,7 @@ pub fn update(conn: &mut DbConn, id: i64, changes: &UserChanges) -> Result<(), D
 
 /// Replaces the password hash and revokes every session of the user.
 pub fn set_password_hash(conn: &mut DbConn, id: i64, hash: &str) -> Result<(), DbError> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         diesel::update(users::table.find(id))
             .set((users::password_hash.eq(hash), users::updated_at.eq(now())))
             .execute(conn)?;
@@ -154,7 +154,7 @@ pub fn touch_login(conn: &mut DbConn, id: i64) -> Result<(), DbError> {
 /// Deletes a user (their rules, memberships, sessions and tokens go with them; folders and
 /// files they owned keep existing without an owner).
 pub fn delete(conn: &mut DbConn, id: i64) -> Result<bool, DbError> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let n = diesel::delete(users::table.find(id)).execute(conn)?;
         generation::bump(conn)?;
         Ok(n > 0)

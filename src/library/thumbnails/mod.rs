@@ -330,7 +330,7 @@ fn record(
         }
         Err(e) => return Err(e.into()),
     };
-    let inserted = conn.transaction(|conn| {
+    let inserted = crate::db::write_transaction(conn, |conn| {
         // Locks the source row (PostgreSQL) and checks it still names these bytes.
         let still_there = diesel::update(
             files::table
@@ -376,7 +376,7 @@ pub fn forget_thumbnails(
     which: impl Fn(&str) -> bool,
 ) -> Result<usize> {
     let f = file::find(conn, file_id)?.ok_or(Error::NotFound)?;
-    let n = conn.transaction(|conn| {
+    let n = crate::db::write_transaction(conn, |conn| {
         let mut n = 0;
         for t in thumbnail::for_file(conn, f.id)? {
             if !which(&t.spec) {
@@ -399,7 +399,7 @@ pub fn forget_thumbnails(
 
 /// Drops every thumbnail and failure record (`coffer thumbnails clear`).
 pub fn clear_all(state: &AppState, conn: &mut DbConn) -> Result<usize> {
-    let n = conn.transaction(|conn| {
+    let n = crate::db::write_transaction(conn, |conn| {
         let all = thumbnail::all_with_storage(conn)?;
         for (t, public) in &all {
             journal::add_garbage(
