@@ -126,6 +126,23 @@ impl TestApp {
         self.dir.path().to_path_buf()
     }
 
+    /// `coffer ARGS` as another process on this instance's data directory and database,
+    /// with cheap password hashing and only warnings logged; not started yet.
+    pub fn coffer_command(&self, args: &[&str]) -> std::process::Command {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_coffer"));
+        c.args(args)
+            .env_remove("COFFER_CONFIG")
+            .env("COFFER_DATA_DIR", self.data())
+            .env("COFFER_ARGON2__MEMORY_KIB", "1024")
+            .env("COFFER_ARGON2__ITERATIONS", "1")
+            .env("COFFER_LOG", "warn");
+        match &self._pg {
+            Some(pg) => c.env("COFFER_DATABASE_URL", &pg.url),
+            None => c.env_remove("COFFER_DATABASE_URL"),
+        };
+        c
+    }
+
     /// Runs a closure with a database connection.
     pub async fn db<T: Send + 'static>(
         &self,

@@ -4,7 +4,7 @@
 //! command, and a second instance starting, leaves work in progress alone.
 
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 use coffer::db::models::file;
@@ -20,20 +20,10 @@ const BODY: &[u8] = b"bytes that must survive every repair";
 
 /// `coffer ARGS` as another process on the app's data directory and database.
 fn coffer(app: &TestApp, args: &[&str], stdin: &str) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_coffer"));
-    c.args(args)
-        .env_remove("COFFER_CONFIG")
-        .env("COFFER_DATA_DIR", app.data())
-        .env("COFFER_ARGON2__MEMORY_KIB", "1024")
-        .env("COFFER_ARGON2__ITERATIONS", "1")
-        .env("COFFER_LOG", "warn")
-        .stdin(Stdio::piped())
+    let mut c = app.coffer_command(args);
+    c.stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    match &app._pg {
-        Some(pg) => c.env("COFFER_DATABASE_URL", &pg.url),
-        None => c.env_remove("COFFER_DATABASE_URL"),
-    };
     let mut child = c.spawn().unwrap();
     child
         .stdin
@@ -62,17 +52,8 @@ fn serve_once(app: &TestApp) {
         .unwrap()
         .port();
     let bind = format!("127.0.0.1:{port}");
-    let mut c = Command::new(env!("CARGO_BIN_EXE_coffer"));
-    c.args(["serve", "--bind", &bind])
-        .env_remove("COFFER_CONFIG")
-        .env("COFFER_DATA_DIR", app.data())
-        .env("COFFER_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    match &app._pg {
-        Some(pg) => c.env("COFFER_DATABASE_URL", &pg.url),
-        None => c.env_remove("COFFER_DATABASE_URL"),
-    };
+    let mut c = app.coffer_command(&["serve", "--bind", &bind]);
+    c.stdout(Stdio::null()).stderr(Stdio::null());
     let mut child = c.spawn().unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     while std::net::TcpStream::connect(&bind).is_err() {

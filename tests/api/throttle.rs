@@ -5,8 +5,6 @@
 //! The log-in form and `POST /api/v1/tokens` share the one check; `coffer unlock` and the
 //! admin's user page clear failures.
 
-use std::process::Command;
-
 use coffer::config::ConfigFile;
 use coffer::db::schema::login_failures;
 use diesel::prelude::*;
@@ -371,16 +369,7 @@ async fn parallel_attempts_get_exactly_the_limit_of_password_checks() {
 
 /// Runs `coffer` against the test instance's database.
 fn coffer(app: &TestApp, args: &[&str]) -> std::process::Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_coffer"));
-    c.args(args)
-        .env_remove("COFFER_CONFIG")
-        .env("COFFER_DATA_DIR", app.data())
-        .env("COFFER_LOG", "warn");
-    match &app.state.settings.database {
-        coffer::db::Backend::Postgres(url) => c.env("COFFER_DATABASE_URL", url),
-        coffer::db::Backend::Sqlite(_) => c.env_remove("COFFER_DATABASE_URL"),
-    };
-    c.output().unwrap()
+    app.coffer_command(args).output().unwrap()
 }
 
 fn stdout(o: &std::process::Output) -> String {

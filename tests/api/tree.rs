@@ -3,7 +3,6 @@
 //! loop), and `coffer check` / `--repair` for cycles and missing parents.
 
 use std::collections::HashMap;
-use std::process::Command;
 
 use coffer::db::DbConn;
 use coffer::db::schema::folders;
@@ -681,16 +680,8 @@ fn coffer_cli(app: &TestApp, args: &[&str]) -> (bool, String) {
 }
 
 fn coffer_cli_with(app: &TestApp, args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_coffer"));
-    c.args(args)
-        .envs(env.iter().copied())
-        .env_remove("COFFER_CONFIG")
-        .env("COFFER_DATA_DIR", app.data())
-        .env("COFFER_LOG", "warn");
-    match &app._pg {
-        Some(pg) => c.env("COFFER_DATABASE_URL", &pg.url),
-        None => c.env_remove("COFFER_DATABASE_URL"),
-    };
+    let mut c = app.coffer_command(args);
+    c.envs(env.iter().copied());
     let o = c.output().unwrap();
     (
         o.status.success(),
