@@ -73,6 +73,8 @@ impl From<DbError> for AppError {
             AppError::Conflict("an item with this name already exists".into())
         } else if e.is_foreign_key_violation() {
             AppError::Conflict("an item this request refers to was deleted meanwhile".into())
+        } else if e.is_nul_in_text() {
+            AppError::BadRequest("text may not contain NUL characters".into())
         } else {
             AppError::Unexpected(e.into())
         }

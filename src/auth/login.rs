@@ -19,6 +19,11 @@ pub enum Attempt {
     Throttled { retry_after: Duration },
 }
 
+/// Longer than any username an account may have (`accounts::check_username`).
+const MAX_USERNAME_CHARS: usize = 150;
+/// What an implausible name is counted as: no username may contain a space.
+const IMPLAUSIBLE_NAME: &str = "(not a username)";
+
 /// Checks `password` for `username`, throttled: the attempt is reserved first (counted as a
 /// failure, atomically with the decision), and the reservation is dropped only when the
 /// password is right. Runs argon2: call it on a blocking thread.
@@ -30,11 +35,24 @@ pub fn attempt(
     password: &str,
     address: &str,
 ) -> Result<Attempt, DbError> {
-    let reservation = match throttle.reserve(conn, username, address)? {
+    // A name no account can have (NUL, longer than any username) is refused like an unknown
+    // one, and counted under one placeholder no account can have either: it reaches neither
+    // a lookup nor the failures table as typed.
+    let plausible = !username.contains('\0') && username.chars().count() <= MAX_USERNAME_CHARS;
+    let counted = if plausible {
+        username
+    } else {
+        IMPLAUSIBLE_NAME
+    };
+    let reservation = match throttle.reserve(conn, counted, address)? {
         Gate::Open { reservation } => reservation,
         Gate::Closed { retry_after } => return Ok(Attempt::Throttled { retry_after }),
     };
-    let found = user::find_by_username(conn, username)?;
+    let found = if plausible {
+        user::find_by_username(conn, username)?
+    } else {
+        None
+    };
     let ok = passwords.verify(password, found.as_ref().map(|u| u.password_hash.as_str()));
     match found.filter(|u| ok && u.is_active) {
         Some(u) => {

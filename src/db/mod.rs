@@ -169,6 +169,16 @@ impl DbError {
         )
     }
 
+    /// True when PostgreSQL refused a NUL character in a text parameter (SQLite would store
+    /// it): request text that no input check caught, answered 400 rather than 500.
+    pub fn is_nul_in_text(&self) -> bool {
+        matches!(
+            self,
+            DbError::Query(diesel::result::Error::DatabaseError(_, info))
+                if info.message().contains("0x00")
+        )
+    }
+
     /// True when the error is a foreign-key violation: a row that was checked a moment
     /// earlier (a folder, a user, a group) was deleted before the write.
     pub fn is_foreign_key_violation(&self) -> bool {

@@ -63,8 +63,14 @@ pub fn update(
     edit: &Edit,
 ) -> Result<File> {
     let (f, loaded) = editable(state, conn, user, id)?;
+    let description = edit
+        .description
+        .as_deref()
+        .map(|d| crate::domain::text::DESCRIPTION.parse(d))
+        .transpose()
+        .map_err(|e| Error::Invalid(e.to_string()))?;
     let mut changes = FileChanges {
-        description: edit.description.clone(),
+        description,
         ..FileChanges::default()
     };
     if let Some(name) = &edit.name {

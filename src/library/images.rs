@@ -136,21 +136,8 @@ impl ImageEdit {
     }
 }
 
-fn check_text(value: &str, what: &str, max: usize, multiline: bool) -> Result<String> {
-    if value.chars().count() > max {
-        return Err(Error::Invalid(format!(
-            "{what} must be at most {max} characters"
-        )));
-    }
-    if value
-        .chars()
-        .any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\t')))
-    {
-        return Err(Error::Invalid(format!(
-            "{what} must not contain control characters"
-        )));
-    }
-    Ok(value.to_owned())
+fn check_text(value: &str, rule: crate::domain::text::TextRule) -> Result<String> {
+    rule.parse(value).map_err(|e| Error::Invalid(e.to_string()))
 }
 
 /// Applies `edit` to an image (needs edit on the file). Moving the focal point drops the
@@ -196,10 +183,10 @@ pub fn check_edit(
         ))
     })?;
     if let Some(v) = &edit.alt_text {
-        meta.alt_text = check_text(v, "alt_text", 255, false)?;
+        meta.alt_text = check_text(v, crate::domain::text::ALT_TEXT)?;
     }
     if let Some(v) = &edit.caption {
-        meta.caption = check_text(v, "caption", 2000, true)?;
+        meta.caption = check_text(v, crate::domain::text::CAPTION)?;
     }
     let mut moved = false;
     if let Some(subject) = edit.subject_location {

@@ -163,7 +163,11 @@ impl TargetFields {
             "folder" => self.target.folder_id = parse_id(name, value)?,
             "is_public" => self.target.is_public = Some(parse_bool(name, value)?),
             "owner_id" => self.target.owner_id = parse_id(name, value)?,
-            _ => self.target.description = value.to_owned(),
+            _ => {
+                self.target.description = crate::domain::text::DESCRIPTION
+                    .parse(value)
+                    .map_err(|e| Error::Invalid(e.to_string()))?;
+            }
         }
         Ok(())
     }

@@ -315,3 +315,93 @@ async fn upload_fields_with_nul_characters_are_refused() {
         .await;
     assert_eq!(listing["files"], json!([]));
 }
+
+/// The same class through the pages: form fields, search queries and the log-in form. A
+/// NUL never answers 500 (PostgreSQL refuses it in a parameter) and is never stored (SQLite
+/// would keep it).
+#[actix_web::test]
+async fn nul_characters_in_forms_queries_and_log_ins_never_answer_500() {
+    let app = spawn_app().await;
+    let home = app.folder(&app.admin_token, "Home", None).await;
+    let file = app
+        .upload(&app.admin_token, "a.txt", b"a", Some(home), false)
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let (c, token) = crate::admin::admin_client(&app, "admin").await;
+    // The file page's description: refused, nothing stored.
+    let res = c
+        .post(app.url(&format!("/admin/files/{file}")))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("name", ""),
+            ("description", "before\u{0}after"),
+            ("folder", &home.to_string()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    // Back to the file page, which says why.
+    let page = c
+        .get(app.url(&format!("/admin/files/{file}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("control characters"), "{page}");
+    let (_, stored) = app.file_json(file).await;
+    assert_eq!(stored["description"], "", "{stored}");
+    // Searches, in both browsers and the API.
+    for path in [
+        "/admin/folders/?q=a%00b".to_owned(),
+        "/admin/folders/?q=%00&everywhere=1".to_owned(),
+        format!("/admin/folders/{home}?q=%00"),
+        "/?q=%00".to_owned(),
+        format!("/folders/{home}?q=a%00"),
+    ] {
+        let res = c.get(app.url(&path)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+    }
+    // Log-in attempts with a NUL or an overlong name: refused like a wrong password,
+    // never a 500, and every one counted.
+    let anonymous = crate::helpers::client();
+    let login_page = anonymous
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = crate::auth::csrf_from(&login_page);
+    let long = "x".repeat(400);
+    for name in ["ad\u{0}min", "\u{0}", long.as_str()] {
+        let res = anonymous
+            .post(app.url("/login"))
+            .form(&[
+                ("csrf_token", csrf.as_str()),
+                ("username", name),
+                ("password", "wrong"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{name:?}");
+        let (status, body) = app
+            .request(
+                Method::POST,
+                None,
+                "/api/v1/tokens",
+                Some(json!({"username": name, "password": "wrong"})),
+            )
+            .await;
+        assert!(
+            status == StatusCode::BAD_REQUEST || status == StatusCode::UNAUTHORIZED,
+            "{name:?}: {status} {body}"
+        );
+    }
+}

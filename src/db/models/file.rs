@@ -328,10 +328,11 @@ pub fn search(conn: &mut DbConn, terms: &[String], cap: i64) -> Result<Vec<File>
     Ok(q.order(files::id.asc()).limit(cap).load(conn)?)
 }
 
-/// Escapes `%`, `_` and `\` for a LIKE pattern with `\` as the escape character.
+/// Escapes `%`, `_` and `\` for a LIKE pattern with `\` as the escape character, and drops
+/// NUL (no stored text holds one, and PostgreSQL refuses it in a parameter).
 pub fn like_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
+    for c in s.chars().filter(|c| *c != '\0') {
         if matches!(c, '%' | '_' | '\\') {
             out.push('\\');
         }
