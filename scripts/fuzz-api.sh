@@ -16,15 +16,14 @@
 # Exits non-zero on any failure; the server is stopped on exit.
 # Usage: scripts/fuzz-api.sh   (env: COFFER_BIN, default target/debug/coffer; FUZZ_EXAMPLES,
 # default 25; FUZZ_SEED, default 1 — a fixed seed makes runs repeatable; FUZZ_WORKERS,
-# default 1: with 2, concurrent writes on SQLite still meet "database is locked" (500) where
-# a write transaction starts as a read, until write transactions begin IMMEDIATE)
+# default 2: requests at once, so concurrent writes are fuzzed too)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BIN=${COFFER_BIN:-target/debug/coffer}
 EXAMPLES=${FUZZ_EXAMPLES:-25}
 SEED=${FUZZ_SEED:-1}
-WORKERS=${FUZZ_WORKERS:-1}
+WORKERS=${FUZZ_WORKERS:-2}
 [ -x "$BIN" ] || { echo "FAIL: $BIN is missing; build it first (cargo build)" >&2; exit 1; }
 
 if ! schemathesis --version >/dev/null 2>&1; then
