@@ -87,11 +87,7 @@ pub async fn trace_requests(
             // An error no inner layer turned into a response: the server renders it, so the
             // wrapper gives it the id and logs the line now.
             line.status = e.as_response_error().status_code().as_u16();
-            drop(AccessLogged {
-                body: (),
-                size: 0,
-                line: Some(line),
-            });
+            line.write(0);
             return Err(WithRequestId { inner: e, id, span }.into());
         }
     };
@@ -199,17 +195,25 @@ impl<B: MessageBody + Unpin> MessageBody for AccessLogged<B> {
 impl<B> Drop for AccessLogged<B> {
     fn drop(&mut self) {
         if let Some(line) = self.line.take() {
-            let _entered = line.span.enter();
-            let ms = line.start.elapsed().as_secs_f64() * 1000.0;
-            tracing::info!(
-                target: "coffer::http",
-                "{} \"{}\" {} {} {:.6}ms",
-                line.peer,
-                line.request,
-                line.status,
-                self.size,
-                ms
-            );
+            line.write(self.size);
         }
+    }
+}
+
+impl AccessLine {
+    /// `<peer> "<request line>" <status> <body bytes> <duration>ms`, as actix-web's
+    /// `Logger` with `%a "%r" %s %b %Dms` wrote it, inside the request's span.
+    fn write(self, size: usize) {
+        let _entered = self.span.enter();
+        let ms = self.start.elapsed().as_secs_f64() * 1000.0;
+        tracing::info!(
+            target: "coffer::http",
+            "{} \"{}\" {} {} {:.6}ms",
+            self.peer,
+            self.request,
+            self.status,
+            size,
+            ms
+        );
     }
 }
