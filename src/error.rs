@@ -1,5 +1,5 @@
 //! The one error type at the HTTP boundary. Subsystem errors convert into it; it answers
-//! with a fitting status and a JSON body `{"error": "..."}`. Page scopes re-render error
+//! with a fitting status and a JSON body `{"error": "..."}` (a 500 adds `"request_id"`). Page scopes re-render error
 //! responses as HTML (see `web::errors`).
 
 use actix_web::http::StatusCode;
@@ -7,6 +7,7 @@ use actix_web::{HttpResponse, ResponseError};
 
 use crate::db::DbError;
 use crate::storage::StorageError;
+use crate::telemetry::RequestId;
 
 /// An error a handler returns.
 #[derive(Debug, thiserror::Error)]
@@ -58,12 +59,17 @@ impl ResponseError for AppError {
     }
 
     fn error_response(&self) -> HttpResponse {
+        let mut body = serde_json::json!({ "error": self.to_string() });
         if let AppError::Unexpected(e) = self {
             tracing::error!(error = ?e, "request failed");
+            // The id that finds this line in the log (see `telemetry::trace_requests`).
+            if let Some(id) = RequestId::current() {
+                body["request_id"] = id.to_string().into();
+            }
         }
         HttpResponse::build(self.status_code())
             .insert_header(("Cache-Control", "no-store"))
-            .json(serde_json::json!({ "error": self.to_string() }))
+            .json(body)
     }
 }
 

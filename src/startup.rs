@@ -138,10 +138,9 @@ impl Application {
                 .wrap(actix_web::middleware::from_fn(move |req, next| {
                     crate::web::timeout::body_idle_timeout(body_idle, req, next)
                 }))
-                .wrap(
-                    actix_web::middleware::Logger::new("%a \"%r\" %s %b %Dms")
-                        .log_target("coffer::http"),
-                )
+                .wrap(actix_web::middleware::from_fn(
+                    crate::telemetry::trace_requests,
+                ))
                 .configure(|cfg| crate::web::configure(cfg, &settings))
         })
         .workers(workers)

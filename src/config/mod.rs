@@ -11,7 +11,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 
 use crate::db::Backend;
-use crate::storage::PathGenerator;
+use crate::storage::{PathGenerator, StorageRole, StoragesSettings};
 
 pub use file::{
     Argon2Config, ConfigFile, DatabaseConfig, ServeBackendConfig, ServersConfig, SessionConfig,
@@ -46,13 +46,7 @@ pub struct Overrides {
 }
 
 /// One storage after validation.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StorageSettings {
-    /// Absolute directory.
-    pub dir: PathBuf,
-    /// Base URL, always ending in `/`.
-    pub base_url: String,
-}
+pub use crate::storage::StorageSettings;
 
 /// How private bytes leave the building.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -164,6 +158,17 @@ fn env_key(name: &str) -> String {
         }
     }
     name.to_owned()
+}
+
+impl StoragesSettings for Settings {
+    fn storage(&self, role: StorageRole) -> &StorageSettings {
+        match role {
+            StorageRole::Public => &self.public,
+            StorageRole::PublicThumbnails => &self.public_thumbnails,
+            StorageRole::Private => &self.private,
+            StorageRole::PrivateThumbnails => &self.private_thumbnails,
+        }
+    }
 }
 
 impl Settings {
@@ -296,7 +301,7 @@ impl Settings {
             return Err(invalid("max_folder_depth", "must be at least 1"));
         }
         if let Some(h) = &raw.session.client_address_header
-            && actix_web::http::header::HeaderName::try_from(h.as_str()).is_err()
+            && !is_header_name(h)
         {
             return Err(invalid(
                 "session.client_address_header",
@@ -625,9 +630,32 @@ fn check_dir_layout(dirs: &[(&str, &PathBuf, bool)]) -> Result<(), ConfigError> 
     Ok(())
 }
 
+/// A header name as the `http` crate takes it: an RFC 9110 `token` (letters, digits and
+/// ``!#$%&'*+-.^_`|~``) in which it also allows `"`, at most 65,535 bytes.
+fn is_header_name(s: &str) -> bool {
+    (1..=0xFFFF).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!\"#$%&'*+-.^_`|~".contains(&b))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn header_names_are_what_http_takes() {
+        let mut names: Vec<String> = (0u8..=255).map(|b| format!("X-{}", b as char)).collect();
+        names.extend(["", "X-Forwarded-For", "x real ip", "Ünïcode"].map(String::from));
+        names.push("a".repeat(0xFFFF));
+        names.push("a".repeat(0x10000));
+        for name in names {
+            assert_eq!(
+                is_header_name(&name),
+                actix_web::http::header::HeaderName::try_from(name.as_str()).is_ok(),
+                "{name:?}"
+            );
+        }
+    }
 
     fn base() -> ConfigFile {
         ConfigFile {

@@ -317,7 +317,10 @@ where
     F: FnOnce(&mut DbConn) -> Result<T, DbError> + Send + 'static,
 {
     let pool = pool.clone();
+    // The caller's span (a request's id) goes along to the blocking thread.
+    let span = tracing::Span::current();
     tokio::task::spawn_blocking(move || {
+        let _entered = span.enter();
         let mut conn = pool.get()?;
         f(&mut conn)
     })

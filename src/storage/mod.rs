@@ -19,8 +19,6 @@ pub use ingest::{IngestGuard, Ingested, ingest};
 pub use key::{InvalidKey, MAX_KEY_LEN, StorageKey, clean_name};
 pub use local::{LocalStorage, Transfer, WalkReport};
 
-use crate::config::Settings;
-
 /// Errors from storage operations.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -48,6 +46,20 @@ impl StorageError {
             Self::Io(e)
         }
     }
+}
+
+/// Where one storage lives (validated by `config`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StorageSettings {
+    /// Absolute directory.
+    pub dir: PathBuf,
+    /// Base URL, always ending in `/`.
+    pub base_url: String,
+}
+
+/// The settings of the four storages, by role (`config::Settings` is one).
+pub trait StoragesSettings {
+    fn storage(&self, role: StorageRole) -> &StorageSettings;
 }
 
 /// How keys for new uploads are made.
@@ -170,15 +182,16 @@ pub struct Storages {
 
 impl Storages {
     /// Opens the storages configured in `settings` (directories must exist).
-    pub fn open(settings: &Settings) -> Result<Self, StorageError> {
-        let open = |s: &crate::config::StorageSettings, role| {
+    pub fn open(settings: &impl StoragesSettings) -> Result<Self, StorageError> {
+        let open = |role| {
+            let s = settings.storage(role);
             LocalStorage::open(s.dir.clone(), s.base_url.clone(), role).map(Storage::Local)
         };
         Ok(Self {
-            public: open(&settings.public, StorageRole::Public)?,
-            public_thumbnails: open(&settings.public_thumbnails, StorageRole::PublicThumbnails)?,
-            private: open(&settings.private, StorageRole::Private)?,
-            private_thumbnails: open(&settings.private_thumbnails, StorageRole::PrivateThumbnails)?,
+            public: open(StorageRole::Public)?,
+            public_thumbnails: open(StorageRole::PublicThumbnails)?,
+            private: open(StorageRole::Private)?,
+            private_thumbnails: open(StorageRole::PrivateThumbnails)?,
         })
     }
 

@@ -1,14 +1,15 @@
 //! Error responses of page and download routes, rendered as HTML pages (the API keeps its
 //! JSON bodies).
 
-use actix_web::HttpResponse;
 use actix_web::body::BoxBody;
 use actix_web::dev::ServiceResponse;
 use actix_web::http::header;
 use actix_web::middleware::ErrorHandlerResponse;
+use actix_web::{HttpMessage, HttpResponse};
 use askama::Template;
 
 use crate::error::AppError;
+use crate::telemetry::RequestId;
 
 #[derive(Template)]
 #[template(path = "error.html")]
@@ -16,6 +17,8 @@ struct ErrorPage<'a> {
     status: u16,
     reason: &'a str,
     message: &'a str,
+    /// On a 500: the request's id, for a report that finds the log.
+    request_id: Option<String>,
 }
 
 /// Replaces an error response's body with an HTML page; 401 on a page becomes a redirect to
@@ -49,10 +52,14 @@ pub fn render<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerRespo
             ServiceResponse::new(req, redirect).map_into_right_body(),
         ));
     }
+    let request_id = (status.is_server_error())
+        .then(|| req.extensions().get::<RequestId>().map(ToString::to_string))
+        .flatten();
     let page = ErrorPage {
         status: status.as_u16(),
         reason: status.canonical_reason().unwrap_or(""),
         message: &message,
+        request_id,
     }
     .render()
     .unwrap_or_else(|_| message.clone());

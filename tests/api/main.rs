@@ -32,6 +32,7 @@ mod readers;
 mod redirects;
 mod relocation;
 mod repair;
+mod request_ids;
 mod slowloris;
 mod stable_url;
 mod throttle;
