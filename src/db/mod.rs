@@ -310,22 +310,27 @@ where
     locked_transaction(conn, TREE_LOCK, f)
 }
 
-/// Runs `f` with a pooled connection on the blocking thread pool.
-pub async fn run<T, F>(pool: &DbPool, f: F) -> Result<T, DbError>
+/// Runs `f` with a pooled connection on the blocking thread pool. `f` returns its caller's
+/// own error type `E`; a failed checkout or a failed blocking task arrive as `E` too, so the
+/// caller gets one flat `Result<T, E>`.
+pub async fn run<T, E, F>(pool: &DbPool, f: F) -> Result<T, E>
 where
     T: Send + 'static,
-    F: FnOnce(&mut DbConn) -> Result<T, DbError> + Send + 'static,
+    E: From<DbError> + Send + 'static,
+    F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
 {
     let pool = pool.clone();
     // The caller's span (a request's id) goes along to the blocking thread.
     let span = tracing::Span::current();
-    tokio::task::spawn_blocking(move || {
+    let task = tokio::task::spawn_blocking(move || {
         let _entered = span.enter();
-        let mut conn = pool.get()?;
+        let mut conn = pool.get().map_err(DbError::from)?;
         f(&mut conn)
-    })
-    .await
-    .map_err(|e| DbError::Blocking(e.to_string()))?
+    });
+    match task.await {
+        Ok(result) => result,
+        Err(e) => Err(DbError::Blocking(e.to_string()).into()),
+    }
 }
 
 thread_local! {

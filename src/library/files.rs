@@ -172,7 +172,7 @@ where
     use crate::db::models::journal;
     use crate::storage::{self, StorageRole};
     let (st, u) = (state.clone(), user.clone());
-    let (f, _) = crate::db::run(&state.pool, move |conn| Ok(editable(&st, conn, &u, id))).await??;
+    let (f, _) = crate::db::run(&state.pool, move |conn| editable(&st, conn, &u, id)).await?;
     let name = super::upload::clean_original_name(original_filename);
     let storage = state.storages.main(f.is_public).local();
     let ingested = storage::ingest(
@@ -237,9 +237,9 @@ where
             super::images::refresh(&st, conn, f.id)?;
             file::find(conn, f.id)?.ok_or(Error::NotFound)
         };
-        Ok(work(conn))
+        work(conn)
     })
-    .await??;
+    .await?;
     ingested.guard.disarm();
     Ok(updated)
 }

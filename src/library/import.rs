@@ -164,13 +164,13 @@ async fn ensure_folders(
         let name = super::check_name(&dirs[depth - 1], "folder")?;
         let (st, u) = (state.clone(), user.clone());
         let (id, created) = db::run(&state.pool, move |conn| {
-            Ok(match folder::find_child_by_name(conn, current, &name)? {
+            match folder::find_child_by_name(conn, current, &name)? {
                 Some(f) => Ok((f.id, false)),
                 None => super::folders::create(&st, conn, &u, &name, current, None)
                     .map(|f| (f.id, true)),
-            })
+            }
         })
-        .await??;
+        .await?;
         if created {
             report.folders_created += 1;
         }
@@ -197,14 +197,13 @@ async fn import_file(
     let stored_name = super::upload::clean_original_name(name);
     let (st, u, t, n) = (state.clone(), user.clone(), target.clone(), stored_name);
     let checked = db::run(&state.pool, move |conn| {
-        Ok(authorize(&st, conn, &u, &t)
-            .and_then(|()| Ok(file::exists_in_folder(conn, folder_id, &n)?)))
+        authorize(&st, conn, &u, &t)?;
+        Ok::<_, Error>(file::exists_in_folder(conn, folder_id, &n)?)
     })
     .await;
     match checked {
-        Ok(Ok(true)) => return Outcome::Skipped,
-        Ok(Ok(false)) => {}
-        Ok(Err(e)) => return Outcome::Failed(e.to_string()),
+        Ok(true) => return Outcome::Skipped,
+        Ok(false) => {}
         Err(e) => return Outcome::Failed(e.to_string()),
     }
     let opened = std::fs::File::open(path).and_then(|f| {

@@ -296,7 +296,7 @@ pub async fn commit(
         for _ in 0..COMMIT_TRIES {
             let loaded = match st.access.snapshot(conn) {
                 Ok(l) => l,
-                Err(e) => return Ok(Err(Error::Db(e))),
+                Err(e) => return Err(Error::Db(e)),
             };
             let tried = crate::db::write_transaction(conn, |conn| {
                 // Rows first: on SQLite the insert takes the write lock, on PostgreSQL the
@@ -314,16 +314,16 @@ pub async fn commit(
                 Ok(out)
             });
             match tried {
-                Ok(out) => return Ok(Ok(out)),
+                Ok(out) => return Ok(out),
                 Err(Tx::Retry) => continue,
-                Err(Tx::Failed(e)) => return Ok(Err(e)),
+                Err(Tx::Failed(e)) => return Err(e),
             }
         }
-        Ok(Err(Error::Conflict(
+        Err(Error::Conflict(
             "the permissions kept changing during the upload; nothing was stored, try again".into(),
-        )))
+        ))
     })
-    .await??;
+    .await?;
     let mut files = Vec::with_capacity(inserted.len());
     for (s, (row, queue)) in staged.into_iter().zip(inserted) {
         s.ingested.guard.disarm();

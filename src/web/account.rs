@@ -92,16 +92,16 @@ pub async fn change_password(
     let form = form.into_inner();
     let (st, me) = (state.get_ref().clone(), identity.user.clone());
     let result = db::run(&state.pool, move |conn| {
-        Ok(accounts::change_own_password(
+        accounts::change_own_password(
             conn,
             &st.passwords,
             &me,
             &form.current,
             &form.password,
             &form.password2,
-        ))
+        )
     })
-    .await?;
+    .await;
     match result {
         Ok(()) => {
             let mut gone =

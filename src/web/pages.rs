@@ -96,6 +96,16 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
+/// What a log-in attempt on the form came to.
+enum LogIn {
+    /// The password was right: a new session, with this cookie value.
+    Started(String),
+    /// Wrong username or password, or an inactive account.
+    Refused,
+    /// Too many recent failures: the password was not checked.
+    Throttled { retry_after: time::Duration },
+}
+
 /// `POST /login`: checks the CSRF pair and the password; a new session replaces any old one.
 pub async fn login(
     req: HttpRequest,
@@ -128,8 +138,8 @@ pub async fn login(
             &address,
         )? {
             Attempt::Accepted(u) => u,
-            Attempt::Refused => return Ok(Err(None)),
-            Attempt::Throttled { retry_after } => return Ok(Err(Some(retry_after))),
+            Attempt::Refused => return Ok(LogIn::Refused),
+            Attempt::Throttled { retry_after } => return Ok(LogIn::Throttled { retry_after }),
         };
         // A new session every time: an old one (maybe planted) is never reused.
         if let Some(old) = old {
@@ -144,12 +154,16 @@ pub async fn login(
             now() + ttl,
         )?;
         user::touch_login(conn, u.id)?;
-        Ok(Ok(secret))
+        Ok::<_, AppError>(LogIn::Started(secret))
     })
     .await?;
     let secret = match result {
-        Ok(secret) => secret,
-        Err(throttled) => {
+        LogIn::Started(secret) => secret,
+        refused @ (LogIn::Refused | LogIn::Throttled { .. }) => {
+            let throttled = match refused {
+                LogIn::Throttled { retry_after } => Some(retry_after),
+                LogIn::Refused | LogIn::Started(_) => None,
+            };
             let message = match throttled {
                 Some(retry_after) => throttle::refusal_message(retry_after),
                 None => "Invalid username or password.".to_owned(),
@@ -314,10 +328,7 @@ pub async fn browse(
     };
     let st = state.get_ref().clone();
     let u = identity.user.clone();
-    let l = db::run(&state.pool, move |conn| {
-        Ok(browse::list(&st, conn, &u, &query))
-    })
-    .await??;
+    let l = db::run(&state.pool, move |conn| browse::list(&st, conn, &u, &query)).await?;
     let files = l
         .files
         .iter()

@@ -148,7 +148,7 @@ impl TestApp {
         &self,
         f: impl FnOnce(&mut DbConn) -> T + Send + 'static,
     ) -> T {
-        db::run(&self.state.pool, move |conn| Ok(f(conn)))
+        db::run(&self.state.pool, move |conn| Ok::<_, db::DbError>(f(conn)))
             .await
             .unwrap()
     }

@@ -90,7 +90,7 @@ pub(super) async fn authorised_user(
             return Ok(None);
         };
         let id = token::create(conn, u.id, "coffer doctor (temporary)", &hash)?;
-        Ok(Some((u, id)))
+        Ok::<_, db::DbError>(Some((u, id)))
     })
     .await?
     .context("no such user (and no active superuser to act as; pass --username)")?;
@@ -174,7 +174,7 @@ pub(super) async fn clean_up(state: &AppState, created: &Created) -> anyhow::Res
         if let Some((user_id, id)) = token_id {
             token::delete(conn, user_id, id)?;
         }
-        Ok(deleted)
+        Ok::<_, db::DbError>(deleted)
     })
     .await?;
     deleted.map_err(|e| anyhow::anyhow!("cannot delete the probe: {e}"))

@@ -117,9 +117,9 @@ async fn bulk_action(
                 };
                 Ok((dest, counts))
             };
-            Ok(run(conn))
+            run(conn)
         })
-        .await??;
+        .await?;
         let html = ConfirmPage {
             action: form.action.clone(),
             heading: heading.to_owned(),
@@ -148,16 +148,14 @@ async fn bulk_action(
         form.action.clone(),
         form.suffix.clone(),
     );
-    let summary = db::run(&state.pool, move |conn| {
-        Ok(match action.as_str() {
-            "move" => bulk::move_items(&st, conn, &user, &items, destination),
-            "copy" => bulk::copy_items(&st, conn, &user, &items, destination, &suffix),
-            "delete" => bulk::delete_items(&st, conn, &user, &items),
-            "make_public" => bulk::set_public_items(&st, conn, &user, &items, true),
-            _ => bulk::set_public_items(&st, conn, &user, &items, false),
-        })
+    let summary = db::run(&state.pool, move |conn| match action.as_str() {
+        "move" => bulk::move_items(&st, conn, &user, &items, destination),
+        "copy" => bulk::copy_items(&st, conn, &user, &items, destination, &suffix),
+        "delete" => bulk::delete_items(&st, conn, &user, &items),
+        "make_public" => bulk::set_public_items(&st, conn, &user, &items, true),
+        _ => bulk::set_public_items(&st, conn, &user, &items, false),
     })
-    .await??;
+    .await?;
     let html = SummaryPage {
         heading: heading.to_owned(),
         summary,

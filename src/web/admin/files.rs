@@ -153,9 +153,9 @@ async fn show(
                 );
                 Ok((f, can_edit, dest, users, readers, owner_name, media))
             };
-            Ok(run(conn))
+            run(conn)
         })
-        .await??;
+        .await?;
     if let Some(current) = f.folder_id
         && !dest.iter().any(|d| d.0 == current)
     {
@@ -270,9 +270,9 @@ async fn update(
             let after = relocate::set_public_checked(&st, conn, &user, id, public)?;
             Ok((after, moved))
         };
-        Ok(run())
+        run()
     })
-    .await?;
+    .await;
     let here = format!("/admin/files/{id}");
     match result {
         Ok((f, moved)) => {
@@ -409,9 +409,9 @@ async fn delete_confirm(
     let id = id.into_inner();
     let (st, user) = (state.get_ref().clone(), staff.user.clone());
     let (f, _) = db::run(&state.pool, move |conn| {
-        Ok(files::editable(&st, conn, &user, id))
+        files::editable(&st, conn, &user, id)
     })
-    .await??;
+    .await?;
     let layout = Layout::new(&staff, "files");
     let html = DeletePage {
         id,
@@ -433,9 +433,9 @@ async fn delete_file(
     let (st, user) = (state.get_ref().clone(), staff.user.clone());
     let result = db::run(&state.pool, move |conn| {
         let f = crate::db::models::file::find(conn, id)?;
-        Ok(delete::delete_file(&st, conn, &user, id).map(|()| f))
+        delete::delete_file(&st, conn, &user, id).map(|()| f)
     })
-    .await?;
+    .await;
     match result {
         Ok(f) => {
             let back = f
@@ -507,7 +507,7 @@ async fn upload_files(
             // checked again when the rows are inserted.
             let (st, u, t) = (state.get_ref().clone(), staff.user.clone(), target.clone());
             let check = db::run(&state.pool, move |conn| {
-                Ok(upload::authorize(&st, conn, &u, &t))
+                Ok::<_, db::DbError>(upload::authorize(&st, conn, &u, &t))
             })
             .await?;
             if let Err(e) = check {

@@ -146,9 +146,9 @@ async fn listing(
     };
     let (st, user) = (state.get_ref().clone(), staff.user.clone());
     let l = db::run(&state.pool, move |conn| {
-        Ok(browse::list(&st, conn, &user, &query))
+        browse::list(&st, conn, &user, &query)
     })
-    .await??;
+    .await?;
     let owner = |id: Option<i64>| {
         id.and_then(|i| l.owners.get(&i).cloned())
             .unwrap_or_else(|| "—".into())
@@ -297,9 +297,9 @@ async fn new_form(
     if let Some(p) = q.parent {
         let (st, user) = (state.get_ref().clone(), staff.user.clone());
         db::run(&state.pool, move |conn| {
-            Ok(folders::readable(&st, conn, &user, p))
+            folders::readable(&st, conn, &user, p)
         })
-        .await??;
+        .await?;
     }
     let layout = Layout::new(&staff, "files");
     let html = FolderForm {
@@ -349,9 +349,9 @@ async fn create(
         form.name.clone(),
     );
     let created = db::run(&state.pool, move |conn| {
-        Ok(folders::create(&st, conn, &user, &name, parent, None))
+        folders::create(&st, conn, &user, &name, parent, None)
     })
-    .await?;
+    .await;
     match created {
         Ok(f) => Ok(redirect_with_flash(
             &format!("/admin/folders/{}", f.id),
@@ -395,22 +395,13 @@ async fn edit_form(
     let id = id.into_inner();
     let (st, user) = (state.get_ref().clone(), staff.user.clone());
     let (f, dest, users): (Folder, _, _) = db::run(&state.pool, move |conn| {
-        let f = match folders::readable(&st, conn, &user, id) {
-            Ok(f) => f,
-            Err(e) => return Ok(Err(AppError::from(e))),
-        };
-        let mut dest = match destinations(&st, conn, &user, &[id]) {
-            Ok(d) => d,
-            Err(e) => return Ok(Err(e)),
-        };
+        let f = folders::readable(&st, conn, &user, id)?;
+        let mut dest = destinations(&st, conn, &user, &[id])?;
         // The current place is always offered, so saving a rename never moves the folder.
         if let Some(p) = f.parent_id
             && !dest.iter().any(|d| d.0 == p)
         {
-            let place = match picker::path(&st, conn, &user, p) {
-                Ok(place) => place.unwrap_or_else(|| picker::GAP.into()),
-                Err(e) => return Ok(Err(AppError::from(e))),
-            };
+            let place = picker::path(&st, conn, &user, p)?.unwrap_or_else(|| picker::GAP.into());
             dest.insert(0, (p, format!("{place} (current)")));
         }
         let users = if user.is_superuser {
@@ -421,9 +412,9 @@ async fn edit_form(
         } else {
             Vec::new()
         };
-        Ok(Ok((f, dest, users)))
+        Ok::<_, AppError>((f, dest, users))
     })
-    .await??;
+    .await?;
     let layout = Layout::new(&staff, "files");
     let html = FolderForm {
         heading: format!("Rename or move “{}”", f.name),
@@ -458,9 +449,9 @@ async fn update(
     };
     let (st, user) = (state.get_ref().clone(), staff.user.clone());
     let result = db::run(&state.pool, move |conn| {
-        Ok(folders::update(&st, conn, &user, id, &edit))
+        folders::update(&st, conn, &user, id, &edit)
     })
-    .await?;
+    .await;
     match result {
         Ok(f) => Ok(redirect_with_flash(
             &format!("/admin/folders/{}", f.id),
@@ -498,23 +489,20 @@ async fn delete_confirm(
     let id = id.into_inner();
     let (st, user) = (state.get_ref().clone(), staff.user.clone());
     let (f, counts) = db::run(&state.pool, move |conn| {
-        let f = match folders::readable(&st, conn, &user, id) {
-            Ok(f) => f,
-            Err(e) => return Ok(Err(AppError::from(e))),
-        };
+        let f = folders::readable(&st, conn, &user, id).map_err(AppError::from)?;
         // Only what the user may read is counted.
         let counts = (|| {
             let loaded = st.access.snapshot(conn)?;
             visible::count_tree(&st, conn, &loaded, &user, id)
         })();
-        Ok(counts
+        counts
             .map(|c| {
                 let (folders, files) = c.unwrap_or_default();
                 (f, delete::TreeCounts { folders, files })
             })
-            .map_err(AppError::from))
+            .map_err(AppError::from)
     })
-    .await??;
+    .await?;
     let layout = Layout::new(&staff, "files");
     let html = DeletePage {
         id,
@@ -537,13 +525,13 @@ async fn delete_folder(
     let id = id.into_inner();
     let (st, user) = (state.get_ref().clone(), staff.user.clone());
     let parent = db::run(&state.pool, move |conn| {
-        Ok(folder::find(conn, id)?.and_then(|f| f.parent_id))
+        Ok::<_, AppError>(folder::find(conn, id)?.and_then(|f| f.parent_id))
     })
     .await?;
     let result = db::run(&state.pool, move |conn| {
-        Ok(delete::delete_folder(&st, conn, &user, id))
+        delete::delete_folder(&st, conn, &user, id)
     })
-    .await?;
+    .await;
     let back = parent.map_or_else(
         || "/admin/folders/".to_owned(),
         |p| format!("/admin/folders/{p}"),

@@ -41,7 +41,7 @@ async fn list(
     state: web::Data<AppState>,
     Superuser(me): Superuser,
 ) -> Result<HttpResponse, AppError> {
-    let directory = db::run(&state.pool, |conn| Ok(accounts::Directory::load(conn))).await??;
+    let directory = db::run(&state.pool, accounts::Directory::load).await?;
     let rows = directory
         .groups
         .iter()
@@ -142,7 +142,7 @@ async fn create(
     let members = form.ids("member")?;
     let (n, m) = (name.clone(), members.clone());
     let (created, users) = db::run(&state.pool, move |conn| {
-        Ok((accounts::create_group(conn, &n, &m), user::list(conn)?))
+        Ok::<_, AppError>((accounts::create_group(conn, &n, &m), user::list(conn)?))
     })
     .await?;
     match created {
@@ -172,7 +172,7 @@ async fn edit_form(
         let Some(g) = group::find(conn, id)? else {
             return Ok(None);
         };
-        Ok(Some((g, user::list(conn)?, group::members(conn, id)?)))
+        Ok::<_, AppError>(Some((g, user::list(conn)?, group::members(conn, id)?)))
     })
     .await?
     .ok_or(AppError::NotFound)?;
@@ -199,7 +199,7 @@ async fn update(
     let members = form.ids("member")?;
     let (n, m) = (name.clone(), members.clone());
     let (result, users) = db::run(&state.pool, move |conn| {
-        Ok((accounts::update_group(conn, id, &n, &m), user::list(conn)?))
+        Ok::<_, AppError>((accounts::update_group(conn, id, &n, &m), user::list(conn)?))
     })
     .await?;
     match result {
@@ -239,7 +239,7 @@ async fn delete_confirm(
         let Some(g) = group::find(conn, id)? else {
             return Ok(None);
         };
-        Ok(Some((g, group::members(conn, id)?.len())))
+        Ok::<_, AppError>(Some((g, group::members(conn, id)?.len())))
     })
     .await?
     .ok_or(AppError::NotFound)?;
@@ -262,11 +262,7 @@ async fn delete_group(
 ) -> Result<HttpResponse, AppError> {
     check_csrf(&me, &form.csrf_token)?;
     let id = id.into_inner();
-    let gone = db::run(&state.pool, move |conn| {
-        Ok(accounts::delete_group(conn, id))
-    })
-    .await?
-    .map_err(AppError::from)?;
+    let gone = db::run(&state.pool, move |conn| accounts::delete_group(conn, id)).await?;
     Ok(redirect_with_flash(
         "/admin/groups/",
         "ok",

@@ -309,9 +309,9 @@ async fn folder_page(
             };
             Ok((rules, effective))
         };
-        Ok(run(conn))
+        run(conn)
     })
-    .await??;
+    .await?;
     let mut form = RuleForm::from_rule(
         "/admin/permissions/new".into(),
         None,
@@ -352,9 +352,9 @@ async fn overview(
     let st = state.get_ref().clone();
     let overview = db::run(&state.pool, move |conn| {
         let loaded = st.access.snapshot(conn)?;
-        Ok(rules::overview(conn, &loaded))
+        rules::overview(conn, &loaded)
     })
-    .await??;
+    .await?;
     let layout = Layout::new(&staff, "permissions");
     let html = OverviewPage {
         overview,
@@ -392,9 +392,9 @@ async fn form_page(
             .filter(|f| loaded.snapshot.folder(*f).is_some())
             .into_iter()
             .collect();
-        Ok(rules::Names::load(conn, &loaded, &folders).map(|n| (n, folders)))
+        rules::Names::load(conn, &loaded, &folders).map(|n| (n, folders))
     })
-    .await??;
+    .await?;
     let (names, folders) = names;
     form.folder = folders.first().map(|f| names.folder(*f));
     form.users = names.user_choices().to_vec();
@@ -460,10 +460,7 @@ async fn create(
         }
     };
     let (user, folder) = (staff.user.clone(), rule.folder_id);
-    let saved = db::run(&state.pool, move |conn| {
-        Ok(rules::create(conn, &user, &rule))
-    })
-    .await?;
+    let saved = db::run(&state.pool, move |conn| rules::create(conn, &user, &rule)).await;
     match saved {
         Ok(id) => Ok(redirect_with_flash(
             &back_to(&form.from, folder),
@@ -490,7 +487,7 @@ async fn load_rule(state: &AppState, id: i64) -> Result<Rule, AppError> {
     let st = state.clone();
     db::run(&state.pool, move |conn| {
         let loaded = st.access.snapshot(conn)?;
-        Ok(rules::find(&loaded, id))
+        Ok::<_, AppError>(rules::find(&loaded, id))
     })
     .await?
     .ok_or(AppError::NotFound)
@@ -543,9 +540,9 @@ async fn update(
     };
     let (user, folder) = (staff.user.clone(), rule.folder_id);
     let saved = db::run(&state.pool, move |conn| {
-        Ok(rules::update(conn, &user, id, &rule))
+        rules::update(conn, &user, id, &rule)
     })
-    .await?;
+    .await;
     match saved {
         Ok(()) => Ok(redirect_with_flash(
             &back_to(&form.from, folder),
@@ -587,14 +584,14 @@ async fn delete_confirm(
     let rule = db::run(&state.pool, move |conn| {
         let loaded = st.access.snapshot(conn)?;
         let Some(rule) = rules::find(&loaded, id) else {
-            return Ok(Err(AppError::NotFound));
+            return Err(AppError::NotFound);
         };
         let folders: Vec<i64> = rule.folder_id.into_iter().collect();
-        Ok(rules::Names::load(conn, &loaded, &folders)
+        rules::Names::load(conn, &loaded, &folders)
             .map(|names| names.describe(&rule, false))
-            .map_err(AppError::from))
+            .map_err(AppError::from)
     })
-    .await??;
+    .await?;
     let from = clean_from(q.from.as_deref());
     let layout = Layout::new(&staff, "permissions");
     let html = DeletePage {
@@ -625,7 +622,7 @@ async fn delete_rule(
     check_csrf(&staff, &fields.csrf_token)?;
     let id = id.into_inner();
     let user = staff.user.clone();
-    let folder = db::run(&state.pool, move |conn| Ok(rules::delete(conn, &user, id))).await??;
+    let folder = db::run(&state.pool, move |conn| rules::delete(conn, &user, id)).await?;
     Ok(redirect_with_flash(
         &back_to(&fields.from, folder),
         "ok",

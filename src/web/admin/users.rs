@@ -58,7 +58,7 @@ async fn list(
     state: web::Data<AppState>,
     Superuser(me): Superuser,
 ) -> Result<HttpResponse, AppError> {
-    let directory = db::run(&state.pool, |conn| Ok(accounts::Directory::load(conn))).await??;
+    let directory = db::run(&state.pool, accounts::Directory::load).await?;
     let rows = directory
         .users
         .iter()
@@ -363,7 +363,7 @@ async fn create(
             &password,
             &password2,
         );
-        Ok((created, group::list(conn)?))
+        Ok::<_, AppError>((created, group::list(conn)?))
     })
     .await?;
     match created {
@@ -415,9 +415,9 @@ async fn update(
     let actor = me.user.clone();
     let fields = account_fields(&form);
     let result = db::run(&state.pool, move |conn| {
-        Ok(accounts::update_user(conn, &actor, id, &fields))
+        accounts::update_user(conn, &actor, id, &fields)
     })
-    .await?;
+    .await;
     let back = format!("/admin/users/{id}");
     match result {
         Ok(()) => {
@@ -454,15 +454,9 @@ async fn set_password(
     let form = form.into_inner();
     let st = state.get_ref().clone();
     let result = db::run(&state.pool, move |conn| {
-        Ok(accounts::set_password(
-            conn,
-            &st.passwords,
-            id,
-            &form.password,
-            &form.password2,
-        ))
+        accounts::set_password(conn, &st.passwords, id, &form.password, &form.password2)
     })
-    .await?;
+    .await;
     let back = format!("/admin/users/{id}");
     match result {
         Ok(()) if id == me.user.id => Ok(super::context::redirect("/login?password_changed=1")),
@@ -496,7 +490,7 @@ async fn delete_confirm(
         let Some(u) = user::find(conn, id)? else {
             return Ok(None);
         };
-        Ok(Some((u, user::owned_counts(conn, id)?)))
+        Ok::<_, AppError>(Some((u, user::owned_counts(conn, id)?)))
     })
     .await?
     .ok_or(AppError::NotFound)?;
@@ -529,9 +523,9 @@ async fn delete_user(
     let id = id.into_inner();
     let actor = me.user.clone();
     let result = db::run(&state.pool, move |conn| {
-        Ok(accounts::delete_user(conn, &actor, id))
+        accounts::delete_user(conn, &actor, id)
     })
-    .await?;
+    .await;
     match result {
         Ok(gone) => Ok(redirect_with_flash(
             "/admin/users/",
@@ -569,7 +563,7 @@ async fn create_token(
     let throttle = state.throttle();
     let result = db::run(&state.pool, move |conn| {
         let issued = accounts::issue_token(conn, id, &name);
-        Ok((issued, load_account(conn, &throttle, id)?))
+        Ok::<_, AppError>((issued, load_account(conn, &throttle, id)?))
     })
     .await?;
     match result {
@@ -611,10 +605,9 @@ async fn revoke_token(
     check_csrf(&me, &form.csrf_token)?;
     let (id, token_id) = path.into_inner();
     db::run(&state.pool, move |conn| {
-        Ok(accounts::revoke_token(conn, id, token_id))
+        accounts::revoke_token(conn, id, token_id)
     })
-    .await?
-    .map_err(AppError::from)?;
+    .await?;
     Ok(redirect_with_flash(
         &format!("/admin/users/{id}"),
         "ok",
@@ -637,7 +630,7 @@ async fn unlock(
             return Ok(None);
         };
         let cleared = login_failure::clear(conn, Some(&throttle::key(&u.username)), None)?;
-        Ok(Some((u.username, cleared)))
+        Ok::<_, AppError>(Some((u.username, cleared)))
     })
     .await?;
     let (username, cleared) = cleared.ok_or(AppError::NotFound)?;

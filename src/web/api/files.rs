@@ -109,9 +109,9 @@ pub async fn upload(
                 .to_owned();
             let (st, u, t) = (state.get_ref().clone(), me.user.clone(), target.clone());
             db::run(&state.pool, move |conn| {
-                Ok(upload::authorize(&st, conn, &u, &t))
+                upload::authorize(&st, conn, &u, &t)
             })
-            .await??;
+            .await?;
             let body = field.map(|chunk| chunk.map_err(|e| std::io::Error::other(e.to_string())));
             staged = Some(upload::stage(&state, &target, &filename, body).await?);
             continue;
@@ -159,9 +159,9 @@ pub async fn get(
     let id = id.into_inner();
     let st = state.get_ref().clone();
     let (f, _) = db::run(&state.pool, move |conn| {
-        Ok(files::readable(&st, conn, Some(&me.user), id))
+        files::readable(&st, conn, Some(&me.user), id)
     })
-    .await??;
+    .await?;
     Ok(HttpResponse::Ok().json(file_json(&state, f).await?))
 }
 
@@ -246,9 +246,9 @@ pub async fn update(
             }
             Ok(f)
         };
-        Ok(run())
+        run()
     })
-    .await??;
+    .await?;
     Ok(HttpResponse::Ok().json(file_json(&state, f).await?))
 }
 
@@ -272,8 +272,8 @@ pub async fn delete(
     let id = id.into_inner();
     let st = state.get_ref().clone();
     db::run(&state.pool, move |conn| {
-        Ok(delete::delete_file(&st, conn, &me.user, id))
+        delete::delete_file(&st, conn, &me.user, id)
     })
-    .await??;
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -51,16 +51,16 @@ pub async fn create(
     let body = body.into_inner();
     let st = state.get_ref().clone();
     let created = db::run(&state.pool, move |conn| {
-        Ok(folders::create(
+        folders::create(
             &st,
             conn,
             &me.user,
             &body.name,
             body.parent_id,
             body.owner_id,
-        ))
+        )
     })
-    .await??;
+    .await?;
     Ok(HttpResponse::Created().json(Created { id: created.id }))
 }
 
@@ -82,9 +82,9 @@ pub async fn get(
     let id = id.into_inner();
     let st = state.get_ref().clone();
     let f = db::run(&state.pool, move |conn| {
-        Ok(folders::readable(&st, conn, &me.user, id))
+        folders::readable(&st, conn, &me.user, id)
     })
-    .await??;
+    .await?;
     Ok(HttpResponse::Ok().json(FolderJson::from(&f)))
 }
 
@@ -136,9 +136,9 @@ pub async fn update(
     };
     let st = state.get_ref().clone();
     let f = db::run(&state.pool, move |conn| {
-        Ok(folders::update(&st, conn, &me.user, id, &edit))
+        folders::update(&st, conn, &me.user, id, &edit)
     })
-    .await??;
+    .await?;
     Ok(HttpResponse::Ok().json(FolderJson::from(&f)))
 }
 
@@ -162,9 +162,9 @@ pub async fn delete(
     let id = id.into_inner();
     let st = state.get_ref().clone();
     let counts = db::run(&state.pool, move |conn| {
-        Ok(delete::delete_folder(&st, conn, &me.user, id))
+        delete::delete_folder(&st, conn, &me.user, id)
     })
-    .await??;
+    .await?;
     Ok(HttpResponse::Ok().json(Deleted {
         deleted_folders: counts.folders,
         deleted_files: counts.files,
@@ -178,9 +178,9 @@ async fn listing(
 ) -> Result<HttpResponse, AppError> {
     let st = state.get_ref().clone();
     let listing = db::run(&state.pool, move |conn| {
-        Ok(folders::children(&st, conn, &me.user, parent))
+        folders::children(&st, conn, &me.user, parent)
     })
-    .await??;
+    .await?;
     let folders = listing
         .folders
         .iter()

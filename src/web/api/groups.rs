@@ -44,9 +44,9 @@ pub async fn create(
     require_superuser(&me.user)?;
     let name = body.into_inner().name;
     let id = db::run(&state.pool, move |conn| {
-        Ok(accounts::create_group(conn, &name, &[]))
+        accounts::create_group(conn, &name, &[])
     })
-    .await??;
+    .await?;
     Ok(HttpResponse::Created().json(Created { id }))
 }
 
@@ -85,19 +85,17 @@ pub async fn set_members(
     let ids = body.into_inner().user_ids;
     let members = db::run(&state.pool, move |conn| {
         if group::find(conn, id)?.is_none() {
-            return Ok(Err(AppError::NotFound));
+            return Err(AppError::NotFound);
         }
         for uid in &ids {
             if user::find(conn, *uid)?.is_none() {
-                return Ok(Err(AppError::BadRequest(format!(
-                    "user {uid} does not exist"
-                ))));
+                return Err(AppError::BadRequest(format!("user {uid} does not exist")));
             }
         }
         group::set_members(conn, id, &ids)?;
-        Ok(Ok(group::members(conn, id)?))
+        Ok(group::members(conn, id)?)
     })
-    .await??;
+    .await?;
     Ok(HttpResponse::Ok().json(GroupMembers {
         id,
         user_ids: members,

@@ -135,9 +135,9 @@ pub async fn files_json(
 ) -> Result<Vec<FileJson>, crate::error::AppError> {
     let st = state.clone();
     let (files, media) = crate::db::run(&state.pool, move |conn| {
-        Ok(thumbnails::media(&st, conn, &files).map(|m| (files, m)))
+        thumbnails::media(&st, conn, &files).map(|m| (files, m))
     })
-    .await??;
+    .await?;
     Ok(files
         .iter()
         .map(|f| FileJson::new(state, f).with_media(media.get(&f.id)))

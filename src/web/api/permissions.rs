@@ -90,9 +90,9 @@ pub async fn create(
     require_superuser(&me.user)?;
     let rule = parse_rule(body.into_inner())?;
     let id = db::run(&state.pool, move |conn| {
-        Ok(rules::create(conn, &me.user, &rule))
+        rules::create(conn, &me.user, &rule)
     })
-    .await??;
+    .await?;
     Ok(HttpResponse::Created().json(Created { id }))
 }
 
@@ -208,10 +208,10 @@ pub async fn check(
     let st = state.get_ref().clone();
     let decisions = db::run(&state.pool, move |conn| {
         let Some(subject) = user::find(conn, q.user_id)? else {
-            return Ok(Err(AppError::BadRequest(format!(
+            return Err(AppError::BadRequest(format!(
                 "user {} does not exist",
                 q.user_id
-            ))));
+            )));
         };
         let loaded = st.access.snapshot(conn)?;
         let policy = st.access.policy();
@@ -221,14 +221,14 @@ pub async fn check(
         // sit on it).
         if let Some(fid) = q.file_id {
             let Some(f) = file::find(conn, fid)? else {
-                return Ok(Err(AppError::NotFound));
+                return Err(AppError::NotFound);
             };
             for right in Right::ALL {
                 out.push((right, loaded.file(policy, Some(&subject), &f, right)));
             }
         } else if let Some(fid) = q.folder_id {
             if folder::find(conn, fid)?.is_none() {
-                return Ok(Err(AppError::NotFound));
+                return Err(AppError::NotFound);
             }
             for right in Right::ALL {
                 out.push((right, loaded.folder(policy, Some(&subject), fid, right)));
@@ -238,12 +238,12 @@ pub async fn check(
             && !me.user.is_superuser
             && !read.allowed
         {
-            return Ok(Err(library::hidden(&st, read).into()));
+            return Err(library::hidden(&st, read).into());
         }
         // Said in names, and only names the caller may see.
-        explained(conn, &loaded, policy, &me.user, out).map(Ok)
+        Ok(explained(conn, &loaded, policy, &me.user, out)?)
     })
-    .await??;
+    .await?;
     let explain = |right: Right| {
         decisions
             .iter()

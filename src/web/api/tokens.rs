@@ -27,6 +27,18 @@ pub struct TokenRequest {
     name: Option<String>,
 }
 
+/// What a request for a token came to (a wrong password is `AppError::Unauthenticated`).
+enum Issue {
+    /// A new token: its id, its user and the secret, shown this once.
+    Issued {
+        id: i64,
+        user_id: i64,
+        secret: String,
+    },
+    /// Too many recent failures: the password was not checked.
+    Throttled { retry_after: time::Duration },
+}
+
 /// Checks the password (argon2 on a blocking thread) and returns a new token once.
 /// Throttled like the log-in page (429 with `Retry-After`).
 #[utoipa::path(
@@ -64,19 +76,26 @@ pub async fn create(
             &address,
         )? {
             Attempt::Accepted(u) => u,
-            Attempt::Refused => return Ok(Err(None)),
-            Attempt::Throttled { retry_after } => return Ok(Err(Some(retry_after))),
+            Attempt::Refused => return Err(AppError::Unauthenticated),
+            Attempt::Throttled { retry_after } => return Ok(Issue::Throttled { retry_after }),
         };
         let secret = auth::new_api_token();
         let name = body.name.unwrap_or_else(|| "api".into());
         let id = token::create(conn, u.id, &name, &auth::secret_hash(&secret))?;
-        Ok(Ok((id, u.id, secret)))
+        Ok(Issue::Issued {
+            id,
+            user_id: u.id,
+            secret,
+        })
     })
     .await?;
     let (id, user_id, secret) = match issued {
-        Ok(issued) => issued,
-        Err(None) => return Err(AppError::Unauthenticated),
-        Err(Some(retry_after)) => {
+        Issue::Issued {
+            id,
+            user_id,
+            secret,
+        } => (id, user_id, secret),
+        Issue::Throttled { retry_after } => {
             return Ok(HttpResponse::TooManyRequests()
                 .insert_header((
                     header::RETRY_AFTER,
