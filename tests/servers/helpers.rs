@@ -175,7 +175,7 @@ impl Env {
         &self,
         f: impl FnOnce(&mut DbConn) -> T + Send + 'static,
     ) -> T {
-        db::run(&self.state.pool, move |conn| Ok(f(conn)))
+        db::run(&self.state.pool, move |conn| Ok::<_, db::DbError>(f(conn)))
             .await
             .unwrap()
     }
