@@ -159,8 +159,7 @@ fn decode_jpeg<R: Read + Seek>(
         },
     };
     let (ow, oh, cmyk, pixels) = match outcome {
-        Ok(Ok(done)) => done,
-        Ok(Err(e)) => return Err(failure(e.to_string())),
+        Ok(decoded) => decoded.map_err(|e| failure(e.to_string()))?,
         Err(panic) => {
             let message = panic
                 .downcast_ref::<String>()

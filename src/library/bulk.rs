@@ -95,6 +95,24 @@ fn name_of(l: &Selected) -> String {
     }
 }
 
+/// What a check of rights over a folder or a subtree came to.
+enum Verdict<T> {
+    /// Every right holds; what was checked.
+    Allowed(T),
+    /// Refused, with a reason that names nothing the user may not read.
+    Refused(String),
+}
+
+impl<T> Verdict<T> {
+    /// The refusal as the `Err` a bulk item reports.
+    fn into_result(self) -> std::result::Result<T, String> {
+        match self {
+            Verdict::Allowed(t) => Ok(t),
+            Verdict::Refused(why) => Err(why),
+        }
+    }
+}
+
 /// Checks `rights` on a file; a file the user may not read is not named.
 fn check_file(
     loaded: &Loaded,
@@ -124,24 +142,24 @@ fn check_tree(
     user: &User,
     root: i64,
     rights: &[Right],
-) -> Result<std::result::Result<Vec<i64>, String>> {
+) -> Result<Verdict<Vec<i64>>> {
     // The folder itself first: a refusal there walks nothing below it.
-    if let Err(why) = check_folder(state, conn, loaded, user, root, rights)? {
-        return Ok(Err(why));
+    if let Verdict::Refused(why) = check_folder(state, conn, loaded, user, root, rights)? {
+        return Ok(Verdict::Refused(why));
     }
     let mut ids = loaded.snapshot.descendants(root);
     for id in &ids {
-        if let Err(why) = check_folder(state, conn, loaded, user, *id, rights)? {
-            return Ok(Err(why));
+        if let Verdict::Refused(why) = check_folder(state, conn, loaded, user, *id, rights)? {
+            return Ok(Verdict::Refused(why));
         }
     }
     ids.insert(0, root);
     for f in super::tree::files_in(conn, &ids)? {
         if let Err(why) = check_file(loaded, state, user, &f, rights) {
-            return Ok(Err(why));
+            return Ok(Verdict::Refused(why));
         }
     }
-    Ok(Ok(ids))
+    Ok(Verdict::Allowed(ids))
 }
 
 /// Checks `rights` on one folder; a folder the user may not read is not named.
@@ -152,19 +170,19 @@ fn check_folder(
     user: &User,
     id: i64,
     rights: &[Right],
-) -> Result<std::result::Result<(), String>> {
+) -> Result<Verdict<()>> {
     let policy = state.access.policy();
     if !loaded.folder(policy, Some(user), id, Right::Read).allowed {
-        return Ok(Err(HIDDEN_INSIDE.to_owned()));
+        return Ok(Verdict::Refused(HIDDEN_INSIDE.to_owned()));
     }
     for right in rights {
         let d = loaded.folder(policy, Some(user), id, *right);
         if !d.allowed {
             let name = folder::find(conn, id)?.map_or_else(|| format!("folder {id}"), |f| f.name);
-            return Ok(Err(format!("{name}/: {d}")));
+            return Ok(Verdict::Refused(format!("{name}/: {d}")));
         }
     }
-    Ok(Ok(()))
+    Ok(Verdict::Allowed(()))
 }
 
 /// Whether `user` may put things into `dest` (None = top level / unsorted uploads).
@@ -234,7 +252,9 @@ pub fn move_items(
                 user,
                 f.id,
                 &[Right::Read, Right::Edit],
-            )? {
+            )?
+            .into_result()
+            {
                 Err(why) => Err(why),
                 Ok(_) => super::folders::update(
                     state,
@@ -302,7 +322,7 @@ pub fn copy_items(
                     .map_err(|e| e.to_string()),
             },
             Selected::Folder(f) => {
-                match check_tree(state, conn, &loaded, user, f.id, &[Right::Read])? {
+                match check_tree(state, conn, &loaded, user, f.id, &[Right::Read])?.into_result() {
                     Err(why) => Err(why),
                     Ok(_) => {
                         if dest.is_some_and(|d| loaded.snapshot.is_ancestor_or_self(f.id, d)) {
@@ -512,7 +532,9 @@ fn precheck(
     let loaded = state.access.snapshot(conn)?;
     Ok(match l {
         Selected::File(f) => check_file(&loaded, state, user, f, rights),
-        Selected::Folder(f) => check_tree(state, conn, &loaded, user, f.id, rights)?.map(|_| ()),
+        Selected::Folder(f) => check_tree(state, conn, &loaded, user, f.id, rights)?
+            .into_result()
+            .map(|_| ()),
     })
 }
 

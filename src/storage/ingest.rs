@@ -65,9 +65,10 @@ where
 {
     let temp = {
         let storage = storage.clone();
-        tokio::task::spawn_blocking(move || storage.temp_file())
-            .await
-            .map_err(|e| StorageError::Io(std::io::Error::other(e)))??
+        match tokio::task::spawn_blocking(move || storage.temp_file()).await {
+            Ok(made) => made?,
+            Err(e) => return Err(StorageError::Io(std::io::Error::other(e))),
+        }
     };
     let file = tokio::fs::File::from_std(temp.as_file().try_clone()?);
     let mut out = BufWriter::with_capacity(256 * 1024, file);

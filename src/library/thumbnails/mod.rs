@@ -176,7 +176,7 @@ pub fn ensure(
         }
         let mut failed = None;
         if !mine.is_empty()
-            && let Err(reason) = make(state, &f, mine, mode)?
+            && let Some(reason) = make(state, &f, mine, mode)?
         {
             failed = Some(reason);
         }
@@ -202,14 +202,15 @@ pub fn ensure(
     Ok(Ensured::Ready(ready))
 }
 
-/// Runs one job: a slot, one decode, every owned spec rendered and stored. Returns the
-/// reason when the image cannot be thumbnailed (recorded), an error for everything else.
+/// Runs one job: a slot, one decode, every owned spec rendered and stored. Returns
+/// `Some(reason)` when the image cannot be thumbnailed (recorded), an error for everything
+/// else.
 fn make(
     state: &AppState,
     f: &File,
     mine: Vec<(ThumbnailSpec, scheduler::OwnedFlight)>,
     mode: Mode,
-) -> std::result::Result<std::result::Result<(), String>, JobError> {
+) -> std::result::Result<Option<String>, JobError> {
     let limit = state.settings.thumbnails.time_limit;
     let wait = match mode {
         Mode::Request => Some(limit),
@@ -238,7 +239,7 @@ fn make(
                     }
                 }
             }
-            result.map(Ok)
+            result.map(|()| None)
         }
         Err(JobError::Image(reason)) => {
             let mut conn = state.pool.get()?;
@@ -247,7 +248,7 @@ fn make(
             for (_, flight) in mine {
                 flight.finish(FlightEnd::Failed(reason.clone()));
             }
-            Ok(Err(reason))
+            Ok(Some(reason))
         }
         Err(e) => {
             for (_, flight) in mine {

@@ -270,9 +270,10 @@ fn worker(state: AppState, inner: Arc<Inner>) {
             super::make_eager(&state, file_id)
         }));
         match outcome {
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => {
-                tracing::warn!(file_id, error = %e, "background thumbnails not made")
+            Ok(made) => {
+                if let Err(e) = made {
+                    tracing::warn!(file_id, error = %e, "background thumbnails not made")
+                }
             }
             Err(_) => tracing::error!(file_id, "a thumbnail job panicked"),
         }
