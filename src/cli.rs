@@ -11,7 +11,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{Overrides, Settings};
-use crate::db::models::{login_failure, token, user};
+use crate::db::models::{token, user};
 use crate::deploy;
 use crate::library::recover;
 use crate::library::{check, import};
@@ -264,8 +264,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Unlock { username, address } => {
             let state = bootstrap(settings(&cli.global, None)?)?;
             let mut conn = state.pool.get()?;
-            let username = username.map(|u| crate::auth::throttle::key(&u));
-            let cleared = login_failure::clear(&mut conn, username.as_deref(), address.as_deref())?;
+            let cleared =
+                crate::auth::throttle::unlock(&mut conn, username.as_deref(), address.as_deref())?;
             let mut whom = String::new();
             if let Some(u) = &username {
                 whom.push_str(&format!(" for username {u:?}"));

@@ -70,6 +70,21 @@ fn address_key(address: &str) -> String {
     address.chars().take(MAX_ADDRESS).collect()
 }
 
+/// Clears the failed log-ins of `username`, from `address`, or of the pair when both are
+/// given, each keyed as the throttle stores it (`None` for both clears nothing). Returns how
+/// many went.
+pub fn unlock(
+    conn: &mut DbConn,
+    username: Option<&str>,
+    address: Option<&str>,
+) -> Result<usize, DbError> {
+    login_failure::clear(
+        conn,
+        username.map(key).as_deref(),
+        address.map(address_key).as_deref(),
+    )
+}
+
 impl Throttle {
     pub fn new(session: &SessionConfig) -> Self {
         let minutes = session.login_window_minutes.min(MAX_WINDOW_MINUTES);

@@ -629,7 +629,7 @@ async fn unlock(
         let Some(u) = user::find(conn, id)? else {
             return Ok(None);
         };
-        let cleared = login_failure::clear(conn, Some(&throttle::key(&u.username)), None)?;
+        let cleared = throttle::unlock(conn, Some(&u.username), None)?;
         Ok::<_, AppError>(Some((u.username, cleared)))
     })
     .await?;
