@@ -441,8 +441,11 @@ fn thumbnails_command(global: &GlobalArgs, command: ThumbnailsCommand) -> anyhow
                 indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} images {msg}")
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
-            let report =
-                thumbnails::generate(&state, folder, preset.as_deref(), |event| match event {
+            let report = crate::library::images::generate_thumbnails(
+                &state,
+                folder,
+                preset.as_deref(),
+                |event| match event {
                     thumbnails::Progress::Total(n) => bar.set_length(n),
                     thumbnails::Progress::File(id, name, failure) => {
                         if let Some(why) = failure {
@@ -456,7 +459,8 @@ fn thumbnails_command(global: &GlobalArgs, command: ThumbnailsCommand) -> anyhow
                         }
                         bar.inc(1);
                     }
-                })?;
+                },
+            )?;
             bar.finish_and_clear();
             println!(
                 "{} image(s) checked, {} thumbnail(s) made, {} image(s) failed",
@@ -472,7 +476,7 @@ fn thumbnails_command(global: &GlobalArgs, command: ThumbnailsCommand) -> anyhow
         }
         ThumbnailsCommand::Clear => {
             let mut conn = state.pool.get()?;
-            let n = thumbnails::clear_all(&state, &mut conn)?;
+            let n = thumbnails::clear_all(&state.thumbnails, &mut conn)?;
             println!("{n} thumbnail(s) deleted");
             Ok(ExitCode::SUCCESS)
         }

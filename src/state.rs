@@ -8,19 +8,18 @@ use crate::access::AccessControl;
 use crate::auth::PasswordHasher;
 use crate::config::Settings;
 use crate::db::DbPool;
-use crate::library::thumbnails::Thumbnailer;
+use crate::library::{Library, LibrarySettings, Thumbnailer};
 use crate::storage::Storages;
 
-/// Shared application state (cheap to clone).
+/// Shared application state (cheap to clone), assembled bottom-up: each part is built from
+/// its own settings, and the library gets only what it works with.
 #[derive(Clone)]
 pub struct AppState {
     pub settings: Arc<Settings>,
     pub pool: DbPool,
-    pub storages: Arc<Storages>,
-    pub access: Arc<AccessControl>,
     pub passwords: Arc<PasswordHasher>,
-    /// Makes thumbnails: one at a time per thumbnail, a bounded number at once.
-    pub thumbnails: Arc<Thumbnailer>,
+    /// Storages, permission snapshots, the thumbnailer and the library's rules.
+    pub library: Library,
 }
 
 impl AppState {
@@ -28,14 +27,30 @@ impl AppState {
     pub fn new(settings: Settings, pool: DbPool, storages: Storages) -> anyhow::Result<Self> {
         let passwords = PasswordHasher::new(&settings.argon2)?;
         let storages = Arc::new(storages);
-        let thumbnails = Arc::new(Thumbnailer::new(&settings.thumbnails));
-        Ok(Self {
+        let thumbnails = Thumbnailer::new(
+            settings.thumbnails.clone(),
+            settings.images,
+            pool.clone(),
+            Arc::clone(&storages),
+        );
+        let library = Library {
+            pool: pool.clone(),
+            storages,
             access: Arc::new(AccessControl::new(settings.enable_permissions)),
+            thumbnails,
+            settings: Arc::new(LibrarySettings {
+                debug: settings.debug,
+                is_public_default: settings.is_public_default,
+                max_upload_size: settings.max_upload_size,
+                path_generator: settings.path_generator,
+                max_folder_depth: settings.max_folder_depth,
+            }),
+        };
+        Ok(Self {
             settings: Arc::new(settings),
             pool,
-            storages,
             passwords: Arc::new(passwords),
-            thumbnails,
+            library,
         })
     }
 
@@ -47,5 +62,13 @@ impl AppState {
     /// How long an idle session lives.
     pub fn session_ttl(&self) -> Duration {
         Duration::hours(i64::try_from(self.settings.session.ttl_hours).unwrap_or(i64::MAX / 3600))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Library;
+
+    fn deref(&self) -> &Library {
+        &self.library
     }
 }

@@ -93,23 +93,7 @@ impl ServeBackend {
 pub const DEFAULT_INTERNAL_LOCATIONS: [&str; 2] =
     ["/_coffer/private/", "/_coffer/private-thumbnails/"];
 
-/// How thumbnails are made.
-#[derive(Clone, Debug)]
-pub struct ThumbnailSettings {
-    /// The admin's presets, then the configured ones.
-    pub presets: Vec<crate::images::Preset>,
-    /// Jobs running at once.
-    pub concurrency: usize,
-    /// Time one job may take.
-    pub time_limit: std::time::Duration,
-}
-
-impl ThumbnailSettings {
-    /// The preset called `name`.
-    pub fn preset(&self, name: &str) -> Option<&crate::images::Preset> {
-        self.presets.iter().find(|p| p.name == name)
-    }
-}
+pub use crate::images::ThumbnailSettings;
 
 /// The validated configuration the application runs with.
 #[derive(Clone, Debug)]

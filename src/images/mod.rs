@@ -19,7 +19,7 @@ use std::time::Duration;
 pub use decode::{Decoded, decode};
 pub use probe::{Probe, probe};
 pub use render::{Rendered, render};
-pub use spec::{OutputFormat, Preset, ThumbnailSpec};
+pub use spec::{OutputFormat, Preset, ThumbnailSettings, ThumbnailSpec};
 
 /// The raster formats Coffer reads. SVG is not among them: it is active content and is never
 /// rasterised.

@@ -231,6 +231,24 @@ impl Preset {
     }
 }
 
+/// How thumbnails are made.
+#[derive(Clone, Debug)]
+pub struct ThumbnailSettings {
+    /// The admin's presets, then the configured ones.
+    pub presets: Vec<Preset>,
+    /// Jobs running at once.
+    pub concurrency: usize,
+    /// Time one job may take.
+    pub time_limit: std::time::Duration,
+}
+
+impl ThumbnailSettings {
+    /// The preset called `name`.
+    pub fn preset(&self, name: &str) -> Option<&Preset> {
+        self.presets.iter().find(|p| p.name == name)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,15 +3,16 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::Library;
 use crate::db::DbConn;
 use crate::db::models::file::{self, File, Order};
 use crate::db::models::folder::{self, Folder};
 use crate::db::models::{User, user};
 use crate::permissions::{FolderSet, Right};
-use crate::state::AppState;
 
+use super::access::Access;
 use super::images::{self, Look};
-use super::{Error, Result, hidden};
+use super::{Error, Result};
 
 /// Files per page.
 pub const PER_PAGE: i64 = 100;
@@ -88,12 +89,9 @@ fn terms(search: &str) -> Vec<String> {
 }
 
 /// Lists `q` for `user`. A folder the user may not read is `NotFound` (403 with `debug`).
-pub fn list(state: &AppState, conn: &mut DbConn, user: &User, q: &Query) -> Result<Listing> {
-    let loaded = state.access.snapshot(conn)?;
-    let policy = state.access.policy();
-    let readable = loaded
-        .snapshot
-        .folders_with(policy, user_actor(user).as_ref(), Right::Read);
+pub fn list(lib: &Library, conn: &mut DbConn, user: &User, q: &Query) -> Result<Listing> {
+    let access = lib.access(conn, Some(user))?;
+    let readable = access.folders_with(Right::Read);
     let mut out = Listing {
         page: q.page.max(1),
         ..Listing::default()
@@ -101,15 +99,10 @@ pub fn list(state: &AppState, conn: &mut DbConn, user: &User, q: &Query) -> Resu
     match q.place {
         Place::Folder(id) => {
             let f = folder::find(conn, id)?.ok_or(Error::NotFound)?;
-            let d = loaded.folder(policy, Some(user), id, Right::Read);
-            if !d.allowed {
-                return Err(hidden(state, &d));
-            }
-            out.can_add = loaded
-                .folder(policy, Some(user), id, Right::AddChildren)
-                .allowed;
-            out.can_edit = loaded.folder(policy, Some(user), id, Right::Edit).allowed;
-            let ancestors = loaded.snapshot.ancestors(id);
+            access.require(Right::Read, &f)?;
+            out.can_add = access.can(Right::AddChildren, &f);
+            out.can_edit = access.can(Right::Edit, &f);
+            let ancestors = access.tree().ancestors(id);
             let named = folder::find_many(conn, &ancestors)?;
             out.crumbs = ancestors
                 .iter()
@@ -128,7 +121,7 @@ pub fn list(state: &AppState, conn: &mut DbConn, user: &User, q: &Query) -> Resu
     let owner_filter = (!user.is_superuser).then_some(user.id);
     if let Some(search) = q.search.as_deref().filter(|s| !s.trim().is_empty()) {
         out.searching = true;
-        search_into(state, conn, user, q, &terms(search), &readable, &mut out)?;
+        search_into(conn, &access, q, &terms(search), &readable, &mut out)?;
     } else {
         // Subfolders: every one is on the first page.
         let subfolders = match q.place {
@@ -136,7 +129,7 @@ pub fn list(state: &AppState, conn: &mut DbConn, user: &User, q: &Query) -> Resu
                 .into_iter()
                 .filter(|f| readable.contains(f.id))
                 .collect(),
-            Place::Root | Place::Home => root_folders(conn, &loaded.snapshot, &readable)?,
+            Place::Root | Place::Home => root_folders(conn, access.tree(), &readable)?,
             Place::Unsorted => Vec::new(),
         };
         let (files, total) = match q.place {
@@ -163,12 +156,12 @@ pub fn list(state: &AppState, conn: &mut DbConn, user: &User, q: &Query) -> Resu
         out.total_files = total;
         out.files = files;
         if out.page == 1 {
-            out.folders = with_counts(conn, &loaded.snapshot, &readable, subfolders)?;
+            out.folders = with_counts(conn, access.tree(), &readable, subfolders)?;
         }
     }
     out.pages = ((out.total_files + PER_PAGE - 1) / PER_PAGE).max(1);
     for f in &out.files {
-        if loaded.file(policy, Some(user), f, Right::Edit).allowed {
+        if access.can(Right::Edit, f) {
             out.editable.insert(f.id);
         }
     }
@@ -183,10 +176,6 @@ pub fn list(state: &AppState, conn: &mut DbConn, user: &User, q: &Query) -> Resu
     out.owners = user::usernames(conn, &owner_ids)?.into_iter().collect();
     out.looks = images::looks(conn, &out.files)?;
     Ok(out)
-}
-
-fn user_actor(user: &User) -> Option<crate::permissions::Actor> {
-    crate::access::actor(Some(user))
 }
 
 /// Readable folders shown at the top level: the top-level ones, and those whose parent the
@@ -242,19 +231,18 @@ fn with_counts(
 }
 
 fn search_into(
-    state: &AppState,
     conn: &mut DbConn,
-    user: &User,
+    access: &Access<'_>,
     q: &Query,
     terms: &[String],
     readable: &FolderSet,
     out: &mut Listing,
 ) -> Result<()> {
-    let loaded = state.access.snapshot(conn)?;
+    let user = access.caller().ok_or(Error::NotFound)?;
     // The place and everything below it, unless searching everywhere.
     let within: Option<HashSet<i64>> = match (q.everywhere, q.place) {
         (false, Place::Folder(id)) => {
-            let mut set: HashSet<i64> = loaded.snapshot.descendants(id).into_iter().collect();
+            let mut set: HashSet<i64> = access.tree().descendants(id).into_iter().collect();
             set.insert(id);
             Some(set)
         }
@@ -291,7 +279,7 @@ fn search_into(
         .take(PER_PAGE as usize)
         .collect();
     if out.page == 1 {
-        out.folders = with_counts(conn, &loaded.snapshot, readable, folders)?;
+        out.folders = with_counts(conn, access.tree(), readable, folders)?;
     }
     Ok(())
 }

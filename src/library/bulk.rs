@@ -9,14 +9,14 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::access::Loaded;
+use super::Library;
+use super::access::{Access, Target};
 use crate::db::DbConn;
 use crate::db::models::User;
 use crate::db::models::file::{self, File, NewFile};
 use crate::db::models::folder::{self, Folder};
 use crate::db::models::permission::{self, NewRule};
 use crate::permissions::Right;
-use crate::state::AppState;
 use crate::storage::{StorageKey, StorageRole};
 
 use super::{Error, Result};
@@ -63,26 +63,24 @@ enum Selected {
 }
 
 /// The item if it exists and `user` may read it; `None` for both missing and unreadable.
-fn load(state: &AppState, conn: &mut DbConn, user: &User, item: Item) -> Result<Option<Selected>> {
-    let loaded = state.access.snapshot(conn)?;
+fn load(lib: &Library, conn: &mut DbConn, user: &User, item: Item) -> Result<Option<Selected>> {
+    let access = lib.access(conn, Some(user))?;
     Ok(match item {
-        Item::File(id) => super::visible::file(state, conn, &loaded, user, id)?.map(Selected::File),
-        Item::Folder(id) => {
-            super::visible::folder(state, conn, &loaded, user, id)?.map(Selected::Folder)
-        }
+        Item::File(id) => super::visible::file(conn, &access, id)?.map(Selected::File),
+        Item::Folder(id) => super::visible::folder(conn, &access, id)?.map(Selected::Folder),
     })
 }
 
 /// The destination folder if it exists and `user` may read it; the same refusal otherwise.
 fn load_destination(
-    state: &AppState,
+    lib: &Library,
     conn: &mut DbConn,
     user: &User,
     dest: Option<i64>,
 ) -> Result<()> {
     if let Some(d) = dest {
-        let loaded = state.access.snapshot(conn)?;
-        super::visible::folder(state, conn, &loaded, user, d)?
+        let access = lib.access(conn, Some(user))?;
+        super::visible::folder(conn, &access, d)?
             .ok_or_else(|| Error::Invalid("the destination folder does not exist".into()))?;
     }
     Ok(())
@@ -114,19 +112,12 @@ impl<T> Verdict<T> {
 }
 
 /// Checks `rights` on a file; a file the user may not read is not named.
-fn check_file(
-    loaded: &Loaded,
-    state: &AppState,
-    user: &User,
-    f: &File,
-    rights: &[Right],
-) -> std::result::Result<(), String> {
-    let policy = state.access.policy();
-    if !loaded.file(policy, Some(user), f, Right::Read).allowed {
+fn check_file(access: &Access<'_>, f: &File, rights: &[Right]) -> std::result::Result<(), String> {
+    if !access.can(Right::Read, f) {
         return Err(HIDDEN_INSIDE.to_owned());
     }
     for right in rights {
-        let d = loaded.file(policy, Some(user), f, *right);
+        let d = access.decide(*right, f);
         if !d.allowed {
             return Err(format!("{}: {d}", f.label()));
         }
@@ -136,26 +127,24 @@ fn check_file(
 
 /// Checks `rights` on a folder, every subfolder and every file in them.
 fn check_tree(
-    state: &AppState,
     conn: &mut DbConn,
-    loaded: &Loaded,
-    user: &User,
+    access: &Access<'_>,
     root: i64,
     rights: &[Right],
 ) -> Result<Verdict<Vec<i64>>> {
     // The folder itself first: a refusal there walks nothing below it.
-    if let Verdict::Refused(why) = check_folder(state, conn, loaded, user, root, rights)? {
+    if let Verdict::Refused(why) = check_folder(conn, access, root, rights)? {
         return Ok(Verdict::Refused(why));
     }
-    let mut ids = loaded.snapshot.descendants(root);
+    let mut ids = access.tree().descendants(root);
     for id in &ids {
-        if let Verdict::Refused(why) = check_folder(state, conn, loaded, user, *id, rights)? {
+        if let Verdict::Refused(why) = check_folder(conn, access, *id, rights)? {
             return Ok(Verdict::Refused(why));
         }
     }
     ids.insert(0, root);
     for f in super::tree::files_in(conn, &ids)? {
-        if let Err(why) = check_file(loaded, state, user, &f, rights) {
+        if let Err(why) = check_file(access, &f, rights) {
             return Ok(Verdict::Refused(why));
         }
     }
@@ -164,19 +153,16 @@ fn check_tree(
 
 /// Checks `rights` on one folder; a folder the user may not read is not named.
 fn check_folder(
-    state: &AppState,
     conn: &mut DbConn,
-    loaded: &Loaded,
-    user: &User,
+    access: &Access<'_>,
     id: i64,
     rights: &[Right],
 ) -> Result<Verdict<()>> {
-    let policy = state.access.policy();
-    if !loaded.folder(policy, Some(user), id, Right::Read).allowed {
+    if !access.can(Right::Read, Target::Folder(id)) {
         return Ok(Verdict::Refused(HIDDEN_INSIDE.to_owned()));
     }
     for right in rights {
-        let d = loaded.folder(policy, Some(user), id, *right);
+        let d = access.decide(*right, Target::Folder(id));
         if !d.allowed {
             let name = folder::find(conn, id)?.map_or_else(|| format!("folder {id}"), |f| f.name);
             return Ok(Verdict::Refused(format!("{name}/: {d}")));
@@ -186,15 +172,10 @@ fn check_folder(
 }
 
 /// Whether `user` may put things into `dest` (None = top level / unsorted uploads).
-fn check_destination(
-    state: &AppState,
-    loaded: &Loaded,
-    user: &User,
-    dest: Option<i64>,
-) -> std::result::Result<(), String> {
+fn check_destination(access: &Access<'_>, dest: Option<i64>) -> std::result::Result<(), String> {
     match dest {
         Some(d) => {
-            let decision = loaded.folder(state.access.policy(), Some(user), d, Right::AddChildren);
+            let decision = access.decide(Right::AddChildren, Target::Folder(d));
             if decision.allowed {
                 Ok(())
             } else {
@@ -208,36 +189,51 @@ fn check_destination(
 /// Moves the items into `dest` (None: folders to the top level — superusers only; files to
 /// the unsorted uploads — their owner or a superuser).
 pub fn move_items(
-    state: &AppState,
+    lib: &Library,
     conn: &mut DbConn,
     user: &User,
     items: &[Item],
     dest: Option<i64>,
 ) -> Result<Summary> {
     let mut out = Summary::default();
-    load_destination(state, conn, user, dest)?;
+    load_destination(lib, conn, user, dest)?;
     for item in items {
-        let Some(l) = load(state, conn, user, *item)? else {
+        let Some(l) = load(lib, conn, user, *item)? else {
             out.not_found += 1;
             continue;
         };
         let name = name_of(&l);
-        let loaded = state.access.snapshot(conn)?;
-        if let Err(why) = check_destination(state, &loaded, user, dest) {
+        let access = lib.access(conn, Some(user))?;
+        if let Err(why) = check_destination(&access, dest) {
             out.refused.push((name, why));
             continue;
         }
         let result = match &l {
-            Selected::File(f) => {
-                match check_file(&loaded, state, user, f, &[Right::Read, Right::Edit]) {
+            Selected::File(f) => match check_file(&access, f, &[Right::Read, Right::Edit]) {
+                Err(why) => Err(why),
+                Ok(()) => super::files::update(
+                    lib,
+                    conn,
+                    user,
+                    f.id,
+                    &super::files::Edit {
+                        folder_id: Some(dest),
+                        ..Default::default()
+                    },
+                )
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+            },
+            Selected::Folder(f) => {
+                match check_tree(conn, &access, f.id, &[Right::Read, Right::Edit])?.into_result() {
                     Err(why) => Err(why),
-                    Ok(()) => super::files::update(
-                        state,
+                    Ok(_) => super::folders::update(
+                        lib,
                         conn,
                         user,
                         f.id,
-                        &super::files::Edit {
-                            folder_id: Some(dest),
+                        &super::folders::Edit {
+                            parent_id: Some(dest),
                             ..Default::default()
                         },
                     )
@@ -245,30 +241,6 @@ pub fn move_items(
                     .map_err(|e| e.to_string()),
                 }
             }
-            Selected::Folder(f) => match check_tree(
-                state,
-                conn,
-                &loaded,
-                user,
-                f.id,
-                &[Right::Read, Right::Edit],
-            )?
-            .into_result()
-            {
-                Err(why) => Err(why),
-                Ok(_) => super::folders::update(
-                    state,
-                    conn,
-                    user,
-                    f.id,
-                    &super::folders::Edit {
-                        parent_id: Some(dest),
-                        ..Default::default()
-                    },
-                )
-                .map(|_| ())
-                .map_err(|e| e.to_string()),
-            },
         };
         match result {
             Ok(()) => out.done.push(name),
@@ -283,7 +255,7 @@ pub fn move_items(
 /// names before the extension); a copied folder whose name is taken gets `_1`, `_2`…;
 /// folder permission rules are copied with their folder.
 pub fn copy_items(
-    state: &AppState,
+    lib: &Library,
     conn: &mut DbConn,
     user: &User,
     items: &[Item],
@@ -296,39 +268,39 @@ pub fn copy_items(
             "the suffix must not contain '/', control, direction or zero-width characters".into(),
         ));
     }
-    load_destination(state, conn, user, dest)?;
+    load_destination(lib, conn, user, dest)?;
     for item in items {
-        let Some(l) = load(state, conn, user, *item)? else {
+        let Some(l) = load(lib, conn, user, *item)? else {
             out.not_found += 1;
             continue;
         };
         let name = name_of(&l);
-        let loaded = state.access.snapshot(conn)?;
+        let access = lib.access(conn, Some(user))?;
         let dest_ok = match (&l, dest) {
             (Selected::Folder(_), None) if !user.is_superuser => {
                 Err("only superusers may create top-level folders".to_owned())
             }
-            _ => check_destination(state, &loaded, user, dest),
+            _ => check_destination(&access, dest),
         };
         if let Err(why) = dest_ok {
             out.refused.push((name, why));
             continue;
         }
         let result = match &l {
-            Selected::File(f) => match check_file(&loaded, state, user, f, &[Right::Read]) {
+            Selected::File(f) => match check_file(&access, f, &[Right::Read]) {
                 Err(why) => Err(why),
-                Ok(()) => copy_file(state, conn, f, dest, suffix)
+                Ok(()) => copy_file(lib, conn, f, dest, suffix)
                     .map(|_| ())
                     .map_err(|e| e.to_string()),
             },
             Selected::Folder(f) => {
-                match check_tree(state, conn, &loaded, user, f.id, &[Right::Read])?.into_result() {
+                match check_tree(conn, &access, f.id, &[Right::Read])?.into_result() {
                     Err(why) => Err(why),
                     Ok(_) => {
-                        if dest.is_some_and(|d| loaded.snapshot.is_ancestor_or_self(f.id, d)) {
+                        if dest.is_some_and(|d| access.tree().is_ancestor_or_self(f.id, d)) {
                             Err("a folder cannot be copied into itself".to_owned())
                         } else {
-                            copy_folder(state, conn, f, dest, suffix).map_err(|e| e.to_string())
+                            copy_folder(lib, conn, f, dest, suffix).map_err(|e| e.to_string())
                         }
                     }
                 }
@@ -353,7 +325,7 @@ fn with_suffix(name: &str, suffix: &str) -> String {
 }
 
 fn copy_file(
-    state: &AppState,
+    lib: &Library,
     conn: &mut DbConn,
     f: &File,
     dest: Option<i64>,
@@ -362,8 +334,8 @@ fn copy_file(
     let original = with_suffix(&f.original_filename, suffix);
     let from = StorageKey::parse(&f.storage_key)
         .map_err(|_| Error::Invalid("invalid storage key".into()))?;
-    let to = state.settings.path_generator.generate(&original);
-    let storage = state.storages.get(StorageRole::main(f.is_public)).local();
+    let to = lib.settings.path_generator.generate(&original);
+    let storage = lib.storages.get(StorageRole::main(f.is_public)).local();
     storage.copy_to(&from, storage, &to)?;
     let inserted = file::insert(
         conn,
@@ -399,7 +371,7 @@ fn copy_file(
 /// `max_folder_depth` and the source's own deepest folder: an existing deep tree can be
 /// copied, but a copy never makes the tree deeper than it was.
 fn copy_folder(
-    state: &AppState,
+    lib: &Library,
     conn: &mut DbConn,
     f: &Folder,
     dest: Option<i64>,
@@ -411,7 +383,7 @@ fn copy_folder(
     }
     let height = levels.len();
     let source_deepest = super::tree::level_of(conn, f.id)?.map_or(0, |l| l + height - 1);
-    let limit = state.settings.max_folder_depth.max(source_deepest);
+    let limit = lib.settings.max_folder_depth.max(source_deepest);
     let base = format!("{}{suffix}", f.name);
     let copy = crate::db::tree_transaction(conn, |conn| {
         // The copy's deepest folder: the copy's level + height - 1 <= limit.
@@ -424,7 +396,7 @@ fn copy_folder(
         }
         Ok::<_, Error>(folder::create(conn, dest, f.owner_id, &name)?)
     })?;
-    copy_contents(state, conn, f.id, copy.id)?;
+    copy_contents(lib, conn, f.id, copy.id)?;
     let mut copies: HashMap<i64, i64> = HashMap::from([(f.id, copy.id)]);
     for level in levels.iter().skip(1) {
         for chunk in level.chunks(1_000) {
@@ -433,7 +405,7 @@ fn copy_folder(
                     continue;
                 };
                 let made = folder::create(conn, Some(parent), sub.owner_id, &sub.name)?;
-                copy_contents(state, conn, sub.id, made.id)?;
+                copy_contents(lib, conn, sub.id, made.id)?;
                 copies.insert(sub.id, made.id);
             }
         }
@@ -442,7 +414,7 @@ fn copy_folder(
 }
 
 /// Copies a folder's own rules and files (not its subfolders) into `to`.
-fn copy_contents(state: &AppState, conn: &mut DbConn, from: i64, to: i64) -> Result<()> {
+fn copy_contents(lib: &Library, conn: &mut DbConn, from: i64, to: i64) -> Result<()> {
     for row in permission::on_folder(conn, Some(from))? {
         if let Some(rule) = row.to_rule() {
             permission::create(
@@ -459,34 +431,32 @@ fn copy_contents(state: &AppState, conn: &mut DbConn, from: i64, to: i64) -> Res
         }
     }
     for child in file::in_folder(conn, Some(from), None)? {
-        copy_file(state, conn, &child, Some(to), "")?;
+        copy_file(lib, conn, &child, Some(to), "")?;
     }
     Ok(())
 }
 
 /// Deletes the items (edit on each, recursively).
 pub fn delete_items(
-    state: &AppState,
+    lib: &Library,
     conn: &mut DbConn,
     user: &User,
     items: &[Item],
 ) -> Result<Summary> {
     let mut out = Summary::default();
     for item in items {
-        let Some(l) = load(state, conn, user, *item)? else {
+        let Some(l) = load(lib, conn, user, *item)? else {
             out.not_found += 1;
             continue;
         };
         let name = name_of(&l);
-        if let Err(why) = precheck(state, conn, user, &l, &[Right::Edit])? {
+        if let Err(why) = precheck(lib, conn, user, &l, &[Right::Edit])? {
             out.refused.push((name, why));
             continue;
         }
         let result = match &l {
-            Selected::File(f) => super::delete::delete_file(state, conn, user, f.id),
-            Selected::Folder(f) => {
-                super::delete::delete_folder(state, conn, user, f.id).map(|_| ())
-            }
+            Selected::File(f) => super::delete::delete_file(lib, conn, user, f.id),
+            Selected::Folder(f) => super::delete::delete_folder(lib, conn, user, f.id).map(|_| ()),
         };
         match result {
             Ok(()) => out.done.push(name),
@@ -500,7 +470,7 @@ pub fn delete_items(
 /// items. Only selected folders the user may read shape it, so a hidden selection changes
 /// nothing in it.
 pub fn destinations(
-    state: &AppState,
+    lib: &Library,
     conn: &mut DbConn,
     user: &User,
     items: &[Item],
@@ -508,31 +478,31 @@ pub fn destinations(
 ) -> Result<Vec<super::picker::Destination>> {
     let mut exclude = Vec::new();
     if is_move {
-        let loaded = state.access.snapshot(conn)?;
+        let access = lib.access(conn, Some(user))?;
         for item in items {
             if let Item::Folder(id) = item
-                && super::visible::can_read_folder(state, &loaded, user, *id)
+                && super::visible::can_read_folder(&access, *id)
             {
                 exclude.push(*id);
             }
         }
     }
-    super::picker::destinations(state, conn, user, &exclude)
+    super::picker::destinations(lib, conn, user, &exclude)
 }
 
 /// Checks `rights` on a selected item (on a folder: on everything in it, not naming what the
 /// user may not read), so that a refusal says why without naming hidden things.
 fn precheck(
-    state: &AppState,
+    lib: &Library,
     conn: &mut DbConn,
     user: &User,
     l: &Selected,
     rights: &[Right],
 ) -> Result<std::result::Result<(), String>> {
-    let loaded = state.access.snapshot(conn)?;
+    let access = lib.access(conn, Some(user))?;
     Ok(match l {
-        Selected::File(f) => check_file(&loaded, state, user, f, rights),
-        Selected::Folder(f) => check_tree(state, conn, &loaded, user, f.id, rights)?
+        Selected::File(f) => check_file(&access, f, rights),
+        Selected::Folder(f) => check_tree(conn, &access, f.id, rights)?
             .into_result()
             .map(|_| ()),
     })
@@ -541,22 +511,21 @@ fn precheck(
 /// What deleting the items would remove that `user` may read: (folders, files), counting
 /// subtrees. Missing and unreadable items count nothing, and nothing below them is walked.
 pub fn count_items(
-    state: &AppState,
+    lib: &Library,
     conn: &mut DbConn,
     user: &User,
     items: &[Item],
 ) -> Result<(usize, usize)> {
-    let loaded = state.access.snapshot(conn)?;
+    let access = lib.access(conn, Some(user))?;
     let (mut folders, mut files) = (0, 0);
     let mut seen = HashSet::new();
     for item in items.iter().filter(|i| seen.insert(**i)) {
         match item {
             Item::File(id) => {
-                files +=
-                    usize::from(super::visible::file(state, conn, &loaded, user, *id)?.is_some());
+                files += usize::from(super::visible::file(conn, &access, *id)?.is_some());
             }
             Item::Folder(id) => {
-                if let Some((d, f)) = super::visible::count_tree(state, conn, &loaded, user, *id)? {
+                if let Some((d, f)) = super::visible::count_tree(conn, &access, *id)? {
                     folders += d;
                     files += f;
                 }
@@ -569,7 +538,7 @@ pub fn count_items(
 /// Makes the items (folders recursively) public or private: edit on each, recursively; each
 /// file moves on its own.
 pub fn set_public_items(
-    state: &AppState,
+    lib: &Library,
     conn: &mut DbConn,
     user: &User,
     items: &[Item],
@@ -577,12 +546,12 @@ pub fn set_public_items(
 ) -> Result<Summary> {
     let mut out = Summary::default();
     for item in items {
-        let Some(l) = load(state, conn, user, *item)? else {
+        let Some(l) = load(lib, conn, user, *item)? else {
             out.not_found += 1;
             continue;
         };
         let name = name_of(&l);
-        if let Err(why) = precheck(state, conn, user, &l, &[Right::Edit])? {
+        if let Err(why) = precheck(lib, conn, user, &l, &[Right::Edit])? {
             out.refused.push((name, why));
             continue;
         }
@@ -590,7 +559,7 @@ pub fn set_public_items(
             Item::File(id) => (vec![*id], vec![]),
             Item::Folder(id) => (vec![], vec![*id]),
         };
-        match super::relocate::set_public_many(state, conn, user, &files, &folders, public) {
+        match super::relocate::set_public_many(lib, conn, user, &files, &folders, public) {
             Ok(report) if report.refused.is_empty() => out.done.push(name),
             Ok(report) => {
                 let why = report

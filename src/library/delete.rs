@@ -2,13 +2,14 @@
 //! every object (files and thumbnails) in the garbage journal; the objects are removed right
 //! after the commit, or at the next start if Coffer stops in between.
 
+use super::Library;
 use crate::db::DbConn;
 use crate::db::models::file::{self, File};
 use crate::db::models::{User, folder, journal, thumbnail};
 use crate::permissions::Right;
-use crate::state::AppState;
 use crate::storage::{StorageKey, StorageRole, Storages};
 
+use super::access::Target;
 use super::{Error, Result, forbidden};
 
 fn schedule_file(conn: &mut DbConn, f: &File) -> Result<()> {
@@ -34,18 +35,14 @@ fn schedule_file(conn: &mut DbConn, f: &File) -> Result<()> {
 }
 
 /// Deletes one file (needs edit on it).
-pub fn delete_file(state: &AppState, conn: &mut DbConn, user: &User, id: i64) -> Result<()> {
-    let (f, loaded) = super::files::readable(state, conn, Some(user), id)?;
-    let d = loaded.file(state.access.policy(), Some(user), &f, Right::Edit);
-    if !d.allowed {
-        return Err(forbidden(&d));
-    }
+pub fn delete_file(lib: &Library, conn: &mut DbConn, user: &User, id: i64) -> Result<()> {
+    let f = super::files::editable(lib, conn, user, id)?;
     crate::db::write_transaction(conn, |conn| {
         schedule_file(conn, &f)?;
         file::delete_row(conn, f.id)?;
         Ok::<_, Error>(())
     })?;
-    collect_garbage(&state.storages, conn)?;
+    collect_garbage(&lib.storages, conn)?;
     Ok(())
 }
 
@@ -57,9 +54,9 @@ pub struct TreeCounts {
 }
 
 /// Counts the folders (including itself) and files a folder deletion would remove.
-pub fn count_tree(state: &AppState, conn: &mut DbConn, folder_id: i64) -> Result<TreeCounts> {
-    let loaded = state.access.snapshot(conn)?;
-    let mut ids = loaded.snapshot.descendants(folder_id);
+pub fn count_tree(lib: &Library, conn: &mut DbConn, folder_id: i64) -> Result<TreeCounts> {
+    let access = lib.access(conn, None)?;
+    let mut ids = access.tree().descendants(folder_id);
     ids.push(folder_id);
     Ok(TreeCounts {
         folders: ids.len(),
@@ -70,29 +67,25 @@ pub fn count_tree(state: &AppState, conn: &mut DbConn, folder_id: i64) -> Result
 /// Deletes a folder with its whole subtree. Like django-filer's delete action, it needs edit
 /// on the folder, every subfolder and every file in them.
 pub fn delete_folder(
-    state: &AppState,
+    lib: &Library,
     conn: &mut DbConn,
     user: &User,
     folder_id: i64,
 ) -> Result<TreeCounts> {
-    folder::find(conn, folder_id)?.ok_or(Error::NotFound)?;
-    let loaded = state.access.snapshot(conn)?;
-    let policy = state.access.policy();
-    let read = loaded.folder(policy, Some(user), folder_id, Right::Read);
-    if !read.allowed {
-        return Err(super::hidden(state, &read));
-    }
-    let mut ids = loaded.snapshot.descendants(folder_id);
+    let root = folder::find(conn, folder_id)?.ok_or(Error::NotFound)?;
+    let access = lib.access(conn, Some(user))?;
+    access.require(Right::Read, &root)?;
+    let mut ids = access.tree().descendants(folder_id);
     ids.push(folder_id);
     for id in &ids {
-        let d = loaded.folder(policy, Some(user), *id, Right::Edit);
+        let d = access.decide(Right::Edit, Target::Folder(*id));
         if !d.allowed {
             return Err(forbidden(&d));
         }
     }
     let files = super::tree::files_in(conn, &ids)?;
     for f in &files {
-        let d = loaded.file(policy, Some(user), f, Right::Edit);
+        let d = access.decide(Right::Edit, f);
         if !d.allowed {
             return Err(Error::Forbidden(format!(
                 "permission denied on file {} in the folder ({d})",
@@ -127,7 +120,7 @@ pub fn delete_folder(
         folder::delete_levels(conn, &levels)?;
         Ok::<_, Error>(())
     })?;
-    collect_garbage(&state.storages, conn)?;
+    collect_garbage(&lib.storages, conn)?;
     Ok(TreeCounts {
         folders: ids.len(),
         files: files.len(),

@@ -160,3 +160,70 @@ pub fn explain(
         verdicts,
     }))
 }
+
+/// One right of a [`check`]: allowed or not, and why, said to the viewer.
+#[derive(Clone, Debug)]
+pub struct Checked {
+    pub right: Right,
+    pub allowed: bool,
+    /// In names, only names the viewer may see.
+    pub why: String,
+}
+
+/// What `subject_id` may do on a file or a folder (exactly one of them), as `viewer` may be
+/// told it: a viewer who is not a superuser asks about themselves, and an item they may not
+/// read answers like a missing one (its decisions would tell it exists and which rules sit
+/// on it). A missing subject is [`super::Error::Invalid`].
+pub fn check(
+    lib: &super::Library,
+    conn: &mut DbConn,
+    viewer: &crate::db::models::User,
+    subject_id: i64,
+    target: CheckTarget,
+) -> Result<Vec<Checked>> {
+    use super::Error;
+    use super::access::Target;
+    let Some(subject) = user::find(conn, subject_id)? else {
+        return Err(Error::Invalid(format!("user {subject_id} does not exist")));
+    };
+    let viewing = lib.access(conn, Some(viewer))?;
+    let asked = viewing.for_caller(Some(&subject));
+    let file;
+    let on: Target<'_> = match target {
+        CheckTarget::File(id) => {
+            file = crate::db::models::file::find(conn, id)?.ok_or(Error::NotFound)?;
+            Target::File(&file)
+        }
+        CheckTarget::Folder(id) => {
+            crate::db::models::folder::find(conn, id)?.ok_or(Error::NotFound)?;
+            Target::Folder(id)
+        }
+    };
+    let decisions: Vec<_> = Right::ALL
+        .into_iter()
+        .map(|right| (right, asked.decide(right, on)))
+        .collect();
+    if let Some((_, read)) = decisions.iter().find(|(r, _)| *r == Right::Read)
+        && !viewer.is_superuser
+        && !read.allowed
+    {
+        return Err(asked.hidden(read));
+    }
+    decisions
+        .into_iter()
+        .map(|(right, d)| {
+            Ok(Checked {
+                right,
+                allowed: d.allowed,
+                why: super::readers::explain(conn, &viewing, &d)?,
+            })
+        })
+        .collect()
+}
+
+/// What a [`check`] is about.
+#[derive(Clone, Copy, Debug)]
+pub enum CheckTarget {
+    File(i64),
+    Folder(i64),
+}

@@ -2,44 +2,42 @@
 
 use diesel::prelude::*;
 
-use crate::access::Loaded;
+use super::Library;
 use crate::db::DbConn;
 use crate::db::models::User;
 use crate::db::models::file::{self, File, FileChanges};
 use crate::permissions::Right;
-use crate::state::AppState;
 
-use super::{Error, Result, forbidden, hidden};
+use super::{Access, Error, Result};
 
 /// A file the user may read, or `NotFound` (403 with `debug`).
-pub fn readable(
-    state: &AppState,
-    conn: &mut DbConn,
-    user: Option<&User>,
-    id: i64,
-) -> Result<(File, std::sync::Arc<Loaded>)> {
-    let f = file::find(conn, id)?.ok_or(Error::NotFound)?;
-    let loaded = state.access.snapshot(conn)?;
-    let decision = loaded.file(state.access.policy(), user, &f, Right::Read);
-    if !decision.allowed {
-        return Err(hidden(state, &decision));
-    }
-    Ok((f, loaded))
+pub fn readable(lib: &Library, conn: &mut DbConn, user: Option<&User>, id: i64) -> Result<File> {
+    with_right(lib, conn, user, id, Right::Read).map(|(f, _)| f)
 }
 
 /// A file the user may read and edit.
-pub fn editable(
-    state: &AppState,
+pub fn editable(lib: &Library, conn: &mut DbConn, user: &User, id: i64) -> Result<File> {
+    with_right(lib, conn, Some(user), id, Right::Edit).map(|(f, _)| f)
+}
+
+/// Whether `user` has `right` on the file.
+pub fn may(lib: &Library, conn: &mut DbConn, user: &User, right: Right, f: &File) -> Result<bool> {
+    Ok(lib.access(conn, Some(user))?.can(right, f))
+}
+
+/// A file on which the user has `right` (unreadable answers like missing), with the access
+/// it was checked with.
+pub fn with_right<'u>(
+    lib: &Library,
     conn: &mut DbConn,
-    user: &User,
+    user: Option<&'u User>,
     id: i64,
-) -> Result<(File, std::sync::Arc<Loaded>)> {
-    let (f, loaded) = readable(state, conn, Some(user), id)?;
-    let decision = loaded.file(state.access.policy(), Some(user), &f, Right::Edit);
-    if !decision.allowed {
-        return Err(forbidden(&decision));
-    }
-    Ok((f, loaded))
+    right: Right,
+) -> Result<(File, Access<'u>)> {
+    let f = file::find(conn, id)?.ok_or(Error::NotFound)?;
+    let access = lib.access(conn, user)?;
+    access.require(right, &f)?;
+    Ok((f, access))
 }
 
 /// Requested metadata changes, already parsed.
@@ -55,14 +53,8 @@ pub struct Edit {
 /// Applies metadata changes: needs edit on the file; a move needs add-children on the
 /// destination (moving to unsorted uploads: only the file's owner or a superuser); a new
 /// owner needs a superuser.
-pub fn update(
-    state: &AppState,
-    conn: &mut DbConn,
-    user: &User,
-    id: i64,
-    edit: &Edit,
-) -> Result<File> {
-    let (f, loaded) = editable(state, conn, user, id)?;
+pub fn update(lib: &Library, conn: &mut DbConn, user: &User, id: i64, edit: &Edit) -> Result<File> {
+    let (f, access) = with_right(lib, conn, Some(user), id, Right::Edit)?;
     let description = edit
         .description
         .as_deref()
@@ -86,18 +78,10 @@ pub fn update(
         match target {
             Some(folder_id) => {
                 // A folder the user may not read is refused like a missing one.
-                if super::visible::folder(state, conn, &loaded, user, folder_id)?.is_none() {
+                if super::visible::folder(conn, &access, folder_id)?.is_none() {
                     return Err(Error::Invalid(format!("folder {folder_id} does not exist")));
                 }
-                let d = loaded.folder(
-                    state.access.policy(),
-                    Some(user),
-                    folder_id,
-                    Right::AddChildren,
-                );
-                if !d.allowed {
-                    return Err(forbidden(&d));
-                }
+                access.require(Right::AddChildren, super::access::Target::Folder(folder_id))?;
             }
             None => {
                 if !user.is_superuser && f.owner_id != Some(user.id) {
@@ -133,19 +117,19 @@ pub fn update(
 /// anything is stored, so when one is refused nothing changes. A moved focal point then
 /// drops the old crops and queues new ones.
 pub fn update_with_image(
-    state: &AppState,
+    lib: &Library,
     conn: &mut DbConn,
     user: &User,
     id: i64,
     edit: &Edit,
     image: &super::images::ImageEdit,
 ) -> Result<File> {
-    let checked = super::images::check_edit(state, conn, user, id, image)?;
+    let checked = super::images::check_edit(lib, conn, user, id, image)?;
     // Checks every field, then stores them in one statement.
-    let mut after = update(state, conn, user, id, edit)?;
+    let mut after = update(lib, conn, user, id, edit)?;
     if let Some(checked) = checked {
         if super::images::store_edit(conn, &checked)? {
-            super::images::recrop(state, conn, id)?;
+            super::images::recrop(lib, conn, id)?;
         }
         after = file::find(conn, id)?.ok_or(Error::NotFound)?;
     }
@@ -159,7 +143,7 @@ pub fn update_with_image(
 /// (alt text and caption stay) and queues the eager thumbnails. The stable `/files/{id}/…`
 /// URL keeps working; the direct URL changes.
 pub async fn replace_content<S, E>(
-    state: &AppState,
+    lib: &Library,
     user: &User,
     id: i64,
     original_filename: &str,
@@ -171,16 +155,16 @@ where
 {
     use crate::db::models::journal;
     use crate::storage::{self, StorageRole};
-    let (st, u) = (state.clone(), user.clone());
-    let (f, _) = crate::db::run(&state.pool, move |conn| editable(&st, conn, &u, id)).await?;
+    let (st, u) = (lib.clone(), user.clone());
+    let f = crate::db::run(&lib.pool, move |conn| editable(&st, conn, &u, id)).await?;
     let name = super::upload::clean_original_name(original_filename);
-    let storage = state.storages.main(f.is_public).local();
+    let storage = lib.storages.main(f.is_public).local();
     let ingested = storage::ingest(
         storage,
         body,
-        state.settings.max_upload_size,
+        lib.settings.max_upload_size,
         &name,
-        state.settings.path_generator,
+        lib.settings.path_generator,
     )
     .await?;
     let (key, size, sha, mime) = (
@@ -189,15 +173,15 @@ where
         ingested.sha256.clone(),
         ingested.mime_type.clone(),
     );
-    let (st, u) = (state.clone(), user.clone());
-    let updated = crate::db::run(&state.pool, move |conn| {
+    let (st, u) = (lib.clone(), user.clone());
+    let updated = crate::db::run(&lib.pool, move |conn| {
         let work = |conn: &mut crate::db::DbConn| -> Result<File> {
             // Still editable by this user now that the bytes are in (and, below, with no
             // permission change since).
-            let (_, loaded) = editable(&st, conn, &u, f.id)?;
+            let (_, access) = with_right(&st, conn, Some(&u), f.id, Right::Edit)?;
             let done = crate::db::write_transaction(conn, |conn| {
                 if journal::move_in_progress(conn, f.id)?
-                    || crate::db::models::generation::current(conn)? != loaded.generation
+                    || crate::db::models::generation::current(conn)? != access.generation()
                 {
                     return Ok::<_, Error>(None);
                 }

@@ -1,13 +1,13 @@
 //! Creating, reading, renaming and moving folders, and listing what a user may see in one.
 
+use super::Library;
 use crate::db::DbConn;
 use crate::db::models::file::{self, File};
 use crate::db::models::folder::{self, Folder};
 use crate::db::models::{User, user};
 use crate::permissions::Right;
-use crate::state::AppState;
 
-use super::{Error, Result, check_name, forbidden, hidden};
+use super::{Error, Result, check_name};
 
 fn name_taken(e: crate::db::DbError, name: &str) -> Error {
     if e.is_unique_violation() {
@@ -18,31 +18,23 @@ fn name_taken(e: crate::db::DbError, name: &str) -> Error {
 }
 
 /// A folder the user may read.
-pub fn readable(state: &AppState, conn: &mut DbConn, user: &User, id: i64) -> Result<Folder> {
+pub fn readable(lib: &Library, conn: &mut DbConn, user: &User, id: i64) -> Result<Folder> {
     let f = folder::find(conn, id)?.ok_or(Error::NotFound)?;
-    let loaded = state.access.snapshot(conn)?;
-    let d = loaded.folder(state.access.policy(), Some(user), id, Right::Read);
-    if !d.allowed {
-        return Err(hidden(state, &d));
-    }
+    lib.access(conn, Some(user))?.require(Right::Read, &f)?;
     Ok(f)
 }
 
 fn require_on_parent(
-    state: &AppState,
+    lib: &Library,
     conn: &mut DbConn,
     user: &User,
     parent: Option<i64>,
 ) -> Result<()> {
     match parent {
         Some(p) => {
-            readable(state, conn, user, p)?;
-            let loaded = state.access.snapshot(conn)?;
-            let d = loaded.folder(state.access.policy(), Some(user), p, Right::AddChildren);
-            if !d.allowed {
-                return Err(forbidden(&d));
-            }
-            Ok(())
+            let parent = folder::find(conn, p)?.ok_or(Error::NotFound)?;
+            lib.access(conn, Some(user))?
+                .require(Right::AddChildren, &parent)
         }
         None if user.is_superuser => Ok(()),
         None => Err(Error::Forbidden(
@@ -54,7 +46,7 @@ fn require_on_parent(
 /// Creates a folder: needs add-children on the parent (top level: superusers). The owner is
 /// the creator unless a superuser names another.
 pub fn create(
-    state: &AppState,
+    lib: &Library,
     conn: &mut DbConn,
     user: &User,
     name: &str,
@@ -62,7 +54,7 @@ pub fn create(
     owner: Option<i64>,
 ) -> Result<Folder> {
     let name = check_name(name, "folder")?;
-    require_on_parent(state, conn, user, parent)?;
+    require_on_parent(lib, conn, user, parent)?;
     let owner = match owner {
         Some(o) if o != user.id => {
             if !user.is_superuser {
@@ -78,7 +70,7 @@ pub fn create(
     };
     // The depth check and the insert in one tree transaction: a concurrent move cannot make
     // the parent deeper in between.
-    let max = state.settings.max_folder_depth;
+    let max = lib.settings.max_folder_depth;
     crate::db::tree_transaction(conn, |conn| {
         super::tree::check_create(conn, parent, max)?;
         folder::create(conn, parent, Some(owner), &name).map_err(|e| name_taken(e, &name))
@@ -97,18 +89,15 @@ pub struct Edit {
 /// Renames, moves or re-owns a folder: needs edit on it; a move needs add-children on the
 /// destination (top level: superusers) and may not go into the folder's own subtree.
 pub fn update(
-    state: &AppState,
+    lib: &Library,
     conn: &mut DbConn,
     user: &User,
     id: i64,
     edit: &Edit,
 ) -> Result<Folder> {
-    let current = readable(state, conn, user, id)?;
-    let loaded = state.access.snapshot(conn)?;
-    let d = loaded.folder(state.access.policy(), Some(user), id, Right::Edit);
-    if !d.allowed {
-        return Err(forbidden(&d));
-    }
+    let current = folder::find(conn, id)?.ok_or(Error::NotFound)?;
+    let access = lib.access(conn, Some(user))?;
+    access.require(Right::Edit, &current)?;
     let name = edit
         .name
         .as_deref()
@@ -120,16 +109,16 @@ pub fn update(
     {
         if let Some(t) = target {
             // A folder the user may not read is refused like a missing one.
-            if super::visible::folder(state, conn, &loaded, user, t)?.is_none() {
+            if super::visible::folder(conn, &access, t)?.is_none() {
                 return Err(Error::Invalid(format!("folder {t} does not exist")));
             }
-            if loaded.snapshot.is_ancestor_or_self(id, t) {
+            if access.tree().is_ancestor_or_self(id, t) {
                 return Err(Error::Invalid(
                     "a folder cannot be moved into itself or one of its subfolders".into(),
                 ));
             }
         }
-        require_on_parent(state, conn, user, target)?;
+        require_on_parent(lib, conn, user, target)?;
         parent = Some(target);
     }
     let mut owner = None;
@@ -151,7 +140,7 @@ pub fn update(
     // The checks above used the permission snapshot; the tree checks that keep it a tree run
     // again on the rows, in the transaction that moves (serialised with every other change
     // to the tree), so two concurrent moves cannot close a loop.
-    let max = state.settings.max_folder_depth;
+    let max = lib.settings.max_folder_depth;
     crate::db::tree_transaction(conn, |conn| {
         if let Some(target) = parent {
             super::tree::check_move(conn, id, target, max)?;
@@ -172,19 +161,18 @@ pub struct Listing {
 /// unsorted uploads; superusers see every unsorted upload). Filtered in bulk against one
 /// snapshot, whatever the number of items.
 pub fn children(
-    state: &AppState,
+    lib: &Library,
     conn: &mut DbConn,
     user: &User,
     parent: Option<i64>,
 ) -> Result<Listing> {
     if let Some(p) = parent {
-        readable(state, conn, user, p)?;
+        readable(lib, conn, user, p)?;
     }
-    let loaded = state.access.snapshot(conn)?;
-    let policy = state.access.policy();
+    let access = lib.access(conn, Some(user))?;
     let folders = folder::children(conn, parent)?
         .into_iter()
-        .filter(|f| loaded.folder(policy, Some(user), f.id, Right::Read).allowed)
+        .filter(|f| access.can(Right::Read, f))
         .collect();
     let owner_filter = match parent {
         None if !user.is_superuser => Some(user.id),
@@ -192,7 +180,19 @@ pub fn children(
     };
     let files = file::in_folder(conn, parent, owner_filter)?
         .into_iter()
-        .filter(|f| loaded.file(policy, Some(user), f, Right::Read).allowed)
+        .filter(|f| access.can(Right::Read, f))
         .collect();
     Ok(Listing { folders, files })
+}
+
+/// (folders including itself, files) of the folder's subtree that `user` may read; `None`
+/// when the folder is missing or unreadable.
+pub fn readable_counts(
+    lib: &Library,
+    conn: &mut DbConn,
+    user: &User,
+    id: i64,
+) -> Result<Option<(usize, usize)>> {
+    let access = lib.access(conn, Some(user))?;
+    super::visible::count_tree(conn, &access, id)
 }

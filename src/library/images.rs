@@ -4,13 +4,13 @@
 
 use std::collections::HashMap;
 
+use super::Library;
 use crate::db::DbConn;
 use crate::db::models::User;
 use crate::db::models::file::{self, File};
 use crate::db::models::image::{self, ImageMeta};
 use crate::db::models::thumbnail_failure;
 use crate::images::{self, Format, ImageError, ThumbnailSpec};
-use crate::state::AppState;
 use crate::storage::StorageKey;
 
 use super::{Error, Result, thumbnails};
@@ -30,20 +30,20 @@ pub enum Header {
 }
 
 /// Reads the header of the object `key` in the main storage for `is_public` (blocking).
-pub fn read_header(state: &AppState, key: &StorageKey, is_public: bool, mime_type: &str) -> Header {
+pub fn read_header(lib: &Library, key: &StorageKey, is_public: bool, mime_type: &str) -> Header {
     let Some(format) = Format::from_mime(mime_type) else {
         return Header::NotAnImage;
     };
-    let opened = state.storages.main(is_public).local().open_read(key);
+    let opened = lib.storages.main(is_public).local().open_read(key);
     let probe = match opened {
         Ok(f) => images::probe(f, format),
         Err(e) => Err(ImageError::Io(std::io::Error::other(e.to_string()))),
     };
     match probe {
         Ok(p) => Header::Image {
-            refused: state
-                .settings
-                .images
+            refused: lib
+                .thumbnails
+                .limits()
                 .check_dimensions(p.stored_width, p.stored_height)
                 .err()
                 .map(|e| e.to_string()),
@@ -98,11 +98,11 @@ pub fn record_header(conn: &mut DbConn, file_id: i64, header: &Header) -> Result
 /// After a file's content was replaced: reads the new header, keeps alt text and caption
 /// (and the focal point if it still lies inside), drops the old thumbnails and queues the
 /// eager ones.
-pub fn refresh(state: &AppState, conn: &mut DbConn, file_id: i64) -> Result<()> {
+pub fn refresh(lib: &Library, conn: &mut DbConn, file_id: i64) -> Result<()> {
     let f = file::find(conn, file_id)?.ok_or(Error::NotFound)?;
     let key = StorageKey::parse(&f.storage_key)
         .map_err(|_| Error::Invalid(format!("file {} has an invalid storage key", f.id)))?;
-    let mut header = read_header(state, &key, f.is_public, &f.mime_type);
+    let mut header = read_header(lib, &key, f.is_public, &f.mime_type);
     if let (Header::Image { meta, .. }, Some(old)) = (&mut header, image::find(conn, file_id)?) {
         meta.alt_text = old.alt_text;
         meta.caption = old.caption;
@@ -112,10 +112,10 @@ pub fn refresh(state: &AppState, conn: &mut DbConn, file_id: i64) -> Result<()> 
             })
             .map(|(x, y)| format!("{x},{y}"));
     }
-    thumbnails::forget_thumbnails(state, conn, file_id, |_| true)?;
+    thumbnails::forget_thumbnails(&lib.thumbnails, conn, file_id, |_| true)?;
     let queue = crate::db::write_transaction(conn, |conn| record_header(conn, file_id, &header))?;
     if queue {
-        thumbnails::queue(state, file_id);
+        thumbnails::queue(&lib.thumbnails, file_id);
     }
     Ok(())
 }
@@ -143,16 +143,16 @@ fn check_text(value: &str, rule: crate::domain::text::TextRule) -> Result<String
 /// Applies `edit` to an image (needs edit on the file). Moving the focal point drops the
 /// crops made for the old one and queues new ones.
 pub fn edit(
-    state: &AppState,
+    lib: &Library,
     conn: &mut DbConn,
     user: &User,
     file_id: i64,
     edit: &ImageEdit,
 ) -> Result<File> {
-    if let Some(checked) = check_edit(state, conn, user, file_id, edit)?
+    if let Some(checked) = check_edit(lib, conn, user, file_id, edit)?
         && store_edit(conn, &checked)?
     {
-        recrop(state, conn, file_id)?;
+        recrop(lib, conn, file_id)?;
     }
     file::find(conn, file_id)?.ok_or(Error::NotFound)
 }
@@ -167,13 +167,13 @@ pub struct CheckedEdit {
 /// Checks `edit` (needs edit on the file; values within their limits; the focal point
 /// inside the image) without storing anything. `None` when there is nothing to change.
 pub fn check_edit(
-    state: &AppState,
+    lib: &Library,
     conn: &mut DbConn,
     user: &User,
     file_id: i64,
     edit: &ImageEdit,
 ) -> Result<Option<CheckedEdit>> {
-    super::files::editable(state, conn, user, file_id)?;
+    super::files::editable(lib, conn, user, file_id)?;
     if edit.is_empty() {
         return Ok(None);
     }
@@ -218,11 +218,11 @@ pub fn store_edit(conn: &mut DbConn, checked: &CheckedEdit) -> Result<bool> {
 
 /// After the focal point moved: drops the crops made for the old one (rows, then objects)
 /// and queues the eager presets, whose crops are then made around the new one.
-pub fn recrop(state: &AppState, conn: &mut DbConn, file_id: i64) -> Result<()> {
-    thumbnails::forget_thumbnails(state, conn, file_id, |spec| {
+pub fn recrop(lib: &Library, conn: &mut DbConn, file_id: i64) -> Result<()> {
+    thumbnails::forget_thumbnails(&lib.thumbnails, conn, file_id, |spec| {
         ThumbnailSpec::parse(spec).is_ok_and(|s| s.crop)
     })?;
-    thumbnails::queue(state, file_id);
+    thumbnails::queue(&lib.thumbnails, file_id);
     Ok(())
 }
 
@@ -299,6 +299,31 @@ pub fn looks(conn: &mut DbConn, files: &[File]) -> Result<HashMap<i64, Look>> {
             (f.id, Look::of(f, meta.as_ref(), failure.as_deref()))
         })
         .collect())
+}
+
+/// `coffer thumbnails generate`: makes the missing thumbnails of every image in `folder`
+/// and its subfolders (everywhere with `None`), for every preset or the one named.
+pub fn generate_thumbnails(
+    lib: &Library,
+    folder: Option<i64>,
+    preset: Option<&str>,
+    progress: impl FnMut(thumbnails::Progress<'_>) + Send,
+) -> Result<thumbnails::GenerateReport> {
+    let folders = match folder {
+        Some(id) => {
+            let mut conn = lib
+                .pool
+                .get()
+                .map_err(|e| Error::Db(crate::db::DbError::Pool(e)))?;
+            crate::db::models::folder::find(&mut conn, id)?
+                .ok_or_else(|| Error::Invalid(format!("folder {id} does not exist")))?;
+            let mut ids = lib.access(&mut conn, None)?.tree().descendants(id);
+            ids.push(id);
+            Some(ids)
+        }
+        None => None,
+    };
+    thumbnails::generate(&lib.thumbnails, folders.as_deref(), preset, progress)
 }
 
 #[cfg(test)]

@@ -5,11 +5,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::Library;
 use crate::db;
 use crate::db::models::User;
 use crate::db::models::file;
 use crate::db::models::folder::{self};
-use crate::state::AppState;
 
 use super::upload::{UploadTarget, authorize, store};
 use super::{Error, Result};
@@ -93,7 +93,7 @@ fn dir_identity(dir: &Path) -> std::io::Result<PathBuf> {
 /// Imports `dir` as a folder named after it, under `parent` (None = top level), owned by
 /// `user`, with the same permission checks as an upload.
 pub async fn import(
-    state: &AppState,
+    lib: &Library,
     user: &User,
     dir: &Path,
     parent: Option<i64>,
@@ -113,24 +113,15 @@ pub async fn import(
     let mut report = Report::default();
     let mut folder_ids: std::collections::HashMap<Vec<String>, i64> = Default::default();
     for entry in entries {
-        let folder_id = ensure_folders(
-            state,
-            user,
-            parent,
-            &entry.dirs,
-            &mut folder_ids,
-            &mut report,
-        )
-        .await;
+        let folder_id =
+            ensure_folders(lib, user, parent, &entry.dirs, &mut folder_ids, &mut report).await;
         let name = entry
             .path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let outcome = match folder_id {
-            Ok(folder_id) => {
-                import_file(state, user, &entry.path, &name, folder_id, is_public).await
-            }
+            Ok(folder_id) => import_file(lib, user, &entry.path, &name, folder_id, is_public).await,
             // A folder that may not be made (too deep, a bad name) fails its files only.
             Err(Error::Invalid(why)) => Outcome::Failed(why),
             Err(e) => return Err(e),
@@ -146,7 +137,7 @@ pub async fn import(
 }
 
 async fn ensure_folders(
-    state: &AppState,
+    lib: &Library,
     user: &User,
     parent: Option<i64>,
     dirs: &[String],
@@ -162,8 +153,8 @@ async fn ensure_folders(
         }
         // The name as it will be stored (NFC), so that a second run finds the folder.
         let name = super::check_name(&dirs[depth - 1], "folder")?;
-        let (st, u) = (state.clone(), user.clone());
-        let (id, created) = db::run(&state.pool, move |conn| {
+        let (st, u) = (lib.clone(), user.clone());
+        let (id, created) = db::run(&lib.pool, move |conn| {
             match folder::find_child_by_name(conn, current, &name)? {
                 Some(f) => Ok((f.id, false)),
                 None => super::folders::create(&st, conn, &u, &name, current, None)
@@ -181,7 +172,7 @@ async fn ensure_folders(
 }
 
 async fn import_file(
-    state: &AppState,
+    lib: &Library,
     user: &User,
     path: &Path,
     name: &str,
@@ -195,8 +186,8 @@ async fn import_file(
     };
     // Compared as it will be stored, so that a second run skips it.
     let stored_name = super::upload::clean_original_name(name);
-    let (st, u, t, n) = (state.clone(), user.clone(), target.clone(), stored_name);
-    let checked = db::run(&state.pool, move |conn| {
+    let (st, u, t, n) = (lib.clone(), user.clone(), target.clone(), stored_name);
+    let checked = db::run(&lib.pool, move |conn| {
         authorize(&st, conn, &u, &t)?;
         Ok::<_, Error>(file::exists_in_folder(conn, folder_id, &n)?)
     })
@@ -215,7 +206,7 @@ async fn import_file(
         Err(e) => return Outcome::Failed(e.to_string()),
     };
     let body = crate::serve::file_stream(Arc::new(f), 0, len);
-    match store(state, user, &target, name, body).await {
+    match store(lib, user, &target, name, body).await {
         Ok(_) => Outcome::Imported,
         Err(e) => Outcome::Failed(e.to_string()),
     }

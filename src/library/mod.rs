@@ -1,11 +1,15 @@
 //! What Coffer does with files and folders, independent of HTTP: uploads, edits, moves
 //! between public and private storage, deletion, start-up recovery, integrity checks and
-//! imports. Functions take the shared state and a connection and run on blocking threads.
+//! imports. Functions take the [`Library`] context (not the whole application state), the
+//! caller and a connection, and run on blocking threads. Every permission decision is made
+//! here, through [`Access`].
 
+pub mod access;
 pub mod browse;
 pub mod bulk;
 pub mod check;
 pub mod delete;
+pub mod deliver;
 pub mod effective;
 pub mod files;
 pub mod folders;
@@ -21,10 +25,49 @@ pub mod tree;
 pub mod upload;
 pub mod visible;
 
-use crate::db::DbError;
+use std::sync::Arc;
+
+pub use access::Access;
+pub use thumbnails::Thumbnailer;
+
+use crate::access::AccessControl;
+use crate::db::models::User;
+use crate::db::{DbConn, DbError, DbPool};
 use crate::permissions::Decision;
-use crate::state::AppState;
-use crate::storage::StorageError;
+use crate::storage::{PathGenerator, StorageError, Storages};
+
+/// The rules of the library taken from the configuration.
+#[derive(Clone, Debug)]
+pub struct LibrarySettings {
+    /// A denied read answers 403 with the reason instead of 404.
+    pub debug: bool,
+    /// Whether new uploads are public unless the upload says otherwise.
+    pub is_public_default: bool,
+    pub max_upload_size: u64,
+    pub path_generator: PathGenerator,
+    /// Deepest level a folder may be created or moved to (1 = top level).
+    pub max_folder_depth: usize,
+}
+
+/// What library operations work with: the database, the storages, the permission snapshots,
+/// the thumbnailer and the library's settings — nothing of HTTP, sessions or passwords.
+/// Cheap to clone.
+#[derive(Clone)]
+pub struct Library {
+    pub pool: DbPool,
+    pub storages: Arc<Storages>,
+    pub access: Arc<AccessControl>,
+    pub thumbnails: Thumbnailer,
+    pub settings: Arc<LibrarySettings>,
+}
+
+impl Library {
+    /// The permission view of `caller` for one operation (reads the generation; reloads the
+    /// snapshot only after a change).
+    pub fn access<'u>(&self, conn: &mut DbConn, caller: Option<&'u User>) -> Result<Access<'u>> {
+        Access::load(&self.access, conn, caller, self.settings.debug)
+    }
+}
 
 /// Why an operation did not happen.
 #[derive(Debug, thiserror::Error)]
@@ -51,15 +94,6 @@ pub type Result<T> = std::result::Result<T, Error>;
 impl From<diesel::result::Error> for Error {
     fn from(e: diesel::result::Error) -> Self {
         Error::Db(DbError::Query(e))
-    }
-}
-
-/// The answer to a denied read: 404 hides existence; with `debug` it says 403 and why.
-pub fn hidden(state: &AppState, decision: &Decision) -> Error {
-    if state.settings.debug {
-        Error::Forbidden(decision.summary())
-    } else {
-        Error::NotFound
     }
 }
 

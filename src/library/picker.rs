@@ -7,12 +7,11 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::access::Loaded;
+use super::Library;
 use crate::db::DbConn;
 use crate::db::models::User;
 use crate::db::models::folder;
-use crate::permissions::{FolderSet, Right};
-use crate::state::AppState;
+use crate::permissions::{FolderSet, Right, Snapshot};
 
 use super::Result;
 
@@ -91,12 +90,12 @@ struct Tree {
 }
 
 impl Tree {
-    fn of(loaded: &Loaded) -> Tree {
-        let ids: Vec<i64> = loaded.snapshot.folders().map(|n| n.id).collect();
+    fn of(snapshot: &Snapshot) -> Tree {
+        let ids: Vec<i64> = snapshot.folders().map(|n| n.id).collect();
         let index: HashMap<i64, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
         let mut children = vec![Vec::new(); ids.len()];
         let mut roots = Vec::new();
-        for (i, n) in loaded.snapshot.folders().enumerate() {
+        for (i, n) in snapshot.folders().enumerate() {
             // A parent that is not there (or the folder itself) makes a top-level folder.
             match n.parent_id.and_then(|p| index.get(&p)).copied() {
                 Some(p) if p != i => children[p].push(i),
@@ -143,27 +142,21 @@ fn readable_names(
 /// The folders `user` may read and add to, excluding `exclude` and everything below them,
 /// in tree order (siblings by name), each with its shortened path.
 pub fn destinations(
-    state: &AppState,
+    lib: &Library,
     conn: &mut DbConn,
     user: &User,
     exclude: &[i64],
 ) -> Result<Vec<Destination>> {
-    let loaded = state.access.snapshot(conn)?;
-    let policy = state.access.policy();
-    let actor = crate::access::actor(Some(user));
-    let readable = loaded
-        .snapshot
-        .folders_with(policy, actor.as_ref(), Right::Read);
-    let addable = loaded
-        .snapshot
-        .folders_with(policy, actor.as_ref(), Right::AddChildren);
-    let tree = Tree::of(&loaded);
+    let access = lib.access(conn, Some(user))?;
+    let readable = access.folders_with(Right::Read);
+    let addable = access.folders_with(Right::AddChildren);
+    let tree = Tree::of(access.tree());
     let names = readable_names(conn, &tree, &readable)?;
     // The excluded folders and everything below them (cycle-safe walks).
     let mut excluded: HashSet<i64> = HashSet::new();
     for x in exclude {
         if excluded.insert(*x) {
-            excluded.extend(loaded.snapshot.descendants(*x));
+            excluded.extend(access.tree().descendants(*x));
         }
     }
     let sort_key = |i: usize| {
@@ -217,16 +210,13 @@ pub fn destinations(
 /// The path of one folder as the picker would show it (for "the current place"); `None`
 /// when the folder is missing. The folder itself is "…" when the user may not read it. One
 /// walk up the (cycle-safe) ancestor chain and one query for the names shown.
-pub fn path(state: &AppState, conn: &mut DbConn, user: &User, id: i64) -> Result<Option<String>> {
-    let loaded = state.access.snapshot(conn)?;
-    if loaded.snapshot.folder(id).is_none() {
+pub fn path(lib: &Library, conn: &mut DbConn, user: &User, id: i64) -> Result<Option<String>> {
+    let access = lib.access(conn, Some(user))?;
+    if access.tree().folder(id).is_none() {
         return Ok(None);
     }
-    let actor = crate::access::actor(Some(user));
-    let readable = loaded
-        .snapshot
-        .folders_with(state.access.policy(), actor.as_ref(), Right::Read);
-    let mut chain = loaded.snapshot.ancestors(id);
+    let readable = access.folders_with(Right::Read);
+    let mut chain = access.tree().ancestors(id);
     chain.push(id);
     let mut trail = Trail::default();
     for (i, f) in chain.iter().enumerate() {

@@ -3,14 +3,12 @@
 //! the groups and everybody-rules that grant read on its folder, all by name (users, groups
 //! and the folders the rules are on), never by internal id.
 
-use crate::access::Loaded;
+use super::access::{Access, Target};
+use super::rules::Names;
+use super::{Library, Result};
 use crate::db::DbConn;
 use crate::db::models::{File, User, group, user};
 use crate::permissions::{Decision, FolderId, Grant, Namer, Principal, Reason, Right};
-use crate::state::AppState;
-
-use super::Result;
-use super::rules::Names;
 
 impl Namer for Names {
     fn user(&self, id: i64) -> String {
@@ -55,13 +53,8 @@ impl Namer for Shown<'_> {
 /// A decision explained to `viewer` (who may not be the subject of the decision): the
 /// names of the users, groups and folders it mentions (loaded here), never their ids, and
 /// no name of a folder the viewer may not read.
-pub fn explain(
-    conn: &mut DbConn,
-    loaded: &Loaded,
-    policy: crate::permissions::Policy,
-    viewer: Option<&User>,
-    decision: &Decision,
-) -> Result<String> {
+pub fn explain(conn: &mut DbConn, access: &Access<'_>, decision: &Decision) -> Result<String> {
+    let viewer = access.caller();
     let folders: Vec<FolderId> = match &decision.reason {
         Reason::Rules {
             allowed_by,
@@ -73,14 +66,14 @@ pub fn explain(
             .collect(),
         _ => Vec::new(),
     };
-    let names = Names::load(conn, loaded, &folders)?;
+    let names = Names::load(conn, access.loaded(), &folders)?;
     let readable = match viewer {
         Some(v) if v.is_superuser && v.is_active => None,
         _ => Some(
             folders
                 .iter()
                 .copied()
-                .filter(|f| loaded.folder(policy, viewer, *f, Right::Read).allowed)
+                .filter(|f| access.can(Right::Read, Target::Folder(*f)))
                 .collect(),
         ),
     };
@@ -106,7 +99,7 @@ pub const MAX_USERS: usize = 500;
 /// read). Users are evaluated one by one with the same engine as the downloads, so the list
 /// is exact; groups and everybody-rules are listed from the rules.
 pub fn who_can_read(
-    state: &AppState,
+    lib: &Library,
     conn: &mut DbConn,
     viewer: &User,
     file: &File,
@@ -117,23 +110,22 @@ pub fn who_can_read(
             why: "this file is public: no log-in and no rule is needed to download it".into(),
         }]);
     }
-    let loaded = state.access.snapshot(conn)?;
-    let policy = state.access.policy();
+    let access = lib.access(conn, Some(viewer))?;
     let mut out = Vec::new();
     let mut folders: Vec<FolderId> = file.folder_id.into_iter().collect();
     let applied = match file.folder_id {
-        Some(folder_id) => loaded.snapshot.rules_affecting(folder_id),
+        Some(folder_id) => access.tree().rules_affecting(folder_id),
         None => Vec::new(),
     };
     folders.extend(applied.iter().filter_map(|a| a.rule.folder_id));
-    let all = Names::load(conn, &loaded, &folders)?;
+    let all = Names::load(conn, access.loaded(), &folders)?;
     let names = Shown {
         names: &all,
         readable: (!viewer.is_superuser).then(|| {
             folders
                 .iter()
                 .copied()
-                .filter(|f| loaded.folder(policy, Some(viewer), *f, Right::Read).allowed)
+                .filter(|f| access.can(Right::Read, Target::Folder(*f)))
                 .collect()
         }),
     };
@@ -179,7 +171,7 @@ pub fn who_can_read(
             });
             break;
         }
-        let d = loaded.file(policy, Some(u), file, Right::Read);
+        let d = access.for_caller(Some(u)).decide(Right::Read, file);
         if !d.allowed {
             continue;
         }

@@ -23,42 +23,38 @@ use std::thread::JoinHandle;
 
 use diesel::prelude::*;
 
+use super::Library;
 use crate::db::models::file::{self, File};
 use crate::db::models::journal::{self, MoveEntry, MoveItem};
 use crate::db::models::{User, thumbnail};
 use crate::db::schema::files;
 use crate::db::{DbConn, DbError, DbPool};
 use crate::permissions::Right;
-use crate::state::AppState;
 use crate::storage::{StorageKey, StorageRole, Storages, Transfer};
 
 use super::{Error, Result, forbidden};
 
 /// Makes a file public or private, checking that `user` may edit it.
 pub fn set_public_checked(
-    state: &AppState,
+    lib: &Library,
     conn: &mut DbConn,
     user: &User,
     file_id: i64,
     public: bool,
 ) -> Result<File> {
-    let (f, loaded) = super::files::editable(state, conn, user, file_id)?;
-    let d = loaded.file(state.access.policy(), Some(user), &f, Right::Edit);
-    if !d.allowed {
-        return Err(forbidden(&d));
-    }
-    set_public(state, conn, file_id, public)
+    super::files::editable(lib, conn, user, file_id)?;
+    set_public(lib, conn, file_id, public)
 }
 
 /// Makes a file public or private (no permission check: callers check).
-pub fn set_public(state: &AppState, conn: &mut DbConn, file_id: i64, public: bool) -> Result<File> {
+pub fn set_public(lib: &Library, conn: &mut DbConn, file_id: i64, public: bool) -> Result<File> {
     let f = file::find(conn, file_id)?.ok_or(Error::NotFound)?;
     if f.is_public == public {
         return Ok(f);
     }
     let old_key = StorageKey::parse(&f.storage_key)
         .map_err(|_| Error::Invalid(format!("file {} has an invalid storage key", f.id)))?;
-    let new_key = state.settings.path_generator.generate(&f.original_filename);
+    let new_key = lib.settings.path_generator.generate(&f.original_filename);
     let mut items = vec![MoveItem {
         thumbnail_id: None,
         from_key: old_key.to_string(),
@@ -86,7 +82,7 @@ pub fn set_public(state: &AppState, conn: &mut DbConn, file_id: i64, public: boo
             Error::Db(e)
         }
     })?;
-    let _lease = LeaseKeeper::start(state.pool.clone(), move_id, journal::instance_id());
+    let _lease = LeaseKeeper::start(lib.pool.clone(), move_id, journal::instance_id());
     let mut entry = MoveEntry {
         id: move_id,
         file_id: f.id,
@@ -101,19 +97,19 @@ pub fn set_public(state: &AppState, conn: &mut DbConn, file_id: i64, public: boo
     let mut missing_thumbnails = Vec::new();
     for item in &entry.items {
         fail::fail_point!("relocate::transfer-error", |_| {
-            rollback(&state.storages, conn, &entry)?;
+            rollback(&lib.storages, conn, &entry)?;
             Err(Error::Storage(crate::storage::StorageError::Io(
                 std::io::Error::other("injected transfer failure"),
             )))
         });
-        match transfer(&state.storages, item, public) {
+        match transfer(&lib.storages, item, public) {
             Ok(Transfer::Copied | Transfer::Linked) => {}
             // A thumbnail lost from disk is forgotten (it is regenerated on demand).
             Err(crate::storage::StorageError::NotFound) if item.thumbnail_id.is_some() => {
                 missing_thumbnails.push(item.thumbnail_id);
             }
             Err(e) => {
-                rollback(&state.storages, conn, &entry)?;
+                rollback(&lib.storages, conn, &entry)?;
                 return Err(e.into());
             }
         }
@@ -168,26 +164,26 @@ pub fn set_public(state: &AppState, conn: &mut DbConn, file_id: i64, public: boo
     match committed {
         Ok(()) => {}
         Err(Abort::Changed) => {
-            rollback(&state.storages, conn, &entry)?;
+            rollback(&lib.storages, conn, &entry)?;
             return Err(Error::Conflict(
                 "the file changed while it was being moved; try again".into(),
             ));
         }
         Err(Abort::Lost) => {
             // Recovery owns the row now and rolls it back; the copies made meanwhile go too.
-            undo_objects(&state.storages, &entry)?;
+            undo_objects(&lib.storages, &entry)?;
             return Err(Error::Conflict(
                 "the move took too long and was rolled back; try again".into(),
             ));
         }
         Err(Abort::Db(e)) => {
-            rollback(&state.storages, conn, &entry)?;
+            rollback(&lib.storages, conn, &entry)?;
             return Err(e.into());
         }
     }
     fail::fail_point!("relocate::after-commit");
-    complete(&state.storages, conn, &entry)?;
-    super::delete::collect_garbage(&state.storages, conn)?;
+    complete(&lib.storages, conn, &entry)?;
+    super::delete::collect_garbage(&lib.storages, conn)?;
     file::find(conn, file_id)?.ok_or(Error::NotFound)
 }
 
@@ -362,22 +358,21 @@ pub struct BulkReport {
 /// on every folder, recursively) and nothing moves if any check fails; then each file moves
 /// on its own, and a file that cannot move is reported without stopping the others.
 pub fn set_public_many(
-    state: &AppState,
+    lib: &Library,
     conn: &mut DbConn,
     user: &User,
     file_ids: &[i64],
     folder_ids: &[i64],
     public: bool,
 ) -> Result<BulkReport> {
-    let loaded = state.access.snapshot(conn)?;
-    let policy = state.access.policy();
+    let access = lib.access(conn, Some(user))?;
     let mut folders = Vec::new();
     for id in folder_ids {
         folders.push(*id);
-        folders.extend(loaded.snapshot.descendants(*id));
+        folders.extend(access.tree().descendants(*id));
     }
     for id in &folders {
-        let d = loaded.folder(policy, Some(user), *id, Right::Edit);
+        let d = access.decide(Right::Edit, super::access::Target::Folder(*id));
         if !d.allowed {
             return Err(forbidden(&d));
         }
@@ -390,7 +385,7 @@ pub fn set_public_many(
     files.sort_by_key(|f| f.id);
     files.dedup_by_key(|f| f.id);
     for f in &files {
-        let d = loaded.file(policy, Some(user), f, Right::Edit);
+        let d = access.decide(Right::Edit, f);
         if !d.allowed {
             return Err(Error::Forbidden(format!(
                 "permission denied on file {} ({d})",
@@ -400,7 +395,7 @@ pub fn set_public_many(
     }
     let mut report = BulkReport::default();
     for f in files {
-        match set_public(state, conn, f.id, public) {
+        match set_public(lib, conn, f.id, public) {
             Ok(_) => report.done.push(f.id),
             Err(e) => report.refused.push((f.id, e.to_string())),
         }

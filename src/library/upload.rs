@@ -8,16 +8,16 @@
 use bytes::Bytes;
 use futures_util::Stream;
 
-use crate::access::Loaded;
+use super::Library;
 use crate::db::models::file::{self, File, NewFile};
 use crate::db::models::{User, folder, generation, user};
 use crate::db::{self, DbConn};
 use crate::domain::name::ItemName;
 use crate::permissions::Right;
-use crate::state::AppState;
 use crate::storage::{self, StorageRole};
 
-use super::{Error, Result, forbidden, hidden, images};
+use super::access::{Access, Target};
+use super::{Error, Result, images};
 
 /// Where and how an upload is stored.
 #[derive(Clone, Debug, Default)]
@@ -35,39 +35,22 @@ pub struct UploadTarget {
 /// may upload to their own unsorted uploads); a different owner needs a superuser. A missing
 /// folder answers like a hidden one.
 pub fn authorize(
-    state: &AppState,
+    lib: &Library,
     conn: &mut DbConn,
     user: &User,
     target: &UploadTarget,
 ) -> Result<()> {
-    let loaded = state.access.snapshot(conn)?;
-    authorize_with(state, conn, &loaded, user, target)
+    let access = lib.access(conn, Some(user))?;
+    authorize_with(conn, &access, target)
 }
 
 /// [`authorize`] against an already loaded permission snapshot (inside a transaction, where
 /// the snapshot must not be reloaded).
-fn authorize_with(
-    state: &AppState,
-    conn: &mut DbConn,
-    loaded: &Loaded,
-    user: &User,
-    target: &UploadTarget,
-) -> Result<()> {
+fn authorize_with(conn: &mut DbConn, access: &Access<'_>, target: &UploadTarget) -> Result<()> {
+    let user = access.caller().ok_or(Error::NotFound)?;
     if let Some(folder_id) = target.folder_id {
         folder::find(conn, folder_id)?.ok_or(Error::NotFound)?;
-        let read = loaded.folder(state.access.policy(), Some(user), folder_id, Right::Read);
-        if !read.allowed {
-            return Err(hidden(state, &read));
-        }
-        let add = loaded.folder(
-            state.access.policy(),
-            Some(user),
-            folder_id,
-            Right::AddChildren,
-        );
-        if !add.allowed {
-            return Err(forbidden(&add));
-        }
+        access.require(Right::AddChildren, Target::Folder(folder_id))?;
     }
     if let Some(owner) = target.owner_id
         && owner != user.id
@@ -216,7 +199,7 @@ pub struct Staged {
 
 /// Ingests `body` for `target` without inserting a row (see [`commit`]).
 pub async fn stage<S, E>(
-    state: &AppState,
+    lib: &Library,
     target: &UploadTarget,
     original_filename: &str,
     body: S,
@@ -226,20 +209,20 @@ where
     E: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let original_filename = clean_original_name(original_filename);
-    let is_public = target.is_public.unwrap_or(state.settings.is_public_default);
-    let storage = state.storages.get(StorageRole::main(is_public)).local();
+    let is_public = target.is_public.unwrap_or(lib.settings.is_public_default);
+    let storage = lib.storages.get(StorageRole::main(is_public)).local();
     let ingested = storage::ingest(
         storage,
         body,
-        state.settings.max_upload_size,
+        lib.settings.max_upload_size,
         &original_filename,
-        state.settings.path_generator,
+        lib.settings.path_generator,
     )
     .await?;
     // Images: size, orientation and date from the header (no decode), recorded with the row.
     let header = {
         let (st, key, mime) = (
-            state.clone(),
+            lib.clone(),
             ingested.key.clone(),
             ingested.mime_type.clone(),
         );
@@ -260,7 +243,7 @@ where
 /// streamed): a missing folder answers `NotFound`, a refusal rolls everything back, and the
 /// staged objects are deleted. On success every object is kept.
 pub async fn commit(
-    state: &AppState,
+    lib: &Library,
     user: &User,
     target: &UploadTarget,
     staged: Vec<Staged>,
@@ -288,16 +271,13 @@ pub async fn commit(
             )
         })
         .collect();
-    let (st, u, t) = (state.clone(), user.clone(), target.clone());
-    let inserted = db::run(&state.pool, move |conn| {
+    let (st, u, t) = (lib.clone(), user.clone(), target.clone());
+    let inserted = db::run(&lib.pool, move |conn| {
         // The permission snapshot is loaded outside the transaction; if the permissions
         // change before the rows are in, the transaction is rolled back and tried again
         // with the new snapshot.
         for _ in 0..COMMIT_TRIES {
-            let loaded = match st.access.snapshot(conn) {
-                Ok(l) => l,
-                Err(e) => return Err(Error::Db(e)),
-            };
+            let access = st.access(conn, Some(&u))?;
             let tried = crate::db::write_transaction(conn, |conn| {
                 // Rows first: on SQLite the insert takes the write lock, on PostgreSQL the
                 // foreign key locks the folder row; the check below sees the latest state.
@@ -307,10 +287,10 @@ pub async fn commit(
                     let queue = images::record_header(conn, row.id, header)?;
                     out.push((row, queue));
                 }
-                if generation::current(conn).map_err(Error::Db)? != loaded.generation {
+                if generation::current(conn).map_err(Error::Db)? != access.generation() {
                     return Err(Tx::Retry);
                 }
-                authorize_with(&st, conn, &loaded, &u, &t)?;
+                authorize_with(conn, &access, &t)?;
                 Ok(out)
             });
             match tried {
@@ -328,7 +308,7 @@ pub async fn commit(
     for (s, (row, queue)) in staged.into_iter().zip(inserted) {
         s.ingested.guard.disarm();
         if queue {
-            super::thumbnails::queue(state, row.id);
+            super::thumbnails::queue(&lib.thumbnails, row.id);
         }
         files.push(row);
     }
@@ -369,7 +349,7 @@ fn gone_folder(e: crate::db::DbError) -> Error {
 /// Stores `body` as one new file: [`stage`], then [`commit`]. The caller has called
 /// [`authorize`] (so that a refused request reads no bytes); it is checked again at commit.
 pub async fn store<S, E>(
-    state: &AppState,
+    lib: &Library,
     user: &User,
     target: &UploadTarget,
     original_filename: &str,
@@ -379,8 +359,8 @@ where
     S: Stream<Item = std::result::Result<Bytes, E>>,
     E: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let staged = stage(state, target, original_filename, body).await?;
-    commit(state, user, target, vec![staged])
+    let staged = stage(lib, target, original_filename, body).await?;
+    commit(lib, user, target, vec![staged])
         .await?
         .pop()
         .ok_or(Error::NotFound)

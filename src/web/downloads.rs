@@ -1,32 +1,24 @@
 //! The checked download view: private files and private thumbnails, and the stable
-//! `/files/{id}/{name}` URL. Every request is authenticated, the file row found by exact
-//! key (or id), the read permission decided against the current snapshot, and only then
-//! are the bytes handed to the configured server backend. Denied and missing look the same
-//! (404; 403 with `debug`).
+//! `/files/{id}/{name}` URL. Every request is authenticated, then `library::deliver` finds
+//! the row, decides the read permission against the current snapshot and picks the object;
+//! only then are the bytes handed to the configured server backend. Denied and missing look
+//! the same (404; 403 with `debug`).
 
 use actix_web::http::{Method, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::auth;
 use crate::config::ServeBackend;
-use crate::db::models::file::{self, File};
-use crate::db::models::{User, session, thumbnail};
+use crate::db::models::{User, session};
 use crate::db::{self, DbConn};
 use crate::error::AppError;
+use crate::library::deliver::{self, Delivery, FileBy, Source};
 use crate::library::thumbnails::{self, Ensured, JobError, Mode};
-use crate::permissions::Right;
 use crate::serve::{self, Object};
 use crate::state::AppState;
-use crate::storage::{StorageError, StorageKey, StorageRole};
+use crate::storage::{StorageError, StorageKey};
 
 use super::identity::credentials;
-
-/// What the blocking part of a request decided.
-enum Outcome {
-    Deliver(Object),
-    Redirect(String),
-    Denied(String),
-}
 
 /// The storage key in the path below a private base URL (mounted as a prefix scope: a
 /// string comparison routes these requests, no pattern matching), fully percent-decoded.
@@ -53,14 +45,11 @@ pub async fn private_file(
     let Some(key) = key_below_prefix(&req)? else {
         return Ok(method_not_allowed().await);
     };
-    let outcome = run(&state, &req, move |st, conn, user| {
-        let Some(f) = file::find_by_key(conn, key.as_str(), false)? else {
-            return Ok(None);
-        };
-        deliver_file(st, conn, user, f, Follow::Key).map(Some)
+    let delivery = run(&state, &req, move |st, conn, user| {
+        deliver::file(st, conn, user, FileBy::PrivateKey(&key), |s| open(st, s))
     })
     .await?;
-    finish(&state, &req, outcome)
+    finish(&state, &req, delivery)
 }
 
 /// `GET|HEAD <private thumbnails base URL>{key}`: the source file's read permission
@@ -72,39 +61,11 @@ pub async fn private_thumbnail(
     let Some(key) = key_below_prefix(&req)? else {
         return Ok(method_not_allowed().await);
     };
-    let outcome = run(&state, &req, move |st, conn, user| {
-        let Some(t) = thumbnail::find_by_key(conn, key.as_str())? else {
-            return Ok(None);
-        };
-        let Some(f) = file::find(conn, t.file_id)?.filter(|f| !f.is_public) else {
-            return Ok(None);
-        };
-        let loaded = st.access.snapshot(conn)?;
-        let decision = loaded.file(st.access.policy(), user, &f, Right::Read);
-        if !decision.allowed {
-            return denied(st, conn, &loaded, user, &decision).map(Some);
-        }
-        let storage = st.storages.get(StorageRole::PrivateThumbnails).local();
-        let name = format!(
-            "{}.{}",
-            f.label(),
-            key.as_str().rsplit('.').next().unwrap_or("bin")
-        );
-        match open(
-            storage,
-            &key,
-            &t.mime_type,
-            &name,
-            &format!("{}-{}", t.id, t.size),
-            &st.settings.serve_private_thumbnails,
-        ) {
-            Ok(obj) => Ok(Some(Outcome::Deliver(obj))),
-            Err(StorageError::NotFound) => Ok(None),
-            Err(e) => Err(e.into()),
-        }
+    let delivery = run(&state, &req, move |st, conn, user| {
+        deliver::private_thumbnail(st, conn, user, &key, |s| open(st, s))
     })
     .await?;
-    finish(&state, &req, outcome)
+    finish(&state, &req, delivery)
 }
 
 /// `GET|HEAD /files/{id}/{name}`: the stable URL of a file. It serves the bytes itself, from
@@ -116,14 +77,11 @@ pub async fn stable(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let id: i64 = path.0.parse().map_err(|_| AppError::NotFound)?;
-    let outcome = run(&state, &req, move |st, conn, user| {
-        let Some(f) = file::find(conn, id)? else {
-            return Ok(None);
-        };
-        deliver_file(st, conn, user, f, Follow::Row).map(Some)
+    let delivery = run(&state, &req, move |st, conn, user| {
+        deliver::file(st, conn, user, FileBy::Id(id), |s| open(st, s))
     })
     .await?;
-    finish(&state, &req, outcome)
+    finish(&state, &req, delivery)
 }
 
 /// `GET|HEAD /files/{id}/thumbnails/{preset}`: a preset of an image, made on first request
@@ -144,55 +102,42 @@ pub async fn preset_thumbnail(
         .cloned()
         .ok_or(AppError::NotFound)?;
     let checked = run(&state, &req, move |st, conn, user| {
-        let Some(f) = file::find(conn, id)? else {
-            return Ok(None);
-        };
-        if !f.is_public {
-            let loaded = st.access.snapshot(conn)?;
-            let decision = loaded.file(st.access.policy(), user, &f, Right::Read);
-            if !decision.allowed {
-                return denied(st, conn, &loaded, user, &decision).map(Some);
-            }
-        }
-        Ok(Some(Outcome::Redirect(f.mime_type)))
+        deliver::readable_mime(st, conn, user, id)
     })
     .await?;
     let mime = match checked {
-        Some(Outcome::Redirect(mime)) => mime,
-        other => {
-            return finish(&state, &req, other);
-        }
+        Delivery::Ready(mime) => mime,
+        Delivery::Missing => return Err(AppError::NotFound),
+        Delivery::Denied(why) => return Err(denied(&state, why)),
+        Delivery::Dropped => return Err(AppError::NotFound),
     };
     let icon = crate::storage::sniff::icon_url(&mime);
-    let st = state.get_ref().clone();
+    let jobs = state.library.thumbnails.clone();
     let made = tokio::task::spawn_blocking(move || {
-        thumbnails::ensure(&st, id, std::slice::from_ref(&preset), Mode::Request)
+        thumbnails::ensure(&jobs, id, std::slice::from_ref(&preset), Mode::Request)
     })
     .await
     .map_err(AppError::unexpected)?;
-    let redirect = |to: &str| {
-        HttpResponse::Found()
-            .insert_header((header::LOCATION, to.to_owned()))
-            .insert_header((header::CACHE_CONTROL, "private, no-cache"))
-            .finish()
-    };
     match made {
         Ok(Ensured::Ready(list)) => {
             let Some((_, t)) = list.into_iter().next() else {
-                return Ok(redirect(&icon));
+                return Ok(redirect(&icon, "private, no-cache"));
             };
             // The bytes are sent from here, found again through the rows at this instant
             // and checked again: a redirect to the thumbnail's storage URL could arrive
             // after a toggle moved it, and the file may have turned private meanwhile.
-            let (spec, gone) = (t.spec, icon.clone());
-            let outcome = run(&state, &req, move |st, conn, user| {
-                deliver_thumbnail(st, conn, user, id, &spec, gone)
+            let spec = t.spec;
+            let delivery = run(&state, &req, move |st, conn, user| {
+                deliver::preset_thumbnail(st, conn, user, id, &spec, |s| open(st, s))
             })
             .await?;
-            finish(&state, &req, outcome)
+            match delivery {
+                Delivery::Dropped => Ok(redirect(&icon, "private, no-cache")),
+                other => finish(&state, &req, other),
+            }
         }
         Ok(Ensured::NotAnImage) => Err(AppError::NotFound),
-        Ok(Ensured::Failed(_)) => Ok(redirect(&icon)),
+        Ok(Ensured::Failed(_)) => Ok(redirect(&icon, "private, no-cache")),
         Err(JobError::Busy) => Ok(HttpResponse::ServiceUnavailable()
             .insert_header((header::RETRY_AFTER, "2"))
             .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -200,68 +145,16 @@ pub async fn preset_thumbnail(
         Err(JobError::Library(crate::library::Error::NotFound)) => Err(AppError::NotFound),
         Err(e) => {
             tracing::warn!(file_id = id, error = %e, "thumbnail not made");
-            Ok(HttpResponse::Found()
-                .insert_header((header::LOCATION, icon))
-                .insert_header((header::CACHE_CONTROL, "no-store"))
-                .finish())
+            Ok(redirect(&icon, "no-store"))
         }
     }
 }
 
-/// Opens the thumbnail `spec` of file `id` where its row names it now, after checking the
-/// source file's read permission (public files: anyone). A thumbnail whose object vanished
-/// because a toggle moved it meanwhile is looked up again.
-fn deliver_thumbnail(
-    state: &AppState,
-    conn: &mut DbConn,
-    user: Option<&User>,
-    id: i64,
-    spec: &str,
-    icon: String,
-) -> Result<Option<Outcome>, AppError> {
-    for _attempt in 0..MAX_ATTEMPTS {
-        let Some(f) = file::find(conn, id)? else {
-            return Ok(None);
-        };
-        if !f.is_public {
-            let loaded = state.access.snapshot(conn)?;
-            let decision = loaded.file(state.access.policy(), user, &f, Right::Read);
-            if !decision.allowed {
-                return denied(state, conn, &loaded, user, &decision).map(Some);
-            }
-        }
-        let Some(t) = thumbnail::find_for_spec(conn, id, spec)? else {
-            // Dropped since it was made (the content was replaced): the type icon, as for
-            // a thumbnail that cannot be made; the next request makes it again.
-            return Ok(Some(Outcome::Redirect(icon)));
-        };
-        let key = StorageKey::parse(&t.storage_key).map_err(|_| AppError::NotFound)?;
-        let backend = if f.is_public {
-            &ServeBackend::Default
-        } else {
-            &state.settings.serve_private_thumbnails
-        };
-        let name = format!(
-            "{}.{}",
-            f.label(),
-            key.as_str().rsplit('.').next().unwrap_or("bin")
-        );
-        match open(
-            state.storages.thumbnails(f.is_public).local(),
-            &key,
-            &t.mime_type,
-            &name,
-            &format!("{}-{}", t.id, t.size),
-            backend,
-        ) {
-            Ok(obj) => return Ok(Some(Outcome::Deliver(obj))),
-            Err(StorageError::NotFound) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(AppError::unexpected(anyhow::anyhow!(
-        "thumbnail {spec} of file {id}: its object moved on every attempt to open it"
-    )))
+fn redirect(to: &str, cache: &'static str) -> HttpResponse {
+    HttpResponse::Found()
+        .insert_header((header::LOCATION, to.to_owned()))
+        .insert_header((header::CACHE_CONTROL, cache))
+        .finish()
 }
 
 /// Any other method on a download URL.
@@ -273,13 +166,14 @@ pub async fn method_not_allowed() -> HttpResponse {
 
 /// Authenticates and runs `step` in one database call (`db::read`: inline on SQLite). The
 /// session's sliding expiry, when due, is extended afterwards in the background.
-async fn run<F>(
+async fn run<T, F>(
     state: &web::Data<AppState>,
     req: &HttpRequest,
     step: F,
-) -> Result<Option<Outcome>, AppError>
+) -> Result<Delivery<T>, AppError>
 where
-    F: FnOnce(&AppState, &mut DbConn, Option<&User>) -> Result<Option<Outcome>, AppError>
+    T: Send + 'static,
+    F: FnOnce(&AppState, &mut DbConn, Option<&User>) -> crate::library::Result<Delivery<T>>
         + Send
         + 'static,
 {
@@ -306,132 +200,46 @@ where
             }
         });
     }
-    outcome
+    Ok(outcome?)
+}
+
+/// A refusal: 404, or with `debug` 403 and why.
+fn denied(state: &AppState, why: String) -> AppError {
+    if state.settings.debug {
+        AppError::Forbidden(why)
+    } else {
+        AppError::NotFound
+    }
 }
 
 fn finish(
     state: &AppState,
     req: &HttpRequest,
-    outcome: Option<Outcome>,
+    delivery: Delivery<Object>,
 ) -> Result<HttpResponse, AppError> {
-    match outcome {
-        None => Err(AppError::NotFound),
-        Some(Outcome::Denied(why)) => {
-            if state.settings.debug {
-                Err(AppError::Forbidden(why))
-            } else {
-                Err(AppError::NotFound)
-            }
-        }
-        Some(Outcome::Redirect(url)) => Ok(HttpResponse::Found()
-            .insert_header((header::LOCATION, url))
-            .insert_header((header::CACHE_CONTROL, "private, no-cache"))
-            .finish()),
-        Some(Outcome::Deliver(object)) => Ok(serve::respond(req, object)),
+    match delivery {
+        Delivery::Missing | Delivery::Dropped => Err(AppError::NotFound),
+        Delivery::Denied(why) => Err(denied(state, why)),
+        Delivery::Ready(object) => Ok(serve::respond(req, object)),
     }
 }
 
-/// A refusal. With `debug`, the reason is said in names (users, groups, folders) as the 403
-/// shows it; without, nothing more is looked up: the answer is a plain 404.
-fn denied(
-    state: &AppState,
-    conn: &mut DbConn,
-    loaded: &crate::access::Loaded,
-    user: Option<&User>,
-    decision: &crate::permissions::Decision,
-) -> Result<Outcome, AppError> {
-    let why = if state.settings.debug {
-        crate::library::readers::explain(conn, loaded, state.access.policy(), user, decision)?
-    } else {
-        String::new()
+/// Opens an object through the server backend of its storage. Public bytes are sent by the
+/// default backend: the offload locations only map the private storages.
+fn open(state: &AppState, source: Source<'_>) -> Result<Object, StorageError> {
+    let backend = match (source.private, source.thumbnail) {
+        (false, _) => &ServeBackend::Default,
+        (true, false) => &state.settings.serve_private,
+        (true, true) => &state.settings.serve_private_thumbnails,
     };
-    Ok(Outcome::Denied(why))
-}
-
-/// What a download follows when its object vanished under it (a move between storages
-/// committed and deleted the source after the row was read).
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Follow {
-    /// The row, wherever it now points: the stable URL.
-    Row,
-    /// The key that was asked for: a key that moved is gone (404).
-    Key,
-}
-
-/// How often the row is read again when its object vanished meanwhile. Each retry needs
-/// another move to commit between reading the row and opening the object; a move takes
-/// far longer than that window.
-const MAX_ATTEMPTS: usize = 16;
-
-/// Checks read permission on a file (public files: anyone) and opens its object in the
-/// storage the row names. If the object vanished because a concurrent toggle moved it,
-/// the row is read again and its new location used (`Follow::Row`), so a reader of an
-/// existing file never gets 404 from a race.
-fn deliver_file(
-    state: &AppState,
-    conn: &mut DbConn,
-    user: Option<&User>,
-    mut f: File,
-    follow: Follow,
-) -> Result<Outcome, AppError> {
-    for _attempt in 0..MAX_ATTEMPTS {
-        if !f.is_public {
-            let loaded = state.access.snapshot(conn)?;
-            let decision = loaded.file(state.access.policy(), user, &f, Right::Read);
-            if !decision.allowed {
-                return denied(state, conn, &loaded, user, &decision);
-            }
-        }
-        let key = StorageKey::parse(&f.storage_key).map_err(|_| AppError::NotFound)?;
-        // Public bytes are sent by the default backend: the offload locations only map
-        // the private storages.
-        let (storage, backend) = if f.is_public {
-            (state.storages.public.local(), &ServeBackend::Default)
-        } else {
-            (
-                state.storages.get(StorageRole::Private).local(),
-                &state.settings.serve_private,
-            )
-        };
-        match open(
-            storage,
-            &key,
-            &f.mime_type,
-            &f.original_filename,
-            &f.sha256,
-            backend,
-        ) {
-            Ok(obj) => return Ok(Outcome::Deliver(obj)),
-            Err(StorageError::NotFound) if follow == Follow::Row => match file::find(conn, f.id)? {
-                Some(again) => f = again,
-                None => return Err(AppError::NotFound),
-            },
-            Err(StorageError::NotFound) => return Err(AppError::NotFound),
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(AppError::unexpected(anyhow::anyhow!(
-        "file {}: its object moved on every attempt to open it",
-        f.id
-    )))
-}
-
-fn open(
-    storage: &crate::storage::LocalStorage,
-    key: &StorageKey,
-    mime: &str,
-    download_name: &str,
-    etag_source: &str,
-    backend: &ServeBackend,
-) -> Result<Object, StorageError> {
     serve::prepare(
         backend,
-        storage,
-        key,
+        source.storage,
+        &source.key,
         serve::Described {
-            mime,
-            download_name,
-            etag_source,
+            mime: source.mime,
+            download_name: &source.download_name,
+            etag_source: &source.etag_source,
         },
     )
 }

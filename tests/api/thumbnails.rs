@@ -733,7 +733,10 @@ async fn thumbnails_follow_a_toggle_both_ways_and_go_with_the_file() {
     // they are made again on request.
     let st = app.state.clone();
     let dropped = app
-        .db(move |c| coffer::library::thumbnails::forget_thumbnails(&st, c, fid, |_| true).unwrap())
+        .db(move |c| {
+            coffer::library::thumbnails::forget_thumbnails(&st.library.thumbnails, c, fid, |_| true)
+                .unwrap()
+        })
         .await;
     assert_eq!(dropped, 6);
     assert!(objects(&public).is_empty());

@@ -17,20 +17,80 @@ use std::collections::BTreeMap;
 
 use diesel::prelude::*;
 
-pub use scheduler::{Claim, FlightEnd, Thumbnailer};
+pub use scheduler::{Claim, FlightEnd, Scheduler};
 
 use crate::db::models::file::{self, File};
 use crate::db::models::image::{self, ImageMeta};
 use crate::db::models::thumbnail::{self, Thumbnail};
 use crate::db::models::{journal, thumbnail_failure};
 use crate::db::schema::files;
-use crate::db::{DbConn, DbError};
+use crate::db::{DbConn, DbError, DbPool};
 use crate::images::decode::Deadline;
-use crate::images::{self, Format, ImageError, Preset, ThumbnailSpec};
-use crate::state::AppState;
-use crate::storage::{StorageError, StorageKey, StorageRole};
+use crate::images::{self, Format, ImageError, Limits, Preset, ThumbnailSettings, ThumbnailSpec};
+use crate::storage::{StorageError, StorageKey, StorageRole, Storages};
 
 use super::{Error, Result};
+
+/// Makes thumbnails: the scheduler (bounded slots, one job per thumbnail, the background
+/// queue) and what a job reads and writes — the database, the storages, the presets and the
+/// image limits — without the rest of the application. Cheap to clone.
+#[derive(Clone)]
+pub struct Thumbnailer {
+    scheduler: Scheduler,
+    pool: DbPool,
+    storages: std::sync::Arc<Storages>,
+    settings: std::sync::Arc<ThumbnailSettings>,
+    limits: std::sync::Arc<Limits>,
+}
+
+impl std::fmt::Debug for Thumbnailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Thumbnailer").finish_non_exhaustive()
+    }
+}
+
+impl Thumbnailer {
+    /// Built from its own settings and the pool and storages it works on.
+    pub fn new(
+        settings: ThumbnailSettings,
+        limits: Limits,
+        pool: DbPool,
+        storages: std::sync::Arc<Storages>,
+    ) -> Self {
+        Self {
+            scheduler: Scheduler::new(settings.concurrency),
+            pool,
+            storages,
+            settings: std::sync::Arc::new(settings),
+            limits: std::sync::Arc::new(limits),
+        }
+    }
+
+    /// The presets and limits in force.
+    pub fn settings(&self) -> &ThumbnailSettings {
+        &self.settings
+    }
+
+    /// The image limits, checked before any decode.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// The scheduler (slots, flights and the background queue).
+    pub fn scheduler(&self) -> &Scheduler {
+        &self.scheduler
+    }
+
+    /// Files waiting in the background queue or being worked on.
+    pub fn backlog(&self) -> usize {
+        self.scheduler.backlog()
+    }
+
+    /// Waits until the background queue is empty and no background job runs.
+    pub fn wait_idle(&self) {
+        self.scheduler.wait_idle();
+    }
+}
 
 /// Who is asking, which decides how long to wait for a slot and whether a recorded failure
 /// is tried again.
@@ -96,10 +156,9 @@ impl From<diesel::r2d2::PoolError> for JobError {
 }
 
 /// The presets made right after upload.
-pub fn eager_presets(state: &AppState) -> Vec<Preset> {
-    state
+pub fn eager_presets(thumbs: &Thumbnailer) -> Vec<Preset> {
+    thumbs
         .settings
-        .thumbnails
         .presets
         .iter()
         .filter(|p| p.eager)
@@ -108,13 +167,18 @@ pub fn eager_presets(state: &AppState) -> Vec<Preset> {
 }
 
 /// Queues the eager presets of a new image for the background workers.
-pub fn queue(state: &AppState, file_id: i64) {
-    state.thumbnails.enqueue(state, file_id);
+pub fn queue(thumbs: &Thumbnailer, file_id: i64) {
+    let jobs = thumbs.clone();
+    thumbs.scheduler.enqueue(file_id, move |id| {
+        if let Err(e) = make_eager(&jobs, id) {
+            tracing::warn!(file_id = id, error = %e, "background thumbnails not made");
+        }
+    });
 }
 
 /// Makes the eager presets of one file (the background queue's job).
-pub fn make_eager(state: &AppState, file_id: i64) -> std::result::Result<Ensured, JobError> {
-    ensure(state, file_id, &eager_presets(state), Mode::Background)
+pub fn make_eager(thumbs: &Thumbnailer, file_id: i64) -> std::result::Result<Ensured, JobError> {
+    ensure(thumbs, file_id, &eager_presets(thumbs), Mode::Background)
 }
 
 /// The spec a preset resolves to for an image (its focal point applies to crops).
@@ -130,12 +194,12 @@ pub fn parse_subject(s: Option<&str>) -> Option<(u32, u32)> {
 
 /// Makes whatever is missing of `presets` for `file_id` and returns them all.
 pub fn ensure(
-    state: &AppState,
+    thumbs: &Thumbnailer,
     file_id: i64,
     presets: &[Preset],
     mode: Mode,
 ) -> std::result::Result<Ensured, JobError> {
-    let mut conn = state.pool.get()?;
+    let mut conn = thumbs.pool.get()?;
     let f = file::find(&mut conn, file_id)?.ok_or(Error::NotFound)?;
     let Some(meta) = image::find(&mut conn, file_id)? else {
         return Ok(Ensured::NotAnImage);
@@ -169,14 +233,14 @@ pub fn ensure(
         let mut mine = Vec::new();
         let mut theirs = Vec::new();
         for spec in &missing {
-            match state.thumbnails.claim(file_id, &spec.key()) {
+            match thumbs.scheduler.claim(file_id, &spec.key()) {
                 Claim::Mine(flight) => mine.push((*spec, flight)),
                 Claim::Theirs(flight) => theirs.push(flight),
             }
         }
         let mut failed = None;
         if !mine.is_empty()
-            && let Some(reason) = make(state, &f, mine, mode)?
+            && let Some(reason) = make(thumbs, &f, mine, mode)?
         {
             failed = Some(reason);
         }
@@ -191,7 +255,7 @@ pub fn ensure(
             return Ok(Ensured::Failed(reason));
         }
     }
-    let mut conn = state.pool.get()?;
+    let mut conn = thumbs.pool.get()?;
     let mut ready = Vec::new();
     for (name, spec) in wanted {
         match thumbnail::find_for_spec(&mut conn, file_id, &spec.key())? {
@@ -206,17 +270,17 @@ pub fn ensure(
 /// `Some(reason)` when the image cannot be thumbnailed (recorded), an error for everything
 /// else.
 fn make(
-    state: &AppState,
+    thumbs: &Thumbnailer,
     f: &File,
     mine: Vec<(ThumbnailSpec, scheduler::OwnedFlight)>,
     mode: Mode,
 ) -> std::result::Result<Option<String>, JobError> {
-    let limit = state.settings.thumbnails.time_limit;
+    let limit = thumbs.settings.time_limit;
     let wait = match mode {
         Mode::Request => Some(limit),
         Mode::Background | Mode::Command => None,
     };
-    let Some(slot) = state.thumbnails.slot(wait) else {
+    let Some(slot) = thumbs.scheduler.slot(wait) else {
         for (_, flight) in mine {
             flight.finish(FlightEnd::Error(JobError::Busy.to_string()));
         }
@@ -224,14 +288,14 @@ fn make(
     };
     let deadline = Deadline::after(limit);
     let specs: Vec<ThumbnailSpec> = mine.iter().map(|(s, _)| *s).collect();
-    let rendered = render_all(state, f, &specs, deadline);
+    let rendered = render_all(thumbs, f, &specs, deadline);
     drop(slot);
     match rendered {
         Ok(outputs) => {
-            let mut conn = state.pool.get()?;
+            let mut conn = thumbs.pool.get()?;
             let mut result = Ok(());
             for ((spec, flight), out) in mine.into_iter().zip(outputs) {
-                match record(state, &mut conn, f, &spec, &out) {
+                match record(thumbs, &mut conn, f, &spec, &out) {
                     Ok(_) => flight.finish(FlightEnd::Done),
                     Err(e) => {
                         flight.finish(FlightEnd::Error(e.to_string()));
@@ -242,7 +306,7 @@ fn make(
             result.map(|()| None)
         }
         Err(JobError::Image(reason)) => {
-            let mut conn = state.pool.get()?;
+            let mut conn = thumbs.pool.get()?;
             thumbnail_failure::record(&mut conn, f.id, &reason)?;
             tracing::info!(file_id = f.id, %reason, "thumbnails cannot be made");
             for (_, flight) in mine {
@@ -262,7 +326,7 @@ fn make(
 /// Decodes the source once and renders every spec. A failure that belongs to the image is
 /// `JobError::Image(reason)`.
 fn render_all(
-    state: &AppState,
+    thumbs: &Thumbnailer,
     f: &File,
     specs: &[ThumbnailSpec],
     deadline: Deadline,
@@ -278,12 +342,11 @@ fn render_all(
         .ok_or_else(|| JobError::Image("the file is not an image Coffer reads".into()))?;
     let key = StorageKey::parse(&f.storage_key)
         .map_err(|_| JobError::Other(format!("file {} has an invalid storage key", f.id)))?;
-    let source = state.storages.main(f.is_public).local().open_read(&key)?;
+    let source = thumbs.storages.main(f.is_public).local().open_read(&key)?;
     let probe = images::probe(source.try_clone().map_err(StorageError::Io)?, format)
         .map_err(image_failure)?;
-    state
-        .settings
-        .images
+    thumbs
+        .limits
         .check_dimensions(probe.stored_width, probe.stored_height)
         .map_err(image_failure)?;
     let need = specs
@@ -292,8 +355,8 @@ fn render_all(
         .fold((1, 1), |a, b| (a.0.max(b.0), a.1.max(b.1)));
     let mut source = source;
     std::io::Seek::rewind(&mut source).map_err(StorageError::Io)?;
-    let decoded = images::decode(source, &probe, need, &state.settings.images, deadline)
-        .map_err(image_failure)?;
+    let decoded =
+        images::decode(source, &probe, need, &thumbs.limits, deadline).map_err(image_failure)?;
     let mut out = Vec::with_capacity(specs.len());
     for spec in specs {
         deadline.check().map_err(image_failure)?;
@@ -305,7 +368,7 @@ fn render_all(
 
 /// Stores a rendered thumbnail and records its row, if the source still is where it was.
 fn record(
-    state: &AppState,
+    thumbs: &Thumbnailer,
     conn: &mut DbConn,
     f: &File,
     spec: &ThumbnailSpec,
@@ -317,7 +380,7 @@ fn record(
     let key = source
         .derived(&format!("{spec_key}.{}", out.extension))
         .map_err(|_| JobError::Other("the thumbnail key would be invalid".into()))?;
-    let storage = state.storages.thumbnails(f.is_public).local();
+    let storage = thumbs.storages.thumbnails(f.is_public).local();
     // Held (locked) until the row is recorded: `coffer check --repair` leaves it alone.
     let _held = match storage.put_bytes_held(&key, &out.bytes) {
         Ok(held) => held,
@@ -371,7 +434,7 @@ fn record(
 /// follows right after. Call it when a file's content is replaced; returns how many
 /// thumbnails were dropped.
 pub fn forget_thumbnails(
-    state: &AppState,
+    thumbs: &Thumbnailer,
     conn: &mut DbConn,
     file_id: i64,
     which: impl Fn(&str) -> bool,
@@ -394,12 +457,12 @@ pub fn forget_thumbnails(
         thumbnail_failure::clear(conn, f.id)?;
         Ok::<_, Error>(n)
     })?;
-    super::delete::collect_garbage(&state.storages, conn)?;
+    super::delete::collect_garbage(&thumbs.storages, conn)?;
     Ok(n)
 }
 
 /// Drops every thumbnail and failure record (`coffer thumbnails clear`).
-pub fn clear_all(state: &AppState, conn: &mut DbConn) -> Result<usize> {
+pub fn clear_all(thumbs: &Thumbnailer, conn: &mut DbConn) -> Result<usize> {
     let n = crate::db::write_transaction(conn, |conn| {
         let all = thumbnail::all_with_storage(conn)?;
         for (t, public) in &all {
@@ -413,7 +476,7 @@ pub fn clear_all(state: &AppState, conn: &mut DbConn) -> Result<usize> {
         thumbnail_failure::clear_all(conn)?;
         Ok::<_, Error>(all.len())
     })?;
-    super::delete::collect_garbage(&state.storages, conn)?;
+    super::delete::collect_garbage(&thumbs.storages, conn)?;
     Ok(n)
 }
 
@@ -433,14 +496,14 @@ pub fn deferred_url(file_id: i64, preset: &str) -> String {
 }
 
 /// Where a recorded thumbnail is fetched.
-pub fn thumbnail_url(state: &AppState, f: &File, t: &Thumbnail) -> Option<String> {
+pub fn thumbnail_url(thumbs: &Thumbnailer, f: &File, t: &Thumbnail) -> Option<String> {
     let key = StorageKey::parse(&t.storage_key).ok()?;
-    Some(state.storages.thumbnails(f.is_public).url(&key))
+    Some(thumbs.storages.thumbnails(f.is_public).url(&key))
 }
 
 /// Image metadata and thumbnail URLs of many files (three queries).
 pub fn media(
-    state: &AppState,
+    thumbs: &Thumbnailer,
     conn: &mut DbConn,
     files: &[File],
 ) -> Result<std::collections::HashMap<i64, Media>> {
@@ -476,11 +539,11 @@ pub fn media(
         if let (Some(meta), None) = (&media.image, &media.failure)
             && Format::from_mime(&f.mime_type).is_some()
         {
-            for preset in &state.settings.thumbnails.presets {
+            for preset in &thumbs.settings.presets {
                 let key = spec_for(preset, meta).key();
                 let url = rows
                     .remove(&(f.id, key))
-                    .and_then(|t| thumbnail_url(state, f, &t))
+                    .and_then(|t| thumbnail_url(thumbs, f, &t))
                     .unwrap_or_else(|| deferred_url(f.id, &preset.name));
                 media.thumbnails.insert(preset.name.clone(), url);
             }
@@ -506,36 +569,28 @@ pub enum Progress<'a> {
     File(i64, &'a str, Option<&'a str>),
 }
 
-/// Makes the missing thumbnails of every image (in `folder` and its subfolders, if given),
-/// for every preset or the one named, with `concurrency` jobs at once. Failures recorded
+/// Makes the missing thumbnails of every image (in the `folders` given, or everywhere), for
+/// every preset or the one named, with `concurrency` jobs at once. Failures recorded
 /// earlier are tried again.
 pub fn generate(
-    state: &AppState,
-    folder: Option<i64>,
+    thumbs: &Thumbnailer,
+    folders: Option<&[i64]>,
     preset: Option<&str>,
     mut progress: impl FnMut(Progress<'_>) + Send,
 ) -> Result<GenerateReport> {
     let presets: Vec<Preset> = match preset {
         Some(name) => vec![
-            state
+            thumbs
                 .settings
-                .thumbnails
                 .preset(name)
                 .cloned()
                 .ok_or_else(|| Error::Invalid(format!("there is no preset {name:?}")))?,
         ],
-        None => state.settings.thumbnails.presets.clone(),
+        None => thumbs.settings.presets.clone(),
     };
-    let mut conn = state.pool.get().map_err(|e| Error::Db(DbError::Pool(e)))?;
-    let candidates: Vec<File> = match folder {
-        Some(id) => {
-            crate::db::models::folder::find(&mut conn, id)?
-                .ok_or_else(|| Error::Invalid(format!("folder {id} does not exist")))?;
-            let loaded = state.access.snapshot(&mut conn)?;
-            let mut ids = loaded.snapshot.descendants(id);
-            ids.push(id);
-            file::in_folders(&mut conn, &ids)?
-        }
+    let mut conn = thumbs.pool.get().map_err(|e| Error::Db(DbError::Pool(e)))?;
+    let candidates: Vec<File> = match folders {
+        Some(ids) => file::in_folders(&mut conn, ids)?,
         None => {
             use crate::db::schema::images as images_table;
             let ids: Vec<i64> = images_table::table
@@ -569,7 +624,7 @@ pub fn generate(
     let queue = std::sync::Mutex::new(todo.into_iter());
     let report = std::sync::Mutex::new(GenerateReport::default());
     let progress = std::sync::Mutex::new(progress);
-    let workers = state.settings.thumbnails.concurrency.max(1);
+    let workers = thumbs.settings.concurrency.max(1);
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| {
@@ -579,14 +634,14 @@ pub fn generate(
                         .unwrap_or_else(std::sync::PoisonError::into_inner)
                         .next();
                     let Some(f) = next else { break };
-                    let before = count_for(state, f.id);
-                    let outcome = ensure(state, f.id, &presets, Mode::Command);
+                    let before = count_for(thumbs, f.id);
+                    let outcome = ensure(thumbs, f.id, &presets, Mode::Command);
                     let reason = match outcome {
                         Ok(Ensured::Ready(_)) | Ok(Ensured::NotAnImage) => None,
                         Ok(Ensured::Failed(r)) => Some(r),
                         Err(e) => Some(e.to_string()),
                     };
-                    let made = count_for(state, f.id).saturating_sub(before);
+                    let made = count_for(thumbs, f.id).saturating_sub(before);
                     {
                         let mut r = report
                             .lock()
@@ -613,8 +668,8 @@ pub fn generate(
     Ok(report)
 }
 
-fn count_for(state: &AppState, file_id: i64) -> usize {
-    state
+fn count_for(thumbs: &Thumbnailer, file_id: i64) -> usize {
+    thumbs
         .pool
         .get()
         .ok()

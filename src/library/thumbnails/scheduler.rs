@@ -8,9 +8,6 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use crate::config::ThumbnailSettings;
-use crate::state::AppState;
-
 /// How long an idle background worker waits for work before it stops.
 const WORKER_IDLE: Duration = Duration::from_secs(2);
 
@@ -125,22 +122,24 @@ struct Inner {
     max_workers: usize,
 }
 
-/// See the module documentation.
-pub struct Thumbnailer {
+/// See the module documentation. Knows nothing of what a job does: the background queue
+/// runs the function it is given.
+#[derive(Clone)]
+pub struct Scheduler {
     inner: Arc<Inner>,
 }
 
-impl std::fmt::Debug for Thumbnailer {
+impl std::fmt::Debug for Scheduler {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Thumbnailer").finish_non_exhaustive()
+        f.debug_struct("Scheduler").finish_non_exhaustive()
     }
 }
 
-impl Thumbnailer {
-    /// A scheduler with `settings.concurrency` slots. The background queue uses at most
-    /// one slot fewer (but at least one), so requests always find room to start.
-    pub fn new(settings: &ThumbnailSettings) -> Self {
-        let slots = settings.concurrency.max(1);
+impl Scheduler {
+    /// A scheduler with `concurrency` slots. The background queue uses at most one slot
+    /// fewer (but at least one), so requests always find room to start.
+    pub fn new(concurrency: usize) -> Self {
+        let slots = concurrency.max(1);
         Self {
             inner: Arc::new(Inner {
                 free_slots: Mutex::new(slots),
@@ -200,18 +199,22 @@ impl Thumbnailer {
         })
     }
 
-    /// Queues the eager presets of `file_id` for the background workers.
-    pub fn enqueue(&self, state: &AppState, file_id: i64) {
+    /// Queues `file_id` for the background workers, which call `job` with it (a worker
+    /// started now takes this `job`; one already running keeps its own).
+    pub fn enqueue<J>(&self, file_id: i64, job: J)
+    where
+        J: Fn(i64) + Send + 'static,
+    {
         let mut q = lock(&self.inner.queue);
         if q.queued.insert(file_id) {
             q.pending.push_back(file_id);
         }
         let idle_workers = q.workers.saturating_sub(q.busy);
         if idle_workers < q.pending.len() && q.workers < self.inner.max_workers {
-            let (st, inner) = (state.clone(), self.inner.clone());
+            let inner = self.inner.clone();
             match std::thread::Builder::new()
                 .name("coffer-thumbnails".into())
-                .spawn(move || worker(st, inner))
+                .spawn(move || worker(inner, job))
             {
                 Ok(_) => q.workers += 1,
                 Err(e) => tracing::error!(error = %e, "cannot start a thumbnail worker"),
@@ -244,7 +247,7 @@ impl Thumbnailer {
     }
 }
 
-fn worker(state: AppState, inner: Arc<Inner>) {
+fn worker(inner: Arc<Inner>, job: impl Fn(i64)) {
     loop {
         let file_id = {
             let mut q = lock(&inner.queue);
@@ -266,16 +269,9 @@ fn worker(state: AppState, inner: Arc<Inner>) {
                 }
             }
         };
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            super::make_eager(&state, file_id)
-        }));
-        match outcome {
-            Ok(made) => {
-                if let Err(e) = made {
-                    tracing::warn!(file_id, error = %e, "background thumbnails not made")
-                }
-            }
-            Err(_) => tracing::error!(file_id, "a thumbnail job panicked"),
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(file_id)));
+        if outcome.is_err() {
+            tracing::error!(file_id, "a thumbnail job panicked");
         }
         let mut q = lock(&inner.queue);
         q.busy -= 1;
@@ -289,17 +285,9 @@ fn worker(state: AppState, inner: Arc<Inner>) {
 mod tests {
     use super::*;
 
-    fn settings(concurrency: usize) -> ThumbnailSettings {
-        ThumbnailSettings {
-            presets: Vec::new(),
-            concurrency,
-            time_limit: Duration::from_secs(1),
-        }
-    }
-
     #[test]
     fn one_flight_per_thumbnail() {
-        let t = Thumbnailer::new(&settings(2));
+        let t = Scheduler::new(2);
         let Claim::Mine(mine) = t.claim(1, "40x40_crop_q85") else {
             panic!("the first claim owns the flight")
         };
@@ -317,7 +305,7 @@ mod tests {
 
     #[test]
     fn a_dropped_flight_releases_its_waiters() {
-        let t = Thumbnailer::new(&settings(1));
+        let t = Scheduler::new(1);
         let Claim::Mine(mine) = t.claim(1, "k") else {
             panic!()
         };
@@ -330,7 +318,7 @@ mod tests {
 
     #[test]
     fn slots_are_bounded() {
-        let t = Thumbnailer::new(&settings(2));
+        let t = Scheduler::new(2);
         let a = t.slot(None).unwrap();
         let _b = t.slot(None).unwrap();
         let started = Instant::now();

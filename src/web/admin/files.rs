@@ -119,15 +119,8 @@ async fn show(
     let (f, can_edit, mut dest, users, readers, owner_name, (meta, failed)): Loaded =
         db::run(&state.pool, move |conn| {
             let run = |conn: &mut db::DbConn| -> Result<Loaded, AppError> {
-                let (f, loaded) = files::readable(&st, conn, Some(&user), id)?;
-                let can_edit = loaded
-                    .file(
-                        st.access.policy(),
-                        Some(&user),
-                        &f,
-                        crate::permissions::Right::Edit,
-                    )
-                    .allowed;
+                let f = files::readable(&st, conn, Some(&user), id)?;
+                let can_edit = files::may(&st, conn, &user, crate::permissions::Right::Edit, &f)?;
                 let dest = if can_edit {
                     destinations(&st, conn, &user, &[])?
                 } else {
@@ -408,7 +401,7 @@ async fn delete_confirm(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let (st, user) = (state.get_ref().clone(), staff.user.clone());
-    let (f, _) = db::run(&state.pool, move |conn| {
+    let f = db::run(&state.pool, move |conn| {
         files::editable(&st, conn, &user, id)
     })
     .await?;

@@ -11,7 +11,7 @@ use crate::db::models::folder::{self, Folder};
 use crate::error::AppError;
 use crate::library::browse::{self, Place, Query};
 use crate::library::images::Look;
-use crate::library::{delete, folders, picker, visible};
+use crate::library::{delete, folders, picker};
 use crate::state::AppState;
 use crate::web::admin::context::{CsrfOnly, Layout, Staff, check_csrf, page, redirect_with_flash};
 use crate::web::api::json::timestamp;
@@ -491,10 +491,7 @@ async fn delete_confirm(
     let (f, counts) = db::run(&state.pool, move |conn| {
         let f = folders::readable(&st, conn, &user, id).map_err(AppError::from)?;
         // Only what the user may read is counted.
-        let counts = (|| {
-            let loaded = st.access.snapshot(conn)?;
-            visible::count_tree(&st, conn, &loaded, &user, id)
-        })();
+        let counts = folders::readable_counts(&st, conn, &user, id);
         counts
             .map(|c| {
                 let (folders, files) = c.unwrap_or_default();

@@ -158,7 +158,7 @@ pub async fn get(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let st = state.get_ref().clone();
-    let (f, _) = db::run(&state.pool, move |conn| {
+    let f = db::run(&state.pool, move |conn| {
         files::readable(&st, conn, Some(&me.user), id)
     })
     .await?;

@@ -135,7 +135,7 @@ pub async fn files_json(
 ) -> Result<Vec<FileJson>, crate::error::AppError> {
     let st = state.clone();
     let (files, media) = crate::db::run(&state.pool, move |conn| {
-        thumbnails::media(&st, conn, &files).map(|m| (files, m))
+        thumbnails::media(&st.thumbnails, conn, &files).map(|m| (files, m))
     })
     .await?;
     Ok(files

@@ -6,9 +6,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::db;
 use crate::db::models::permission::{self, NewRule};
-use crate::db::models::{file, folder, user};
 use crate::error::AppError;
-use crate::library::{self, rules};
+use crate::library::{self, effective, rules};
 use crate::permissions::{Grant, Right, Scope};
 use crate::state::AppState;
 use crate::web::identity::ApiUser;
@@ -200,55 +199,28 @@ pub async fn check(
             "only superusers may check other users' permissions".into(),
         ));
     }
-    if q.file_id.is_some() == q.folder_id.is_some() {
-        return Err(AppError::BadRequest(
-            "give exactly one of file_id or folder_id".into(),
-        ));
-    }
+    let target = match (q.file_id, q.folder_id) {
+        (Some(id), None) => effective::CheckTarget::File(id),
+        (None, Some(id)) => effective::CheckTarget::Folder(id),
+        _ => {
+            return Err(AppError::BadRequest(
+                "give exactly one of file_id or folder_id".into(),
+            ));
+        }
+    };
     let st = state.get_ref().clone();
     let decisions = db::run(&state.pool, move |conn| {
-        let Some(subject) = user::find(conn, q.user_id)? else {
-            return Err(AppError::BadRequest(format!(
-                "user {} does not exist",
-                q.user_id
-            )));
-        };
-        let loaded = st.access.snapshot(conn)?;
-        let policy = st.access.policy();
-        let mut out = Vec::new();
-        // A non-superuser asks about themselves; an item they may not read answers like a
-        // missing one (its decisions and their reasons would tell it exists and which rules
-        // sit on it).
-        if let Some(fid) = q.file_id {
-            let Some(f) = file::find(conn, fid)? else {
-                return Err(AppError::NotFound);
-            };
-            for right in Right::ALL {
-                out.push((right, loaded.file(policy, Some(&subject), &f, right)));
-            }
-        } else if let Some(fid) = q.folder_id {
-            if folder::find(conn, fid)?.is_none() {
-                return Err(AppError::NotFound);
-            }
-            for right in Right::ALL {
-                out.push((right, loaded.folder(policy, Some(&subject), fid, right)));
-            }
-        }
-        if let Some((_, read)) = out.iter().find(|(r, _)| *r == Right::Read)
-            && !me.user.is_superuser
-            && !read.allowed
-        {
-            return Err(library::hidden(&st, read).into());
-        }
-        // Said in names, and only names the caller may see.
-        Ok(explained(conn, &loaded, policy, &me.user, out)?)
+        effective::check(&st, conn, &me.user, q.user_id, target).map_err(|e| match e {
+            library::Error::Invalid(m) => AppError::BadRequest(m),
+            other => other.into(),
+        })
     })
     .await?;
     let explain = |right: Right| {
         decisions
             .iter()
-            .find(|(r, _, _)| *r == right)
-            .map(|(_, d, why)| (d.allowed, why.clone()))
+            .find(|c| c.right == right)
+            .map(|c| (c.allowed, c.why.clone()))
             .unwrap_or_default()
     };
     let (read, edit, add_children) = (
@@ -266,22 +238,4 @@ pub async fn check(
             add_children: add_children.1,
         },
     }))
-}
-
-/// Each decision with its sentence for `viewer`, in names (`library::readers::explain`).
-fn explained(
-    conn: &mut crate::db::DbConn,
-    loaded: &crate::access::Loaded,
-    policy: crate::permissions::Policy,
-    viewer: &crate::db::models::User,
-    decisions: Vec<(Right, crate::permissions::Decision)>,
-) -> Result<Vec<(Right, crate::permissions::Decision, String)>, crate::db::DbError> {
-    decisions
-        .into_iter()
-        .map(|(right, d)| {
-            let why = crate::library::readers::explain(conn, loaded, policy, Some(viewer), &d)
-                .map_err(|e| crate::db::DbError::Blocking(e.to_string()))?;
-            Ok((right, d, why))
-        })
-        .collect()
 }
