@@ -55,6 +55,11 @@ pub fn authenticate(
     Ok(identity)
 }
 
+/// Extends a session's expiry to `ttl` from now (after [`identify`], which writes nothing).
+pub fn extend(conn: &mut DbConn, sess: &Session, ttl: Duration) -> Result<(), DbError> {
+    session::touch(conn, &sess.id, now() + ttl)
+}
+
 /// Whether a session's expiry is due to be extended (at most once a minute).
 pub fn needs_touch(sess: &Session) -> bool {
     now() - sess.last_seen_at > Duration::minutes(1)

@@ -1,8 +1,10 @@
 //! Values an attacker can send, parsed once into types that hold their rules: item names
-//! ([`name::ItemName`]), free text beside an item ([`text::TextRule`]) and the local path a
-//! log-in may return to ([`next::local_path`]).
+//! ([`name::ItemName`]), free text beside an item ([`text::TextRule`]), an image's focal
+//! point ([`focal::FocalPoint`]) and the local path a log-in may return to
+//! ([`next::local_path`]).
 //! Pure functions, no database and no HTTP.
 
+pub mod focal;
 pub mod name;
 pub mod next;
 pub mod text;

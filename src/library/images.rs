@@ -10,6 +10,7 @@ use crate::db::models::User;
 use crate::db::models::file::{self, File};
 use crate::db::models::image::{self, ImageMeta};
 use crate::db::models::thumbnail_failure;
+use crate::domain::focal::FocalPoint;
 use crate::images::{self, Format, ImageError, ThumbnailSpec};
 use crate::storage::StorageKey;
 
@@ -106,11 +107,9 @@ pub fn refresh(lib: &Library, conn: &mut DbConn, file_id: i64) -> Result<()> {
     if let (Header::Image { meta, .. }, Some(old)) = (&mut header, image::find(conn, file_id)?) {
         meta.alt_text = old.alt_text;
         meta.caption = old.caption;
-        meta.subject_location = thumbnails::parse_subject(old.subject_location.as_deref())
-            .filter(|(x, y)| {
-                i64::from(*x) < i64::from(meta.width) && i64::from(*y) < i64::from(meta.height)
-            })
-            .map(|(x, y)| format!("{x},{y}"));
+        meta.subject_location = FocalPoint::from_stored(old.subject_location.as_deref())
+            .filter(|p| p.lies_within(meta.width, meta.height))
+            .map(|p| p.to_string());
     }
     thumbnails::forget_thumbnails(&lib.thumbnails, conn, file_id, |_| true)?;
     let queue = crate::db::write_transaction(conn, |conn| record_header(conn, file_id, &header))?;
@@ -126,7 +125,7 @@ pub struct ImageEdit {
     pub alt_text: Option<String>,
     pub caption: Option<String>,
     /// `Some(None)` removes the focal point.
-    pub subject_location: Option<Option<(u32, u32)>>,
+    pub subject_location: Option<Option<FocalPoint>>,
 }
 
 impl ImageEdit {
@@ -190,15 +189,15 @@ pub fn check_edit(
     }
     let mut moved = false;
     if let Some(subject) = edit.subject_location {
-        if let Some((x, y)) = subject
-            && (i64::from(x) >= i64::from(meta.width) || i64::from(y) >= i64::from(meta.height))
+        if let Some(p) = subject
+            && !p.lies_within(meta.width, meta.height)
         {
             return Err(Error::Invalid(format!(
-                "subject_location ({x}, {y}) lies outside the {} × {} image",
-                meta.width, meta.height
+                "subject_location ({}, {}) lies outside the {} × {} image",
+                p.x, p.y, meta.width, meta.height
             )));
         }
-        let new = subject.map(|(x, y)| format!("{x},{y}"));
+        let new = subject.map(|p| p.to_string());
         moved = new != meta.subject_location;
         meta.subject_location = new;
     }
@@ -226,27 +225,9 @@ pub fn recrop(lib: &Library, conn: &mut DbConn, file_id: i64) -> Result<()> {
     Ok(())
 }
 
-/// Parses a focal point typed as `x,y` (whole pixels; parentheses and spaces allowed);
-/// empty means none (crops are centred).
-pub fn parse_focal_point(input: &str) -> Result<Option<(u32, u32)>> {
-    let s = input.trim();
-    if s.is_empty() {
-        return Ok(None);
-    }
-    let inner = s
-        .strip_prefix('(')
-        .and_then(|r| r.strip_suffix(')'))
-        .unwrap_or(s);
-    let parsed = inner
-        .split_once(',')
-        .and_then(|(x, y)| Some((x.trim().parse().ok()?, y.trim().parse().ok()?)));
-    parsed.map(Some).ok_or_else(|| {
-        let shown: String = s.chars().take(40).collect();
-        Error::Invalid(format!(
-            "the subject location must be two whole numbers of pixels “x,y”, such as “120,80”, \
-             or empty for the centre; “{shown}” is not"
-        ))
-    })
+/// Parses a focal point typed as `x,y` ([`FocalPoint::parse`]); empty means none.
+pub fn parse_focal_point(input: &str) -> Result<Option<FocalPoint>> {
+    FocalPoint::parse(input).map_err(|e| Error::Invalid(e.to_string()))
 }
 
 /// How a file is shown in the admin: its thumbnail, or its type icon.
@@ -334,8 +315,14 @@ mod tests {
     fn focal_points_parse_or_say_why_not() {
         assert_eq!(parse_focal_point("").unwrap(), None);
         assert_eq!(parse_focal_point("  ").unwrap(), None);
-        assert_eq!(parse_focal_point("12,34").unwrap(), Some((12, 34)));
-        assert_eq!(parse_focal_point(" (12, 34) ").unwrap(), Some((12, 34)));
+        assert_eq!(
+            parse_focal_point("12,34").unwrap(),
+            Some(FocalPoint { x: 12, y: 34 })
+        );
+        assert_eq!(
+            parse_focal_point(" (12, 34) ").unwrap(),
+            Some(FocalPoint { x: 12, y: 34 })
+        );
         for bad in [
             "12",
             "12,",

@@ -9,7 +9,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::auth;
 use crate::config::ServeBackend;
-use crate::db::models::{User, session};
+use crate::db::models::User;
 use crate::db::{self, DbConn};
 use crate::error::AppError;
 use crate::library::deliver::{self, Delivery, FileBy, Source};
@@ -192,9 +192,10 @@ where
     if let Some(sess) = identity.and_then(|i| i.session)
         && auth::session::needs_touch(&sess)
     {
-        let (pool, until) = (state.pool.clone(), crate::db::now() + state.session_ttl());
+        let (pool, ttl) = (state.pool.clone(), state.session_ttl());
         actix_web::rt::spawn(async move {
-            if let Err(e) = db::run(&pool, move |conn| session::touch(conn, &sess.id, until)).await
+            if let Err(e) =
+                db::run(&pool, move |conn| auth::session::extend(conn, &sess, ttl)).await
             {
                 tracing::warn!(error = %e, "could not extend a session");
             }

@@ -183,13 +183,10 @@ pub fn make_eager(thumbs: &Thumbnailer, file_id: i64) -> std::result::Result<Ens
 
 /// The spec a preset resolves to for an image (its focal point applies to crops).
 pub fn spec_for(preset: &Preset, meta: &ImageMeta) -> ThumbnailSpec {
-    preset.spec(parse_subject(meta.subject_location.as_deref()))
-}
-
-/// Parses a stored focal point (`"x,y"`).
-pub fn parse_subject(s: Option<&str>) -> Option<(u32, u32)> {
-    let (x, y) = s?.split_once(',')?;
-    Some((x.trim().parse().ok()?, y.trim().parse().ok()?))
+    preset.spec(
+        crate::domain::focal::FocalPoint::from_stored(meta.subject_location.as_deref())
+            .map(crate::domain::focal::FocalPoint::pair),
+    )
 }
 
 /// Makes whatever is missing of `presets` for `file_id` and returns them all.

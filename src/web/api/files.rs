@@ -235,9 +235,7 @@ pub async fn update(
         let image_edit = images::ImageEdit {
             alt_text: body.alt_text,
             caption: body.caption,
-            subject_location: body
-                .subject_location
-                .map(|p| p.map(|Point { x, y }| (x, y))),
+            subject_location: body.subject_location,
         };
         let mut run = || -> crate::library::Result<_> {
             let mut f = files::update_with_image(&st, conn, &me.user, id, &edit, &image_edit)?;

@@ -62,13 +62,8 @@ pub struct ImageJson {
     pub caption: String,
 }
 
-/// A point in image pixels.
-#[derive(Serialize, serde::Deserialize, ToSchema, Clone, Copy, Debug, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct Point {
-    pub x: u32,
-    pub y: u32,
-}
+/// A point in image pixels (the API's name for a focal point).
+pub use crate::domain::focal::FocalPoint as Point;
 
 impl From<&ImageMeta> for ImageJson {
     fn from(m: &ImageMeta) -> Self {
@@ -78,8 +73,7 @@ impl From<&ImageMeta> for ImageJson {
             width: m.width,
             height: m.height,
             date_taken: m.date_taken.and_then(|d| d.format(&fmt).ok()),
-            subject_location: thumbnails::parse_subject(m.subject_location.as_deref())
-                .map(|(x, y)| Point { x, y }),
+            subject_location: Point::from_stored(m.subject_location.as_deref()),
             alt_text: m.alt_text.clone(),
             caption: m.caption.clone(),
         }

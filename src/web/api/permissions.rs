@@ -155,9 +155,7 @@ pub async fn delete(
 ) -> Result<HttpResponse, AppError> {
     require_superuser(&me.user)?;
     let id = id.into_inner();
-    if !db::run(&state.pool, move |conn| permission::delete(conn, id)).await? {
-        return Err(AppError::NotFound);
-    }
+    db::run(&state.pool, move |conn| rules::delete(conn, &me.user, id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
