@@ -89,6 +89,7 @@ fn terms(search: &str) -> Vec<String> {
 }
 
 /// Lists `q` for `user`. A folder the user may not read is `NotFound` (403 with `debug`).
+#[tracing::instrument(skip_all, fields(user_id = user.id))]
 pub fn list(lib: &Library, conn: &mut DbConn, user: &User, q: &Query) -> Result<Listing> {
     let access = lib.access(conn, Some(user))?;
     let readable = access.folders_with(Right::Read);

@@ -188,6 +188,7 @@ fn check_destination(access: &Access<'_>, dest: Option<i64>) -> std::result::Res
 
 /// Moves the items into `dest` (None: folders to the top level — superusers only; files to
 /// the unsorted uploads — their owner or a superuser).
+#[tracing::instrument(skip_all, fields(user_id = user.id))]
 pub fn move_items(
     lib: &Library,
     conn: &mut DbConn,
@@ -254,6 +255,7 @@ pub fn move_items(
 /// destination). Copies keep their source's owner and storage; names get `suffix` (file
 /// names before the extension); a copied folder whose name is taken gets `_1`, `_2`…;
 /// folder permission rules are copied with their folder.
+#[tracing::instrument(skip_all, fields(user_id = user.id))]
 pub fn copy_items(
     lib: &Library,
     conn: &mut DbConn,
@@ -437,6 +439,7 @@ fn copy_contents(lib: &Library, conn: &mut DbConn, from: i64, to: i64) -> Result
 }
 
 /// Deletes the items (edit on each, recursively).
+#[tracing::instrument(skip_all, fields(user_id = user.id))]
 pub fn delete_items(
     lib: &Library,
     conn: &mut DbConn,
@@ -469,6 +472,7 @@ pub fn delete_items(
 /// The destination picker for moving (`is_move`: not into a selected folder) or copying the
 /// items. Only selected folders the user may read shape it, so a hidden selection changes
 /// nothing in it.
+#[tracing::instrument(skip_all, fields(user_id = user.id))]
 pub fn destinations(
     lib: &Library,
     conn: &mut DbConn,
@@ -510,6 +514,7 @@ fn precheck(
 
 /// What deleting the items would remove that `user` may read: (folders, files), counting
 /// subtrees. Missing and unreadable items count nothing, and nothing below them is walked.
+#[tracing::instrument(skip_all, fields(user_id = user.id))]
 pub fn count_items(
     lib: &Library,
     conn: &mut DbConn,
@@ -537,6 +542,7 @@ pub fn count_items(
 
 /// Makes the items (folders recursively) public or private: edit on each, recursively; each
 /// file moves on its own.
+#[tracing::instrument(skip_all, fields(user_id = user.id))]
 pub fn set_public_items(
     lib: &Library,
     conn: &mut DbConn,

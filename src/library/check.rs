@@ -97,6 +97,7 @@ fn named_by_row(conn: &mut DbConn, role: StorageRole, key: &str) -> Result<bool>
 }
 
 /// Compares the rows with the four storages.
+#[tracing::instrument(skip_all)]
 pub fn check(storages: &Storages, conn: &mut DbConn) -> Result<Vec<Finding>> {
     let index = |r: StorageRole| StorageRole::ALL.iter().position(|x| *x == r).unwrap_or(0);
     let mut findings: Vec<Finding> = super::tree::check(conn)?
@@ -189,6 +190,7 @@ fn still_missing_file(storages: &Storages, conn: &mut DbConn, id: i64) -> Result
 /// be repaired and are left in the report, interrupted moves are `recover`'s. An orphan is
 /// only deleted if, right then, no live upload holds it, no open move names it and no row
 /// names it. Returns how many entries were removed.
+#[tracing::instrument(skip_all)]
 pub fn repair(storages: &Storages, conn: &mut DbConn, findings: &[Finding]) -> Result<usize> {
     let mut removed = 0;
     let in_flight = journal_keys(conn)?;

@@ -35,6 +35,7 @@ fn schedule_file(conn: &mut DbConn, f: &File) -> Result<()> {
 }
 
 /// Deletes one file (needs edit on it).
+#[tracing::instrument(skip_all, fields(user_id = user.id))]
 pub fn delete_file(lib: &Library, conn: &mut DbConn, user: &User, id: i64) -> Result<()> {
     let f = super::files::editable(lib, conn, user, id)?;
     crate::db::write_transaction(conn, |conn| {
@@ -66,6 +67,7 @@ pub fn count_tree(lib: &Library, conn: &mut DbConn, folder_id: i64) -> Result<Tr
 
 /// Deletes a folder with its whole subtree. Like django-filer's delete action, it needs edit
 /// on the folder, every subfolder and every file in them.
+#[tracing::instrument(skip_all, fields(user_id = user.id, folder_id))]
 pub fn delete_folder(
     lib: &Library,
     conn: &mut DbConn,

@@ -174,6 +174,7 @@ pub struct Checked {
 /// told it: a viewer who is not a superuser asks about themselves, and an item they may not
 /// read answers like a missing one (its decisions would tell it exists and which rules sit
 /// on it). A missing subject is [`super::Error::Invalid`].
+#[tracing::instrument(skip_all)]
 pub fn check(
     lib: &super::Library,
     conn: &mut DbConn,

@@ -11,22 +11,26 @@ use crate::permissions::Right;
 use super::{Access, Error, Result};
 
 /// A file the user may read, or `NotFound` (403 with `debug`).
+#[tracing::instrument(skip_all, fields(user_id = user.map(|u| u.id)))]
 pub fn readable(lib: &Library, conn: &mut DbConn, user: Option<&User>, id: i64) -> Result<File> {
     with_right(lib, conn, user, id, Right::Read).map(|(f, _)| f)
 }
 
 /// A file the user may read and edit.
+#[tracing::instrument(skip_all, fields(user_id = user.id))]
 pub fn editable(lib: &Library, conn: &mut DbConn, user: &User, id: i64) -> Result<File> {
     with_right(lib, conn, Some(user), id, Right::Edit).map(|(f, _)| f)
 }
 
 /// Whether `user` has `right` on the file.
+#[tracing::instrument(skip_all, fields(user_id = user.id))]
 pub fn may(lib: &Library, conn: &mut DbConn, user: &User, right: Right, f: &File) -> Result<bool> {
     Ok(lib.access(conn, Some(user))?.can(right, f))
 }
 
 /// A file on which the user has `right` (unreadable answers like missing), with the access
 /// it was checked with.
+#[tracing::instrument(skip_all, fields(id))]
 pub fn with_right<'u>(
     lib: &Library,
     conn: &mut DbConn,
@@ -53,6 +57,7 @@ pub struct Edit {
 /// Applies metadata changes: needs edit on the file; a move needs add-children on the
 /// destination (moving to unsorted uploads: only the file's owner or a superuser); a new
 /// owner needs a superuser.
+#[tracing::instrument(skip_all, fields(user_id = user.id, id))]
 pub fn update(lib: &Library, conn: &mut DbConn, user: &User, id: i64, edit: &Edit) -> Result<File> {
     let (f, access) = with_right(lib, conn, Some(user), id, Right::Edit)?;
     let description = edit
@@ -116,6 +121,7 @@ pub fn update(lib: &Library, conn: &mut DbConn, user: &User, id: i64, edit: &Edi
 /// Applies `edit` and, for an image, `image`: every value of both is checked before
 /// anything is stored, so when one is refused nothing changes. A moved focal point then
 /// drops the old crops and queues new ones.
+#[tracing::instrument(skip_all, fields(user_id = user.id, id))]
 pub fn update_with_image(
     lib: &Library,
     conn: &mut DbConn,
@@ -142,6 +148,7 @@ pub fn update_with_image(
 /// old thumbnails (rows, then objects), reads the image metadata again from the new header
 /// (alt text and caption stay) and queues the eager thumbnails. The stable `/files/{id}/…`
 /// URL keeps working; the direct URL changes.
+#[tracing::instrument(skip_all, fields(user_id = user.id, id))]
 pub async fn replace_content<S, E>(
     lib: &Library,
     user: &User,

@@ -18,6 +18,7 @@ fn name_taken(e: crate::db::DbError, name: &str) -> Error {
 }
 
 /// A folder the user may read.
+#[tracing::instrument(skip_all, fields(user_id = user.id))]
 pub fn readable(lib: &Library, conn: &mut DbConn, user: &User, id: i64) -> Result<Folder> {
     let f = folder::find(conn, id)?.ok_or(Error::NotFound)?;
     lib.access(conn, Some(user))?.require(Right::Read, &f)?;
@@ -45,6 +46,7 @@ fn require_on_parent(
 
 /// Creates a folder: needs add-children on the parent (top level: superusers). The owner is
 /// the creator unless a superuser names another.
+#[tracing::instrument(skip_all, fields(user_id = user.id, parent = ?parent))]
 pub fn create(
     lib: &Library,
     conn: &mut DbConn,
@@ -88,6 +90,7 @@ pub struct Edit {
 
 /// Renames, moves or re-owns a folder: needs edit on it; a move needs add-children on the
 /// destination (top level: superusers) and may not go into the folder's own subtree.
+#[tracing::instrument(skip_all, fields(user_id = user.id, id))]
 pub fn update(
     lib: &Library,
     conn: &mut DbConn,
@@ -160,6 +163,7 @@ pub struct Listing {
 /// The readable subfolders and files of `parent` (`None`: top-level folders and the user's
 /// unsorted uploads; superusers see every unsorted upload). Filtered in bulk against one
 /// snapshot, whatever the number of items.
+#[tracing::instrument(skip_all, fields(user_id = user.id, parent = ?parent))]
 pub fn children(
     lib: &Library,
     conn: &mut DbConn,
@@ -187,6 +191,7 @@ pub fn children(
 
 /// (folders including itself, files) of the folder's subtree that `user` may read; `None`
 /// when the folder is missing or unreadable.
+#[tracing::instrument(skip_all, fields(user_id = user.id, id))]
 pub fn readable_counts(
     lib: &Library,
     conn: &mut DbConn,

@@ -141,6 +141,7 @@ fn check_text(value: &str, rule: crate::domain::text::TextRule) -> Result<String
 
 /// Applies `edit` to an image (needs edit on the file). Moving the focal point drops the
 /// crops made for the old one and queues new ones.
+#[tracing::instrument(skip_all, fields(user_id = user.id, file_id))]
 pub fn edit(
     lib: &Library,
     conn: &mut DbConn,
@@ -165,6 +166,7 @@ pub struct CheckedEdit {
 
 /// Checks `edit` (needs edit on the file; values within their limits; the focal point
 /// inside the image) without storing anything. `None` when there is nothing to change.
+#[tracing::instrument(skip_all, fields(user_id = user.id, file_id))]
 pub fn check_edit(
     lib: &Library,
     conn: &mut DbConn,

@@ -92,6 +92,7 @@ fn dir_identity(dir: &Path) -> std::io::Result<PathBuf> {
 
 /// Imports `dir` as a folder named after it, under `parent` (None = top level), owned by
 /// `user`, with the same permission checks as an upload.
+#[tracing::instrument(skip_all, fields(user_id = user.id, parent = ?parent))]
 pub async fn import(
     lib: &Library,
     user: &User,

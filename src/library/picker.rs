@@ -141,6 +141,7 @@ fn readable_names(
 
 /// The folders `user` may read and add to, excluding `exclude` and everything below them,
 /// in tree order (siblings by name), each with its shortened path.
+#[tracing::instrument(skip_all, fields(user_id = user.id))]
 pub fn destinations(
     lib: &Library,
     conn: &mut DbConn,
@@ -210,6 +211,7 @@ pub fn destinations(
 /// The path of one folder as the picker would show it (for "the current place"); `None`
 /// when the folder is missing. The folder itself is "…" when the user may not read it. One
 /// walk up the (cycle-safe) ancestor chain and one query for the names shown.
+#[tracing::instrument(skip_all, fields(user_id = user.id))]
 pub fn path(lib: &Library, conn: &mut DbConn, user: &User, id: i64) -> Result<Option<String>> {
     let access = lib.access(conn, Some(user))?;
     if access.tree().folder(id).is_none() {

@@ -98,6 +98,7 @@ pub const MAX_USERS: usize = 500;
 /// Who may read `file` now, told to `viewer` (folder names only of folders the viewer may
 /// read). Users are evaluated one by one with the same engine as the downloads, so the list
 /// is exact; groups and everybody-rules are listed from the rules.
+#[tracing::instrument(skip_all, fields(viewer_id = viewer.id))]
 pub fn who_can_read(
     lib: &Library,
     conn: &mut DbConn,

@@ -23,6 +23,7 @@ pub struct Recovered {
 
 /// Finishes or rolls back every move whose lease expired, deletes the scheduled objects
 /// whose lease expired, and removes abandoned temporary uploads.
+#[tracing::instrument(skip_all)]
 pub fn recover(storages: &Storages, conn: &mut DbConn) -> Result<Recovered> {
     let mut out = Recovered::default();
     let claimer = journal::recovery_owner();

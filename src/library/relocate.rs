@@ -35,6 +35,7 @@ use crate::storage::{StorageKey, StorageRole, Storages, Transfer};
 use super::{Error, Result, forbidden};
 
 /// Makes a file public or private, checking that `user` may edit it.
+#[tracing::instrument(skip_all, fields(user_id = user.id, file_id))]
 pub fn set_public_checked(
     lib: &Library,
     conn: &mut DbConn,
@@ -357,6 +358,7 @@ pub struct BulkReport {
 /// django-filer's bulk action, the whole selection is checked first (edit on every file and
 /// on every folder, recursively) and nothing moves if any check fails; then each file moves
 /// on its own, and a file that cannot move is reported without stopping the others.
+#[tracing::instrument(skip_all, fields(user_id = user.id))]
 pub fn set_public_many(
     lib: &Library,
     conn: &mut DbConn,

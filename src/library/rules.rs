@@ -104,6 +104,7 @@ fn check_targets(conn: &mut DbConn, rule: &NewRule) -> Result<()> {
 }
 
 /// Saves a new rule (superusers); returns its id. Takes effect on the next request.
+#[tracing::instrument(skip_all, fields(actor_id = actor.id))]
 pub fn create(conn: &mut DbConn, actor: &User, rule: &NewRule) -> Result<i64> {
     require_superuser(actor)?;
     crate::db::write_transaction(conn, |conn| {
@@ -113,6 +114,7 @@ pub fn create(conn: &mut DbConn, actor: &User, rule: &NewRule) -> Result<i64> {
 }
 
 /// Replaces a rule's contents (superusers).
+#[tracing::instrument(skip_all, fields(actor_id = actor.id, id))]
 pub fn update(conn: &mut DbConn, actor: &User, id: i64, rule: &NewRule) -> Result<()> {
     require_superuser(actor)?;
     crate::db::write_transaction(conn, |conn| {
@@ -126,6 +128,7 @@ pub fn update(conn: &mut DbConn, actor: &User, id: i64, rule: &NewRule) -> Resul
 }
 
 /// Deletes a rule (superusers); returns the folder it sat on.
+#[tracing::instrument(skip_all, fields(actor_id = actor.id))]
 pub fn delete(conn: &mut DbConn, actor: &User, id: i64) -> Result<Option<FolderId>> {
     require_superuser(actor)?;
     crate::db::write_transaction(conn, |conn| {

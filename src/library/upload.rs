@@ -34,6 +34,7 @@ pub struct UploadTarget {
 /// Checks that `user` may upload to `target`: add-children on the folder (any active user
 /// may upload to their own unsorted uploads); a different owner needs a superuser. A missing
 /// folder answers like a hidden one.
+#[tracing::instrument(skip_all, fields(user_id = user.id))]
 pub fn authorize(
     lib: &Library,
     conn: &mut DbConn,
@@ -242,6 +243,7 @@ where
 /// in place (the folder may have been deleted, or the rights changed, while the bytes
 /// streamed): a missing folder answers `NotFound`, a refusal rolls everything back, and the
 /// staged objects are deleted. On success every object is kept.
+#[tracing::instrument(skip_all, fields(user_id = user.id))]
 pub async fn commit(
     lib: &Library,
     user: &User,
@@ -348,6 +350,7 @@ fn gone_folder(e: crate::db::DbError) -> Error {
 
 /// Stores `body` as one new file: [`stage`], then [`commit`]. The caller has called
 /// [`authorize`] (so that a refused request reads no bytes); it is checked again at commit.
+#[tracing::instrument(skip_all, fields(user_id = user.id))]
 pub async fn store<S, E>(
     lib: &Library,
     user: &User,
