@@ -18,6 +18,7 @@ use crate::serve::{self, Object};
 use crate::state::AppState;
 use crate::storage::{StorageError, StorageKey};
 
+use super::errors::PageError;
 use super::identity::credentials;
 
 /// The storage key in the path below a private base URL (mounted as a prefix scope: a
@@ -41,7 +42,7 @@ fn key_below_prefix(req: &HttpRequest) -> Result<Option<StorageKey>, AppError> {
 pub async fn private_file(
     req: HttpRequest,
     state: web::Data<AppState>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     let Some(key) = key_below_prefix(&req)? else {
         return Ok(method_not_allowed().await);
     };
@@ -57,7 +58,7 @@ pub async fn private_file(
 pub async fn private_thumbnail(
     req: HttpRequest,
     state: web::Data<AppState>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     let Some(key) = key_below_prefix(&req)? else {
         return Ok(method_not_allowed().await);
     };
@@ -75,7 +76,7 @@ pub async fn stable(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     let id: i64 = path.0.parse().map_err(|_| AppError::NotFound)?;
     let delivery = run(&state, &req, move |st, conn, user| {
         deliver::file(st, conn, user, FileBy::Id(id), |s| open(st, s))
@@ -92,7 +93,7 @@ pub async fn preset_thumbnail(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     let (id, name) = path.into_inner();
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let preset = state
@@ -107,9 +108,9 @@ pub async fn preset_thumbnail(
     .await?;
     let mime = match checked {
         Delivery::Ready(mime) => mime,
-        Delivery::Missing => return Err(AppError::NotFound),
-        Delivery::Denied(why) => return Err(denied(&state, why)),
-        Delivery::Dropped => return Err(AppError::NotFound),
+        Delivery::Missing => return Err(AppError::NotFound.into()),
+        Delivery::Denied(why) => return Err(denied(&state, why).into()),
+        Delivery::Dropped => return Err(AppError::NotFound.into()),
     };
     let icon = crate::storage::sniff::icon_url(&mime);
     let jobs = state.library.thumbnails.clone();
@@ -136,13 +137,13 @@ pub async fn preset_thumbnail(
                 other => finish(&state, &req, other),
             }
         }
-        Ok(Ensured::NotAnImage) => Err(AppError::NotFound),
+        Ok(Ensured::NotAnImage) => Err(AppError::NotFound.into()),
         Ok(Ensured::Failed(_)) => Ok(redirect(&icon, "private, no-cache")),
         Err(JobError::Busy) => Ok(HttpResponse::ServiceUnavailable()
             .insert_header((header::RETRY_AFTER, "2"))
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .json(serde_json::json!({"error": JobError::Busy.to_string()}))),
-        Err(JobError::Library(crate::library::Error::NotFound)) => Err(AppError::NotFound),
+        Err(JobError::Library(crate::library::Error::NotFound)) => Err(AppError::NotFound.into()),
         Err(e) => {
             tracing::warn!(file_id = id, error = %e, "thumbnail not made");
             Ok(redirect(&icon, "no-store"))
@@ -217,10 +218,10 @@ fn finish(
     state: &AppState,
     req: &HttpRequest,
     delivery: Delivery<Object>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     match delivery {
-        Delivery::Missing | Delivery::Dropped => Err(AppError::NotFound),
-        Delivery::Denied(why) => Err(denied(state, why)),
+        Delivery::Missing | Delivery::Dropped => Err(AppError::NotFound.into()),
+        Delivery::Denied(why) => Err(denied(state, why).into()),
         Delivery::Ready(object) => Ok(serve::respond(req, object)),
     }
 }

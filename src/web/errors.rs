@@ -1,5 +1,6 @@
 //! Error responses of page and download routes, rendered as HTML pages (the API keeps its
-//! JSON bodies).
+//! JSON bodies): handlers of those scopes fail with [`PageError`], whose response is the
+//! page itself.
 
 use actix_web::body::BoxBody;
 use actix_web::dev::ServiceResponse;
@@ -21,12 +22,86 @@ struct ErrorPage<'a> {
     request_id: Option<String>,
 }
 
+/// A failure of a page or download route, answered with an HTML page; a missing log-in is a
+/// redirect to the log-in form. Every lower error converts into it as into `AppError`.
+#[derive(Debug)]
+pub struct PageError {
+    error: AppError,
+    /// Where the log-in form returns to, for a missing log-in.
+    next: Option<String>,
+}
+
+impl<E: Into<AppError>> From<E> for PageError {
+    fn from(e: E) -> Self {
+        Self {
+            error: e.into(),
+            next: None,
+        }
+    }
+}
+
+impl std::fmt::Display for PageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl actix_web::ResponseError for PageError {
+    fn status_code(&self) -> actix_web::http::StatusCode {
+        self.error.status_code()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        if matches!(self.error, AppError::Unauthenticated) {
+            let to = match &self.next {
+                Some(next) => format!(
+                    "/login?next={}",
+                    percent_encoding::utf8_percent_encode(next, percent_encoding::NON_ALPHANUMERIC)
+                ),
+                None => "/login".to_owned(),
+            };
+            return HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, to))
+                .finish();
+        }
+        let message = match &self.error {
+            AppError::Unexpected(e) => {
+                tracing::error!(error = ?e, "request failed");
+                "Something went wrong on our side.".to_owned()
+            }
+            other => other.to_string(),
+        };
+        let request_id = status
+            .is_server_error()
+            .then(RequestId::current)
+            .flatten()
+            .map(|id| id.to_string());
+        let page = ErrorPage {
+            status: status.as_u16(),
+            reason: status.canonical_reason().unwrap_or(""),
+            message: &message,
+            request_id,
+        }
+        .render()
+        .unwrap_or_else(|_| message.clone());
+        HttpResponse::build(status)
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .content_type("text/html; charset=utf-8")
+            .body(page)
+    }
+}
+
 /// Replaces an error response's body with an HTML page; 401 on a page becomes a redirect to
 /// the login form.
 pub fn render<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
     // Responses a handler built on purpose (a login form with status 401, an empty 405)
     // are left alone; only errors get a page.
-    if res.response().error().is_none() {
+    let already_a_page = res
+        .response()
+        .error()
+        .is_some_and(|e| e.as_error::<PageError>().is_some());
+    if res.response().error().is_none() || already_a_page {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let status = res.status();
