@@ -9,7 +9,6 @@ pub mod config;
 pub mod db;
 pub mod deploy;
 pub mod domain;
-pub mod error;
 pub mod images;
 pub mod library;
 pub mod permissions;

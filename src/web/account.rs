@@ -9,9 +9,9 @@ use serde::Deserialize;
 use crate::accounts;
 use crate::auth::{Identity, csrf};
 use crate::db;
-use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::admin::refusal;
+use crate::web::error::AppError;
 use crate::web::identity::identify;
 
 #[derive(Template)]

@@ -11,12 +11,12 @@ use crate::auth;
 use crate::config::ServeBackend;
 use crate::db::models::User;
 use crate::db::{self, DbConn};
-use crate::error::AppError;
 use crate::library::deliver::{self, Delivery, FileBy, Source};
 use crate::library::thumbnails::{self, Ensured, JobError, Mode};
 use crate::serve::{self, Object};
 use crate::state::AppState;
 use crate::storage::{StorageError, StorageKey};
+use crate::web::error::AppError;
 
 use super::errors::PageError;
 use super::identity::credentials;

@@ -9,8 +9,8 @@ use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpMessage, HttpResponse};
 use askama::Template;
 
-use crate::error::AppError;
 use crate::telemetry::RequestId;
+use crate::web::error::AppError;
 
 #[derive(Template)]
 #[template(path = "error.html")]

@@ -4,7 +4,7 @@
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 
-use crate::error::AppError;
+use crate::web::error::AppError;
 
 fn svg(name: &str) -> Option<&'static str> {
     Some(match name {

@@ -7,8 +7,8 @@ use futures_util::future::LocalBoxFuture;
 
 use crate::auth::{self, Credentials, Identity, csrf};
 use crate::db;
-use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::error::AppError;
 
 /// The session cookie and bearer token a request carries.
 pub fn credentials(req: &HttpRequest, cookie_name: &str) -> Credentials {

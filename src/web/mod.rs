@@ -5,6 +5,7 @@ mod account;
 pub mod admin;
 pub mod api;
 mod downloads;
+pub mod error;
 mod errors;
 mod icons;
 pub mod identity;

@@ -11,10 +11,10 @@ use crate::auth::{self, csrf, throttle};
 use crate::db::models::file::Order;
 use crate::db::models::{folder, session, user};
 use crate::db::{self, now};
-use crate::error::AppError;
 use crate::library::browse::{self, Place, Query};
 use crate::library::images::Look;
 use crate::state::AppState;
+use crate::web::error::AppError;
 
 use super::identity::{client_address, credentials, identify};
 use super::listing::{Thumb, download_url, no_thumbnail_reason, type_icon};

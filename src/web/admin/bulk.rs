@@ -6,10 +6,10 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use crate::db;
-use crate::error::AppError;
 use crate::library::bulk::{self, Item, Summary};
 use crate::state::AppState;
 use crate::web::admin::context::{FormBody, Layout, Staff, check_csrf, page};
+use crate::web::error::AppError;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/bulk", web::post().to(bulk_action));

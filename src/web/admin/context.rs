@@ -9,8 +9,8 @@ use futures_util::future::LocalBoxFuture;
 
 use crate::auth::{Identity, csrf};
 use crate::db::models::User;
-use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::error::AppError;
 use crate::web::identity::identify;
 
 /// Cookie carrying a one-shot message to the next page.

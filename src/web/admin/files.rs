@@ -11,7 +11,6 @@ use serde::Deserialize;
 use crate::db;
 use crate::db::models::File;
 use crate::db::models::ImageMeta;
-use crate::error::AppError;
 use crate::library::images::{self, Look};
 use crate::library::readers::{self, Reader};
 use crate::library::{self, delete, files, relocate, upload};
@@ -19,6 +18,7 @@ use crate::state::AppState;
 use crate::web::admin::context::{CsrfOnly, Layout, Staff, check_csrf, page, redirect_with_flash};
 use crate::web::admin::folders::destinations;
 use crate::web::api::json::{ImageJson, file_url, timestamp};
+use crate::web::error::AppError;
 use crate::web::human_size;
 use crate::web::listing::{Thumb, no_thumbnail_reason, stable_url, type_icon};
 

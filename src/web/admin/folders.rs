@@ -8,13 +8,13 @@ use serde::Deserialize;
 use crate::db;
 use crate::db::models::file::Order;
 use crate::db::models::folder::{self, Folder};
-use crate::error::AppError;
 use crate::library::browse::{self, Place, Query};
 use crate::library::images::Look;
 use crate::library::{delete, folders, picker};
 use crate::state::AppState;
 use crate::web::admin::context::{CsrfOnly, Layout, Staff, check_csrf, page, redirect_with_flash};
 use crate::web::api::json::timestamp;
+use crate::web::error::AppError;
 use crate::web::human_size;
 use crate::web::listing::{Thumb, download_url, no_thumbnail_reason, type_icon};
 

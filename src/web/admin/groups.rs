@@ -6,12 +6,12 @@ use askama::Template;
 use crate::accounts;
 use crate::db;
 use crate::db::models::{User, group, user};
-use crate::error::AppError;
 use crate::library;
 use crate::state::AppState;
 use crate::web::admin::context::{
     CsrfOnly, Flash, FormBody, Layout, Superuser, check_csrf, page, redirect_with_flash, refusal,
 };
+use crate::web::error::AppError;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/groups/", web::get().to(list))

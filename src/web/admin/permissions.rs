@@ -7,7 +7,6 @@ use serde::Deserialize;
 
 use crate::db;
 use crate::db::models::permission::NewRule;
-use crate::error::AppError;
 use crate::library::effective::{self, Cause, Effective};
 use crate::library::rules::{self, Choice, FolderRef, FolderRules, Overview, RuleView};
 use crate::library::{self as lib};
@@ -16,6 +15,7 @@ use crate::state::AppState;
 use crate::web::admin::context::{
     Layout, Staff, Superuser, check_csrf, page, redirect, redirect_with_flash,
 };
+use crate::web::error::AppError;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route(

@@ -10,13 +10,13 @@ use crate::accounts::{self, AccountFields};
 use crate::auth::{Throttle, throttle};
 use crate::db::models::{ApiToken, Group, User, group, login_failure, token, user};
 use crate::db::{self, DbConn};
-use crate::error::AppError;
 use crate::library;
 use crate::state::AppState;
 use crate::web::admin::context::{
     CsrfOnly, Flash, FormBody, Layout, Superuser, check_csrf, page, redirect_with_flash, refusal,
 };
 use crate::web::api::json::timestamp;
+use crate::web::error::AppError;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/users/", web::get().to(list))

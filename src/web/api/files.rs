@@ -7,9 +7,9 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::db;
-use crate::error::AppError;
 use crate::library::{delete, files, images, relocate, upload};
 use crate::state::AppState;
+use crate::web::error::AppError;
 use crate::web::identity::ApiUser;
 
 use super::double_option;

@@ -5,9 +5,9 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::db;
-use crate::error::AppError;
 use crate::library::{delete, folders};
 use crate::state::AppState;
+use crate::web::error::AppError;
 use crate::web::identity::ApiUser;
 
 use super::double_option;

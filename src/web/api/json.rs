@@ -126,7 +126,7 @@ impl FileJson {
 pub async fn files_json(
     state: &AppState,
     files: Vec<File>,
-) -> Result<Vec<FileJson>, crate::error::AppError> {
+) -> Result<Vec<FileJson>, crate::web::error::AppError> {
     let st = state.clone();
     let (files, media) = crate::db::run(&state.pool, move |conn| {
         thumbnails::media(&st.thumbnails, conn, &files).map(|m| (files, m))
@@ -139,11 +139,11 @@ pub async fn files_json(
 }
 
 /// One file object with its media.
-pub async fn file_json(state: &AppState, f: File) -> Result<FileJson, crate::error::AppError> {
+pub async fn file_json(state: &AppState, f: File) -> Result<FileJson, crate::web::error::AppError> {
     files_json(state, vec![f])
         .await?
         .pop()
-        .ok_or(crate::error::AppError::NotFound)
+        .ok_or(crate::web::error::AppError::NotFound)
 }
 
 /// A folder object.

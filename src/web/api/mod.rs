@@ -14,8 +14,7 @@ use actix_web::error::{JsonPayloadError, QueryPayloadError};
 use actix_web::web;
 use serde::Deserialize;
 
-use crate::error::AppError;
-use crate::library;
+use crate::web::error::AppError;
 
 /// Registers the API routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -72,19 +71,6 @@ fn json_error(e: JsonPayloadError) -> AppError {
 
 fn query_error(e: QueryPayloadError) -> AppError {
     AppError::BadRequest(format!("invalid query: {e}"))
-}
-
-impl From<library::Error> for AppError {
-    fn from(e: library::Error) -> Self {
-        match e {
-            library::Error::NotFound => AppError::NotFound,
-            library::Error::Forbidden(m) => AppError::Forbidden(m),
-            library::Error::Invalid(m) => AppError::BadRequest(m),
-            library::Error::Conflict(m) => AppError::Conflict(m),
-            library::Error::Db(e) => e.into(),
-            library::Error::Storage(e) => e.into(),
-        }
-    }
 }
 
 /// Refuses non-superusers.

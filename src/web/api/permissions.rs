@@ -6,10 +6,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::db;
 use crate::db::models::permission::{self, NewRule};
-use crate::error::AppError;
 use crate::library::{self, effective, rules};
 use crate::permissions::{Grant, Right, Scope};
 use crate::state::AppState;
+use crate::web::error::AppError;
 use crate::web::identity::ApiUser;
 
 use super::json::{

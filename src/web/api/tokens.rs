@@ -8,8 +8,8 @@ use utoipa::ToSchema;
 use crate::auth::login::{self, Attempt};
 use crate::auth::{self, throttle};
 use crate::db::{self, models::token};
-use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::error::AppError;
 use crate::web::identity::client_address;
 
 use super::json::{ErrorJson, TokenCreated};

@@ -6,8 +6,8 @@ use utoipa::ToSchema;
 
 use crate::accounts;
 use crate::db::{self, models::user};
-use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::error::AppError;
 use crate::web::identity::ApiUser;
 
 use super::json::{Created, ErrorJson, UserJson};

@@ -1,11 +1,14 @@
-//! The one error type at the HTTP boundary. Subsystem errors convert into it; it answers
-//! with a fitting status and a JSON body `{"error": "..."}` (a 500 adds `"request_id"`). Page scopes re-render error
-//! responses as HTML (see `web::errors`).
+//! The one error type at the HTTP boundary: the lower layers' errors (`library::Error`,
+//! `DbError`, `StorageError`, …) convert into it here and nowhere else. As a JSON API error
+//! it answers with a fitting status and a body `{"error": "..."}` (a 500 adds
+//! `"request_id"`); page and download routes wrap it in `web::errors::PageError`, which
+//! answers with an HTML page.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 
 use crate::db::DbError;
+use crate::library;
 use crate::storage::StorageError;
 use crate::telemetry::RequestId;
 
@@ -102,5 +105,18 @@ impl From<StorageError> for AppError {
 impl From<askama::Error> for AppError {
     fn from(e: askama::Error) -> Self {
         AppError::Unexpected(e.into())
+    }
+}
+
+impl From<library::Error> for AppError {
+    fn from(e: library::Error) -> Self {
+        match e {
+            library::Error::NotFound => AppError::NotFound,
+            library::Error::Forbidden(m) => AppError::Forbidden(m),
+            library::Error::Invalid(m) => AppError::BadRequest(m),
+            library::Error::Conflict(m) => AppError::Conflict(m),
+            library::Error::Db(e) => e.into(),
+            library::Error::Storage(e) => e.into(),
+        }
     }
 }
