@@ -47,7 +47,9 @@ pub async fn private_file(
         return Ok(method_not_allowed().await);
     };
     let delivery = run(&state, &req, move |st, conn, user| {
-        deliver::file(st, conn, user, FileBy::PrivateKey(&key), |s| open(st, s))
+        deliver::file(&st.library, conn, user, FileBy::PrivateKey(&key), |s| {
+            open(st, s)
+        })
     })
     .await?;
     finish(&state, &req, delivery)
@@ -63,7 +65,7 @@ pub async fn private_thumbnail(
         return Ok(method_not_allowed().await);
     };
     let delivery = run(&state, &req, move |st, conn, user| {
-        deliver::private_thumbnail(st, conn, user, &key, |s| open(st, s))
+        deliver::private_thumbnail(&st.library, conn, user, &key, |s| open(st, s))
     })
     .await?;
     finish(&state, &req, delivery)
@@ -79,7 +81,7 @@ pub async fn stable(
 ) -> Result<HttpResponse, PageError> {
     let id: i64 = path.0.parse().map_err(|_| AppError::NotFound)?;
     let delivery = run(&state, &req, move |st, conn, user| {
-        deliver::file(st, conn, user, FileBy::Id(id), |s| open(st, s))
+        deliver::file(&st.library, conn, user, FileBy::Id(id), |s| open(st, s))
     })
     .await?;
     finish(&state, &req, delivery)
@@ -103,7 +105,7 @@ pub async fn preset_thumbnail(
         .cloned()
         .ok_or(AppError::NotFound)?;
     let checked = run(&state, &req, move |st, conn, user| {
-        deliver::readable_mime(st, conn, user, id)
+        deliver::readable_mime(&st.library, conn, user, id)
     })
     .await?;
     let mime = match checked {
@@ -129,7 +131,7 @@ pub async fn preset_thumbnail(
             // after a toggle moved it, and the file may have turned private meanwhile.
             let spec = t.spec;
             let delivery = run(&state, &req, move |st, conn, user| {
-                deliver::preset_thumbnail(st, conn, user, id, &spec, |s| open(st, s))
+                deliver::preset_thumbnail(&st.library, conn, user, id, &spec, |s| open(st, s))
             })
             .await?;
             match delivery {

@@ -41,7 +41,7 @@ pub(super) fn probes(
             what: "private file",
             path: format!("{}{}", s.private.base_url, file_key),
             key: file_key.clone(),
-            dir: state.storages.private.local().root().to_path_buf(),
+            dir: state.library.storages.private.local().root().to_path_buf(),
             bytes: bytes.clone(),
             backend: s.serve_private.clone(),
             setting: "server.private",
@@ -51,6 +51,7 @@ pub(super) fn probes(
             path: format!("{}{}", s.private_thumbnails.base_url, thumb_key),
             key: thumb_key.clone(),
             dir: state
+                .library
                 .storages
                 .private_thumbnails
                 .local()
@@ -123,7 +124,7 @@ pub(super) async fn write_probe(
         let b = bytes.clone();
         async move { Ok::<_, std::io::Error>(b) }
     });
-    let row = library::upload::store(state, who, &target, PROBE_NAME, body)
+    let row = library::upload::store(&state.library, who, &target, PROBE_NAME, body)
         .await
         .map_err(|e| anyhow::anyhow!("cannot write the probe: {e}"))?;
     created.file_id = Some(row.id);
@@ -139,6 +140,7 @@ pub(super) async fn write_thumbnail(
 ) -> anyhow::Result<StorageKey> {
     let key = file_key.derived("doctor-probe.png")?;
     state
+        .library
         .storages
         .private_thumbnails
         .local()
@@ -169,7 +171,7 @@ pub(super) async fn clean_up(state: &AppState, created: &Created) -> anyhow::Res
             && let Some((user_id, _)) = token_id
             && let Some(u) = user::find(conn, user_id)?
         {
-            deleted = library::delete::delete_file(&st, conn, &u, id);
+            deleted = library::delete::delete_file(&st.library, conn, &u, id);
         }
         if let Some((user_id, id)) = token_id {
             token::delete(conn, user_id, id)?;

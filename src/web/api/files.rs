@@ -109,11 +109,11 @@ pub async fn upload(
                 .to_owned();
             let (st, u, t) = (state.get_ref().clone(), me.user.clone(), target.clone());
             db::run(&state.pool, move |conn| {
-                upload::authorize(&st, conn, &u, &t)
+                upload::authorize(&st.library, conn, &u, &t)
             })
             .await?;
             let body = field.map(|chunk| chunk.map_err(|e| std::io::Error::other(e.to_string())));
-            staged = Some(upload::stage(&state, &target, &filename, body).await?);
+            staged = Some(upload::stage(&state.library, &target, &filename, body).await?);
             continue;
         }
         let mut value = Vec::new();
@@ -134,7 +134,7 @@ pub async fn upload(
     }
     let staged = staged
         .ok_or_else(|| AppError::BadRequest("the multipart body has no `file` part".into()))?;
-    let stored = upload::commit(&state, &me.user, fields.target(), vec![staged])
+    let stored = upload::commit(&state.library, &me.user, fields.target(), vec![staged])
         .await?
         .pop()
         .ok_or(AppError::NotFound)?;
@@ -159,7 +159,7 @@ pub async fn get(
     let id = id.into_inner();
     let st = state.get_ref().clone();
     let f = db::run(&state.pool, move |conn| {
-        files::readable(&st, conn, Some(&me.user), id)
+        files::readable(&st.library, conn, Some(&me.user), id)
     })
     .await?;
     Ok(HttpResponse::Ok().json(file_json(&state, f).await?))
@@ -238,9 +238,10 @@ pub async fn update(
             subject_location: body.subject_location,
         };
         let mut run = || -> crate::library::Result<_> {
-            let mut f = files::update_with_image(&st, conn, &me.user, id, &edit, &image_edit)?;
+            let mut f =
+                files::update_with_image(&st.library, conn, &me.user, id, &edit, &image_edit)?;
             if let Some(public) = body.is_public {
-                f = relocate::set_public_checked(&st, conn, &me.user, id, public)?;
+                f = relocate::set_public_checked(&st.library, conn, &me.user, id, public)?;
             }
             Ok(f)
         };
@@ -270,7 +271,7 @@ pub async fn delete(
     let id = id.into_inner();
     let st = state.get_ref().clone();
     db::run(&state.pool, move |conn| {
-        delete::delete_file(&st, conn, &me.user, id)
+        delete::delete_file(&st.library, conn, &me.user, id)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -52,7 +52,7 @@ pub async fn create(
     let st = state.get_ref().clone();
     let created = db::run(&state.pool, move |conn| {
         folders::create(
-            &st,
+            &st.library,
             conn,
             &me.user,
             &body.name,
@@ -82,7 +82,7 @@ pub async fn get(
     let id = id.into_inner();
     let st = state.get_ref().clone();
     let f = db::run(&state.pool, move |conn| {
-        folders::readable(&st, conn, &me.user, id)
+        folders::readable(&st.library, conn, &me.user, id)
     })
     .await?;
     Ok(HttpResponse::Ok().json(FolderJson::from(&f)))
@@ -136,7 +136,7 @@ pub async fn update(
     };
     let st = state.get_ref().clone();
     let f = db::run(&state.pool, move |conn| {
-        folders::update(&st, conn, &me.user, id, &edit)
+        folders::update(&st.library, conn, &me.user, id, &edit)
     })
     .await?;
     Ok(HttpResponse::Ok().json(FolderJson::from(&f)))
@@ -162,7 +162,7 @@ pub async fn delete(
     let id = id.into_inner();
     let st = state.get_ref().clone();
     let counts = db::run(&state.pool, move |conn| {
-        delete::delete_folder(&st, conn, &me.user, id)
+        delete::delete_folder(&st.library, conn, &me.user, id)
     })
     .await?;
     Ok(HttpResponse::Ok().json(Deleted {
@@ -178,7 +178,7 @@ async fn listing(
 ) -> Result<HttpResponse, AppError> {
     let st = state.get_ref().clone();
     let listing = db::run(&state.pool, move |conn| {
-        folders::children(&st, conn, &me.user, parent)
+        folders::children(&st.library, conn, &me.user, parent)
     })
     .await?;
     let folders = listing

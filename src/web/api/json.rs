@@ -83,7 +83,7 @@ impl From<&ImageMeta> for ImageJson {
 /// Where a file's bytes are fetched now.
 pub fn file_url(state: &AppState, f: &File) -> String {
     match StorageKey::parse(&f.storage_key) {
-        Ok(key) => state.storages.main(f.is_public).url(&key),
+        Ok(key) => state.library.storages.main(f.is_public).url(&key),
         Err(_) => String::new(),
     }
 }
@@ -129,7 +129,7 @@ pub async fn files_json(
 ) -> Result<Vec<FileJson>, crate::web::error::AppError> {
     let st = state.clone();
     let (files, media) = crate::db::run(&state.pool, move |conn| {
-        thumbnails::media(&st.thumbnails, conn, &files).map(|m| (files, m))
+        thumbnails::media(&st.library.thumbnails, conn, &files).map(|m| (files, m))
     })
     .await?;
     Ok(files

@@ -208,7 +208,7 @@ pub async fn check(
     };
     let st = state.get_ref().clone();
     let decisions = db::run(&state.pool, move |conn| {
-        effective::check(&st, conn, &me.user, q.user_id, target).map_err(|e| match e {
+        effective::check(&st.library, conn, &me.user, q.user_id, target).map_err(|e| match e {
             library::Error::Invalid(m) => AppError::BadRequest(m),
             other => other.into(),
         })
