@@ -16,6 +16,7 @@ use crate::db::models::User;
 use crate::db::models::file::{self, File, NewFile};
 use crate::db::models::folder::{self, Folder};
 use crate::db::models::permission::{self, NewRule};
+use crate::domain::ids::{FileId, FolderId};
 use crate::permissions::Right;
 use crate::storage::{StorageKey, StorageRole};
 
@@ -216,9 +217,9 @@ pub fn move_items(
                     lib,
                     conn,
                     user,
-                    f.id,
+                    FileId::new(f.id),
                     &super::files::Edit {
-                        folder_id: Some(dest),
+                        folder_id: Some(dest.map(FolderId::new)),
                         ..Default::default()
                     },
                 )
@@ -232,9 +233,9 @@ pub fn move_items(
                         lib,
                         conn,
                         user,
-                        f.id,
+                        FolderId::new(f.id),
                         &super::folders::Edit {
-                            parent_id: Some(dest),
+                            parent_id: Some(dest.map(FolderId::new)),
                             ..Default::default()
                         },
                     )
@@ -458,8 +459,10 @@ pub fn delete_items(
             continue;
         }
         let result = match &l {
-            Selected::File(f) => super::delete::delete_file(lib, conn, user, f.id),
-            Selected::Folder(f) => super::delete::delete_folder(lib, conn, user, f.id).map(|_| ()),
+            Selected::File(f) => super::delete::delete_file(lib, conn, user, FileId::new(f.id)),
+            Selected::Folder(f) => {
+                super::delete::delete_folder(lib, conn, user, FolderId::new(f.id)).map(|_| ())
+            }
         };
         match result {
             Ok(()) => out.done.push(name),

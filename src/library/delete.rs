@@ -6,6 +6,7 @@ use super::Library;
 use crate::db::DbConn;
 use crate::db::models::file::{self, File};
 use crate::db::models::{User, folder, journal, thumbnail};
+use crate::domain::ids::{FileId, FolderId};
 use crate::permissions::Right;
 use crate::storage::{StorageKey, StorageRole, Storages};
 
@@ -36,7 +37,7 @@ fn schedule_file(conn: &mut DbConn, f: &File) -> Result<()> {
 
 /// Deletes one file (needs edit on it).
 #[tracing::instrument(skip_all, fields(user_id = user.id))]
-pub fn delete_file(lib: &Library, conn: &mut DbConn, user: &User, id: i64) -> Result<()> {
+pub fn delete_file(lib: &Library, conn: &mut DbConn, user: &User, id: FileId) -> Result<()> {
     let f = super::files::editable(lib, conn, user, id)?;
     crate::db::write_transaction(conn, |conn| {
         schedule_file(conn, &f)?;
@@ -72,8 +73,9 @@ pub fn delete_folder(
     lib: &Library,
     conn: &mut DbConn,
     user: &User,
-    folder_id: i64,
+    folder_id: FolderId,
 ) -> Result<TreeCounts> {
+    let folder_id = folder_id.get();
     let root = folder::find(conn, folder_id)?.ok_or(Error::NotFound)?;
     let access = lib.access(conn, Some(user))?;
     access.require(Right::Read, &root)?;

@@ -6,19 +6,20 @@ use super::Library;
 use crate::db::DbConn;
 use crate::db::models::User;
 use crate::db::models::file::{self, File, FileChanges};
+use crate::domain::ids::{FileId, FolderId, UserId};
 use crate::permissions::Right;
 
 use super::{Access, Error, Result};
 
 /// A file the user may read, or `NotFound` (403 with `debug`).
 #[tracing::instrument(skip_all, fields(user_id = user.map(|u| u.id)))]
-pub fn readable(lib: &Library, conn: &mut DbConn, user: Option<&User>, id: i64) -> Result<File> {
+pub fn readable(lib: &Library, conn: &mut DbConn, user: Option<&User>, id: FileId) -> Result<File> {
     with_right(lib, conn, user, id, Right::Read).map(|(f, _)| f)
 }
 
 /// A file the user may read and edit.
 #[tracing::instrument(skip_all, fields(user_id = user.id))]
-pub fn editable(lib: &Library, conn: &mut DbConn, user: &User, id: i64) -> Result<File> {
+pub fn editable(lib: &Library, conn: &mut DbConn, user: &User, id: FileId) -> Result<File> {
     with_right(lib, conn, Some(user), id, Right::Edit).map(|(f, _)| f)
 }
 
@@ -35,10 +36,10 @@ pub fn with_right<'u>(
     lib: &Library,
     conn: &mut DbConn,
     user: Option<&'u User>,
-    id: i64,
+    id: FileId,
     right: Right,
 ) -> Result<(File, Access<'u>)> {
-    let f = file::find(conn, id)?.ok_or(Error::NotFound)?;
+    let f = file::find(conn, id.get())?.ok_or(Error::NotFound)?;
     let access = lib.access(conn, user)?;
     access.require(right, &f)?;
     Ok((f, access))
@@ -50,15 +51,21 @@ pub struct Edit {
     pub name: Option<String>,
     pub description: Option<String>,
     /// `Some(None)` moves the file to the unsorted uploads.
-    pub folder_id: Option<Option<i64>>,
-    pub owner_id: Option<Option<i64>>,
+    pub folder_id: Option<Option<FolderId>>,
+    pub owner_id: Option<Option<UserId>>,
 }
 
 /// Applies metadata changes: needs edit on the file; a move needs add-children on the
 /// destination (moving to unsorted uploads: only the file's owner or a superuser); a new
 /// owner needs a superuser.
 #[tracing::instrument(skip_all, fields(user_id = user.id, id))]
-pub fn update(lib: &Library, conn: &mut DbConn, user: &User, id: i64, edit: &Edit) -> Result<File> {
+pub fn update(
+    lib: &Library,
+    conn: &mut DbConn,
+    user: &User,
+    id: FileId,
+    edit: &Edit,
+) -> Result<File> {
     let (f, access) = with_right(lib, conn, Some(user), id, Right::Edit)?;
     let description = edit
         .description
@@ -77,7 +84,7 @@ pub fn update(lib: &Library, conn: &mut DbConn, user: &User, id: i64, edit: &Edi
             super::check_name(name, "file")?
         });
     }
-    if let Some(target) = edit.folder_id
+    if let Some(target) = edit.folder_id.map(|t| t.map(FolderId::get))
         && target != f.folder_id
     {
         match target {
@@ -99,7 +106,7 @@ pub fn update(lib: &Library, conn: &mut DbConn, user: &User, id: i64, edit: &Edi
         }
         changes.folder_id = Some(target);
     }
-    if let Some(owner) = edit.owner_id
+    if let Some(owner) = edit.owner_id.map(|o| o.map(UserId::get))
         && owner != f.owner_id
     {
         if !user.is_superuser {
@@ -114,8 +121,8 @@ pub fn update(lib: &Library, conn: &mut DbConn, user: &User, id: i64, edit: &Edi
         }
         changes.owner_id = Some(owner);
     }
-    file::update(conn, id, &changes)?;
-    file::find(conn, id)?.ok_or(Error::NotFound)
+    file::update(conn, f.id, &changes)?;
+    file::find(conn, f.id)?.ok_or(Error::NotFound)
 }
 
 /// Applies `edit` and, for an image, `image`: every value of both is checked before
@@ -126,18 +133,18 @@ pub fn update_with_image(
     lib: &Library,
     conn: &mut DbConn,
     user: &User,
-    id: i64,
+    id: FileId,
     edit: &Edit,
     image: &super::images::ImageEdit,
 ) -> Result<File> {
-    let checked = super::images::check_edit(lib, conn, user, id, image)?;
+    let checked = super::images::check_edit(lib, conn, user, id.get(), image)?;
     // Checks every field, then stores them in one statement.
     let mut after = update(lib, conn, user, id, edit)?;
     if let Some(checked) = checked {
         if super::images::store_edit(conn, &checked)? {
-            super::images::recrop(lib, conn, id)?;
+            super::images::recrop(lib, conn, id.get())?;
         }
-        after = file::find(conn, id)?.ok_or(Error::NotFound)?;
+        after = file::find(conn, id.get())?.ok_or(Error::NotFound)?;
     }
     Ok(after)
 }
@@ -152,7 +159,7 @@ pub fn update_with_image(
 pub async fn replace_content<S, E>(
     lib: &Library,
     user: &User,
-    id: i64,
+    id: FileId,
     original_filename: &str,
     body: S,
 ) -> Result<File>
@@ -185,7 +192,7 @@ where
         let work = |conn: &mut crate::db::DbConn| -> Result<File> {
             // Still editable by this user now that the bytes are in (and, below, with no
             // permission change since).
-            let (_, access) = with_right(&st, conn, Some(&u), f.id, Right::Edit)?;
+            let (_, access) = with_right(&st, conn, Some(&u), FileId::new(f.id), Right::Edit)?;
             let done = crate::db::write_transaction(conn, |conn| {
                 if journal::move_in_progress(conn, f.id)?
                     || crate::db::models::generation::current(conn)? != access.generation()

@@ -5,6 +5,7 @@ use crate::db::DbConn;
 use crate::db::models::file::{self, File};
 use crate::db::models::folder::{self, Folder};
 use crate::db::models::{User, user};
+use crate::domain::ids::{FolderId, UserId};
 use crate::permissions::Right;
 
 use super::{Error, Result, check_name};
@@ -18,9 +19,9 @@ fn name_taken(e: crate::db::DbError, name: &str) -> Error {
 }
 
 /// A folder the user may read.
-#[tracing::instrument(skip_all, fields(user_id = user.id))]
-pub fn readable(lib: &Library, conn: &mut DbConn, user: &User, id: i64) -> Result<Folder> {
-    let f = folder::find(conn, id)?.ok_or(Error::NotFound)?;
+#[tracing::instrument(skip_all, fields(user_id = user.id, %id))]
+pub fn readable(lib: &Library, conn: &mut DbConn, user: &User, id: FolderId) -> Result<Folder> {
+    let f = folder::find(conn, id.get())?.ok_or(Error::NotFound)?;
     lib.access(conn, Some(user))?.require(Right::Read, &f)?;
     Ok(f)
 }
@@ -52,9 +53,10 @@ pub fn create(
     conn: &mut DbConn,
     user: &User,
     name: &str,
-    parent: Option<i64>,
-    owner: Option<i64>,
+    parent: Option<FolderId>,
+    owner: Option<UserId>,
 ) -> Result<Folder> {
+    let (parent, owner) = (parent.map(FolderId::get), owner.map(UserId::get));
     let name = check_name(name, "folder")?;
     require_on_parent(lib, conn, user, parent)?;
     let owner = match owner {
@@ -84,8 +86,8 @@ pub fn create(
 pub struct Edit {
     pub name: Option<String>,
     /// `Some(None)` moves the folder to the top level.
-    pub parent_id: Option<Option<i64>>,
-    pub owner_id: Option<Option<i64>>,
+    pub parent_id: Option<Option<FolderId>>,
+    pub owner_id: Option<Option<UserId>>,
 }
 
 /// Renames, moves or re-owns a folder: needs edit on it; a move needs add-children on the
@@ -95,9 +97,10 @@ pub fn update(
     lib: &Library,
     conn: &mut DbConn,
     user: &User,
-    id: i64,
+    id: FolderId,
     edit: &Edit,
 ) -> Result<Folder> {
+    let id = id.get();
     let current = folder::find(conn, id)?.ok_or(Error::NotFound)?;
     let access = lib.access(conn, Some(user))?;
     access.require(Right::Edit, &current)?;
@@ -107,7 +110,7 @@ pub fn update(
         .map(|n| check_name(n, "folder"))
         .transpose()?;
     let mut parent = None;
-    if let Some(target) = edit.parent_id
+    if let Some(target) = edit.parent_id.map(|t| t.map(FolderId::get))
         && target != current.parent_id
     {
         if let Some(t) = target {
@@ -125,7 +128,7 @@ pub fn update(
         parent = Some(target);
     }
     let mut owner = None;
-    if let Some(o) = edit.owner_id
+    if let Some(o) = edit.owner_id.map(|o| o.map(UserId::get))
         && o != current.owner_id
     {
         if !user.is_superuser {
@@ -168,11 +171,12 @@ pub fn children(
     lib: &Library,
     conn: &mut DbConn,
     user: &User,
-    parent: Option<i64>,
+    parent: Option<FolderId>,
 ) -> Result<Listing> {
     if let Some(p) = parent {
         readable(lib, conn, user, p)?;
     }
+    let parent = parent.map(FolderId::get);
     let access = lib.access(conn, Some(user))?;
     let folders = folder::children(conn, parent)?
         .into_iter()
@@ -196,8 +200,8 @@ pub fn readable_counts(
     lib: &Library,
     conn: &mut DbConn,
     user: &User,
-    id: i64,
+    id: FolderId,
 ) -> Result<Option<(usize, usize)>> {
     let access = lib.access(conn, Some(user))?;
-    super::visible::count_tree(conn, &access, id)
+    super::visible::count_tree(conn, &access, id.get())
 }

@@ -174,7 +174,7 @@ pub fn check_edit(
     file_id: i64,
     edit: &ImageEdit,
 ) -> Result<Option<CheckedEdit>> {
-    super::files::editable(lib, conn, user, file_id)?;
+    super::files::editable(lib, conn, user, crate::domain::ids::FileId::new(file_id))?;
     if edit.is_empty() {
         return Ok(None);
     }

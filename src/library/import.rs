@@ -158,8 +158,15 @@ async fn ensure_folders(
         let (id, created) = db::run(&lib.pool, move |conn| {
             match folder::find_child_by_name(conn, current, &name)? {
                 Some(f) => Ok((f.id, false)),
-                None => super::folders::create(&st, conn, &u, &name, current, None)
-                    .map(|f| (f.id, true)),
+                None => super::folders::create(
+                    &st,
+                    conn,
+                    &u,
+                    &name,
+                    current.map(crate::domain::ids::FolderId::new),
+                    None,
+                )
+                .map(|f| (f.id, true)),
             }
         })
         .await?;

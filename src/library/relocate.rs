@@ -29,6 +29,7 @@ use crate::db::models::journal::{self, MoveEntry, MoveItem};
 use crate::db::models::{User, thumbnail};
 use crate::db::schema::files;
 use crate::db::{DbConn, DbError, DbPool};
+use crate::domain::ids::FileId;
 use crate::permissions::Right;
 use crate::storage::{StorageKey, StorageRole, Storages, Transfer};
 
@@ -40,11 +41,11 @@ pub fn set_public_checked(
     lib: &Library,
     conn: &mut DbConn,
     user: &User,
-    file_id: i64,
+    file_id: FileId,
     public: bool,
 ) -> Result<File> {
     super::files::editable(lib, conn, user, file_id)?;
-    set_public(lib, conn, file_id, public)
+    set_public(lib, conn, file_id.get(), public)
 }
 
 /// Makes a file public or private (no permission check: callers check).

@@ -120,3 +120,9 @@ impl From<library::Error> for AppError {
         }
     }
 }
+
+impl From<crate::domain::ids::BadId> for AppError {
+    fn from(e: crate::domain::ids::BadId) -> Self {
+        AppError::BadRequest(e.to_string())
+    }
+}

@@ -9,6 +9,7 @@ use bytes::Bytes;
 use crate::config::ServeBackend;
 use crate::db::models::{User, thumbnail, token, user};
 use crate::db::{self, DbConn};
+use crate::domain::ids::FileId;
 use crate::library::{self, upload::UploadTarget};
 use crate::state::AppState;
 use crate::storage::StorageKey;
@@ -171,7 +172,7 @@ pub(super) async fn clean_up(state: &AppState, created: &Created) -> anyhow::Res
             && let Some((user_id, _)) = token_id
             && let Some(u) = user::find(conn, user_id)?
         {
-            deleted = library::delete::delete_file(&st.library, conn, &u, id);
+            deleted = library::delete::delete_file(&st.library, conn, &u, FileId::new(id));
         }
         if let Some((user_id, id)) = token_id {
             token::delete(conn, user_id, id)?;

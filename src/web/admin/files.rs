@@ -11,6 +11,7 @@ use serde::Deserialize;
 use crate::db;
 use crate::db::models::File;
 use crate::db::models::ImageMeta;
+use crate::domain::ids::{FileId, FolderId, UserId};
 use crate::library::images::{self, Look};
 use crate::library::readers::{self, Reader};
 use crate::library::{self, delete, files, relocate, upload};
@@ -103,7 +104,7 @@ fn back_to(f: &File) -> String {
 async fn show(
     state: web::Data<AppState>,
     staff: Staff,
-    id: web::Path<i64>,
+    id: web::Path<FileId>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let (st, user) = (state.get_ref().clone(), staff.user.clone());
@@ -210,20 +211,10 @@ pub struct FileFields {
     subject_location: Option<String>,
 }
 
-fn opt_id(v: Option<&str>) -> Result<Option<i64>, AppError> {
-    match v.map(str::trim).filter(|v| !v.is_empty()) {
-        None => Ok(None),
-        Some(v) => v
-            .parse()
-            .map(Some)
-            .map_err(|_| AppError::BadRequest(format!("{v:?} is not an id"))),
-    }
-}
-
 async fn update(
     state: web::Data<AppState>,
     staff: Staff,
-    id: web::Path<i64>,
+    id: web::Path<FileId>,
     form: web::Form<FileFields>,
 ) -> Result<HttpResponse, AppError> {
     check_csrf(&staff, &form.csrf_token)?;
@@ -233,11 +224,11 @@ async fn update(
         description: Some(form.description.clone()),
         folder_id: match form.folder.as_deref() {
             None => None,
-            Some(v) => Some(opt_id(Some(v))?),
+            Some(v) => Some(FolderId::parse_optional(Some(v))?),
         },
         owner_id: match form.owner.as_deref() {
             None => None,
-            Some(v) => Some(opt_id(Some(v))?),
+            Some(v) => Some(UserId::parse_optional(Some(v))?),
         },
     };
     let public = form.permissions_disabled.is_some();
@@ -332,7 +323,7 @@ fn file_body(
 async fn replace(
     state: web::Data<AppState>,
     staff: Staff,
-    id: web::Path<i64>,
+    id: web::Path<FileId>,
     mut form: Multipart,
 ) -> Result<HttpResponse, AppError> {
     csrf_first(&mut form, &staff).await?;
@@ -397,7 +388,7 @@ struct DeletePage {
 async fn delete_confirm(
     state: web::Data<AppState>,
     staff: Staff,
-    id: web::Path<i64>,
+    id: web::Path<FileId>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let (st, user) = (state.get_ref().clone(), staff.user.clone());
@@ -407,7 +398,7 @@ async fn delete_confirm(
     .await?;
     let layout = Layout::new(&staff, "files");
     let html = DeletePage {
-        id,
+        id: id.get(),
         label: f.label().to_owned(),
         layout: layout.clone(),
     }
@@ -418,14 +409,14 @@ async fn delete_confirm(
 async fn delete_file(
     state: web::Data<AppState>,
     staff: Staff,
-    id: web::Path<i64>,
+    id: web::Path<FileId>,
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, AppError> {
     check_csrf(&staff, &form.csrf_token)?;
     let id = id.into_inner();
     let (st, user) = (state.get_ref().clone(), staff.user.clone());
     let result = db::run(&state.pool, move |conn| {
-        let f = crate::db::models::file::find(conn, id)?;
+        let f = crate::db::models::file::find(conn, id.get())?;
         delete::delete_file(&st, conn, &user, id).map(|()| f)
     })
     .await;

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use crate::db;
 use crate::db::models::file::Order;
 use crate::db::models::folder::{self, Folder};
+use crate::domain::ids::{FolderId, UserId};
 use crate::library::browse::{self, Place, Query};
 use crate::library::images::Look;
 use crate::library::{delete, folders, picker};
@@ -263,10 +264,16 @@ async fn unsorted(
 async fn show(
     state: web::Data<AppState>,
     staff: Staff,
-    id: web::Path<i64>,
+    id: web::Path<FolderId>,
     q: web::Query<ListParams>,
 ) -> Result<HttpResponse, AppError> {
-    listing(state, staff, Place::Folder(id.into_inner()), q.into_inner()).await
+    listing(
+        state,
+        staff,
+        Place::Folder(id.into_inner().get()),
+        q.into_inner(),
+    )
+    .await
 }
 
 #[derive(Template)]
@@ -297,7 +304,7 @@ async fn new_form(
     if let Some(p) = q.parent {
         let (st, user) = (state.get_ref().clone(), staff.user.clone());
         db::run(&state.pool, move |conn| {
-            folders::readable(&st, conn, &user, p)
+            folders::readable(&st, conn, &user, FolderId::new(p))
         })
         .await?;
     }
@@ -326,23 +333,13 @@ pub struct FolderFields {
     owner: Option<String>,
 }
 
-fn parse_opt_id(v: Option<&str>) -> Result<Option<i64>, AppError> {
-    match v.map(str::trim).filter(|v| !v.is_empty()) {
-        None => Ok(None),
-        Some(v) => v
-            .parse()
-            .map(Some)
-            .map_err(|_| AppError::BadRequest(format!("{v:?} is not a folder"))),
-    }
-}
-
 async fn create(
     state: web::Data<AppState>,
     staff: Staff,
     form: web::Form<FolderFields>,
 ) -> Result<HttpResponse, AppError> {
     check_csrf(&staff, &form.csrf_token)?;
-    let parent = parse_opt_id(form.parent.as_deref())?;
+    let parent = FolderId::parse_optional(form.parent.as_deref())?;
     let (st, user, name) = (
         state.get_ref().clone(),
         staff.user.clone(),
@@ -390,13 +387,13 @@ pub fn destinations(
 async fn edit_form(
     state: web::Data<AppState>,
     staff: Staff,
-    id: web::Path<i64>,
+    id: web::Path<FolderId>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let (st, user) = (state.get_ref().clone(), staff.user.clone());
     let (f, dest, users): (Folder, _, _) = db::run(&state.pool, move |conn| {
         let f = folders::readable(&st, conn, &user, id)?;
-        let mut dest = destinations(&st, conn, &user, &[id])?;
+        let mut dest = destinations(&st, conn, &user, &[id.get()])?;
         // The current place is always offered, so saving a rename never moves the folder.
         if let Some(p) = f.parent_id
             && !dest.iter().any(|d| d.0 == p)
@@ -434,17 +431,17 @@ async fn edit_form(
 async fn update(
     state: web::Data<AppState>,
     staff: Staff,
-    id: web::Path<i64>,
+    id: web::Path<FolderId>,
     form: web::Form<FolderFields>,
 ) -> Result<HttpResponse, AppError> {
     check_csrf(&staff, &form.csrf_token)?;
     let id = id.into_inner();
     let edit = folders::Edit {
         name: Some(form.name.clone()),
-        parent_id: Some(parse_opt_id(form.parent.as_deref())?),
+        parent_id: Some(FolderId::parse_optional(form.parent.as_deref())?),
         owner_id: match form.owner.as_deref() {
             None => None,
-            Some(o) => Some(parse_opt_id(Some(o))?),
+            Some(o) => Some(UserId::parse_optional(Some(o))?),
         },
     };
     let (st, user) = (state.get_ref().clone(), staff.user.clone());
@@ -484,7 +481,7 @@ struct DeletePage {
 async fn delete_confirm(
     state: web::Data<AppState>,
     staff: Staff,
-    id: web::Path<i64>,
+    id: web::Path<FolderId>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let (st, user) = (state.get_ref().clone(), staff.user.clone());
@@ -502,7 +499,7 @@ async fn delete_confirm(
     .await?;
     let layout = Layout::new(&staff, "files");
     let html = DeletePage {
-        id,
+        id: id.get(),
         name: f.name,
         folders: counts.folders,
         files: counts.files,
@@ -515,14 +512,14 @@ async fn delete_confirm(
 async fn delete_folder(
     state: web::Data<AppState>,
     staff: Staff,
-    id: web::Path<i64>,
+    id: web::Path<FolderId>,
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, AppError> {
     check_csrf(&staff, &form.csrf_token)?;
     let id = id.into_inner();
     let (st, user) = (state.get_ref().clone(), staff.user.clone());
     let parent = db::run(&state.pool, move |conn| {
-        Ok::<_, AppError>(folder::find(conn, id)?.and_then(|f| f.parent_id))
+        Ok::<_, AppError>(folder::find(conn, id.get())?.and_then(|f| f.parent_id))
     })
     .await?;
     let result = db::run(&state.pool, move |conn| {

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::db;
+use crate::domain::ids::{FileId, FolderId, UserId};
 use crate::library::{delete, files, images, relocate, upload};
 use crate::state::AppState;
 use crate::web::error::AppError;
@@ -154,7 +155,7 @@ pub async fn upload(
 pub async fn get(
     state: web::Data<AppState>,
     ApiUser(me): ApiUser,
-    id: web::Path<i64>,
+    id: web::Path<FileId>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let st = state.get_ref().clone();
@@ -178,14 +179,14 @@ pub struct FilePatch {
     /// `null`: move to the unsorted uploads (the owner or a superuser).
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<i64>)]
-    folder_id: Option<Option<i64>>,
+    folder_id: Option<Option<FolderId>>,
     /// Moves the bytes and thumbnails to the other storage; `null`: unchanged.
     #[serde(default)]
     is_public: Option<bool>,
     /// `null`: remove the owner (superusers only).
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<i64>)]
-    owner_id: Option<Option<i64>>,
+    owner_id: Option<Option<UserId>>,
     /// Images only.
     #[serde(default, deserialize_with = "super::optional_text")]
     alt_text: Option<String>,
@@ -219,7 +220,7 @@ pub struct FilePatch {
 pub async fn update(
     state: web::Data<AppState>,
     ApiUser(me): ApiUser,
-    id: web::Path<i64>,
+    id: web::Path<FileId>,
     body: web::Json<FilePatch>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
@@ -266,7 +267,7 @@ pub async fn update(
 pub async fn delete(
     state: web::Data<AppState>,
     ApiUser(me): ApiUser,
-    id: web::Path<i64>,
+    id: web::Path<FileId>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let st = state.get_ref().clone();

@@ -5,6 +5,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::db;
+use crate::domain::ids::{FolderId, UserId};
 use crate::library::{delete, folders};
 use crate::state::AppState;
 use crate::web::error::AppError;
@@ -22,10 +23,12 @@ pub struct NewFolder {
     name: String,
     /// Absent or `null`: the top level (superusers only).
     #[serde(default)]
-    parent_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    parent_id: Option<FolderId>,
     /// Absent, `null` or the caller's own id: the caller; another user: superusers only.
     #[serde(default)]
-    owner_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    owner_id: Option<UserId>,
 }
 
 /// `POST /api/v1/folders` → `{id}`.
@@ -77,7 +80,7 @@ pub async fn create(
 pub async fn get(
     state: web::Data<AppState>,
     ApiUser(me): ApiUser,
-    id: web::Path<i64>,
+    id: web::Path<FolderId>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let st = state.get_ref().clone();
@@ -98,11 +101,11 @@ pub struct FolderPatch {
     /// `null`: move to the top level (superusers only).
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<i64>)]
-    parent_id: Option<Option<i64>>,
+    parent_id: Option<Option<FolderId>>,
     /// `null`: remove the owner (superusers only).
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<i64>)]
-    owner_id: Option<Option<i64>>,
+    owner_id: Option<Option<UserId>>,
 }
 
 /// `PATCH /api/v1/folders/{id}`: rename, move (`parent_id`, null = top level), re-own.
@@ -124,7 +127,7 @@ pub struct FolderPatch {
 pub async fn update(
     state: web::Data<AppState>,
     ApiUser(me): ApiUser,
-    id: web::Path<i64>,
+    id: web::Path<FolderId>,
     body: web::Json<FolderPatch>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
@@ -157,7 +160,7 @@ pub async fn update(
 pub async fn delete(
     state: web::Data<AppState>,
     ApiUser(me): ApiUser,
-    id: web::Path<i64>,
+    id: web::Path<FolderId>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let st = state.get_ref().clone();
@@ -174,7 +177,7 @@ pub async fn delete(
 async fn listing(
     state: web::Data<AppState>,
     me: crate::auth::Identity,
-    parent: Option<i64>,
+    parent: Option<FolderId>,
 ) -> Result<HttpResponse, AppError> {
     let st = state.get_ref().clone();
     let listing = db::run(&state.pool, move |conn| {
@@ -203,7 +206,7 @@ async fn listing(
 pub async fn children(
     state: web::Data<AppState>,
     ApiUser(me): ApiUser,
-    id: web::Path<i64>,
+    id: web::Path<FolderId>,
 ) -> Result<HttpResponse, AppError> {
     listing(state, me, Some(id.into_inner())).await
 }
