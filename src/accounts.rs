@@ -6,46 +6,18 @@
 use crate::auth::{self, PasswordHasher};
 use crate::db::models::{Group, User, group, token, user};
 use crate::db::{DbConn, DbError};
+use crate::domain::account::{BadEmail, BadUsername, Email, Username};
 use crate::library::{Error, Result};
 
-/// The longest username, group name and e-mail address accepted.
+/// The longest group name accepted.
 const MAX_NAME: usize = 150;
-const MAX_EMAIL: usize = 254;
 
-/// Checks a username: 1–150 letters, digits or `@.+-_`.
-pub fn check_username(name: &str) -> Result<()> {
-    let ok = !name.is_empty()
-        && name.chars().count() <= MAX_NAME
-        && name
-            .chars()
-            .all(|c| c.is_alphanumeric() || "@.+-_".contains(c));
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::Invalid(
-            "the username must be 1-150 letters, digits or @.+-_".into(),
-        ))
-    }
+fn bad_username(e: BadUsername) -> Error {
+    Error::Invalid(e.to_string())
 }
 
-/// Checks an e-mail address (empty is allowed): one `@`, no spaces, at most 254 characters.
-pub fn check_email(email: &str) -> Result<String> {
-    let email = email.trim();
-    if email.is_empty() {
-        return Ok(String::new());
-    }
-    let valid = email.chars().count() <= MAX_EMAIL
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && !domain.is_empty() && !domain.contains('@')
-        });
-    if valid {
-        Ok(email.to_owned())
-    } else {
-        Err(Error::Invalid(format!(
-            "“{email}” is not an e-mail address"
-        )))
-    }
+fn bad_email(e: BadEmail) -> Error {
+    Error::Invalid(e.to_string())
 }
 
 /// Checks a group name: 1–150 characters, no control characters; returns it trimmed.
@@ -94,8 +66,69 @@ fn taken(e: DbError, what: &str) -> Error {
     }
 }
 
-/// Creates an account with a password (typed twice); returns its id. Hashes with argon2:
-/// call on a blocking thread.
+/// A new account, its values parsed.
+#[derive(Clone, Debug)]
+pub struct NewAccount {
+    pub username: Username,
+    pub email: Option<Email>,
+    pub is_active: bool,
+    pub is_staff: bool,
+    pub is_superuser: bool,
+    pub group_ids: Vec<i64>,
+}
+
+impl NewAccount {
+    /// An active superuser (with staff status) without an e-mail address or groups.
+    pub fn superuser(username: Username) -> Self {
+        Self {
+            username,
+            email: None,
+            is_active: true,
+            is_staff: true,
+            is_superuser: true,
+            group_ids: Vec::new(),
+        }
+    }
+}
+
+/// Creates an account with `password`; returns its id. The one place an account is
+/// created (admin, API, command line, first start). Hashes with argon2: call on a blocking
+/// thread.
+pub fn create_account(
+    conn: &mut DbConn,
+    passwords: &PasswordHasher,
+    new: &NewAccount,
+    password: &str,
+) -> Result<i64> {
+    let username = new.username.as_str();
+    check_groups(conn, &new.group_ids)?;
+    if user::find_by_username(conn, username)?.is_some() {
+        return Err(Error::Conflict(format!(
+            "the username “{username}” is taken"
+        )));
+    }
+    let password_hash = passwords
+        .hash(password)
+        .map_err(|e| Error::Invalid(e.to_string()))?;
+    crate::db::write_transaction(conn, |conn| {
+        let id = user::create(
+            conn,
+            &user::NewUser {
+                username: username.to_owned(),
+                email: Email::stored(new.email.as_ref()),
+                password_hash,
+                is_active: new.is_active,
+                is_staff: new.is_staff,
+                is_superuser: new.is_superuser,
+            },
+        )
+        .map_err(|e| taken(e, "this username is taken"))?;
+        group::set_groups_of_user(conn, id, &new.group_ids)?;
+        Ok(id)
+    })
+}
+
+/// The admin's form: an account with a password typed twice; returns its id.
 pub fn create_user(
     conn: &mut DbConn,
     passwords: &PasswordHasher,
@@ -104,32 +137,51 @@ pub fn create_user(
     password: &str,
     confirmation: &str,
 ) -> Result<i64> {
-    let username = username.trim();
-    check_username(username)?;
-    let email = check_email(&fields.email)?;
-    check_groups(conn, &fields.group_ids)?;
-    if user::find_by_username(conn, username)?.is_some() {
-        return Err(Error::Conflict(format!(
-            "the username “{username}” is taken"
-        )));
+    let new = NewAccount {
+        username: Username::parse(username).map_err(bad_username)?,
+        email: Email::parse_optional(&fields.email).map_err(bad_email)?,
+        is_active: fields.is_active,
+        is_staff: fields.is_staff,
+        is_superuser: fields.is_superuser,
+        group_ids: fields.group_ids.clone(),
+    };
+    if password != confirmation {
+        return Err(Error::Invalid("the two passwords differ".into()));
     }
-    let password_hash = hash(passwords, password, confirmation)?;
-    crate::db::write_transaction(conn, |conn| {
-        let id = user::create(
-            conn,
-            &user::NewUser {
-                username: username.to_owned(),
-                email,
-                password_hash,
-                is_active: fields.is_active,
-                is_staff: fields.is_staff,
-                is_superuser: fields.is_superuser,
-            },
-        )
-        .map_err(|e| taken(e, "this username is taken"))?;
-        group::set_groups_of_user(conn, id, &fields.group_ids)?;
-        Ok(id)
-    })
+    create_account(conn, passwords, &new, password)
+}
+
+/// On a database without users, creates the superuser `admin` with a random password and
+/// returns that password (to be shown once).
+pub fn create_first_admin(conn: &mut DbConn, passwords: &PasswordHasher) -> Result<Option<String>> {
+    if user::count(conn)? > 0 {
+        return Ok(None);
+    }
+    let password = auth::random_secret()[..20].to_owned();
+    let admin = Username::parse("admin").map_err(bad_username)?;
+    create_account(conn, passwords, &NewAccount::superuser(admin), &password)?;
+    Ok(Some(password))
+}
+
+/// Sets the password of the account called `username` (the command line's
+/// `changepassword`) and ends its sessions.
+pub fn reset_password(
+    conn: &mut DbConn,
+    passwords: &PasswordHasher,
+    username: &str,
+    password: &str,
+) -> Result<()> {
+    let u = user::find_by_username(conn, username)?
+        .ok_or_else(|| Error::Invalid(format!("no user {username:?}")))?;
+    set_password(conn, passwords, u.id, password, password)
+}
+
+/// Issues an API token for the account called `username` (the command line's
+/// `token create`); returns the secret.
+pub fn issue_token_for(conn: &mut DbConn, username: &str, name: &str) -> Result<String> {
+    let u = user::find_by_username(conn, username)?
+        .ok_or_else(|| Error::Invalid(format!("no user {username:?}")))?;
+    issue_token(conn, u.id, name).map(|(_, secret)| secret)
 }
 
 fn find_user(conn: &mut DbConn, id: i64) -> Result<User> {
@@ -146,14 +198,14 @@ pub fn update_user(conn: &mut DbConn, actor: &User, id: i64, fields: &AccountFie
                 .into(),
         ));
     }
-    let email = check_email(&fields.email)?;
+    let email = Email::parse_optional(&fields.email).map_err(bad_email)?;
     check_groups(conn, &fields.group_ids)?;
     crate::db::write_transaction(conn, |conn| {
         user::update(
             conn,
             id,
             &user::UserChanges {
-                email: Some(email),
+                email: Some(Email::stored(email.as_ref())),
                 is_active: Some(fields.is_active),
                 is_staff: Some(fields.is_staff),
                 is_superuser: Some(fields.is_superuser),
@@ -281,6 +333,17 @@ pub fn update_group(conn: &mut DbConn, id: i64, name: &str, member_ids: &[i64]) 
     })
 }
 
+/// Replaces group `id`'s members (every user must exist; nothing changes otherwise);
+/// returns the members now in it.
+pub fn set_members(conn: &mut DbConn, id: i64, member_ids: &[i64]) -> Result<Vec<i64>> {
+    find_group(conn, id)?;
+    check_users(conn, member_ids)?;
+    crate::db::write_transaction(conn, |conn| {
+        group::set_members(conn, id, member_ids)?;
+        Ok(group::members(conn, id)?)
+    })
+}
+
 /// A group, or NotFound.
 pub fn find_group(conn: &mut DbConn, id: i64) -> Result<Group> {
     group::find(conn, id)?.ok_or(Error::NotFound)
@@ -335,24 +398,6 @@ impl Directory {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn usernames() {
-        assert!(check_username("ada.lovelace+1@x_y-z").is_ok());
-        assert!(check_username("zoë").is_ok());
-        for bad in ["", "a b", "<script>", "a/b", &"x".repeat(151)] {
-            assert!(check_username(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn emails() {
-        assert_eq!(check_email("  ").unwrap(), "");
-        assert_eq!(check_email(" ada@example.org ").unwrap(), "ada@example.org");
-        for bad in ["ada", "@example.org", "ada@", "a da@example.org", "a@b@c"] {
-            assert!(check_email(bad).is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn group_names() {

@@ -11,7 +11,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{Overrides, Settings};
-use crate::db::models::{token, user};
+use crate::db::models::user;
 use crate::deploy;
 use crate::library::recover;
 use crate::library::{check, import};
@@ -227,24 +227,16 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             password_stdin,
         } => {
             let state = bootstrap(settings(&cli.global, None)?)?;
-            crate::accounts::check_username(&username).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let account = crate::accounts::NewAccount {
+                email: crate::domain::account::Email::parse_optional(&email)?,
+                ..crate::accounts::NewAccount::superuser(crate::domain::account::Username::parse(
+                    &username,
+                )?)
+            };
             let password = read_password(password_stdin)?;
-            let hash = state.passwords.hash(&password)?;
             let mut conn = state.pool.get()?;
-            if user::find_by_username(&mut conn, &username)?.is_some() {
-                bail!("the username {username:?} is taken");
-            }
-            let id = user::create(
-                &mut conn,
-                &user::NewUser {
-                    username,
-                    email,
-                    password_hash: hash,
-                    is_active: true,
-                    is_staff: true,
-                    is_superuser: true,
-                },
-            )?;
+            let id =
+                crate::accounts::create_account(&mut conn, &state.passwords, &account, &password)?;
             println!("superuser created (id {id})");
             Ok(ExitCode::SUCCESS)
         }
@@ -254,10 +246,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let state = bootstrap(settings(&cli.global, None)?)?;
             let mut conn = state.pool.get()?;
-            let u = user::find_by_username(&mut conn, &username)?
-                .with_context(|| format!("no user {username:?}"))?;
             let password = read_password(password_stdin)?;
-            user::set_password_hash(&mut conn, u.id, &state.passwords.hash(&password)?)?;
+            crate::accounts::reset_password(&mut conn, &state.passwords, &username, &password)?;
             println!("password changed; the user's sessions were ended");
             Ok(ExitCode::SUCCESS)
         }
@@ -281,13 +271,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let state = bootstrap(settings(&cli.global, None)?)?;
             let mut conn = state.pool.get()?;
-            let u = user::find_by_username(&mut conn, &username)?
-                .with_context(|| format!("no user {username:?}"))?;
-            if !u.is_active {
-                bail!("the user {username:?} is not active");
-            }
-            let secret = crate::auth::new_api_token();
-            token::create(&mut conn, u.id, &name, &crate::auth::secret_hash(&secret))?;
+            let secret = crate::accounts::issue_token_for(&mut conn, &username, &name)?;
             println!("{secret}");
             Ok(ExitCode::SUCCESS)
         }

@@ -12,7 +12,7 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 
 use crate::config::Settings;
-use crate::db::{self, models::user};
+use crate::db;
 use crate::library::recover;
 use crate::state::AppState;
 use crate::storage::Storages;
@@ -84,23 +84,10 @@ impl Drop for Repairs {
 /// returns that password (to be shown once).
 pub fn ensure_first_admin(state: &AppState) -> anyhow::Result<Option<String>> {
     let mut conn = state.pool.get()?;
-    if user::count(&mut conn)? > 0 {
-        return Ok(None);
-    }
-    let password = crate::auth::random_secret()[..20].to_owned();
-    let hash = state.passwords.hash(&password)?;
-    user::create(
+    Ok(crate::accounts::create_first_admin(
         &mut conn,
-        &user::NewUser {
-            username: "admin".into(),
-            email: String::new(),
-            password_hash: hash,
-            is_active: true,
-            is_staff: true,
-            is_superuser: true,
-        },
-    )?;
-    Ok(Some(password))
+        &state.passwords,
+    )?)
 }
 
 /// A bound, not yet running HTTP server.

@@ -126,3 +126,15 @@ impl From<crate::domain::ids::BadId> for AppError {
         AppError::BadRequest(e.to_string())
     }
 }
+
+impl From<crate::domain::account::BadUsername> for AppError {
+    fn from(e: crate::domain::account::BadUsername) -> Self {
+        AppError::BadRequest(e.to_string())
+    }
+}
+
+impl From<crate::domain::account::BadEmail> for AppError {
+    fn from(e: crate::domain::account::BadEmail) -> Self {
+        AppError::BadRequest(e.to_string())
+    }
+}

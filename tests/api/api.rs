@@ -3,7 +3,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{path_of, spawn_app, spawn_app_with};
+use crate::helpers::{PASSWORD, path_of, spawn_app, spawn_app_with};
 
 #[actix_web::test]
 async fn file_objects_have_exactly_the_documented_fields() {
@@ -436,4 +436,63 @@ async fn uploads_by_unprivileged_users_go_to_their_unsorted_uploads() {
         StatusCode::FORBIDDEN,
         "owner_id is for superusers"
     );
+}
+
+#[actix_web::test]
+async fn users_created_through_the_api_follow_the_account_rules() {
+    let app = spawn_app().await;
+    let t = Some(app.admin_token.as_str());
+    let create = |body: Value| app.request(Method::POST, t, "/api/v1/users", Some(body));
+    // Trimmed like the admin form, e-mail included.
+    let (status, body) = create(json!({
+        "username": "  spaced  ", "password": PASSWORD, "email": "  s@example.org "
+    }))
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = body["id"].as_i64().unwrap();
+    let (_, users) = app.request(Method::GET, t, "/api/v1/users", None).await;
+    let made = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"].as_i64() == Some(id))
+        .unwrap();
+    assert_eq!(made["username"], "spaced");
+    assert_eq!(made["email"], "s@example.org");
+    // A bad e-mail is refused, and nothing is created.
+    for (username, email) in [
+        ("mailless", "not-an-address"),
+        ("mailless", "a@b@c"),
+        ("mailless", "a b@c"),
+    ] {
+        let (status, body) = create(json!({
+            "username": username, "password": PASSWORD, "email": email
+        }))
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{email}: {body}");
+        assert!(
+            body["error"]
+                .as_str()
+                .unwrap()
+                .contains("not an e-mail address"),
+            "{body}"
+        );
+    }
+    // Bad usernames, and a taken one (after trimming).
+    for bad in ["", "   ", "a b", "<script>"] {
+        let (status, body) = create(json!({"username": bad, "password": PASSWORD})).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad:?}: {body}");
+        assert!(
+            body["error"].as_str().unwrap().contains("username must be"),
+            "{body}"
+        );
+    }
+    let (status, _) = create(json!({"username": "spaced ", "password": PASSWORD})).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (_, after) = app.request(Method::GET, t, "/api/v1/users", None).await;
+    assert_eq!(
+        after.as_array().unwrap().len(),
+        users.as_array().unwrap().len()
+    );
+    assert!(!after.to_string().contains("mailless"));
 }

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::accounts;
-use crate::db::{self, models::group, models::user};
+use crate::db;
 use crate::state::AppState;
 use crate::web::error::AppError;
 use crate::web::identity::ApiUser;
@@ -84,16 +84,7 @@ pub async fn set_members(
     let id = id.into_inner();
     let ids = body.into_inner().user_ids;
     let members = db::run(&state.pool, move |conn| {
-        if group::find(conn, id)?.is_none() {
-            return Err(AppError::NotFound);
-        }
-        for uid in &ids {
-            if user::find(conn, *uid)?.is_none() {
-                return Err(AppError::BadRequest(format!("user {uid} does not exist")));
-            }
-        }
-        group::set_members(conn, id, &ids)?;
-        Ok(group::members(conn, id)?)
+        accounts::set_members(conn, id, &ids)
     })
     .await?;
     Ok(HttpResponse::Ok().json(GroupMembers {

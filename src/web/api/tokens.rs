@@ -5,9 +5,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use crate::accounts;
 use crate::auth::login::{self, Attempt};
-use crate::auth::{self, throttle};
-use crate::db::{self, models::token};
+use crate::auth::throttle;
+use crate::db;
 use crate::state::AppState;
 use crate::web::error::AppError;
 use crate::web::identity::client_address;
@@ -79,9 +80,8 @@ pub async fn create(
             Attempt::Refused => return Err(AppError::Unauthenticated),
             Attempt::Throttled { retry_after } => return Ok(Issue::Throttled { retry_after }),
         };
-        let secret = auth::new_api_token();
-        let name = body.name.unwrap_or_else(|| "api".into());
-        let id = token::create(conn, u.id, &name, &auth::secret_hash(&secret))?;
+        let name = body.name.unwrap_or_default();
+        let (id, secret) = accounts::issue_token(conn, u.id, &name)?;
         Ok(Issue::Issued {
             id,
             user_id: u.id,

@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 
 use crate::accounts;
 use crate::db::{self, models::user};
+use crate::domain::account::{Email, Username};
 use crate::state::AppState;
 use crate::web::error::AppError;
 use crate::web::identity::ApiUser;
@@ -59,29 +60,19 @@ pub async fn create(
 ) -> Result<HttpResponse, AppError> {
     require_superuser(&me.user)?;
     let body = body.into_inner();
-    accounts::check_username(&body.username)?;
-    let passwords = state.passwords.clone();
-    let hash = web::block(move || passwords.hash(&body.password))
-        .await
-        .map_err(AppError::unexpected)?
-        .map_err(|e| AppError::BadRequest(e.to_string()))?;
-    let new = user::NewUser {
-        username: body.username,
-        email: body.email.unwrap_or_default(),
-        password_hash: hash,
+    let new = accounts::NewAccount {
+        username: Username::parse(&body.username)?,
+        email: Email::parse_optional(body.email.as_deref().unwrap_or_default())?,
         is_active: body.is_active.unwrap_or(true),
         is_staff: body.is_staff.unwrap_or(false),
         is_superuser: body.is_superuser.unwrap_or(false),
+        group_ids: Vec::new(),
     };
-    let id = db::run(&state.pool, move |conn| user::create(conn, &new))
-        .await
-        .map_err(|e| {
-            if e.is_unique_violation() {
-                AppError::Conflict("this username is taken".into())
-            } else {
-                e.into()
-            }
-        })?;
+    let passwords = state.passwords.clone();
+    let id = db::run(&state.pool, move |conn| {
+        accounts::create_account(conn, &passwords, &new, &body.password)
+    })
+    .await?;
     Ok(HttpResponse::Created().json(Created { id }))
 }
 
