@@ -2,7 +2,7 @@
 
 use time::Duration;
 
-use crate::db::models::{Session, User, session, token};
+use crate::db::models::{Session, User, session, token, user};
 
 use crate::db::{DbConn, DbError, now};
 
@@ -53,6 +53,39 @@ pub fn authenticate(
         session::touch(conn, &sess.id, now() + ttl)?;
     }
     Ok(identity)
+}
+
+/// Starts a session for `user_id` after a successful log-in, in one transaction: the
+/// session the browser had (`old`, maybe planted) ends, a new one with its own CSRF token
+/// begins, and the log-in time is recorded. Returns the new cookie's secret.
+pub fn start(
+    conn: &mut DbConn,
+    user_id: i64,
+    old: Option<&str>,
+    ttl: Duration,
+) -> Result<String, DbError> {
+    let secret = super::random_secret();
+    crate::db::write_transaction(conn, |conn| {
+        if let Some(old) = old {
+            session::delete(conn, &secret_hash(old))?;
+        }
+        session::create(
+            conn,
+            &secret_hash(&secret),
+            user_id,
+            &super::random_secret(),
+            now() + ttl,
+        )?;
+        user::touch_login(conn, user_id)?;
+        Ok::<_, DbError>(())
+    })?;
+    Ok(secret)
+}
+
+/// Ends a session (log-out).
+pub fn end(conn: &mut DbConn, sess: &Session) -> Result<(), DbError> {
+    session::delete(conn, &sess.id)?;
+    Ok(())
 }
 
 /// Extends a session's expiry to `ttl` from now (after [`identify`], which writes nothing).

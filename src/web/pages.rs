@@ -8,9 +8,9 @@ use serde::Deserialize;
 
 use crate::auth::login::{self, Attempt};
 use crate::auth::{self, csrf, throttle};
+use crate::db;
 use crate::db::models::file::Order;
-use crate::db::models::{folder, session, user};
-use crate::db::{self, now};
+use crate::db::models::folder;
 use crate::library::browse::{self, Place, Query};
 use crate::library::images::Look;
 use crate::state::AppState;
@@ -142,18 +142,7 @@ pub async fn login(
             Attempt::Throttled { retry_after } => return Ok(LogIn::Throttled { retry_after }),
         };
         // A new session every time: an old one (maybe planted) is never reused.
-        if let Some(old) = old {
-            session::delete(conn, &auth::secret_hash(&old))?;
-        }
-        let secret = auth::random_secret();
-        session::create(
-            conn,
-            &auth::secret_hash(&secret),
-            u.id,
-            &auth::random_secret(),
-            now() + ttl,
-        )?;
-        user::touch_login(conn, u.id)?;
+        let secret = auth::session::start(conn, u.id, old.as_deref(), ttl)?;
         Ok::<_, AppError>(LogIn::Started(secret))
     })
     .await?;
@@ -229,7 +218,7 @@ pub async fn logout(
             return Err(AppError::Csrf);
         }
         if let Some(s) = identity.session {
-            db::run(&state.pool, move |conn| session::delete(conn, &s.id)).await?;
+            db::run(&state.pool, move |conn| auth::session::end(conn, &s)).await?;
         }
     }
     let mut gone = Cookie::build(state.settings.session.cookie_name.clone(), "")
