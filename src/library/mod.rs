@@ -62,6 +62,11 @@ pub struct Library {
 }
 
 impl Library {
+    /// Whether permissions are enforced (`enable_permissions`), for pages that say so.
+    pub fn permissions_enabled(&self) -> bool {
+        self.access.policy().enable_permissions
+    }
+
     /// The permission view of `caller` for one operation (reads the generation; reloads the
     /// snapshot only after a change).
     pub fn access<'u>(&self, conn: &mut DbConn, caller: Option<&'u User>) -> Result<Access<'u>> {

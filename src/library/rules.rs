@@ -438,6 +438,80 @@ pub fn overview(conn: &mut DbConn, loaded: &Loaded) -> Result<Overview> {
     })
 }
 
+/// What the admin's page of one folder's rules shows: the rules that apply there, and the
+/// "Effective permissions" of one user when one is picked.
+pub struct FolderPanel {
+    pub rules: FolderRules,
+    pub effective: Option<super::effective::Effective>,
+}
+
+/// The rules on and above `folder_id`, and what `subject` may do there (superusers).
+pub fn folder_panel(
+    lib: &super::Library,
+    conn: &mut DbConn,
+    actor: &User,
+    folder_id: FolderId,
+    subject: Option<i64>,
+) -> Result<FolderPanel> {
+    require_superuser(actor)?;
+    let access = lib.access(conn, Some(actor))?;
+    let rules = for_folder(conn, access.loaded(), folder_id)?;
+    let effective = match subject {
+        Some(u) => super::effective::explain(conn, access.loaded(), access.policy(), &rules, u)?,
+        None => None,
+    };
+    Ok(FolderPanel { rules, effective })
+}
+
+/// Every rule, grouped by folder (superusers).
+pub fn overview_of(lib: &super::Library, conn: &mut DbConn, actor: &User) -> Result<Overview> {
+    require_superuser(actor)?;
+    let access = lib.access(conn, Some(actor))?;
+    overview(conn, access.loaded())
+}
+
+/// The choices of the rule form: the folder offered (if it exists) and the names of users,
+/// groups and that folder (superusers).
+pub struct FormChoices {
+    pub names: Names,
+    pub folder: Option<FolderId>,
+}
+
+/// [`FormChoices`] for a form about `folder`.
+pub fn form_choices(
+    lib: &super::Library,
+    conn: &mut DbConn,
+    actor: &User,
+    folder: Option<FolderId>,
+) -> Result<FormChoices> {
+    require_superuser(actor)?;
+    let access = lib.access(conn, Some(actor))?;
+    let folder = folder.filter(|f| access.tree().folder(*f).is_some());
+    let folders: Vec<FolderId> = folder.into_iter().collect();
+    let names = Names::load(conn, access.loaded(), &folders)?;
+    Ok(FormChoices { names, folder })
+}
+
+/// The rule `id` as the snapshot holds it (superusers); `NotFound` otherwise.
+pub fn rule(lib: &super::Library, conn: &mut DbConn, actor: &User, id: i64) -> Result<Rule> {
+    require_superuser(actor)?;
+    find(lib.access(conn, Some(actor))?.loaded(), id).ok_or(Error::NotFound)
+}
+
+/// The rule `id` described in names (superusers), for the page that confirms its deletion.
+pub fn described(
+    lib: &super::Library,
+    conn: &mut DbConn,
+    actor: &User,
+    id: i64,
+) -> Result<RuleView> {
+    require_superuser(actor)?;
+    let access = lib.access(conn, Some(actor))?;
+    let rule = find(access.loaded(), id).ok_or(Error::NotFound)?;
+    let folders: Vec<FolderId> = rule.folder_id.into_iter().collect();
+    Ok(Names::load(conn, access.loaded(), &folders)?.describe(&rule, false))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

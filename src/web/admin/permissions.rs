@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use crate::db;
 use crate::db::models::permission::NewRule;
-use crate::library::effective::{self, Cause, Effective};
+use crate::library::effective::{Cause, Effective};
 use crate::library::rules::{self, Choice, FolderRef, FolderRules, Overview, RuleView};
 use crate::library::{self as lib};
 use crate::permissions::{Grant, Principal, Rule, Scope};
@@ -298,18 +298,9 @@ async fn folder_page(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let picked = opt_id(q.user.as_deref());
-    let st = state.get_ref().clone();
-    let (rules, effective) = db::run(&state.pool, move |conn| {
-        let run = |conn: &mut db::DbConn| -> Result<_, lib::Error> {
-            let loaded = st.access.snapshot(conn)?;
-            let rules = rules::for_folder(conn, &loaded, id)?;
-            let effective = match picked {
-                Some(u) => effective::explain(conn, &loaded, st.access.policy(), &rules, u)?,
-                None => None,
-            };
-            Ok((rules, effective))
-        };
-        run(conn)
+    let (st, me) = (state.get_ref().clone(), staff.user.clone());
+    let rules::FolderPanel { rules, effective } = db::run(&state.pool, move |conn| {
+        rules::folder_panel(&st.library, conn, &me, id, picked)
     })
     .await?;
     let mut form = RuleForm::from_rule(
@@ -325,7 +316,7 @@ async fn folder_page(
     form.groups = rules.names.group_choices();
     let layout = Layout::new(&staff, "permissions");
     let html = FolderPage {
-        permissions_enabled: state.access.policy().enable_permissions,
+        permissions_enabled: state.library.permissions_enabled(),
         users: form.users.clone(),
         picked: effective.as_ref().map(|e| e.subject.id),
         effective,
@@ -349,16 +340,15 @@ async fn overview(
     state: web::Data<AppState>,
     Superuser(staff): Superuser,
 ) -> Result<HttpResponse, AppError> {
-    let st = state.get_ref().clone();
+    let (st, me) = (state.get_ref().clone(), staff.user.clone());
     let overview = db::run(&state.pool, move |conn| {
-        let loaded = st.access.snapshot(conn)?;
-        rules::overview(conn, &loaded)
+        rules::overview_of(&st.library, conn, &me)
     })
     .await?;
     let layout = Layout::new(&staff, "permissions");
     let html = OverviewPage {
         overview,
-        permissions_enabled: state.access.policy().enable_permissions,
+        permissions_enabled: state.library.permissions_enabled(),
         layout: layout.clone(),
     }
     .render()?;
@@ -385,18 +375,12 @@ async fn form_page(
     folder: Option<i64>,
     error: Option<String>,
 ) -> Result<HttpResponse, AppError> {
-    let st = state.clone();
-    let names = db::run(&state.pool, move |conn| {
-        let loaded = st.access.snapshot(conn)?;
-        let folders: Vec<i64> = folder
-            .filter(|f| loaded.snapshot.folder(*f).is_some())
-            .into_iter()
-            .collect();
-        rules::Names::load(conn, &loaded, &folders).map(|n| (n, folders))
+    let (st, me) = (state.clone(), staff.user.clone());
+    let rules::FormChoices { names, folder } = db::run(&state.pool, move |conn| {
+        rules::form_choices(&st.library, conn, &me, folder)
     })
     .await?;
-    let (names, folders) = names;
-    form.folder = folders.first().map(|f| names.folder(*f));
+    form.folder = folder.map(|f| names.folder(f));
     form.users = names.user_choices().to_vec();
     form.groups = names.group_choices();
     let cancel = back_to(&form.from, form.folder.as_ref().map(|f| f.id));
@@ -483,14 +467,12 @@ async fn create(
 }
 
 /// The rule with this id from the current snapshot, or 404.
-async fn load_rule(state: &AppState, id: i64) -> Result<Rule, AppError> {
-    let st = state.clone();
-    db::run(&state.pool, move |conn| {
-        let loaded = st.access.snapshot(conn)?;
-        Ok::<_, AppError>(rules::find(&loaded, id))
+async fn load_rule(state: &AppState, staff: &Staff, id: i64) -> Result<Rule, AppError> {
+    let (st, me) = (state.clone(), staff.user.clone());
+    Ok(db::run(&state.pool, move |conn| {
+        rules::rule(&st.library, conn, &me, id)
     })
-    .await?
-    .ok_or(AppError::NotFound)
+    .await?)
 }
 
 async fn edit_form(
@@ -500,7 +482,7 @@ async fn edit_form(
     q: web::Query<FromQuery>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let rule = load_rule(&state, id).await?;
+    let rule = load_rule(&state, &staff, id).await?;
     let from = clean_from(q.from.as_deref());
     let folder = rule.folder_id.or(opt_id(Some(&from)));
     let mut form = RuleForm::from_rule(format!("/admin/permissions/{id}/edit"), Some(&rule), None);
@@ -524,7 +506,7 @@ async fn update(
 ) -> Result<HttpResponse, AppError> {
     check_csrf(&staff, &fields.csrf_token)?;
     let id = id.into_inner();
-    load_rule(&state, id).await?;
+    load_rule(&state, &staff, id).await?;
     let posted_folder = opt_id(Some(&fields.folder_id));
     let form = RuleForm::from_fields(
         format!("/admin/permissions/{id}/edit"),
@@ -580,16 +562,9 @@ async fn delete_confirm(
     q: web::Query<FromQuery>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let st = state.get_ref().clone();
+    let (st, me) = (state.get_ref().clone(), staff.user.clone());
     let rule = db::run(&state.pool, move |conn| {
-        let loaded = st.access.snapshot(conn)?;
-        let Some(rule) = rules::find(&loaded, id) else {
-            return Err(AppError::NotFound);
-        };
-        let folders: Vec<i64> = rule.folder_id.into_iter().collect();
-        rules::Names::load(conn, &loaded, &folders)
-            .map(|names| names.describe(&rule, false))
-            .map_err(AppError::from)
+        rules::described(&st.library, conn, &me, id)
     })
     .await?;
     let from = clean_from(q.from.as_deref());
