@@ -297,25 +297,29 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files {msg}")
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
-            let report =
-                actix_web::rt::System::new().block_on(async {
-                    import::import(&state, &u, &dir, folder, public.then_some(true), |event| {
-                        match event {
-                            import::Event::Total(n) => bar.set_length(n),
-                            import::Event::File(path, outcome) => {
-                                if let import::Outcome::Failed(why) = outcome {
-                                    bar.println(format!("failed: {}: {why}", path.display()));
-                                }
-                                bar.inc(1);
+            let report = actix_web::rt::System::new().block_on(async {
+                import::import(
+                    &state.library,
+                    &u,
+                    &dir,
+                    folder,
+                    public.then_some(true),
+                    |event| match event {
+                        import::Event::Total(n) => bar.set_length(n),
+                        import::Event::File(path, outcome) => {
+                            if let import::Outcome::Failed(why) = outcome {
+                                bar.println(format!("failed: {}: {why}", path.display()));
                             }
+                            bar.inc(1);
                         }
-                    })
-                    .await
-                })?;
+                    },
+                )
+                .await
+            })?;
             bar.finish_and_clear();
-            if state.thumbnails.backlog() > 0 {
+            if state.library.thumbnails.backlog() > 0 {
                 eprintln!("making thumbnails of the imported images…");
-                state.thumbnails.wait_idle();
+                state.library.thumbnails.wait_idle();
             }
             println!(
                 "{} file(s) imported, {} skipped (already there), {} failed; {} folder(s) created",
@@ -331,7 +335,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let state = bootstrap(settings(&cli.global, None)?)?;
             let mut conn = state.pool.get()?;
             if repair {
-                let done = recover::recover(&state.storages, &mut conn)?;
+                let done = recover::recover(&state.library.storages, &mut conn)?;
                 if done != recover::Recovered::default() {
                     println!(
                         "repaired interrupted work: {} move(s) finished, {} rolled back, {} scheduled deletion(s), {} abandoned upload(s)",
@@ -342,7 +346,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     );
                 }
             }
-            let findings = check::check(&state.storages, &mut conn)?;
+            let findings = check::check(&state.library.storages, &mut conn)?;
             for f in &findings {
                 println!("{f}");
             }
@@ -355,9 +359,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 if !moved.is_empty() {
                     println!("moved {} folder(s) to the top level", moved.len());
                 }
-                let removed = check::repair(&state.storages, &mut conn, &findings)?;
+                let removed = check::repair(&state.library.storages, &mut conn, &findings)?;
                 println!("removed {removed} orphan(s) and stray entries");
-                let left = check::check(&state.storages, &mut conn)?;
+                let left = check::check(&state.library.storages, &mut conn)?;
                 return Ok(if left.is_empty() {
                     ExitCode::SUCCESS
                 } else {
@@ -426,7 +430,7 @@ fn thumbnails_command(global: &GlobalArgs, command: ThumbnailsCommand) -> anyhow
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
             let report = crate::library::images::generate_thumbnails(
-                &state,
+                &state.library,
                 folder,
                 preset.as_deref(),
                 |event| match event {
@@ -460,7 +464,7 @@ fn thumbnails_command(global: &GlobalArgs, command: ThumbnailsCommand) -> anyhow
         }
         ThumbnailsCommand::Clear => {
             let mut conn = state.pool.get()?;
-            let n = thumbnails::clear_all(&state.thumbnails, &mut conn)?;
+            let n = thumbnails::clear_all(&state.library.thumbnails, &mut conn)?;
             println!("{n} thumbnail(s) deleted");
             Ok(ExitCode::SUCCESS)
         }

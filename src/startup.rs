@@ -37,7 +37,7 @@ pub fn bootstrap(settings: Settings) -> anyhow::Result<AppState> {
 /// whose lease expired, temporary uploads no live process holds.
 pub fn repair(state: &AppState) -> anyhow::Result<recover::Recovered> {
     let mut conn = state.pool.get().context("connecting to the database")?;
-    let repaired = recover::recover(&state.storages, &mut conn)?;
+    let repaired = recover::recover(&state.library.storages, &mut conn)?;
     if repaired != recover::Recovered::default() {
         tracing::info!(?repaired, "repaired interrupted work");
     }

@@ -64,11 +64,3 @@ impl AppState {
         Duration::hours(i64::try_from(self.settings.session.ttl_hours).unwrap_or(i64::MAX / 3600))
     }
 }
-
-impl std::ops::Deref for AppState {
-    type Target = Library;
-
-    fn deref(&self) -> &Library {
-        &self.library
-    }
-}

@@ -59,7 +59,7 @@ async fn upload(app: &helpers::TestApp, folder: i64, i: usize) {
 
 /// Waits until the background thumbnail jobs are done: their queries are not the page's.
 async fn settle(app: &helpers::TestApp) {
-    let t = app.state.thumbnails.clone();
+    let t = app.state.library.thumbnails.clone();
     tokio::task::spawn_blocking(move || t.wait_idle())
         .await
         .unwrap();

@@ -76,7 +76,16 @@ impl Fixture {
     fn snapshot(&self) -> Snapshot {
         let objects = StorageRole::ALL
             .iter()
-            .map(|r| self.state.storages.get(*r).local().walk().unwrap().keys)
+            .map(|r| {
+                self.state
+                    .library
+                    .storages
+                    .get(*r)
+                    .local()
+                    .walk()
+                    .unwrap()
+                    .keys
+            })
             .collect();
         let mut conn = self.state.pool.get().unwrap();
         let moves = journal::moves(&mut conn)
@@ -187,6 +196,7 @@ fn make_file(state: &AppState, public: bool) -> i64 {
     .unwrap();
     let key = PathGenerator::Randomized.generate("doc.txt");
     state
+        .library
         .storages
         .main(public)
         .local()
@@ -211,6 +221,7 @@ fn make_file(state: &AppState, public: bool) -> i64 {
     for spec in ["icon-40", "preview-210"] {
         let tk = key.derived(&format!("{spec}.png")).unwrap();
         state
+            .library
             .storages
             .thumbnails(public)
             .local()
@@ -242,6 +253,7 @@ fn assert_consistent(state: &AppState, id: i64, expect_public: bool) {
     let mut bytes = Vec::new();
     std::io::Read::read_to_end(
         &mut state
+            .library
             .storages
             .main(f.is_public)
             .local()
@@ -255,13 +267,18 @@ fn assert_consistent(state: &AppState, id: i64, expect_public: bool) {
         assert!(t.storage_key.starts_with(&format!("{}__", f.storage_key)));
         let tk = StorageKey::parse(&t.storage_key).unwrap();
         assert!(
-            state.storages.thumbnails(f.is_public).local().exists(&tk),
+            state
+                .library
+                .storages
+                .thumbnails(f.is_public)
+                .local()
+                .exists(&tk),
             "thumbnail {} in place",
             t.spec
         );
     }
     assert_eq!(thumbnail::for_file(&mut conn, id).unwrap().len(), 2);
-    let findings = check::check(&state.storages, &mut conn).unwrap();
+    let findings = check::check(&state.library.storages, &mut conn).unwrap();
     assert!(
         findings.is_empty(),
         "nothing missing, nothing left behind: {findings:?}"
@@ -270,6 +287,7 @@ fn assert_consistent(state: &AppState, id: i64, expect_public: bool) {
     let other = StorageRole::main(!f.is_public);
     assert!(
         state
+            .library
             .storages
             .get(other)
             .local()
@@ -288,7 +306,7 @@ fn crash_at(point: &str, to_public: bool) {
     let state = fx.state.clone();
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         let mut conn = state.pool.get().unwrap();
-        relocate::set_public(&state, &mut conn, id, to_public)
+        relocate::set_public(&state.library, &mut conn, id, to_public)
     }));
     fail::remove(point);
     assert!(outcome.is_err(), "{point}: the failpoint fired");
@@ -296,7 +314,7 @@ fn crash_at(point: &str, to_public: bool) {
     // owner may still be alive: nothing is touched.
     let before = fx.snapshot();
     let mut conn = fx.state.pool.get().unwrap();
-    let done = recover::recover(&fx.state.storages, &mut conn).unwrap();
+    let done = recover::recover(&fx.state.library.storages, &mut conn).unwrap();
     assert_eq!(
         done,
         recover::Recovered::default(),
@@ -304,7 +322,7 @@ fn crash_at(point: &str, to_public: bool) {
     );
     assert_eq!(fx.snapshot(), before, "{point}: nothing touched");
     expire_leases(&fx.state);
-    let done = recover::recover(&fx.state.storages, &mut conn).unwrap();
+    let done = recover::recover(&fx.state.library.storages, &mut conn).unwrap();
     let committed = matches!(point, "relocate::after-commit" | "relocate::after-cleanup");
     if committed {
         assert_eq!(done.moves_completed, 1, "{point}: {done:?}");
@@ -319,7 +337,7 @@ fn crash_at(point: &str, to_public: bool) {
     );
     // And the file can still be moved afterwards.
     let mut conn = fx.state.pool.get().unwrap();
-    relocate::set_public(&fx.state, &mut conn, id, to_public).unwrap();
+    relocate::set_public(&fx.state.library, &mut conn, id, to_public).unwrap();
     drop(conn);
     assert_consistent(&fx.state, id, to_public);
 }
@@ -345,7 +363,7 @@ fn a_failed_transfer_rolls_back_at_once() {
     let id = make_file(&fx.state, true);
     fail::cfg("relocate::transfer-error", "1*off->return").unwrap();
     let mut conn = fx.state.pool.get().unwrap();
-    let err = relocate::set_public(&fx.state, &mut conn, id, false).unwrap_err();
+    let err = relocate::set_public(&fx.state.library, &mut conn, id, false).unwrap_err();
     fail::remove("relocate::transfer-error");
     assert!(err.to_string().contains("injected"), "{err}");
     drop(conn);
@@ -378,14 +396,21 @@ fn a_failed_row_insert_leaves_no_object_behind() {
         let body = futures_util::stream::iter(vec![Ok::<_, std::io::Error>(
             bytes::Bytes::from_static(BODY),
         )]);
-        store(&state, &uploader, &UploadTarget::default(), "doc.txt", body).await
+        store(
+            &state.library,
+            &uploader,
+            &UploadTarget::default(),
+            "doc.txt",
+            body,
+        )
+        .await
     });
     fail::remove("upload::before-insert");
     assert!(result.unwrap_err().to_string().contains("injected"));
     let mut conn = fx.state.pool.get().unwrap();
     assert!(file::all_keys(&mut conn).unwrap().is_empty(), "no row");
     for role in StorageRole::ALL {
-        let walk = fx.state.storages.get(role).local().walk().unwrap();
+        let walk = fx.state.library.storages.get(role).local().walk().unwrap();
         assert!(
             walk.keys.is_empty() && walk.foreign.is_empty(),
             "no object in {role:?}"
@@ -412,6 +437,7 @@ fn a_thumbnail_recorded_during_a_move_does_not_dangle() {
     fail::cfg_callback("relocate::after-journal", move || {
         let mut conn = state.pool.get().unwrap();
         state
+            .library
             .storages
             .thumbnails(false)
             .local()
@@ -429,12 +455,13 @@ fn a_thumbnail_recorded_during_a_move_does_not_dangle() {
     })
     .unwrap();
     let mut conn = fx.state.pool.get().unwrap();
-    let moved = relocate::set_public(&fx.state, &mut conn, id, true);
+    let moved = relocate::set_public(&fx.state.library, &mut conn, id, true);
     fail::remove("relocate::after-journal");
     moved.unwrap();
     drop(conn);
     assert!(
         !fx.state
+            .library
             .storages
             .thumbnails(false)
             .local()
@@ -461,7 +488,7 @@ fn commands_leave_a_live_move_alone(point: &'static str, to_public: bool) {
     let state = fx.state.clone();
     let mover = std::thread::spawn(move || {
         let mut conn = state.pool.get().unwrap();
-        relocate::set_public(&state, &mut conn, id, to_public)
+        relocate::set_public(&state.library, &mut conn, id, to_public)
     });
     pause.wait();
     let held = fx.snapshot();
@@ -517,7 +544,7 @@ fn a_stalled_mover_loses_its_lease(point: &'static str, to_public: bool) {
     let state = fx.state.clone();
     let mover = std::thread::spawn(move || {
         let mut conn = state.pool.get().unwrap();
-        relocate::set_public(&state, &mut conn, id, to_public)
+        relocate::set_public(&state.library, &mut conn, id, to_public)
     });
     pause.wait();
     expire_leases(&fx.state);
@@ -579,7 +606,14 @@ fn check_repair_leaves_an_upload_in_progress_alone() {
             let body = futures_util::stream::iter(vec![Ok::<_, std::io::Error>(
                 bytes::Bytes::from_static(BODY),
             )]);
-            store(&state, &uploader, &UploadTarget::default(), "doc.txt", body).await
+            store(
+                &state.library,
+                &uploader,
+                &UploadTarget::default(),
+                "doc.txt",
+                body,
+            )
+            .await
         })
     });
     pause.wait();
@@ -598,6 +632,7 @@ fn check_repair_leaves_an_upload_in_progress_alone() {
     std::io::Read::read_to_end(
         &mut fx
             .state
+            .library
             .storages
             .main(row.is_public)
             .local()
@@ -608,7 +643,7 @@ fn check_repair_leaves_an_upload_in_progress_alone() {
     .unwrap();
     assert_eq!(bytes, BODY);
     assert!(
-        check::check(&fx.state.storages, &mut conn)
+        check::check(&fx.state.library.storages, &mut conn)
             .unwrap()
             .is_empty()
     );
@@ -626,13 +661,13 @@ fn a_move_during_check_is_neither_reported_nor_harmed() {
         let state = fx.state.clone();
         let checker = std::thread::spawn(move || {
             let mut conn = state.pool.get().unwrap();
-            let findings = check::check(&state.storages, &mut conn).unwrap();
-            let removed = check::repair(&state.storages, &mut conn, &findings).unwrap();
+            let findings = check::check(&state.library.storages, &mut conn).unwrap();
+            let removed = check::repair(&state.library.storages, &mut conn, &findings).unwrap();
             (findings, removed)
         });
         pause.wait();
         let mut conn = fx.state.pool.get().unwrap();
-        relocate::set_public(&fx.state, &mut conn, id, to_public).unwrap();
+        relocate::set_public(&fx.state.library, &mut conn, id, to_public).unwrap();
         drop(conn);
         pause.release();
         let (findings, removed) = checker.join().unwrap();

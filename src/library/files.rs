@@ -45,6 +45,73 @@ pub fn with_right<'u>(
     Ok((f, access))
 }
 
+/// Everything the admin's page of a file shows, decided for the user looking at it.
+pub struct FilePage {
+    pub file: File,
+    /// Whether the viewer may edit the file (the form, the move and delete actions).
+    pub can_edit: bool,
+    /// Where the viewer may move it (empty without edit); the current folder first.
+    pub destinations: Vec<super::picker::Destination>,
+    /// Everyone, for a superuser choosing an owner: (id, username). Empty otherwise.
+    pub users: Vec<(i64, String)>,
+    /// Who can read the file, said in names the viewer may see.
+    pub readers: Vec<super::readers::Reader>,
+    /// The owner's username, "—" for none.
+    pub owner_name: String,
+    pub image: Option<crate::db::models::ImageMeta>,
+    /// Why the image has no thumbnails.
+    pub thumbnail_failure: Option<String>,
+}
+
+/// The page of file `id` for `viewer` (who must be able to read it).
+#[tracing::instrument(skip_all, fields(user_id = viewer.id, %id))]
+pub fn page(lib: &Library, conn: &mut DbConn, viewer: &User, id: FileId) -> Result<FilePage> {
+    let (f, access) = with_right(lib, conn, Some(viewer), id, Right::Read)?;
+    let can_edit = access.can(Right::Edit, &f);
+    let mut destinations = if can_edit {
+        super::picker::destinations(lib, conn, viewer, &[])?
+    } else {
+        Vec::new()
+    };
+    if let Some(current) = f.folder_id
+        && !destinations.iter().any(|d| d.id == current)
+    {
+        destinations.insert(
+            0,
+            super::picker::Destination {
+                id: current,
+                path: "(current folder)".into(),
+            },
+        );
+    }
+    let users = if viewer.is_superuser {
+        crate::db::models::user::list(conn)?
+            .into_iter()
+            .map(|u| (u.id, u.username))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let readers = super::readers::who_can_read(lib, conn, viewer, &f)?;
+    let owner_name = match f.owner_id {
+        Some(o) => {
+            crate::db::models::user::find(conn, o)?.map_or_else(|| "—".into(), |u| u.username)
+        }
+        None => "—".into(),
+    };
+    Ok(FilePage {
+        image: crate::db::models::image::find(conn, f.id)?,
+        thumbnail_failure: crate::db::models::thumbnail_failure::find(conn, f.id)?
+            .map(|t| t.reason),
+        file: f,
+        can_edit,
+        destinations,
+        users,
+        readers,
+        owner_name,
+    })
+}
+
 /// Requested metadata changes, already parsed.
 #[derive(Clone, Debug, Default)]
 pub struct Edit {

@@ -317,7 +317,10 @@ pub async fn browse(
     };
     let st = state.get_ref().clone();
     let u = identity.user.clone();
-    let l = db::run(&state.pool, move |conn| browse::list(&st, conn, &u, &query)).await?;
+    let l = db::run(&state.pool, move |conn| {
+        browse::list(&st.library, conn, &u, &query)
+    })
+    .await?;
     let files = l
         .files
         .iter()

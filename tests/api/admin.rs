@@ -399,7 +399,7 @@ async fn the_file_page_toggles_storage_replaces_content_and_explains_readers() {
         app.get(Some(&app.admin_token), &path_of(&before)).await.0,
         StatusCode::NOT_FOUND
     );
-    let storages = app.state.storages.clone();
+    let storages = app.state.library.storages.clone();
     assert!(
         app.db(move |conn| coffer::library::check::check(&storages, conn).unwrap())
             .await

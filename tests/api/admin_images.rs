@@ -527,6 +527,7 @@ async fn the_focal_point_is_saved_validated_and_moves_the_crops() {
         .expect("the centred icon-40 crop");
     let storage = app
         .state
+        .library
         .storages
         .thumbnails(false)
         .local()
@@ -728,6 +729,7 @@ async fn replacing_an_image_forgets_its_thumbnails_and_reads_the_new_one() {
     settle(&app).await;
     let storage = app
         .state
+        .library
         .storages
         .thumbnails(false)
         .local()

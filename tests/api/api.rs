@@ -215,7 +215,7 @@ async fn deleting_a_folder_removes_the_subtree_and_its_bytes() {
     }
     let report = app
         .db({
-            let s = app.state.storages.clone();
+            let s = app.state.library.storages.clone();
             move |c| coffer::library::check::check(&s, c).unwrap()
         })
         .await;
@@ -269,7 +269,7 @@ async fn uploads_over_the_limit_leave_nothing() {
     assert!(body["error"].as_str().unwrap().contains("65536"));
     let report = app
         .db({
-            let s = app.state.storages.clone();
+            let s = app.state.library.storages.clone();
             move |c| {
                 (
                     coffer::db::models::file::all_keys(c).unwrap(),

@@ -67,7 +67,7 @@ async fn s6_s7_s8_s12_private_thumbnails_are_found_through_their_rows() {
         .to_owned();
     // A thumbnail row and object, as the thumbnail generator records them.
     let thumb_key = format!("{key}__icon-40.png");
-    let (storages, tk) = (app.state.storages.clone(), thumb_key.clone());
+    let (storages, tk) = (app.state.library.storages.clone(), thumb_key.clone());
     app.db(move |conn| {
         storages
             .private_thumbnails

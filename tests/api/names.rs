@@ -216,17 +216,18 @@ async fn import_refuses_deceptive_directory_names_and_finds_nfc_names_again() {
         })
         .await;
     let mut failures = Vec::new();
-    let report = coffer::library::import::import(&app.state, &admin, &root, None, None, |e| {
-        if let coffer::library::import::Event::File(
-            p,
-            coffer::library::import::Outcome::Failed(why),
-        ) = e
-        {
-            failures.push((p.to_path_buf(), why));
-        }
-    })
-    .await
-    .unwrap();
+    let report =
+        coffer::library::import::import(&app.state.library, &admin, &root, None, None, |e| {
+            if let coffer::library::import::Event::File(
+                p,
+                coffer::library::import::Outcome::Failed(why),
+            ) = e
+            {
+                failures.push((p.to_path_buf(), why));
+            }
+        })
+        .await
+        .unwrap();
     assert_eq!((report.imported, report.failed), (2, 1), "{report:?}");
     assert!(
         failures.len() == 1 && failures[0].1.contains("direction marks (U+202E)"),
@@ -248,9 +249,10 @@ async fn import_refuses_deceptive_directory_names_and_finds_nfc_names_again() {
         .await;
     assert_eq!(originals, vec!["Crème.txt", "ab.txt"]);
     // A second run finds the folders and files it made: nothing new.
-    let again = coffer::library::import::import(&app.state, &admin, &root, None, None, |_| {})
-        .await
-        .unwrap();
+    let again =
+        coffer::library::import::import(&app.state.library, &admin, &root, None, None, |_| {})
+            .await
+            .unwrap();
     assert_eq!(
         (again.imported, again.skipped, again.folders_created),
         (0, 2, 0),

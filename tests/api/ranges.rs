@@ -241,7 +241,7 @@ async fn private_thumbnails_answer_the_range_matrix_exactly() {
             .trim_start_matches("/private/files/")
             .to_owned();
         let thumb_key = format!("{key}__icon-40.png");
-        let (storages, tk) = (app.state.storages.clone(), thumb_key.clone());
+        let (storages, tk) = (app.state.library.storages.clone(), thumb_key.clone());
         app.db(move |conn| {
             storages
                 .private_thumbnails

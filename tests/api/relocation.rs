@@ -33,7 +33,7 @@ async fn add_thumbnails(app: &TestApp, file: &Value) -> Vec<String> {
         "/private/files/"
     };
     let key = path_of(file).trim_start_matches(base).to_owned();
-    let storages = app.state.storages.clone();
+    let storages = app.state.library.storages.clone();
     app.db(move |conn| {
         let mut keys = Vec::new();
         for spec in ["icon-40", "preview-210"] {
@@ -178,7 +178,7 @@ async fn toggles_move_file_and_thumbnails(
         (StatusCode::OK, &b"the bytes"[..])
     );
     assert_eq!(files_under(&public_dir.join("public-thumbnails")).len(), 2);
-    let storages = app.state.storages.clone();
+    let storages = app.state.library.storages.clone();
     let findings = app
         .db(move |c| coffer::library::check::check(&storages, c).unwrap())
         .await;
@@ -303,7 +303,7 @@ async fn bulk_toggle_checks_everything_first_then_moves_each_file() {
     let (ed, st, sel) = (editor.clone(), state.clone(), ids(&[&c]));
     let refused = app
         .db(move |conn| {
-            coffer::library::relocate::set_public_many(&st, conn, &ed, &sel, &[top], true)
+            coffer::library::relocate::set_public_many(&st.library, conn, &ed, &sel, &[top], true)
                 .map(|r| r.done)
         })
         .await;
@@ -324,8 +324,15 @@ async fn bulk_toggle_checks_everything_first_then_moves_each_file() {
     // The folder (recursively) alone: both files move.
     let report = app
         .db(move |conn| {
-            coffer::library::relocate::set_public_many(&state, conn, &editor, &[], &[top], true)
-                .unwrap()
+            coffer::library::relocate::set_public_many(
+                &state.library,
+                conn,
+                &editor,
+                &[],
+                &[top],
+                true,
+            )
+            .unwrap()
         })
         .await;
     let mut done = report.done.clone();

@@ -89,7 +89,7 @@ fn move_in_flight(app: &TestApp, id: i64, owner: &str, expired: bool, committed:
         to_key: to.to_string(),
     }];
     let move_id = journal::begin_move(&mut conn, id, !f.is_public, &items).unwrap();
-    let storages = &app.state.storages;
+    let storages = &app.state.library.storages;
     storages
         .main(f.is_public)
         .local()
@@ -143,6 +143,7 @@ fn journal_files(app: &TestApp) -> Vec<i64> {
 
 fn exists(app: &TestApp, role: StorageRole, key: &str) -> bool {
     app.state
+        .library
         .storages
         .get(role)
         .local()
@@ -247,6 +248,7 @@ async fn the_periodic_repair_takes_over_once_the_lease_expires() {
     // A scheduled deletion of another live instance, and its object.
     let doomed = PathGenerator::Randomized.generate("doomed.txt");
     app.state
+        .library
         .storages
         .main(false)
         .local()
@@ -338,7 +340,7 @@ async fn an_expired_move_is_claimed_by_one_recoverer_only() {
 #[actix_web::test]
 async fn abandoned_uploads_are_reported_and_removed_but_live_ones_are_kept() {
     let app = spawn_app().await;
-    let storage = app.state.storages.main(false).local();
+    let storage = app.state.library.storages.main(false).local();
     let tmp = storage.root().join(".tmp");
     // Left by a crash: written as the ingest writes, but nobody holds it any more.
     std::fs::write(tmp.join("upload-crashed"), b"half an upl").unwrap();
@@ -437,7 +439,7 @@ async fn an_object_held_by_its_writer_is_not_an_orphan() {
         .unwrap()
         .derived("icon-40.png")
         .unwrap();
-    let storage = app.state.storages.thumbnails(false).local();
+    let storage = app.state.library.storages.thumbnails(false).local();
     let held = storage.put_bytes_held(&thumb, b"png").unwrap();
     for args in [&["check"][..], &["check", "--repair"]] {
         let o = coffer(&app, args, "");

@@ -50,7 +50,7 @@ async fn read_until_closed(s: &mut TcpStream, limit: Duration) -> (String, Durat
 /// Every object in every storage, temporary uploads included.
 fn objects(app: &TestApp) -> Vec<String> {
     let mut out = Vec::new();
-    for (_, root) in app.state.storages.roots() {
+    for (_, root) in app.state.library.storages.roots() {
         let mut stack = vec![root.clone()];
         while let Some(d) = stack.pop() {
             let Ok(entries) = std::fs::read_dir(&d) else {

@@ -17,7 +17,7 @@ const YELLOW: [u8; 3] = [230, 230, 20];
 
 /// Waits until the background queue is empty.
 pub async fn settle(app: &TestApp) {
-    let t = app.state.thumbnails.clone();
+    let t = app.state.library.thumbnails.clone();
     tokio::task::spawn_blocking(move || t.wait_idle())
         .await
         .unwrap();
@@ -1013,7 +1013,12 @@ async fn new_content_gets_new_metadata_and_thumbnails() {
             &DynamicImage::ImageRgb8(pictures::quadrants(100, 80)),
             image::ImageFormat::Png,
         );
-        st.storages.private.local().put_bytes(&key, &bytes).unwrap();
+        st.library
+            .storages
+            .private
+            .local()
+            .put_bytes(&key, &bytes)
+            .unwrap();
         coffer::db::models::file::set_content(
             conn,
             fid,
@@ -1024,7 +1029,7 @@ async fn new_content_gets_new_metadata_and_thumbnails() {
             "image/png",
         )
         .unwrap();
-        coffer::library::images::refresh(&st, conn, fid).unwrap();
+        coffer::library::images::refresh(&st.library, conn, fid).unwrap();
     })
     .await;
     settle(&app).await;

@@ -122,7 +122,7 @@ async fn links_planted_in_storages_are_not_followed() {
     assert_eq!(status, 404);
     assert!(!body.windows(SECRET.len()).any(|w| w == SECRET));
     // `coffer check` reports the links, and `--repair` removes them.
-    let storages = app.state.storages.clone();
+    let storages = app.state.library.storages.clone();
     let findings = app
         .db(move |c| coffer::library::check::check(&storages, c).unwrap())
         .await;

@@ -124,7 +124,10 @@ async fn fails_with(edit: impl FnOnce(&Env, String) -> String, message: &str) {
 }
 
 fn private_dir(env: &Env) -> String {
-    format!("{}/", env.state.storages.private.local().root().display())
+    format!(
+        "{}/",
+        env.state.library.storages.private.local().root().display()
+    )
 }
 
 #[actix_web::test]
@@ -151,7 +154,10 @@ async fn nginx_with_the_private_root_served_fails() {
 async fn nginx_with_a_wrong_alias_fails() {
     fails_with(
         |env, conf| {
-            let public = format!("{}/", env.state.storages.public.local().root().display());
+            let public = format!(
+                "{}/",
+                env.state.library.storages.public.local().root().display()
+            );
             conf.replacen(
                 &format!("alias \"{}\";", private_dir(env)),
                 &format!("alias \"{public}\";"),

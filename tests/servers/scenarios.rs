@@ -53,7 +53,7 @@ async fn coffer_answer_names_the_object(env: &Env, kind: Kind, url: &str, len: u
             )
         }
         Kind::Apache => {
-            let expected = env.state.storages.private.local().root().join(key);
+            let expected = env.state.library.storages.private.local().root().join(key);
             assert_eq!(
                 h["x-sendfile"].as_bytes(),
                 std::os::unix::ffi::OsStrExt::as_bytes(expected.as_os_str()),
@@ -197,7 +197,11 @@ pub async fn private_thumbnails(kind: Kind) {
     // A thumbnail row and object, as the thumbnail generator records them.
     let thumb_key = format!("{key}__icon-40.png");
     let thumb = tiny_png_2x2();
-    let (storages, tk, bytes) = (env.state.storages.clone(), thumb_key.clone(), thumb.clone());
+    let (storages, tk, bytes) = (
+        env.state.library.storages.clone(),
+        thumb_key.clone(),
+        thumb.clone(),
+    );
     env.db(move |conn| {
         storages
             .private_thumbnails

@@ -103,7 +103,7 @@ async fn bulk_action(
         let (dest, counts) = db::run(&state.pool, move |conn| {
             let run = |conn: &mut db::DbConn| -> Result<_, crate::library::Error> {
                 let dest = if needs_destination {
-                    bulk::destinations(&st, conn, &user, &its, is_move)?
+                    bulk::destinations(&st.library, conn, &user, &its, is_move)?
                         .into_iter()
                         .map(|d| (d.id, d.path))
                         .collect()
@@ -113,7 +113,7 @@ async fn bulk_action(
                 let counts = if needs_destination {
                     None
                 } else {
-                    Some(bulk::count_items(&st, conn, &user, &its)?)
+                    Some(bulk::count_items(&st.library, conn, &user, &its)?)
                 };
                 Ok((dest, counts))
             };
@@ -149,11 +149,11 @@ async fn bulk_action(
         form.suffix.clone(),
     );
     let summary = db::run(&state.pool, move |conn| match action.as_str() {
-        "move" => bulk::move_items(&st, conn, &user, &items, destination),
-        "copy" => bulk::copy_items(&st, conn, &user, &items, destination, &suffix),
-        "delete" => bulk::delete_items(&st, conn, &user, &items),
-        "make_public" => bulk::set_public_items(&st, conn, &user, &items, true),
-        _ => bulk::set_public_items(&st, conn, &user, &items, false),
+        "move" => bulk::move_items(&st.library, conn, &user, &items, destination),
+        "copy" => bulk::copy_items(&st.library, conn, &user, &items, destination, &suffix),
+        "delete" => bulk::delete_items(&st.library, conn, &user, &items),
+        "make_public" => bulk::set_public_items(&st.library, conn, &user, &items, true),
+        _ => bulk::set_public_items(&st.library, conn, &user, &items, false),
     })
     .await?;
     let html = SummaryPage {

@@ -13,11 +13,11 @@ use crate::db::models::File;
 use crate::db::models::ImageMeta;
 use crate::domain::ids::{FileId, FolderId, UserId};
 use crate::library::images::{self, Look};
-use crate::library::readers::{self, Reader};
+use crate::library::picker::Destination;
+use crate::library::readers::Reader;
 use crate::library::{self, delete, files, relocate, upload};
 use crate::state::AppState;
 use crate::web::admin::context::{CsrfOnly, Layout, Staff, check_csrf, page, redirect_with_flash};
-use crate::web::admin::folders::destinations;
 use crate::web::api::json::{ImageJson, file_url, timestamp};
 use crate::web::error::AppError;
 use crate::web::human_size;
@@ -57,7 +57,7 @@ struct DetailPage {
     image: Option<ImageFacts>,
     folder_id: Option<i64>,
     back: String,
-    destinations: Vec<(i64, String)>,
+    destinations: Vec<Destination>,
     may_unsort: bool,
     owner_id: Option<i64>,
     owner_name: String,
@@ -108,53 +108,19 @@ async fn show(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let (st, user) = (state.get_ref().clone(), staff.user.clone());
-    type Loaded = (
-        File,
-        bool,
-        Vec<(i64, String)>,
-        Vec<(i64, String)>,
-        Vec<Reader>,
-        String,
-        (Option<ImageMeta>, Option<String>),
-    );
-    let (f, can_edit, mut dest, users, readers, owner_name, (meta, failed)): Loaded =
-        db::run(&state.pool, move |conn| {
-            let run = |conn: &mut db::DbConn| -> Result<Loaded, AppError> {
-                let f = files::readable(&st, conn, Some(&user), id)?;
-                let can_edit = files::may(&st, conn, &user, crate::permissions::Right::Edit, &f)?;
-                let dest = if can_edit {
-                    destinations(&st, conn, &user, &[])?
-                } else {
-                    Vec::new()
-                };
-                let users = if user.is_superuser {
-                    crate::db::models::user::list(conn)?
-                        .into_iter()
-                        .map(|u| (u.id, u.username))
-                        .collect()
-                } else {
-                    Vec::new()
-                };
-                let readers = readers::who_can_read(&st, conn, &user, &f)?;
-                let owner_name = match f.owner_id {
-                    Some(o) => crate::db::models::user::find(conn, o)?
-                        .map_or_else(|| "—".into(), |u| u.username),
-                    None => "—".into(),
-                };
-                let media = (
-                    crate::db::models::image::find(conn, f.id)?,
-                    crate::db::models::thumbnail_failure::find(conn, f.id)?.map(|t| t.reason),
-                );
-                Ok((f, can_edit, dest, users, readers, owner_name, media))
-            };
-            run(conn)
-        })
-        .await?;
-    if let Some(current) = f.folder_id
-        && !dest.iter().any(|d| d.0 == current)
-    {
-        dest.insert(0, (current, "(current folder)".into()));
-    }
+    let files::FilePage {
+        file: f,
+        can_edit,
+        destinations,
+        users,
+        readers,
+        owner_name,
+        image: meta,
+        thumbnail_failure: failed,
+    } = db::run(&state.pool, move |conn| {
+        files::page(&st.library, conn, &user, id)
+    })
+    .await?;
     let look = Look::of(&f, meta.as_ref(), failed.as_deref());
     let layout = Layout::new(&staff, "files");
     let html = DetailPage {
@@ -178,7 +144,7 @@ async fn show(
         image: meta.as_ref().map(ImageFacts::new),
         folder_id: f.folder_id,
         back: back_to(&f),
-        destinations: dest,
+        destinations,
         may_unsort: staff.user.is_superuser || f.owner_id == Some(staff.user.id),
         owner_id: f.owner_id,
         owner_name,
@@ -249,9 +215,10 @@ async fn update(
                     .map(images::parse_focal_point)
                     .transpose()?,
             };
-            let before = files::update_with_image(&st, conn, &user, id, &edit, &image_edit)?;
+            let before =
+                files::update_with_image(&st.library, conn, &user, id, &edit, &image_edit)?;
             let moved = before.is_public != public;
-            let after = relocate::set_public_checked(&st, conn, &user, id, public)?;
+            let after = relocate::set_public_checked(&st.library, conn, &user, id, public)?;
             Ok((after, moved))
         };
         run()
@@ -347,7 +314,14 @@ async fn replace(
                 "Choose a file to upload first.",
             ));
         }
-        return match files::replace_content(&state, &staff.user, id, &name, file_body(field)).await
+        return match files::replace_content(
+            &state.library,
+            &staff.user,
+            id,
+            &name,
+            file_body(field),
+        )
+        .await
         {
             Ok(_) => Ok(redirect_with_flash(
                 &here,
@@ -393,7 +367,7 @@ async fn delete_confirm(
     let id = id.into_inner();
     let (st, user) = (state.get_ref().clone(), staff.user.clone());
     let f = db::run(&state.pool, move |conn| {
-        files::editable(&st, conn, &user, id)
+        files::editable(&st.library, conn, &user, id)
     })
     .await?;
     let layout = Layout::new(&staff, "files");
@@ -417,7 +391,7 @@ async fn delete_file(
     let (st, user) = (state.get_ref().clone(), staff.user.clone());
     let result = db::run(&state.pool, move |conn| {
         let f = crate::db::models::file::find(conn, id.get())?;
-        delete::delete_file(&st, conn, &user, id).map(|()| f)
+        delete::delete_file(&st.library, conn, &user, id).map(|()| f)
     })
     .await;
     match result {
@@ -491,14 +465,14 @@ async fn upload_files(
             // checked again when the rows are inserted.
             let (st, u, t) = (state.get_ref().clone(), staff.user.clone(), target.clone());
             let check = db::run(&state.pool, move |conn| {
-                Ok::<_, db::DbError>(upload::authorize(&st, conn, &u, &t))
+                Ok::<_, db::DbError>(upload::authorize(&st.library, conn, &u, &t))
             })
             .await?;
             if let Err(e) = check {
                 return upload_refused(json, &target, e);
             }
         }
-        match upload::stage(&state, &target, &name, file_body(field)).await {
+        match upload::stage(&state.library, &target, &name, file_body(field)).await {
             Ok(s) => staged.push(s),
             Err(library::Error::Storage(crate::storage::StorageError::TooLarge { limit })) => {
                 let msg = format!(
@@ -526,7 +500,7 @@ async fn upload_files(
             "Choose one or more files to upload first.",
         ));
     }
-    let stored = match upload::commit(&state, &staff.user, &target, staged).await {
+    let stored = match upload::commit(&state.library, &staff.user, &target, staged).await {
         Ok(stored) => stored,
         Err(e) => return upload_refused(json, &target, e),
     };

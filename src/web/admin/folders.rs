@@ -11,7 +11,8 @@ use crate::db::models::folder::{self, Folder};
 use crate::domain::ids::{FolderId, UserId};
 use crate::library::browse::{self, Place, Query};
 use crate::library::images::Look;
-use crate::library::{delete, folders, picker};
+use crate::library::picker::{self, Destination};
+use crate::library::{delete, folders};
 use crate::state::AppState;
 use crate::web::admin::context::{CsrfOnly, Layout, Staff, check_csrf, page, redirect_with_flash};
 use crate::web::api::json::timestamp;
@@ -147,7 +148,7 @@ async fn listing(
     };
     let (st, user) = (state.get_ref().clone(), staff.user.clone());
     let l = db::run(&state.pool, move |conn| {
-        browse::list(&st, conn, &user, &query)
+        browse::list(&st.library, conn, &user, &query)
     })
     .await?;
     let owner = |id: Option<i64>| {
@@ -285,7 +286,7 @@ struct FolderForm {
     name: String,
     parent: Option<i64>,
     /// (id, path) of every folder the folder may be moved into; empty when creating.
-    destinations: Vec<(i64, String)>,
+    destinations: Vec<Destination>,
     is_edit: bool,
     owner_id: Option<i64>,
     users: Vec<(i64, String)>,
@@ -304,7 +305,7 @@ async fn new_form(
     if let Some(p) = q.parent {
         let (st, user) = (state.get_ref().clone(), staff.user.clone());
         db::run(&state.pool, move |conn| {
-            folders::readable(&st, conn, &user, FolderId::new(p))
+            folders::readable(&st.library, conn, &user, FolderId::new(p))
         })
         .await?;
     }
@@ -346,7 +347,7 @@ async fn create(
         form.name.clone(),
     );
     let created = db::run(&state.pool, move |conn| {
-        folders::create(&st, conn, &user, &name, parent, None)
+        folders::create(&st.library, conn, &user, &name, parent, None)
     })
     .await;
     match created {
@@ -370,20 +371,6 @@ async fn create(
     }
 }
 
-/// (id, path) of the folders `user` may add to, excluding `exclude` and its subtree
-/// (`library::picker`: one pass per page, "…" for folders the user may not read).
-pub fn destinations(
-    state: &AppState,
-    conn: &mut db::DbConn,
-    user: &crate::db::models::User,
-    exclude: &[i64],
-) -> Result<Vec<(i64, String)>, AppError> {
-    Ok(picker::destinations(state, conn, user, exclude)?
-        .into_iter()
-        .map(|d| (d.id, d.path))
-        .collect())
-}
-
 async fn edit_form(
     state: web::Data<AppState>,
     staff: Staff,
@@ -392,14 +379,21 @@ async fn edit_form(
     let id = id.into_inner();
     let (st, user) = (state.get_ref().clone(), staff.user.clone());
     let (f, dest, users): (Folder, _, _) = db::run(&state.pool, move |conn| {
-        let f = folders::readable(&st, conn, &user, id)?;
-        let mut dest = destinations(&st, conn, &user, &[id.get()])?;
+        let f = folders::readable(&st.library, conn, &user, id)?;
+        let mut dest = picker::destinations(&st.library, conn, &user, &[id.get()])?;
         // The current place is always offered, so saving a rename never moves the folder.
         if let Some(p) = f.parent_id
-            && !dest.iter().any(|d| d.0 == p)
+            && !dest.iter().any(|d| d.id == p)
         {
-            let place = picker::path(&st, conn, &user, p)?.unwrap_or_else(|| picker::GAP.into());
-            dest.insert(0, (p, format!("{place} (current)")));
+            let place =
+                picker::path(&st.library, conn, &user, p)?.unwrap_or_else(|| picker::GAP.into());
+            dest.insert(
+                0,
+                Destination {
+                    id: p,
+                    path: format!("{place} (current)"),
+                },
+            );
         }
         let users = if user.is_superuser {
             crate::db::models::user::list(conn)?
@@ -446,7 +440,7 @@ async fn update(
     };
     let (st, user) = (state.get_ref().clone(), staff.user.clone());
     let result = db::run(&state.pool, move |conn| {
-        folders::update(&st, conn, &user, id, &edit)
+        folders::update(&st.library, conn, &user, id, &edit)
     })
     .await;
     match result {
@@ -486,9 +480,9 @@ async fn delete_confirm(
     let id = id.into_inner();
     let (st, user) = (state.get_ref().clone(), staff.user.clone());
     let (f, counts) = db::run(&state.pool, move |conn| {
-        let f = folders::readable(&st, conn, &user, id).map_err(AppError::from)?;
+        let f = folders::readable(&st.library, conn, &user, id).map_err(AppError::from)?;
         // Only what the user may read is counted.
-        let counts = folders::readable_counts(&st, conn, &user, id);
+        let counts = folders::readable_counts(&st.library, conn, &user, id);
         counts
             .map(|c| {
                 let (folders, files) = c.unwrap_or_default();
@@ -523,7 +517,7 @@ async fn delete_folder(
     })
     .await?;
     let result = db::run(&state.pool, move |conn| {
-        delete::delete_folder(&st, conn, &user, id)
+        delete::delete_folder(&st.library, conn, &user, id)
     })
     .await;
     let back = parent.map_or_else(
