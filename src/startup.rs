@@ -120,7 +120,6 @@ impl Application {
                 .app_data(web::PayloadConfig::new(
                     usize::try_from(max_body).unwrap_or(usize::MAX),
                 ))
-                .app_data(web::FormConfig::default().limit(64 * 1024))
                 .app_data(web::JsonConfig::default().limit(1024 * 1024))
                 .wrap(actix_web::middleware::from_fn(move |req, next| {
                     crate::web::timeout::body_idle_timeout(body_idle, req, next)

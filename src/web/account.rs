@@ -12,6 +12,7 @@ use crate::db;
 use crate::state::AppState;
 use crate::web::admin::refusal;
 use crate::web::error::AppError;
+use crate::web::errors::PageError;
 use crate::web::identity::identify;
 
 #[derive(Template)]
@@ -23,15 +24,16 @@ struct PasswordPage<'a> {
     error: Option<&'a str>,
 }
 
-/// The caller, logged in with a session (the form needs its CSRF token).
-async fn session_user(state: &AppState, req: &HttpRequest) -> Result<Identity, AppError> {
+/// The caller, logged in with a session (the form needs its CSRF token); without one, the
+/// log-in form, then back here.
+async fn session_user(state: &AppState, req: &HttpRequest) -> Result<Identity, PageError> {
     match identify(state, req).await? {
         Some(identity) if identity.session.is_some() => Ok(identity),
-        _ => Err(AppError::Unauthenticated),
+        _ => Err(PageError::login_required(req.path())),
     }
 }
 
-fn render(identity: &Identity, error: Option<&str>) -> Result<HttpResponse, AppError> {
+fn render(identity: &Identity, error: Option<&str>) -> Result<HttpResponse, PageError> {
     let html = PasswordPage {
         username: &identity.user.username,
         is_staff: identity.user.is_staff || identity.user.is_superuser,
@@ -54,14 +56,8 @@ fn render(identity: &Identity, error: Option<&str>) -> Result<HttpResponse, AppE
 pub async fn password_form(
     req: HttpRequest,
     state: web::Data<AppState>,
-) -> Result<HttpResponse, AppError> {
-    match session_user(&state, &req).await {
-        Ok(identity) => render(&identity, None),
-        Err(AppError::Unauthenticated) => Ok(HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, "/login?next=/account/password"))
-            .finish()),
-        Err(e) => Err(e),
-    }
+) -> Result<HttpResponse, PageError> {
+    render(&session_user(&state, &req).await?, None)
 }
 
 #[derive(Deserialize)]
@@ -81,13 +77,13 @@ pub async fn change_password(
     req: HttpRequest,
     state: web::Data<AppState>,
     form: web::Form<PasswordForm>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     let identity = session_user(&state, &req).await?;
     if !csrf::matches(
         identity.csrf_token().unwrap_or_default(),
         Some(&form.csrf_token),
     ) {
-        return Err(AppError::Csrf);
+        return Err(AppError::Csrf.into());
     }
     let form = form.into_inner();
     let (st, me) = (state.get_ref().clone(), identity.user.clone());

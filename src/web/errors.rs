@@ -2,11 +2,8 @@
 //! JSON bodies): handlers of those scopes fail with [`PageError`], whose response is the
 //! page itself.
 
-use actix_web::body::BoxBody;
-use actix_web::dev::ServiceResponse;
+use actix_web::HttpResponse;
 use actix_web::http::header;
-use actix_web::middleware::ErrorHandlerResponse;
-use actix_web::{HttpMessage, HttpResponse};
 use askama::Template;
 
 use crate::telemetry::RequestId;
@@ -22,6 +19,14 @@ struct ErrorPage<'a> {
     request_id: Option<String>,
 }
 
+/// What a path keeps unescaped as the log-in form's `next`: letters, digits, `/-_.~`.
+const NEXT_PATH: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'/')
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 /// A failure of a page or download route, answered with an HTML page; a missing log-in is a
 /// redirect to the log-in form. Every lower error converts into it as into `AppError`.
 #[derive(Debug)]
@@ -29,6 +34,16 @@ pub struct PageError {
     error: AppError,
     /// Where the log-in form returns to, for a missing log-in.
     next: Option<String>,
+}
+
+impl PageError {
+    /// A missing log-in on the page at `path`: the log-in form, then back.
+    pub fn login_required(path: &str) -> Self {
+        Self {
+            error: AppError::Unauthenticated,
+            next: Some(path.to_owned()),
+        }
+    }
 }
 
 impl<E: Into<AppError>> From<E> for PageError {
@@ -57,7 +72,7 @@ impl actix_web::ResponseError for PageError {
             let to = match &self.next {
                 Some(next) => format!(
                     "/login?next={}",
-                    percent_encoding::utf8_percent_encode(next, percent_encoding::NON_ALPHANUMERIC)
+                    percent_encoding::utf8_percent_encode(next, NEXT_PATH)
                 ),
                 None => "/login".to_owned(),
             };
@@ -92,60 +107,28 @@ impl actix_web::ResponseError for PageError {
     }
 }
 
-/// Replaces an error response's body with an HTML page; 401 on a page becomes a redirect to
-/// the login form.
-pub fn render<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    // Responses a handler built on purpose (a login form with status 401, an empty 405)
-    // are left alone; only errors get a page.
-    let already_a_page = res
-        .response()
-        .error()
-        .is_some_and(|e| e.as_error::<PageError>().is_some());
-    if res.response().error().is_none() || already_a_page {
-        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
-    }
-    let status = res.status();
-    let message = res
-        .response()
-        .error()
-        .and_then(|e| e.as_error::<AppError>())
-        .map(|e| match e {
-            AppError::Unexpected(_) => "Something went wrong on our side.".to_owned(),
-            other => other.to_string(),
-        })
-        .unwrap_or_else(|| status.canonical_reason().unwrap_or("Error").to_owned());
-    let (req, res) = res.into_parts();
-    if status.as_u16() == 401 && !req.path().starts_with("/api/") {
-        let to = format!(
-            "/login?next={}",
-            percent_encoding::utf8_percent_encode(req.path(), percent_encoding::NON_ALPHANUMERIC)
-        );
-        let redirect = HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, to))
-            .finish();
-        return Ok(ErrorHandlerResponse::Response(
-            ServiceResponse::new(req, redirect).map_into_right_body(),
-        ));
-    }
-    let request_id = (status.is_server_error())
-        .then(|| req.extensions().get::<RequestId>().map(ToString::to_string))
-        .flatten();
-    let page = ErrorPage {
-        status: status.as_u16(),
-        reason: status.canonical_reason().unwrap_or(""),
-        message: &message,
-        request_id,
-    }
-    .render()
-    .unwrap_or_else(|_| message.clone());
-    let mut builder = HttpResponse::build(status);
-    for (name, value) in res.headers() {
-        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
-            builder.append_header((name.clone(), value.clone()));
+/// A path that does not parse (an id that is not a number): the 404 page.
+pub fn not_found() -> actix_web::Error {
+    PageError::from(AppError::NotFound).into()
+}
+
+/// A query string that does not parse: the 400 page.
+pub fn query(
+    e: actix_web::error::QueryPayloadError,
+    _: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    PageError::from(AppError::BadRequest(format!("invalid query: {e}"))).into()
+}
+
+/// A form body that cannot be read: too large (413), not a form (415), or malformed (400).
+pub fn form(e: actix_web::error::UrlencodedError, _: &actix_web::HttpRequest) -> actix_web::Error {
+    use actix_web::error::UrlencodedError;
+    let error = match e {
+        UrlencodedError::Overflow { limit, .. } => AppError::PayloadTooLarge(limit as u64),
+        UrlencodedError::ContentType => {
+            AppError::UnsupportedMediaType("the form must be sent as a urlencoded body".into())
         }
-    }
-    let new: HttpResponse<BoxBody> = builder.content_type("text/html; charset=utf-8").body(page);
-    Ok(ErrorHandlerResponse::Response(
-        ServiceResponse::new(req, new).map_into_right_body(),
-    ))
+        other => AppError::BadRequest(format!("invalid form: {other}")),
+    };
+    PageError::from(error).into()
 }

@@ -5,6 +5,7 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 
 use crate::web::error::AppError;
+use crate::web::errors::PageError;
 
 fn svg(name: &str) -> Option<&'static str> {
     Some(match name {
@@ -22,7 +23,7 @@ fn svg(name: &str) -> Option<&'static str> {
 }
 
 /// `GET /static/icons/{name}.svg`.
-pub async fn icon(name: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn icon(name: web::Path<String>) -> Result<HttpResponse, PageError> {
     let name = name.strip_suffix(".svg").ok_or(AppError::NotFound)?;
     let body = svg(name).ok_or(AppError::NotFound)?;
     Ok(HttpResponse::Ok()

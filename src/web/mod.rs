@@ -6,7 +6,7 @@ pub mod admin;
 pub mod api;
 mod downloads;
 pub mod error;
-mod errors;
+pub mod errors;
 mod icons;
 pub mod identity;
 mod listing;
@@ -18,13 +18,16 @@ use std::path::Path;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header;
-use actix_web::middleware::{DefaultHeaders, ErrorHandlers, Next, from_fn};
+use actix_web::middleware::{DefaultHeaders, Next, from_fn};
 use actix_web::{guard, web};
 
 use crate::config::Settings;
 use crate::storage::sniff;
 
 pub use pages::human_size;
+
+/// The largest urlencoded form a page accepts.
+const FORM_LIMIT: usize = 64 * 1024;
 
 /// Security headers of Coffer's own pages.
 fn page_headers() -> DefaultHeaders {
@@ -43,7 +46,14 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
     let get_or_head = || guard::Any(guard::Get()).or(guard::Head());
     cfg.service(
         web::scope("")
-            .wrap(ErrorHandlers::new().default_handler(errors::render))
+            // Extractor failures of pages and downloads are pages too.
+            .app_data(web::PathConfig::default().error_handler(|_, _| errors::not_found()))
+            .app_data(web::QueryConfig::default().error_handler(errors::query))
+            .app_data(
+                web::FormConfig::default()
+                    .limit(FORM_LIMIT)
+                    .error_handler(errors::form),
+            )
             .service(
                 web::scope(private.trim_end_matches('/'))
                     .default_service(web::to(downloads::private_file)),

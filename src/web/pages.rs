@@ -15,6 +15,7 @@ use crate::library::browse::{self, Place, Query};
 use crate::library::images::Look;
 use crate::state::AppState;
 use crate::web::error::AppError;
+use crate::web::errors::PageError;
 
 use super::identity::{client_address, credentials, identify};
 use super::listing::{Thumb, download_url, no_thumbnail_reason, type_icon};
@@ -63,7 +64,7 @@ pub async fn login_form(
     req: HttpRequest,
     state: web::Data<AppState>,
     q: web::Query<NextQuery>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     let token = req
         .cookie(csrf::LOGIN_COOKIE)
         .map(|c| c.value().to_owned())
@@ -111,14 +112,14 @@ pub async fn login(
     req: HttpRequest,
     state: web::Data<AppState>,
     form: web::Form<LoginForm>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     let form = form.into_inner();
     let cookie = req.cookie(csrf::LOGIN_COOKIE).map(|c| c.value().to_owned());
     if !cookie
         .as_deref()
         .is_some_and(|c| csrf::matches(c, Some(&form.csrf_token)))
     {
-        return Err(AppError::Csrf);
+        return Err(AppError::Csrf.into());
     }
     let old = credentials(&req, &state.settings.session.cookie_name).session;
     let address = client_address(
@@ -210,12 +211,12 @@ pub async fn logout(
     req: HttpRequest,
     state: web::Data<AppState>,
     form: web::Form<CsrfForm>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     let identity = identify(&state, &req).await?;
     if let Some(identity) = identity {
         let expected = identity.csrf_token().unwrap_or_default().to_owned();
         if !csrf::matches(&expected, form.csrf_token.as_deref()) {
-            return Err(AppError::Csrf);
+            return Err(AppError::Csrf.into());
         }
         if let Some(s) = identity.session {
             db::run(&state.pool, move |conn| auth::session::end(conn, &s)).await?;
@@ -289,7 +290,7 @@ pub async fn browse(
     state: web::Data<AppState>,
     path: Option<web::Path<i64>>,
     params: web::Query<BrowseParams>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     let Some(identity) = identify(&state, &req).await? else {
         let next = req.uri().path().to_owned();
         return Ok(HttpResponse::SeeOther()

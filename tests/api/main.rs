@@ -16,6 +16,7 @@ mod auth;
 mod cli;
 mod concurrent_writes;
 mod downloads;
+mod error_pages;
 mod fuzz_findings;
 mod helpers;
 mod hidden_items;

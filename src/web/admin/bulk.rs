@@ -10,6 +10,7 @@ use crate::library::bulk::{self, Item, Summary};
 use crate::state::AppState;
 use crate::web::admin::context::{FormBody, Layout, Staff, check_csrf, page};
 use crate::web::error::AppError;
+use crate::web::errors::PageError;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/bulk", web::post().to(bulk_action));
@@ -75,7 +76,7 @@ async fn bulk_action(
     state: web::Data<AppState>,
     staff: Staff,
     body: web::Bytes,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     let form = parse(&body);
     check_csrf(&staff, &form.csrf_token)?;
     let from = safe_from(&form.from);
@@ -94,7 +95,7 @@ async fn bulk_action(
         "delete" => "Delete",
         "make_public" => "Make public",
         "make_private" => "Make private",
-        _ => return Err(AppError::BadRequest("unknown action".into())),
+        _ => return Err(AppError::BadRequest("unknown action".into()).into()),
     };
     let needs_destination = matches!(form.action.as_str(), "move" | "copy");
     if (needs_destination || form.action == "delete") && !form.confirm {

@@ -11,6 +11,7 @@ use crate::auth::{Identity, csrf};
 use crate::db::models::User;
 use crate::state::AppState;
 use crate::web::error::AppError;
+use crate::web::errors::PageError;
 use crate::web::identity::identify;
 
 /// Cookie carrying a one-shot message to the next page.
@@ -76,20 +77,21 @@ fn read_flash(req: &HttpRequest) -> Option<Flash> {
     })
 }
 
-async fn staff_from(req: HttpRequest) -> Result<Staff, AppError> {
+async fn staff_from(req: HttpRequest) -> Result<Staff, PageError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| AppError::unexpected(anyhow::anyhow!("application state missing")))?;
     let Some(Identity { user, session }) = identify(state, &req).await? else {
-        return Err(AppError::Unauthenticated);
+        return Err(PageError::login_required(req.path()));
     };
     let Some(session) = session else {
-        return Err(AppError::Unauthenticated);
+        return Err(PageError::login_required(req.path()));
     };
     if !user.is_staff && !user.is_superuser {
         return Err(AppError::Forbidden(
             "The admin is for staff members. Your files are at the start page.".into(),
-        ));
+        )
+        .into());
     }
     Ok(Staff {
         user,
@@ -99,8 +101,8 @@ async fn staff_from(req: HttpRequest) -> Result<Staff, AppError> {
 }
 
 impl FromRequest for Staff {
-    type Error = AppError;
-    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+    type Error = PageError;
+    type Future = LocalBoxFuture<'static, Result<Self, PageError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         Box::pin(staff_from(req.clone()))
@@ -108,17 +110,15 @@ impl FromRequest for Staff {
 }
 
 impl FromRequest for Superuser {
-    type Error = AppError;
-    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+    type Error = PageError;
+    type Future = LocalBoxFuture<'static, Result<Self, PageError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
             let staff = staff_from(req).await?;
             if !staff.user.is_superuser {
-                return Err(AppError::Forbidden(
-                    "Only superusers may manage this.".into(),
-                ));
+                return Err(AppError::Forbidden("Only superusers may manage this.".into()).into());
             }
             Ok(Superuser(staff))
         })

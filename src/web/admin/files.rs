@@ -20,6 +20,7 @@ use crate::state::AppState;
 use crate::web::admin::context::{CsrfOnly, Layout, Staff, check_csrf, page, redirect_with_flash};
 use crate::web::api::json::{ImageJson, file_url, timestamp};
 use crate::web::error::AppError;
+use crate::web::errors::PageError;
 use crate::web::human_size;
 use crate::web::listing::{Thumb, no_thumbnail_reason, stable_url, type_icon};
 
@@ -105,7 +106,7 @@ async fn show(
     state: web::Data<AppState>,
     staff: Staff,
     id: web::Path<FileId>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
     let (st, user) = (state.get_ref().clone(), staff.user.clone());
     let files::FilePage {
@@ -182,7 +183,7 @@ async fn update(
     staff: Staff,
     id: web::Path<FileId>,
     form: web::Form<FileFields>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     check_csrf(&staff, &form.csrf_token)?;
     let id = id.into_inner();
     let edit = files::Edit {
@@ -292,7 +293,7 @@ async fn replace(
     staff: Staff,
     id: web::Path<FileId>,
     mut form: Multipart,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     csrf_first(&mut form, &staff).await?;
     let id = id.into_inner();
     let here = format!("/admin/files/{id}");
@@ -363,7 +364,7 @@ async fn delete_confirm(
     state: web::Data<AppState>,
     staff: Staff,
     id: web::Path<FileId>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
     let (st, user) = (state.get_ref().clone(), staff.user.clone());
     let f = db::run(&state.pool, move |conn| {
@@ -385,7 +386,7 @@ async fn delete_file(
     staff: Staff,
     id: web::Path<FileId>,
     form: web::Form<CsrfOnly>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     check_csrf(&staff, &form.csrf_token)?;
     let id = id.into_inner();
     let (st, user) = (state.get_ref().clone(), staff.user.clone());
@@ -433,7 +434,7 @@ async fn upload_files(
     state: web::Data<AppState>,
     staff: Staff,
     mut form: Multipart,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     let json = wants_json(&req);
     csrf_first(&mut form, &staff).await?;
     let bad =
@@ -492,7 +493,7 @@ async fn upload_files(
     let target = fields.target().clone();
     if staged.is_empty() {
         if json {
-            return Err(AppError::BadRequest("no file in the upload".into()));
+            return Err(AppError::BadRequest("no file in the upload".into()).into());
         }
         return Ok(redirect_with_flash(
             &back_to_target(&target),
@@ -506,7 +507,7 @@ async fn upload_files(
     };
     if json {
         let Some(f) = stored.first() else {
-            return Err(AppError::BadRequest("no file in the upload".into()));
+            return Err(AppError::BadRequest("no file in the upload".into()).into());
         };
         return Ok(HttpResponse::Created().json(serde_json::json!({
             "id": f.id,
@@ -532,13 +533,13 @@ fn upload_refused(
     json: bool,
     target: &upload::UploadTarget,
     e: library::Error,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     if json {
         return Err(e.into());
     }
     let back = back_to_target(target);
     match e {
-        library::Error::NotFound => Err(AppError::NotFound),
+        library::Error::NotFound => Err(AppError::NotFound.into()),
         other => Ok(redirect_with_flash(
             &back,
             "error",

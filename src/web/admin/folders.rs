@@ -17,6 +17,7 @@ use crate::state::AppState;
 use crate::web::admin::context::{CsrfOnly, Layout, Staff, check_csrf, page, redirect_with_flash};
 use crate::web::api::json::timestamp;
 use crate::web::error::AppError;
+use crate::web::errors::PageError;
 use crate::web::human_size;
 use crate::web::listing::{Thumb, download_url, no_thumbnail_reason, type_icon};
 
@@ -130,7 +131,7 @@ async fn listing(
     staff: Staff,
     place: Place,
     params: ListParams,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     let (order, descending, sort) = parse_sort(params.sort.as_deref().unwrap_or("name"));
     let view = if params.view.as_deref() == Some("thumbs") {
         "thumbs"
@@ -250,7 +251,7 @@ async fn root(
     state: web::Data<AppState>,
     staff: Staff,
     q: web::Query<ListParams>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     listing(state, staff, Place::Root, q.into_inner()).await
 }
 
@@ -258,7 +259,7 @@ async fn unsorted(
     state: web::Data<AppState>,
     staff: Staff,
     q: web::Query<ListParams>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     listing(state, staff, Place::Unsorted, q.into_inner()).await
 }
 
@@ -267,7 +268,7 @@ async fn show(
     staff: Staff,
     id: web::Path<FolderId>,
     q: web::Query<ListParams>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     listing(
         state,
         staff,
@@ -301,7 +302,7 @@ async fn new_form(
     state: web::Data<AppState>,
     staff: Staff,
     q: web::Query<NewParams>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     if let Some(p) = q.parent {
         let (st, user) = (state.get_ref().clone(), staff.user.clone());
         db::run(&state.pool, move |conn| {
@@ -338,7 +339,7 @@ async fn create(
     state: web::Data<AppState>,
     staff: Staff,
     form: web::Form<FolderFields>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     check_csrf(&staff, &form.csrf_token)?;
     let parent = FolderId::parse_optional(form.parent.as_deref())?;
     let (st, user, name) = (
@@ -375,7 +376,7 @@ async fn edit_form(
     state: web::Data<AppState>,
     staff: Staff,
     id: web::Path<FolderId>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
     let (st, user) = (state.get_ref().clone(), staff.user.clone());
     let (f, dest, users): (Folder, _, _) = db::run(&state.pool, move |conn| {
@@ -427,7 +428,7 @@ async fn update(
     staff: Staff,
     id: web::Path<FolderId>,
     form: web::Form<FolderFields>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     check_csrf(&staff, &form.csrf_token)?;
     let id = id.into_inner();
     let edit = folders::Edit {
@@ -476,7 +477,7 @@ async fn delete_confirm(
     state: web::Data<AppState>,
     staff: Staff,
     id: web::Path<FolderId>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
     let (st, user) = (state.get_ref().clone(), staff.user.clone());
     let (f, counts) = db::run(&state.pool, move |conn| {
@@ -508,7 +509,7 @@ async fn delete_folder(
     staff: Staff,
     id: web::Path<FolderId>,
     form: web::Form<CsrfOnly>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     check_csrf(&staff, &form.csrf_token)?;
     let id = id.into_inner();
     let (st, user) = (state.get_ref().clone(), staff.user.clone());

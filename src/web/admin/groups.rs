@@ -12,6 +12,7 @@ use crate::web::admin::context::{
     CsrfOnly, Flash, FormBody, Layout, Superuser, check_csrf, page, redirect_with_flash, refusal,
 };
 use crate::web::error::AppError;
+use crate::web::errors::PageError;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/groups/", web::get().to(list))
@@ -40,7 +41,7 @@ struct ListPage {
 async fn list(
     state: web::Data<AppState>,
     Superuser(me): Superuser,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     let directory = db::run(&state.pool, accounts::Directory::load).await?;
     let rows = directory
         .groups
@@ -87,7 +88,7 @@ fn render_form(
     users: Vec<User>,
     members: &[i64],
     refused: Option<String>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     let failed = refused.is_some();
     if let Some(text) = refused {
         layout.flash = Some(Flash {
@@ -119,7 +120,7 @@ fn render_form(
 async fn new_form(
     state: web::Data<AppState>,
     Superuser(me): Superuser,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     let users = db::run(&state.pool, user::list).await?;
     render_form(
         Layout::new(&me, "groups"),
@@ -135,7 +136,7 @@ async fn create(
     state: web::Data<AppState>,
     Superuser(me): Superuser,
     body: web::Bytes,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     let form = FormBody::parse(&body);
     check_csrf(&me, &form.text("csrf_token"))?;
     let name = form.text("name");
@@ -166,7 +167,7 @@ async fn edit_form(
     state: web::Data<AppState>,
     Superuser(me): Superuser,
     id: web::Path<i64>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
     let (g, users, members) = db::run(&state.pool, move |conn| {
         let Some(g) = group::find(conn, id)? else {
@@ -191,7 +192,7 @@ async fn update(
     Superuser(me): Superuser,
     id: web::Path<i64>,
     body: web::Bytes,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     let form = FormBody::parse(&body);
     check_csrf(&me, &form.text("csrf_token"))?;
     let id = id.into_inner();
@@ -208,7 +209,7 @@ async fn update(
             "ok",
             "Saved.",
         )),
-        Err(library::Error::NotFound) => Err(AppError::NotFound),
+        Err(library::Error::NotFound) => Err(AppError::NotFound.into()),
         Err(e) => render_form(
             Layout::new(&me, "groups"),
             Some(id),
@@ -233,7 +234,7 @@ async fn delete_confirm(
     state: web::Data<AppState>,
     Superuser(me): Superuser,
     id: web::Path<i64>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
     let (g, members) = db::run(&state.pool, move |conn| {
         let Some(g) = group::find(conn, id)? else {
@@ -259,7 +260,7 @@ async fn delete_group(
     Superuser(me): Superuser,
     id: web::Path<i64>,
     form: web::Form<CsrfOnly>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     check_csrf(&me, &form.csrf_token)?;
     let id = id.into_inner();
     let gone = db::run(&state.pool, move |conn| accounts::delete_group(conn, id)).await?;

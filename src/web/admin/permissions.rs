@@ -16,6 +16,7 @@ use crate::web::admin::context::{
     Layout, Staff, Superuser, check_csrf, page, redirect, redirect_with_flash,
 };
 use crate::web::error::AppError;
+use crate::web::errors::PageError;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route(
@@ -295,7 +296,7 @@ async fn folder_page(
     Superuser(staff): Superuser,
     id: web::Path<i64>,
     q: web::Query<PanelQuery>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
     let picked = opt_id(q.user.as_deref());
     let (st, me) = (state.get_ref().clone(), staff.user.clone());
@@ -339,7 +340,7 @@ struct OverviewPage {
 async fn overview(
     state: web::Data<AppState>,
     Superuser(staff): Superuser,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     let (st, me) = (state.get_ref().clone(), staff.user.clone());
     let overview = db::run(&state.pool, move |conn| {
         rules::overview_of(&st.library, conn, &me)
@@ -374,7 +375,7 @@ async fn form_page(
     mut form: RuleForm,
     folder: Option<i64>,
     error: Option<String>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     let (st, me) = (state.clone(), staff.user.clone());
     let rules::FormChoices { names, folder } = db::run(&state.pool, move |conn| {
         rules::form_choices(&st.library, conn, &me, folder)
@@ -404,7 +405,7 @@ async fn new_form(
     state: web::Data<AppState>,
     Superuser(staff): Superuser,
     q: web::Query<FromQuery>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     let folder = opt_id(q.folder.as_deref());
     let mut form = RuleForm::from_rule(
         "/admin/permissions/new".into(),
@@ -425,7 +426,7 @@ async fn create(
     state: web::Data<AppState>,
     Superuser(staff): Superuser,
     fields: web::Form<RuleFields>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     check_csrf(&staff, &fields.csrf_token)?;
     let posted_folder = opt_id(Some(&fields.folder_id));
     let form = RuleForm::from_fields("/admin/permissions/new".into(), "Add rule", &fields);
@@ -480,7 +481,7 @@ async fn edit_form(
     Superuser(staff): Superuser,
     id: web::Path<i64>,
     q: web::Query<FromQuery>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
     let rule = load_rule(&state, &staff, id).await?;
     let from = clean_from(q.from.as_deref());
@@ -503,7 +504,7 @@ async fn update(
     Superuser(staff): Superuser,
     id: web::Path<i64>,
     fields: web::Form<RuleFields>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     check_csrf(&staff, &fields.csrf_token)?;
     let id = id.into_inner();
     load_rule(&state, &staff, id).await?;
@@ -560,7 +561,7 @@ async fn delete_confirm(
     Superuser(staff): Superuser,
     id: web::Path<i64>,
     q: web::Query<FromQuery>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
     let (st, me) = (state.get_ref().clone(), staff.user.clone());
     let rule = db::run(&state.pool, move |conn| {
@@ -593,7 +594,7 @@ async fn delete_rule(
     Superuser(staff): Superuser,
     id: web::Path<i64>,
     fields: web::Form<DeleteFields>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     check_csrf(&staff, &fields.csrf_token)?;
     let id = id.into_inner();
     let user = staff.user.clone();

@@ -17,6 +17,7 @@ use crate::web::admin::context::{
 };
 use crate::web::api::json::timestamp;
 use crate::web::error::AppError;
+use crate::web::errors::PageError;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/users/", web::get().to(list))
@@ -57,7 +58,7 @@ struct ListPage {
 async fn list(
     state: web::Data<AppState>,
     Superuser(me): Superuser,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     let directory = db::run(&state.pool, accounts::Directory::load).await?;
     let rows = directory
         .users
@@ -240,7 +241,7 @@ fn edit_page(
     throttle: &Throttle,
     loaded: LoadedAccount,
     new_token: Option<(String, String)>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     let LoadedAccount {
         user: u,
         groups,
@@ -283,7 +284,7 @@ fn edit_page(
 async fn new_form(
     state: web::Data<AppState>,
     Superuser(me): Superuser,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     let groups = db::run(&state.pool, group::list).await?;
     render_new(Layout::new(&me, "users"), groups, &[], None)
 }
@@ -295,7 +296,7 @@ fn render_new(
     groups: Vec<Group>,
     ticked: &[i64],
     refused: Option<(&AccountForm, String)>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     let fields = match &refused {
         Some((form, _)) => Fields {
             username: form.username.clone(),
@@ -344,7 +345,7 @@ async fn create(
     state: web::Data<AppState>,
     Superuser(me): Superuser,
     body: web::Bytes,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     let form = parse_form(&body)?;
     check_csrf(&me, &form.csrf_token)?;
     let st = state.get_ref().clone();
@@ -388,7 +389,7 @@ async fn edit_form(
     state: web::Data<AppState>,
     Superuser(me): Superuser,
     id: web::Path<i64>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
     let throttle = state.throttle();
     let loaded = db::run(&state.pool, move |conn| load_account(conn, &throttle, id))
@@ -408,7 +409,7 @@ async fn update(
     Superuser(me): Superuser,
     id: web::Path<i64>,
     body: web::Bytes,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     let form = parse_form(&body)?;
     check_csrf(&me, &form.csrf_token)?;
     let id = id.into_inner();
@@ -428,7 +429,7 @@ async fn update(
             };
             Ok(redirect_with_flash(&back, "ok", &text))
         }
-        Err(library::Error::NotFound) => Err(AppError::NotFound),
+        Err(library::Error::NotFound) => Err(AppError::NotFound.into()),
         Err(e) => Ok(redirect_with_flash(&back, "error", &refusal(e)?)),
     }
 }
@@ -448,7 +449,7 @@ async fn set_password(
     Superuser(me): Superuser,
     id: web::Path<i64>,
     form: web::Form<PasswordForm>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     check_csrf(&me, &form.csrf_token)?;
     let id = id.into_inner();
     let form = form.into_inner();
@@ -465,7 +466,7 @@ async fn set_password(
             "ok",
             "Password set. The account's sessions have ended.",
         )),
-        Err(library::Error::NotFound) => Err(AppError::NotFound),
+        Err(library::Error::NotFound) => Err(AppError::NotFound.into()),
         Err(e) => Ok(redirect_with_flash(&back, "error", &refusal(e)?)),
     }
 }
@@ -484,7 +485,7 @@ async fn delete_confirm(
     state: web::Data<AppState>,
     Superuser(me): Superuser,
     id: web::Path<i64>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
     let (u, (folders, files)) = db::run(&state.pool, move |conn| {
         let Some(u) = user::find(conn, id)? else {
@@ -518,7 +519,7 @@ async fn delete_user(
     Superuser(me): Superuser,
     id: web::Path<i64>,
     form: web::Form<CsrfOnly>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     check_csrf(&me, &form.csrf_token)?;
     let id = id.into_inner();
     let actor = me.user.clone();
@@ -532,7 +533,7 @@ async fn delete_user(
             "ok",
             &format!("User “{}” deleted.", gone.username),
         )),
-        Err(library::Error::NotFound) => Err(AppError::NotFound),
+        Err(library::Error::NotFound) => Err(AppError::NotFound.into()),
         Err(e) => Ok(redirect_with_flash(
             &format!("/admin/users/{id}"),
             "error",
@@ -556,7 +557,7 @@ async fn create_token(
     Superuser(me): Superuser,
     id: web::Path<i64>,
     form: web::Form<TokenForm>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     check_csrf(&me, &form.csrf_token)?;
     let id = id.into_inner();
     let name = form.into_inner().name;
@@ -587,7 +588,7 @@ async fn create_token(
                 Some((name, secret)),
             )
         }
-        (Err(library::Error::NotFound), _) | (_, None) => Err(AppError::NotFound),
+        (Err(library::Error::NotFound), _) | (_, None) => Err(AppError::NotFound.into()),
         (Err(e), Some(_)) => Ok(redirect_with_flash(
             &format!("/admin/users/{id}"),
             "error",
@@ -601,7 +602,7 @@ async fn revoke_token(
     Superuser(me): Superuser,
     path: web::Path<(i64, i64)>,
     form: web::Form<CsrfOnly>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     check_csrf(&me, &form.csrf_token)?;
     let (id, token_id) = path.into_inner();
     db::run(&state.pool, move |conn| {
@@ -622,7 +623,7 @@ async fn unlock(
     Superuser(me): Superuser,
     id: web::Path<i64>,
     form: web::Form<CsrfOnly>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, PageError> {
     check_csrf(&me, &form.csrf_token)?;
     let id = id.into_inner();
     let cleared = db::run(&state.pool, move |conn| {
