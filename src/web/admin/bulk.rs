@@ -8,7 +8,7 @@ use askama::Template;
 use crate::db;
 use crate::library::bulk::{self, Item, Summary};
 use crate::state::AppState;
-use crate::web::admin::context::{FormBody, Layout, Staff, check_csrf, page};
+use crate::web::admin::context::{Layout, Staff, check_csrf, page, read_form, ticked};
 use crate::web::error::AppError;
 use crate::web::errors::PageError;
 
@@ -17,27 +17,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// The bulk form (`item` repeats).
+#[derive(serde::Deserialize)]
 struct BulkForm {
+    #[serde(default)]
     csrf_token: String,
+    /// `file-ID` or `folder-ID`, one per ticked row.
+    #[serde(default, rename = "item")]
     items: Vec<String>,
+    #[serde(default)]
     action: String,
+    #[serde(default)]
     from: String,
     destination: Option<String>,
+    #[serde(default)]
     suffix: String,
+    #[serde(default, deserialize_with = "ticked")]
     confirm: bool,
-}
-
-fn parse(body: &[u8]) -> BulkForm {
-    let form = FormBody::parse(body);
-    BulkForm {
-        csrf_token: form.text("csrf_token"),
-        items: form.values("item").map(str::to_owned).collect(),
-        action: form.text("action"),
-        from: form.text("from"),
-        destination: form.get("destination").map(str::to_owned),
-        suffix: form.text("suffix"),
-        confirm: form.ticked("confirm"),
-    }
 }
 
 /// Only admin listing paths are followed back.
@@ -77,7 +72,7 @@ async fn bulk_action(
     staff: Staff,
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    let form = parse(&body);
+    let form: BulkForm = read_form(&body)?;
     check_csrf(&staff, &form.csrf_token)?;
     let from = safe_from(&form.from);
     let items: Vec<Item> = form.items.iter().filter_map(|s| Item::parse(s)).collect();

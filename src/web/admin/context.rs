@@ -184,54 +184,17 @@ pub struct CsrfOnly {
     pub csrf_token: String,
 }
 
-/// A urlencoded form body whose fields may repeat (lists of checkboxes).
-pub struct FormBody(Vec<(String, String)>);
+/// Reads a posted form into its typed struct (`serde_html_form`: repeated fields such as
+/// lists of checkboxes deserialise into a `Vec`); a body that does not fit is a 400.
+pub fn read_form<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
+    serde_html_form::from_bytes(body)
+        .map_err(|e| AppError::BadRequest(format!("invalid form: {e}")))
+}
 
-impl FormBody {
-    pub fn parse(body: &[u8]) -> Self {
-        Self(
-            form_urlencoded::parse(body)
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect(),
-        )
-    }
-
-    /// The first value of `name`.
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The first value of `name`, or "".
-    pub fn text(&self, name: &str) -> String {
-        self.get(name).unwrap_or_default().to_owned()
-    }
-
-    /// Whether the checkbox `name` was ticked (present at all).
-    pub fn ticked(&self, name: &str) -> bool {
-        self.get(name).is_some()
-    }
-
-    /// Every value of `name`, in order.
-    pub fn values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.0
-            .iter()
-            .filter(move |(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// Every value of `name`, as ids.
-    pub fn ids(&self, name: &str) -> Result<Vec<i64>, AppError> {
-        self.values(name)
-            .map(|v| {
-                v.trim()
-                    .parse()
-                    .map_err(|_| AppError::BadRequest(format!("“{v}” is not a valid {name} id")))
-            })
-            .collect()
-    }
+/// A checkbox: ticked when present (whatever its value), unticked when absent (with
+/// `#[serde(default)]`).
+pub fn ticked<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    <String as serde::Deserialize>::deserialize(d).map(|_| true)
 }
 
 /// The message of a refusal the person can act on (shown as a sentence), or the error

@@ -6,10 +6,11 @@ use askama::Template;
 use crate::accounts;
 use crate::db;
 use crate::db::models::{User, group, user};
+use crate::domain::ids::UserId;
 use crate::library;
 use crate::state::AppState;
 use crate::web::admin::context::{
-    CsrfOnly, Flash, FormBody, Layout, Superuser, check_csrf, page, redirect_with_flash, refusal,
+    CsrfOnly, Flash, Layout, Superuser, check_csrf, page, read_form, redirect_with_flash, refusal,
 };
 use crate::web::error::AppError;
 use crate::web::errors::PageError;
@@ -132,15 +133,32 @@ async fn new_form(
     )
 }
 
+/// The posted group form; `member` repeats.
+#[derive(serde::Deserialize)]
+struct GroupForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    member: Vec<UserId>,
+}
+
+impl GroupForm {
+    fn member_ids(&self) -> Vec<i64> {
+        self.member.iter().map(|u| u.get()).collect()
+    }
+}
+
 async fn create(
     state: web::Data<AppState>,
     Superuser(me): Superuser,
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    let form = FormBody::parse(&body);
-    check_csrf(&me, &form.text("csrf_token"))?;
-    let name = form.text("name");
-    let members = form.ids("member")?;
+    let form: GroupForm = read_form(&body)?;
+    check_csrf(&me, &form.csrf_token)?;
+    let name = form.name.clone();
+    let members = form.member_ids();
     let (n, m) = (name.clone(), members.clone());
     let (created, users) = db::run(&state.pool, move |conn| {
         Ok::<_, AppError>((accounts::create_group(conn, &n, &m), user::list(conn)?))
@@ -193,11 +211,11 @@ async fn update(
     id: web::Path<i64>,
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    let form = FormBody::parse(&body);
-    check_csrf(&me, &form.text("csrf_token"))?;
+    let form: GroupForm = read_form(&body)?;
+    check_csrf(&me, &form.csrf_token)?;
     let id = id.into_inner();
-    let name = form.text("name");
-    let members = form.ids("member")?;
+    let name = form.name.clone();
+    let members = form.member_ids();
     let (n, m) = (name.clone(), members.clone());
     let (result, users) = db::run(&state.pool, move |conn| {
         Ok::<_, AppError>((accounts::update_group(conn, id, &n, &m), user::list(conn)?))

@@ -10,10 +10,12 @@ use crate::accounts::{self, AccountFields};
 use crate::auth::{Throttle, throttle};
 use crate::db::models::{ApiToken, Group, User, group, login_failure, token, user};
 use crate::db::{self, DbConn};
+use crate::domain::ids::GroupId;
 use crate::library;
 use crate::state::AppState;
 use crate::web::admin::context::{
-    CsrfOnly, Flash, FormBody, Layout, Superuser, check_csrf, page, redirect_with_flash, refusal,
+    CsrfOnly, Flash, Layout, Superuser, check_csrf, page, read_form, redirect_with_flash, refusal,
+    ticked,
 };
 use crate::web::api::json::timestamp;
 use crate::web::error::AppError;
@@ -158,40 +160,45 @@ struct FailureRow {
 }
 
 /// The posted account form. Unticked boxes are absent; `group` repeats.
+#[derive(serde::Deserialize)]
 struct AccountForm {
+    #[serde(default)]
     csrf_token: String,
+    #[serde(default)]
     username: String,
+    #[serde(default)]
     email: String,
+    #[serde(default, deserialize_with = "ticked")]
     is_active: bool,
+    #[serde(default, deserialize_with = "ticked")]
     is_staff: bool,
+    #[serde(default, deserialize_with = "ticked")]
     is_superuser: bool,
+    #[serde(default)]
     password: String,
+    #[serde(default)]
     password2: String,
-    group_ids: Vec<i64>,
+    #[serde(default, rename = "group")]
+    group_ids: Vec<GroupId>,
 }
 
 fn parse_form(body: &[u8]) -> Result<AccountForm, AppError> {
-    let form = FormBody::parse(body);
-    Ok(AccountForm {
-        csrf_token: form.text("csrf_token"),
-        username: form.text("username"),
-        email: form.text("email"),
-        is_active: form.ticked("is_active"),
-        is_staff: form.ticked("is_staff"),
-        is_superuser: form.ticked("is_superuser"),
-        password: form.text("password"),
-        password2: form.text("password2"),
-        group_ids: form.ids("group")?,
-    })
+    read_form(body)
 }
 
 fn account_fields(form: &AccountForm) -> AccountFields {
-    AccountFields {
-        email: form.email.clone(),
-        is_active: form.is_active,
-        is_staff: form.is_staff,
-        is_superuser: form.is_superuser,
-        group_ids: form.group_ids.clone(),
+    AccountFields::from(form)
+}
+
+impl From<&AccountForm> for AccountFields {
+    fn from(form: &AccountForm) -> Self {
+        AccountFields {
+            email: form.email.clone(),
+            is_active: form.is_active,
+            is_staff: form.is_staff,
+            is_superuser: form.is_superuser,
+            group_ids: form.group_ids.iter().map(|g| g.get()).collect(),
+        }
     }
 }
 
@@ -378,7 +385,7 @@ async fn create(
             render_new(
                 Layout::new(&me, "users"),
                 groups,
-                &form.group_ids,
+                &account_fields(&form).group_ids,
                 Some((&form, message)),
             )
         }
