@@ -18,27 +18,35 @@ use crate::web::admin::context::{
 use crate::web::error::AppError;
 use crate::web::errors::PageError;
 
+mod create;
+mod delete;
+mod edit;
+mod panel;
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route(
         "/admin/permissions",
         web::get().to(|| async { redirect("/admin/permissions/") }),
     )
-    .route("/admin/permissions/", web::get().to(overview))
-    .route("/admin/permissions/new", web::get().to(new_form))
-    .route("/admin/permissions/new", web::post().to(create))
-    .route("/admin/permissions/{id}/edit", web::get().to(edit_form))
-    .route("/admin/permissions/{id}/edit", web::post().to(update))
+    .route("/admin/permissions/", web::get().to(panel::overview))
+    .route("/admin/permissions/new", web::get().to(create::new_form))
+    .route("/admin/permissions/new", web::post().to(create::create))
+    .route(
+        "/admin/permissions/{id}/edit",
+        web::get().to(edit::edit_form),
+    )
+    .route("/admin/permissions/{id}/edit", web::post().to(edit::update))
     .route(
         "/admin/permissions/{id}/delete",
-        web::get().to(delete_confirm),
+        web::get().to(delete::delete_confirm),
     )
     .route(
         "/admin/permissions/{id}/delete",
-        web::post().to(delete_rule),
+        web::post().to(delete::delete_rule),
     )
     .route(
         "/admin/folders/{id}/permissions",
-        web::get().to(folder_page),
+        web::get().to(panel::folder_page),
     );
 }
 
@@ -274,89 +282,6 @@ fn capitalise(s: &str) -> String {
 }
 
 #[derive(Template)]
-#[template(path = "admin/permissions/folder.html")]
-struct FolderPage {
-    layout: Layout,
-    rules: FolderRules,
-    permissions_enabled: bool,
-    users: Vec<Choice>,
-    picked: Option<i64>,
-    effective: Option<Effective>,
-    form: RuleForm,
-}
-
-/// `?user=ID`: the user the "Effective permissions" panel is about.
-#[derive(Deserialize)]
-pub struct PanelQuery {
-    user: Option<String>,
-}
-
-async fn folder_page(
-    state: web::Data<AppState>,
-    Superuser(staff): Superuser,
-    id: web::Path<i64>,
-    q: web::Query<PanelQuery>,
-) -> Result<HttpResponse, PageError> {
-    let id = id.into_inner();
-    let picked = opt_id(q.user.as_deref());
-    let (st, me) = (state.get_ref().clone(), staff.user.clone());
-    let rules::FolderPanel { rules, effective } = db::run(&state.pool, move |conn| {
-        rules::folder_panel(&st.library, conn, &me, id, picked)
-    })
-    .await?;
-    let mut form = RuleForm::from_rule(
-        "/admin/permissions/new".into(),
-        None,
-        Some(FolderRef {
-            id,
-            path: rules.names.folder(id).path,
-        }),
-    );
-    form.from = id.to_string();
-    form.users = rules.names.user_choices().to_vec();
-    form.groups = rules.names.group_choices();
-    let layout = Layout::new(&staff, "permissions");
-    let html = FolderPage {
-        permissions_enabled: state.library.permissions_enabled(),
-        users: form.users.clone(),
-        picked: effective.as_ref().map(|e| e.subject.id),
-        effective,
-        rules,
-        form,
-        layout: layout.clone(),
-    }
-    .render()?;
-    Ok(page(&layout, html))
-}
-
-#[derive(Template)]
-#[template(path = "admin/permissions/index.html")]
-struct OverviewPage {
-    layout: Layout,
-    overview: Overview,
-    permissions_enabled: bool,
-}
-
-async fn overview(
-    state: web::Data<AppState>,
-    Superuser(staff): Superuser,
-) -> Result<HttpResponse, PageError> {
-    let (st, me) = (state.get_ref().clone(), staff.user.clone());
-    let overview = db::run(&state.pool, move |conn| {
-        rules::overview_of(&st.library, conn, &me)
-    })
-    .await?;
-    let layout = Layout::new(&staff, "permissions");
-    let html = OverviewPage {
-        overview,
-        permissions_enabled: state.library.permissions_enabled(),
-        layout: layout.clone(),
-    }
-    .render()?;
-    Ok(page(&layout, html))
-}
-
-#[derive(Template)]
 #[template(path = "admin/permissions/form.html")]
 struct FormPage {
     layout: Layout,
@@ -401,72 +326,6 @@ async fn form_page(
     Ok(res)
 }
 
-async fn new_form(
-    state: web::Data<AppState>,
-    Superuser(staff): Superuser,
-    q: web::Query<FromQuery>,
-) -> Result<HttpResponse, PageError> {
-    let folder = opt_id(q.folder.as_deref());
-    let mut form = RuleForm::from_rule(
-        "/admin/permissions/new".into(),
-        None,
-        folder.map(|id| FolderRef {
-            id,
-            path: String::new(),
-        }),
-    );
-    form.from = match q.from.as_deref() {
-        Some(f) => clean_from(Some(f)),
-        None => folder.map(|f| f.to_string()).unwrap_or_default(),
-    };
-    form_page(&state, &staff, "Add a rule".into(), form, folder, None).await
-}
-
-async fn create(
-    state: web::Data<AppState>,
-    Superuser(staff): Superuser,
-    fields: web::Form<RuleFields>,
-) -> Result<HttpResponse, PageError> {
-    check_csrf(&staff, &fields.csrf_token)?;
-    let posted_folder = opt_id(Some(&fields.folder_id));
-    let form = RuleForm::from_fields("/admin/permissions/new".into(), "Add rule", &fields);
-    let rule = match parse_fields(&fields) {
-        Ok(rule) => rule,
-        Err(message) => {
-            return form_page(
-                &state,
-                &staff,
-                "Add a rule".into(),
-                form,
-                posted_folder,
-                Some(message),
-            )
-            .await;
-        }
-    };
-    let (user, folder) = (staff.user.clone(), rule.folder_id);
-    let saved = db::run(&state.pool, move |conn| rules::create(conn, &user, &rule)).await;
-    match saved {
-        Ok(id) => Ok(redirect_with_flash(
-            &back_to(&form.from, folder),
-            "ok",
-            &format!("Rule #{id} added. It applies from now on."),
-        )),
-        Err(lib::Error::Invalid(message)) => {
-            form_page(
-                &state,
-                &staff,
-                "Add a rule".into(),
-                form,
-                posted_folder,
-                Some(capitalise(&message)),
-            )
-            .await
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
 /// The rule with this id from the current snapshot, or 404.
 async fn load_rule(state: &AppState, staff: &Staff, id: i64) -> Result<Rule, AppError> {
     let (st, me) = (state.clone(), staff.user.clone());
@@ -474,134 +333,4 @@ async fn load_rule(state: &AppState, staff: &Staff, id: i64) -> Result<Rule, App
         rules::rule(&st.library, conn, &me, id)
     })
     .await?)
-}
-
-async fn edit_form(
-    state: web::Data<AppState>,
-    Superuser(staff): Superuser,
-    id: web::Path<i64>,
-    q: web::Query<FromQuery>,
-) -> Result<HttpResponse, PageError> {
-    let id = id.into_inner();
-    let rule = load_rule(&state, &staff, id).await?;
-    let from = clean_from(q.from.as_deref());
-    let folder = rule.folder_id.or(opt_id(Some(&from)));
-    let mut form = RuleForm::from_rule(format!("/admin/permissions/{id}/edit"), Some(&rule), None);
-    form.from = from;
-    form_page(
-        &state,
-        &staff,
-        format!("Edit rule #{id}"),
-        form,
-        folder,
-        None,
-    )
-    .await
-}
-
-async fn update(
-    state: web::Data<AppState>,
-    Superuser(staff): Superuser,
-    id: web::Path<i64>,
-    fields: web::Form<RuleFields>,
-) -> Result<HttpResponse, PageError> {
-    check_csrf(&staff, &fields.csrf_token)?;
-    let id = id.into_inner();
-    load_rule(&state, &staff, id).await?;
-    let posted_folder = opt_id(Some(&fields.folder_id));
-    let form = RuleForm::from_fields(
-        format!("/admin/permissions/{id}/edit"),
-        "Save rule",
-        &fields,
-    );
-    let heading = format!("Edit rule #{id}");
-    let rule = match parse_fields(&fields) {
-        Ok(rule) => rule,
-        Err(message) => {
-            return form_page(&state, &staff, heading, form, posted_folder, Some(message)).await;
-        }
-    };
-    let (user, folder) = (staff.user.clone(), rule.folder_id);
-    let saved = db::run(&state.pool, move |conn| {
-        rules::update(conn, &user, id, &rule)
-    })
-    .await;
-    match saved {
-        Ok(()) => Ok(redirect_with_flash(
-            &back_to(&form.from, folder),
-            "ok",
-            &format!("Rule #{id} saved. It applies from now on."),
-        )),
-        Err(lib::Error::Invalid(message)) => {
-            form_page(
-                &state,
-                &staff,
-                heading,
-                form,
-                posted_folder,
-                Some(capitalise(&message)),
-            )
-            .await
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-#[derive(Template)]
-#[template(path = "admin/permissions/delete.html")]
-struct DeletePage {
-    layout: Layout,
-    rule: RuleView,
-    from: String,
-    cancel: String,
-}
-
-async fn delete_confirm(
-    state: web::Data<AppState>,
-    Superuser(staff): Superuser,
-    id: web::Path<i64>,
-    q: web::Query<FromQuery>,
-) -> Result<HttpResponse, PageError> {
-    let id = id.into_inner();
-    let (st, me) = (state.get_ref().clone(), staff.user.clone());
-    let rule = db::run(&state.pool, move |conn| {
-        rules::described(&st.library, conn, &me, id)
-    })
-    .await?;
-    let from = clean_from(q.from.as_deref());
-    let layout = Layout::new(&staff, "permissions");
-    let html = DeletePage {
-        cancel: back_to(&from, rule.folder.as_ref().map(|f| f.id)),
-        rule,
-        from,
-        layout: layout.clone(),
-    }
-    .render()?;
-    Ok(page(&layout, html))
-}
-
-/// The delete form: the CSRF token and the page to return to.
-#[derive(Deserialize)]
-pub struct DeleteFields {
-    #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
-    from: String,
-}
-
-async fn delete_rule(
-    state: web::Data<AppState>,
-    Superuser(staff): Superuser,
-    id: web::Path<i64>,
-    fields: web::Form<DeleteFields>,
-) -> Result<HttpResponse, PageError> {
-    check_csrf(&staff, &fields.csrf_token)?;
-    let id = id.into_inner();
-    let user = staff.user.clone();
-    let folder = db::run(&state.pool, move |conn| rules::delete(conn, &user, id)).await?;
-    Ok(redirect_with_flash(
-        &back_to(&fields.from, folder),
-        "ok",
-        &format!("Rule #{id} deleted. It no longer applies."),
-    ))
 }

@@ -1,0 +1,69 @@
+//! Deleting a file.
+
+use super::*;
+
+#[derive(Template)]
+#[template(path = "admin/files/delete.html")]
+struct DeletePage {
+    layout: Layout,
+    id: i64,
+    label: String,
+}
+
+pub(super) async fn delete_confirm(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<FileId>,
+) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    let (st, user) = (state.get_ref().clone(), staff.user.clone());
+    let f = db::run(&state.pool, move |conn| {
+        files::editable(&st.library, conn, &user, id)
+    })
+    .await?;
+    let layout = Layout::new(&staff, "files");
+    let html = DeletePage {
+        id: id.get(),
+        label: f.label().to_owned(),
+        layout: layout.clone(),
+    }
+    .render()?;
+    Ok(page(&layout, html))
+}
+
+pub(super) async fn delete_file(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<FileId>,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, PageError> {
+    check_csrf(&staff, &form.csrf_token)?;
+    let id = id.into_inner();
+    let (st, user) = (state.get_ref().clone(), staff.user.clone());
+    let result = db::run(&state.pool, move |conn| {
+        let f = crate::db::models::file::find(conn, id.get())?;
+        delete::delete_file(&st.library, conn, &user, id).map(|()| f)
+    })
+    .await;
+    match result {
+        Ok(f) => {
+            let back = f
+                .as_ref()
+                .map_or_else(|| "/admin/folders/".to_owned(), back_to);
+            let label = f.as_ref().map_or("the file", |f| f.label()).to_owned();
+            Ok(redirect_with_flash(
+                &back,
+                "ok",
+                &format!("Deleted “{label}”."),
+            ))
+        }
+        Err(e @ (library::Error::Conflict(_) | library::Error::Forbidden(_))) => {
+            Ok(redirect_with_flash(
+                &format!("/admin/files/{id}"),
+                "error",
+                &format!("Not deleted: {e}"),
+            ))
+        }
+        Err(e) => Err(e.into()),
+    }
+}

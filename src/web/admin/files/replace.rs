@@ -1,0 +1,67 @@
+//! Replacing a file's content.
+
+use super::*;
+
+pub(super) async fn replace(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<FileId>,
+    mut form: Multipart,
+) -> Result<HttpResponse, PageError> {
+    csrf_first(&mut form, &staff).await?;
+    let id = id.into_inner();
+    let here = format!("/admin/files/{id}");
+    let bad =
+        |e: actix_multipart::MultipartError| AppError::BadRequest(format!("invalid upload: {e}"));
+    while let Some(field) = form.try_next().await.map_err(bad)? {
+        if field.name() != Some("file") {
+            continue;
+        }
+        let name = field
+            .content_disposition()
+            .and_then(|cd| cd.get_filename())
+            .unwrap_or("")
+            .to_owned();
+        if name.is_empty() {
+            return Ok(redirect_with_flash(
+                &here,
+                "error",
+                "Choose a file to upload first.",
+            ));
+        }
+        return match files::replace_content(
+            &state.library,
+            &staff.user,
+            id,
+            &name,
+            file_body(field),
+        )
+        .await
+        {
+            Ok(_) => Ok(redirect_with_flash(
+                &here,
+                "ok",
+                "Content replaced. The old bytes and thumbnails are gone; the stable link still works.",
+            )),
+            Err(library::Error::Storage(crate::storage::StorageError::TooLarge { limit })) => {
+                Ok(redirect_with_flash(
+                    &here,
+                    "error",
+                    &format!(
+                        "Not replaced: the file is larger than the limit of {}.",
+                        human_size(i64::try_from(limit).unwrap_or(i64::MAX))
+                    ),
+                ))
+            }
+            Err(e @ (library::Error::Conflict(_) | library::Error::Forbidden(_))) => Ok(
+                redirect_with_flash(&here, "error", &format!("Not replaced: {e}")),
+            ),
+            Err(e) => Err(e.into()),
+        };
+    }
+    Ok(redirect_with_flash(
+        &here,
+        "error",
+        "Choose a file to upload first.",
+    ))
+}
