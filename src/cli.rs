@@ -429,7 +429,7 @@ fn thumbnails_command(global: &GlobalArgs, command: ThumbnailsCommand) -> anyhow
                 indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} images {msg}")
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
-            let report = crate::library::images::generate_thumbnails(
+            let report = crate::library::image_files::generate_thumbnails(
                 &state.library,
                 folder,
                 preset.as_deref(),

@@ -334,7 +334,7 @@ where
 }
 
 thread_local! {
-    /// This thread's own SQLite connection for [`read`], with the path it was opened on.
+    /// This thread's own SQLite connection for [`read_inline`], with the path it was opened on.
     static LOCAL_SQLITE: std::cell::RefCell<Option<(String, DbConn)>> =
         const { std::cell::RefCell::new(None) };
 }
@@ -344,7 +344,7 @@ thread_local! {
 /// writer, an indexed lookup takes microseconds, and skipping the hand-off to the blocking
 /// pool is what keeps small downloads fast. On PostgreSQL a query is a network round trip,
 /// so `f` goes to the blocking pool like [`run`]. `f` must not write.
-pub async fn read<T, F>(pool: &DbPool, backend: &Backend, f: F) -> Result<T, DbError>
+pub async fn read_inline<T, F>(pool: &DbPool, backend: &Backend, f: F) -> Result<T, DbError>
 where
     T: Send + 'static,
     F: FnOnce(&mut DbConn) -> Result<T, DbError> + Send + 'static,

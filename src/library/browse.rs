@@ -11,7 +11,7 @@ use crate::db::models::{User, user};
 use crate::permissions::{FolderSet, Right};
 
 use super::access::Access;
-use super::images::{self, Look};
+use super::image_files::{self, Look};
 use super::{Error, Result};
 
 /// Files per page.
@@ -175,7 +175,7 @@ pub fn list(lib: &Library, conn: &mut DbConn, user: &User, q: &Query) -> Result<
     owner_ids.sort_unstable();
     owner_ids.dedup();
     out.owners = user::usernames(conn, &owner_ids)?.into_iter().collect();
-    out.looks = images::looks(conn, &out.files)?;
+    out.looks = image_files::looks(conn, &out.files)?;
     Ok(out)
 }
 

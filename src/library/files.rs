@@ -202,14 +202,14 @@ pub fn update_with_image(
     user: &User,
     id: FileId,
     edit: &Edit,
-    image: &super::images::ImageEdit,
+    image: &super::image_files::ImageEdit,
 ) -> Result<File> {
-    let checked = super::images::check_edit(lib, conn, user, id.get(), image)?;
+    let checked = super::image_files::check_edit(lib, conn, user, id.get(), image)?;
     // Checks every field, then stores them in one statement.
     let mut after = update(lib, conn, user, id, edit)?;
     if let Some(checked) = checked {
-        if super::images::store_edit(conn, &checked)? {
-            super::images::recrop(lib, conn, id.get())?;
+        if super::image_files::store_edit(conn, &checked)? {
+            super::image_files::recrop(lib, conn, id.get())?;
         }
         after = file::find(conn, id.get())?.ok_or(Error::NotFound)?;
     }
@@ -218,7 +218,7 @@ pub fn update_with_image(
 
 /// Replaces a file's bytes with `body` (needs edit). The new bytes go to the file's current
 /// storage under a new key; in one transaction the row is repointed and the old bytes are
-/// scheduled for deletion; then they are deleted and [`super::images::refresh`] forgets the
+/// scheduled for deletion; then they are deleted and [`super::image_files::refresh`] forgets the
 /// old thumbnails (rows, then objects), reads the image metadata again from the new header
 /// (alt text and caption stay) and queues the eager thumbnails. The stable `/files/{id}/…`
 /// URL keeps working; the direct URL changes.
@@ -299,7 +299,7 @@ where
             super::delete::collect_garbage(&st.storages, conn)?;
             // A thumbnail job of the old bytes that ends now records nothing: its source row
             // no longer names them.
-            super::images::refresh(&st, conn, f.id)?;
+            super::image_files::refresh(&st, conn, f.id)?;
             file::find(conn, f.id)?.ok_or(Error::NotFound)
         };
         work(conn)

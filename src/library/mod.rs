@@ -13,7 +13,7 @@ pub mod deliver;
 pub mod effective;
 pub mod files;
 pub mod folders;
-pub mod images;
+pub mod image_files;
 pub mod import;
 pub mod picker;
 pub mod readers;

@@ -17,7 +17,7 @@ use crate::permissions::Right;
 use crate::storage::{self, StorageRole};
 
 use super::access::{Access, Target};
-use super::{Error, Result, images};
+use super::{Error, Result, image_files};
 
 /// Where and how an upload is stored.
 #[derive(Clone, Debug, Default)]
@@ -195,7 +195,7 @@ pub struct Staged {
     ingested: storage::Ingested,
     original_filename: String,
     is_public: bool,
-    header: images::Header,
+    header: image_files::Header,
 }
 
 /// Ingests `body` for `target` without inserting a row (see [`commit`]).
@@ -227,7 +227,7 @@ where
             ingested.key.clone(),
             ingested.mime_type.clone(),
         );
-        tokio::task::spawn_blocking(move || images::read_header(&st, &key, is_public, &mime))
+        tokio::task::spawn_blocking(move || image_files::read_header(&st, &key, is_public, &mime))
             .await
             .map_err(|e| Error::Db(crate::db::DbError::Blocking(e.to_string())))?
     };
@@ -253,7 +253,7 @@ pub async fn commit(
     fail::fail_point!("upload::before-insert", |_| Err(Error::Invalid(
         "injected failure before the row insert".into()
     )));
-    let rows: Vec<(NewFile, images::Header)> = staged
+    let rows: Vec<(NewFile, image_files::Header)> = staged
         .iter()
         .map(|s| {
             (
@@ -286,7 +286,7 @@ pub async fn commit(
                 let mut out = Vec::with_capacity(rows.len());
                 for (new, header) in &rows {
                     let row = file::insert(conn, new).map_err(gone_folder)?;
-                    let queue = images::record_header(conn, row.id, header)?;
+                    let queue = image_files::record_header(conn, row.id, header)?;
                     out.push((row, queue));
                 }
                 if generation::current(conn).map_err(Error::Db)? != access.generation() {

@@ -13,7 +13,7 @@ use crate::state::AppState;
 use crate::web::admin::refusal;
 use crate::web::error::AppError;
 use crate::web::errors::PageError;
-use crate::web::identity::identify;
+use crate::web::identity::caller;
 
 #[derive(Template)]
 #[template(path = "account/password.html")]
@@ -27,7 +27,7 @@ struct PasswordPage<'a> {
 /// The caller, logged in with a session (the form needs its CSRF token); without one, the
 /// log-in form, then back here.
 async fn session_user(state: &AppState, req: &HttpRequest) -> Result<Identity, PageError> {
-    match identify(state, req).await? {
+    match caller(state, req).await? {
         Some(identity) if identity.session.is_some() => Ok(identity),
         _ => Err(PageError::login_required(req.path())),
     }

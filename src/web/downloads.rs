@@ -167,7 +167,7 @@ pub async fn method_not_allowed() -> HttpResponse {
         .finish()
 }
 
-/// Authenticates and runs `step` in one database call (`db::read`: inline on SQLite). The
+/// Authenticates and runs `step` in one database call (`db::read_inline`: on this thread on SQLite). The
 /// session's sliding expiry, when due, is extended afterwards in the background.
 async fn run<T, F>(
     state: &web::Data<AppState>,
@@ -182,7 +182,7 @@ where
 {
     let creds = credentials(req, &state.settings.session.cookie_name);
     let st = state.get_ref().clone();
-    let (identity, outcome) = db::read(&state.pool, &state.settings.database, move |conn| {
+    let (identity, outcome) = db::read_inline(&state.pool, &state.settings.database, move |conn| {
         let identity = if creds.is_empty() {
             None
         } else {

@@ -31,7 +31,7 @@ pub fn credentials(req: &HttpRequest, cookie_name: &str) -> Credentials {
 }
 
 /// Resolves the request's user, if any.
-pub async fn identify(state: &AppState, req: &HttpRequest) -> Result<Option<Identity>, AppError> {
+pub async fn caller(state: &AppState, req: &HttpRequest) -> Result<Option<Identity>, AppError> {
     let creds = credentials(req, &state.settings.session.cookie_name);
     if creds.is_empty() {
         return Ok(None);
@@ -58,7 +58,7 @@ impl FromRequest for ApiUser {
             let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| {
                 AppError::unexpected(anyhow::anyhow!("application state missing"))
             })?;
-            let identity = identify(state, &req)
+            let identity = caller(state, &req)
                 .await?
                 .ok_or(AppError::Unauthenticated)?;
             if let Some(expected) = identity.csrf_token() {

@@ -3,7 +3,7 @@
 //! when an image has no thumbnail), and the URL that downloads it.
 
 use crate::db::models::File;
-use crate::library::images::Look;
+use crate::library::image_files::Look;
 use crate::library::thumbnails::deferred_url;
 use crate::state::AppState;
 use crate::web::api::json::file_url;

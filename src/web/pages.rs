@@ -12,12 +12,12 @@ use crate::db;
 use crate::db::models::file::Order;
 use crate::db::models::folder;
 use crate::library::browse::{self, Place, Query};
-use crate::library::images::Look;
+use crate::library::image_files::Look;
 use crate::state::AppState;
 use crate::web::error::AppError;
 use crate::web::errors::PageError;
 
-use super::identity::{client_address, credentials, identify};
+use super::identity::{caller, client_address, credentials};
 use super::listing::{Thumb, download_url, no_thumbnail_reason, type_icon};
 
 #[derive(Template)]
@@ -212,7 +212,7 @@ pub async fn logout(
     state: web::Data<AppState>,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, PageError> {
-    let identity = identify(&state, &req).await?;
+    let identity = caller(&state, &req).await?;
     if let Some(identity) = identity {
         let expected = identity.csrf_token().unwrap_or_default().to_owned();
         if !csrf::matches(&expected, form.csrf_token.as_deref()) {
@@ -291,7 +291,7 @@ pub async fn browse(
     path: Option<web::Path<i64>>,
     params: web::Query<BrowseParams>,
 ) -> Result<HttpResponse, PageError> {
-    let Some(identity) = identify(&state, &req).await? else {
+    let Some(identity) = caller(&state, &req).await? else {
         let next = req.uri().path().to_owned();
         return Ok(HttpResponse::SeeOther()
             .insert_header((

@@ -978,7 +978,7 @@ async fn image_objects_have_exactly_the_documented_fields() {
 }
 
 /// What replacing a file's content will do: new bytes under a new key, then
-/// `library::images::refresh` reads the new header, keeps the texts, drops the old
+/// `library::image_files::refresh` reads the new header, keeps the texts, drops the old
 /// thumbnails and makes new ones.
 #[actix_web::test]
 async fn new_content_gets_new_metadata_and_thumbnails() {
@@ -1029,7 +1029,7 @@ async fn new_content_gets_new_metadata_and_thumbnails() {
             "image/png",
         )
         .unwrap();
-        coffer::library::images::refresh(&st.library, conn, fid).unwrap();
+        coffer::library::image_files::refresh(&st.library, conn, fid).unwrap();
     })
     .await;
     settle(&app).await;

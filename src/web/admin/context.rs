@@ -12,7 +12,7 @@ use crate::db::models::User;
 use crate::state::AppState;
 use crate::web::error::AppError;
 use crate::web::errors::PageError;
-use crate::web::identity::identify;
+use crate::web::identity::caller;
 
 /// Cookie carrying a one-shot message to the next page.
 const FLASH_COOKIE: &str = "coffer_flash";
@@ -81,7 +81,7 @@ async fn staff_from(req: HttpRequest) -> Result<Staff, PageError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| AppError::unexpected(anyhow::anyhow!("application state missing")))?;
-    let Some(Identity { user, session }) = identify(state, &req).await? else {
+    let Some(Identity { user, session }) = caller(state, &req).await? else {
         return Err(PageError::login_required(req.path()));
     };
     let Some(session) = session else {

@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::db;
 use crate::domain::ids::{FileId, FolderId, UserId};
-use crate::library::{delete, files, images, relocate, upload};
+use crate::library::{delete, files, image_files, relocate, upload};
 use crate::state::AppState;
 use crate::web::error::AppError;
 use crate::web::identity::ApiUser;
@@ -233,7 +233,7 @@ pub async fn update(
             folder_id: body.folder_id,
             owner_id: body.owner_id,
         };
-        let image_edit = images::ImageEdit {
+        let image_edit = image_files::ImageEdit {
             alt_text: body.alt_text,
             caption: body.caption,
             subject_location: body.subject_location,

@@ -170,12 +170,12 @@ pub(super) async fn update(
     let (st, user) = (state.get_ref().clone(), staff.user.clone());
     let result = db::run(&state.pool, move |conn| {
         let run = || -> library::Result<(File, bool)> {
-            let image_edit = images::ImageEdit {
+            let image_edit = image_files::ImageEdit {
                 alt_text,
                 caption,
                 subject_location: subject
                     .as_deref()
-                    .map(images::parse_focal_point)
+                    .map(image_files::parse_focal_point)
                     .transpose()?,
             };
             let before =

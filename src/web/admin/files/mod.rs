@@ -12,7 +12,7 @@ use crate::db;
 use crate::db::models::File;
 use crate::db::models::ImageMeta;
 use crate::domain::ids::{FileId, FolderId, UserId};
-use crate::library::images::{self, Look};
+use crate::library::image_files::{self, Look};
 use crate::library::picker::Destination;
 use crate::library::readers::Reader;
 use crate::library::{self, delete, files, relocate, upload};

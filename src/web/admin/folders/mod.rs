@@ -10,7 +10,7 @@ use crate::db::models::file::Order;
 use crate::db::models::folder::{self, Folder};
 use crate::domain::ids::{FolderId, UserId};
 use crate::library::browse::{self, Place, Query};
-use crate::library::images::Look;
+use crate::library::image_files::Look;
 use crate::library::picker::{self, Destination};
 use crate::library::{delete, folders};
 use crate::state::AppState;
