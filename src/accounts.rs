@@ -7,7 +7,30 @@ use crate::auth::{self, PasswordHasher};
 use crate::db::models::{Group, User, group, token, user};
 use crate::db::{DbConn, DbError};
 use crate::domain::account::{BadEmail, BadUsername, Email, Username};
-use crate::library::{Error, Result};
+
+/// Why an account operation did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("not found")]
+    NotFound,
+    /// A value or a request the person can correct; the message says how.
+    #[error("{0}")]
+    Invalid(String),
+    /// A name already in use.
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for Error {
+    fn from(e: diesel::result::Error) -> Self {
+        Error::Db(DbError::Query(e))
+    }
+}
+
+/// Result of account operations.
+pub type Result<T> = std::result::Result<T, Error>;
 
 /// The longest group name accepted.
 const MAX_NAME: usize = 150;

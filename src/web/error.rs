@@ -138,3 +138,15 @@ impl From<crate::domain::account::BadEmail> for AppError {
         AppError::BadRequest(e.to_string())
     }
 }
+
+impl From<crate::accounts::Error> for AppError {
+    fn from(e: crate::accounts::Error) -> Self {
+        use crate::accounts::Error;
+        match e {
+            Error::NotFound => AppError::NotFound,
+            Error::Invalid(m) => AppError::BadRequest(m),
+            Error::Conflict(m) => AppError::Conflict(m),
+            Error::Db(e) => e.into(),
+        }
+    }
+}

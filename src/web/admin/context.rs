@@ -199,16 +199,42 @@ pub fn ticked<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> 
 
 /// The message of a refusal the person can act on (shown as a sentence), or the error
 /// when it is not theirs to fix.
-pub fn refusal(e: crate::library::Error) -> Result<String, AppError> {
-    use crate::library::Error;
-    match e {
-        Error::Invalid(m) | Error::Conflict(m) | Error::Forbidden(m) => {
+pub fn refusal<E: Refusal>(e: E) -> Result<String, AppError> {
+    match e.person_can_act() {
+        Ok(m) => {
             let mut chars = m.chars();
             Ok(match chars.next() {
                 Some(first) => first.to_uppercase().chain(chars).collect::<String>() + ".",
                 None => String::new(),
             })
         }
-        other => Err(other.into()),
+        Err(other) => Err(other),
+    }
+}
+
+/// An error that may be the person's to fix (a refused value, a taken name, a missing
+/// right), said in a sentence on the page they came from.
+pub trait Refusal {
+    /// The message when the person can act on it; the error otherwise.
+    fn person_can_act(self) -> Result<String, AppError>;
+}
+
+impl Refusal for crate::library::Error {
+    fn person_can_act(self) -> Result<String, AppError> {
+        use crate::library::Error;
+        match self {
+            Error::Invalid(m) | Error::Conflict(m) | Error::Forbidden(m) => Ok(m),
+            other => Err(other.into()),
+        }
+    }
+}
+
+impl Refusal for crate::accounts::Error {
+    fn person_can_act(self) -> Result<String, AppError> {
+        use crate::accounts::Error;
+        match self {
+            Error::Invalid(m) | Error::Conflict(m) => Ok(m),
+            other => Err(other.into()),
+        }
     }
 }

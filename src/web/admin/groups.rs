@@ -7,7 +7,6 @@ use crate::accounts;
 use crate::db;
 use crate::db::models::{User, group, user};
 use crate::domain::ids::UserId;
-use crate::library;
 use crate::state::AppState;
 use crate::web::admin::context::{
     CsrfOnly, Flash, Layout, Superuser, check_csrf, page, read_form, redirect_with_flash, refusal,
@@ -227,7 +226,7 @@ async fn update(
             "ok",
             "Saved.",
         )),
-        Err(library::Error::NotFound) => Err(AppError::NotFound.into()),
+        Err(accounts::Error::NotFound) => Err(AppError::NotFound.into()),
         Err(e) => render_form(
             Layout::new(&me, "groups"),
             Some(id),

@@ -64,7 +64,7 @@ pub(super) async fn delete_user(
             "ok",
             &format!("User “{}” deleted.", gone.username),
         )),
-        Err(library::Error::NotFound) => Err(AppError::NotFound.into()),
+        Err(accounts::Error::NotFound) => Err(AppError::NotFound.into()),
         Err(e) => Ok(redirect_with_flash(
             &format!("/admin/users/{id}"),
             "error",

@@ -46,7 +46,7 @@ pub(super) async fn update(
             };
             Ok(redirect_with_flash(&back, "ok", &text))
         }
-        Err(library::Error::NotFound) => Err(AppError::NotFound.into()),
+        Err(accounts::Error::NotFound) => Err(AppError::NotFound.into()),
         Err(e) => Ok(redirect_with_flash(&back, "error", &refusal(e)?)),
     }
 }
@@ -85,7 +85,7 @@ pub(super) async fn set_password(
             "ok",
             "Password set. The account's sessions have ended.",
         )),
-        Err(library::Error::NotFound) => Err(AppError::NotFound.into()),
+        Err(accounts::Error::NotFound) => Err(AppError::NotFound.into()),
         Err(e) => Ok(redirect_with_flash(&back, "error", &refusal(e)?)),
     }
 }

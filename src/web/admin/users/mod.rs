@@ -11,7 +11,6 @@ use crate::auth::{Throttle, throttle};
 use crate::db::models::{ApiToken, Group, User, group, login_failure, token, user};
 use crate::db::{self, DbConn};
 use crate::domain::ids::GroupId;
-use crate::library;
 use crate::state::AppState;
 use crate::web::admin::context::{
     CsrfOnly, Flash, Layout, Superuser, check_csrf, page, read_form, redirect_with_flash, refusal,

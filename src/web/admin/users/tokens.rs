@@ -48,7 +48,7 @@ pub(super) async fn create_token(
                 Some((name, secret)),
             )
         }
-        (Err(library::Error::NotFound), _) | (_, None) => Err(AppError::NotFound.into()),
+        (Err(accounts::Error::NotFound), _) | (_, None) => Err(AppError::NotFound.into()),
         (Err(e), Some(_)) => Ok(redirect_with_flash(
             &format!("/admin/users/{id}"),
             "error",
