@@ -367,6 +367,32 @@ pub fn set_members(conn: &mut DbConn, id: i64, member_ids: &[i64]) -> Result<Vec
     })
 }
 
+/// What the account form offers: every group to tick.
+pub fn group_choices(conn: &mut DbConn) -> Result<Vec<Group>> {
+    Ok(group::list(conn)?)
+}
+
+/// What the group form offers: every user to tick.
+pub fn member_choices(conn: &mut DbConn) -> Result<Vec<User>> {
+    Ok(user::list(conn)?)
+}
+
+/// A group with its members' ids and every user to tick, for its edit page.
+pub struct GroupPage {
+    pub group: Group,
+    pub members: Vec<i64>,
+    pub users: Vec<User>,
+}
+
+/// [`GroupPage`] of group `id`, or NotFound.
+pub fn group_page(conn: &mut DbConn, id: i64) -> Result<GroupPage> {
+    Ok(GroupPage {
+        group: find_group(conn, id)?,
+        members: group::members(conn, id)?,
+        users: user::list(conn)?,
+    })
+}
+
 /// A group, or NotFound.
 pub fn find_group(conn: &mut DbConn, id: i64) -> Result<Group> {
     group::find(conn, id)?.ok_or(Error::NotFound)

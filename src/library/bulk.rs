@@ -472,6 +472,46 @@ pub fn delete_items(
     Ok(out)
 }
 
+/// What the confirmation page of a bulk action shows.
+pub enum Confirmation {
+    /// For a move or a copy: where the items may go.
+    Destinations(Vec<super::picker::Destination>),
+    /// For a deletion: how many (folders, files) it would remove, counting only what the user
+    /// may read.
+    Removes(usize, usize),
+}
+
+/// The confirmation of moving (`is_move`), copying or deleting `items`.
+#[tracing::instrument(skip_all, fields(user_id = user.id))]
+pub fn confirmation(
+    lib: &Library,
+    conn: &mut DbConn,
+    user: &User,
+    items: &[Item],
+    action: ConfirmedAction,
+) -> Result<Confirmation> {
+    Ok(match action {
+        ConfirmedAction::Move => {
+            Confirmation::Destinations(destinations(lib, conn, user, items, true)?)
+        }
+        ConfirmedAction::Copy => {
+            Confirmation::Destinations(destinations(lib, conn, user, items, false)?)
+        }
+        ConfirmedAction::Delete => {
+            let (folders, files) = count_items(lib, conn, user, items)?;
+            Confirmation::Removes(folders, files)
+        }
+    })
+}
+
+/// The bulk actions asked to confirm first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConfirmedAction {
+    Move,
+    Copy,
+    Delete,
+}
+
 /// The destination picker for moving (`is_move`: not into a selected folder) or copying the
 /// items. Only selected folders the user may read shape it, so a hidden selection changes
 /// nothing in it.

@@ -216,6 +216,39 @@ pub fn update_with_image(
     Ok(after)
 }
 
+/// What [`save`] did.
+pub struct Saved {
+    pub file: File,
+    /// Whether the file moved between public and private storage.
+    pub moved: bool,
+}
+
+/// Saves a file's page or API edit: its fields and image fields ([`update_with_image`]),
+/// then, when `public` is given, "Permissions disabled" (a move between storages, with its
+/// thumbnails).
+#[tracing::instrument(skip_all, fields(user_id = user.id, %id))]
+pub fn save(
+    lib: &Library,
+    conn: &mut DbConn,
+    user: &User,
+    id: FileId,
+    edit: &Edit,
+    image: &super::image_files::ImageEdit,
+    public: Option<bool>,
+) -> Result<Saved> {
+    let before = update_with_image(lib, conn, user, id, edit, image)?;
+    match public {
+        Some(public) => Ok(Saved {
+            moved: public != before.is_public,
+            file: super::relocate::set_public_checked(lib, conn, user, id, public)?,
+        }),
+        None => Ok(Saved {
+            file: before,
+            moved: false,
+        }),
+    }
+}
+
 /// Replaces a file's bytes with `body` (needs edit). The new bytes go to the file's current
 /// storage under a new key; in one transaction the row is repointed and the old bytes are
 /// scheduled for deletion; then they are deleted and [`super::image_files::refresh`] forgets the

@@ -205,3 +205,46 @@ pub fn readable_counts(
     let access = lib.access(conn, Some(user))?;
     super::visible::count_tree(conn, &access, id.get())
 }
+
+/// What the page that renames, moves or re-owns a folder shows.
+pub struct EditPage {
+    pub folder: Folder,
+    /// Where it may move: folders the user may add to, outside its own subtree, with its
+    /// current place first (so saving a rename never moves it).
+    pub destinations: Vec<super::picker::Destination>,
+    /// Everyone, for a superuser choosing an owner: (id, username). Empty otherwise.
+    pub users: Vec<(i64, String)>,
+}
+
+/// The [`EditPage`] of folder `id` for `user` (who must be able to read it).
+#[tracing::instrument(skip_all, fields(user_id = user.id, %id))]
+pub fn edit_page(lib: &Library, conn: &mut DbConn, user: &User, id: FolderId) -> Result<EditPage> {
+    use super::picker;
+    let folder = readable(lib, conn, user, id)?;
+    let mut destinations = picker::destinations(lib, conn, user, &[id.get()])?;
+    if let Some(p) = folder.parent_id
+        && !destinations.iter().any(|d| d.id == p)
+    {
+        let place = picker::path(lib, conn, user, p)?.unwrap_or_else(|| picker::GAP.into());
+        destinations.insert(
+            0,
+            picker::Destination {
+                id: p,
+                path: format!("{place} (current)"),
+            },
+        );
+    }
+    let users = if user.is_superuser {
+        user::list(conn)?
+            .into_iter()
+            .map(|u| (u.id, u.username))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(EditPage {
+        folder,
+        destinations,
+        users,
+    })
+}

@@ -51,7 +51,7 @@ struct ConfirmPage {
     heading: String,
     items: Vec<String>,
     from: String,
-    destinations: Vec<(i64, String)>,
+    destinations: Vec<crate::library::picker::Destination>,
     needs_destination: bool,
     is_copy: bool,
     allow_top_level: bool,
@@ -95,27 +95,19 @@ async fn bulk_action(
     let needs_destination = matches!(form.action.as_str(), "move" | "copy");
     if (needs_destination || form.action == "delete") && !form.confirm {
         let (st, user, its) = (state.get_ref().clone(), staff.user.clone(), items.clone());
-        let is_move = form.action == "move";
-        let (dest, counts) = db::run(&state.pool, move |conn| {
-            let run = |conn: &mut db::DbConn| -> Result<_, crate::library::Error> {
-                let dest = if needs_destination {
-                    bulk::destinations(&st.library, conn, &user, &its, is_move)?
-                        .into_iter()
-                        .map(|d| (d.id, d.path))
-                        .collect()
-                } else {
-                    Vec::new()
-                };
-                let counts = if needs_destination {
-                    None
-                } else {
-                    Some(bulk::count_items(&st.library, conn, &user, &its)?)
-                };
-                Ok((dest, counts))
-            };
-            run(conn)
+        let action = match form.action.as_str() {
+            "move" => bulk::ConfirmedAction::Move,
+            "copy" => bulk::ConfirmedAction::Copy,
+            _ => bulk::ConfirmedAction::Delete,
+        };
+        let confirmation = db::run(&state.pool, move |conn| {
+            bulk::confirmation(&st.library, conn, &user, &its, action)
         })
         .await?;
+        let (dest, counts) = match confirmation {
+            bulk::Confirmation::Destinations(d) => (d, None),
+            bulk::Confirmation::Removes(folders, files) => (Vec::new(), Some((folders, files))),
+        };
         let html = ConfirmPage {
             action: form.action.clone(),
             heading: heading.to_owned(),

@@ -159,24 +159,28 @@ async fn create(
     let name = form.name.clone();
     let members = form.member_ids();
     let (n, m) = (name.clone(), members.clone());
-    let (created, users) = db::run(&state.pool, move |conn| {
-        Ok::<_, AppError>((accounts::create_group(conn, &n, &m), user::list(conn)?))
+    match db::run(&state.pool, move |conn| {
+        accounts::create_group(conn, &n, &m)
     })
-    .await?;
-    match created {
+    .await
+    {
         Ok(id) => Ok(redirect_with_flash(
             &format!("/admin/groups/{id}"),
             "ok",
             &format!("Group “{}” created.", name.trim()),
         )),
-        Err(e) => render_form(
-            Layout::new(&me, "groups"),
-            None,
-            name,
-            users,
-            &members,
-            Some(refusal(e)?),
-        ),
+        Err(e) => {
+            let refused = refusal(e)?;
+            let users = db::run(&state.pool, accounts::member_choices).await?;
+            render_form(
+                Layout::new(&me, "groups"),
+                None,
+                name,
+                users,
+                &members,
+                Some(refused),
+            )
+        }
     }
 }
 
@@ -186,18 +190,15 @@ async fn edit_form(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
-    let (g, users, members) = db::run(&state.pool, move |conn| {
-        let Some(g) = group::find(conn, id)? else {
-            return Ok(None);
-        };
-        Ok::<_, AppError>(Some((g, user::list(conn)?, group::members(conn, id)?)))
-    })
-    .await?
-    .ok_or(AppError::NotFound)?;
+    let accounts::GroupPage {
+        group,
+        members,
+        users,
+    } = db::run(&state.pool, move |conn| accounts::group_page(conn, id)).await?;
     render_form(
         Layout::new(&me, "groups"),
         Some(id),
-        g.name,
+        group.name,
         users,
         &members,
         None,
@@ -216,25 +217,29 @@ async fn update(
     let name = form.name.clone();
     let members = form.member_ids();
     let (n, m) = (name.clone(), members.clone());
-    let (result, users) = db::run(&state.pool, move |conn| {
-        Ok::<_, AppError>((accounts::update_group(conn, id, &n, &m), user::list(conn)?))
+    match db::run(&state.pool, move |conn| {
+        accounts::update_group(conn, id, &n, &m)
     })
-    .await?;
-    match result {
+    .await
+    {
         Ok(()) => Ok(redirect_with_flash(
             &format!("/admin/groups/{id}"),
             "ok",
             "Saved.",
         )),
         Err(accounts::Error::NotFound) => Err(AppError::NotFound.into()),
-        Err(e) => render_form(
-            Layout::new(&me, "groups"),
-            Some(id),
-            name,
-            users,
-            &members,
-            Some(refusal(e)?),
-        ),
+        Err(e) => {
+            let refused = refusal(e)?;
+            let users = db::run(&state.pool, accounts::member_choices).await?;
+            render_form(
+                Layout::new(&me, "groups"),
+                Some(id),
+                name,
+                users,
+                &members,
+                Some(refused),
+            )
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::db;
 use crate::domain::ids::{FileId, FolderId, UserId};
-use crate::library::{delete, files, image_files, relocate, upload};
+use crate::library::{delete, files, image_files, upload};
 use crate::state::AppState;
 use crate::web::error::AppError;
 use crate::web::identity::ApiUser;
@@ -238,15 +238,16 @@ pub async fn update(
             caption: body.caption,
             subject_location: body.subject_location,
         };
-        let mut run = || -> crate::library::Result<_> {
-            let mut f =
-                files::update_with_image(&st.library, conn, &me.user, id, &edit, &image_edit)?;
-            if let Some(public) = body.is_public {
-                f = relocate::set_public_checked(&st.library, conn, &me.user, id, public)?;
-            }
-            Ok(f)
-        };
-        run()
+        files::save(
+            &st.library,
+            conn,
+            &me.user,
+            id,
+            &edit,
+            &image_edit,
+            body.is_public,
+        )
+        .map(|saved| saved.file)
     })
     .await?;
     Ok(HttpResponse::Ok().json(file_json(&state, f).await?))

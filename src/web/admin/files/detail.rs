@@ -169,27 +169,28 @@ pub(super) async fn update(
     );
     let (st, user) = (state.get_ref().clone(), staff.user.clone());
     let result = db::run(&state.pool, move |conn| {
-        let run = || -> library::Result<(File, bool)> {
-            let image_edit = image_files::ImageEdit {
-                alt_text,
-                caption,
-                subject_location: subject
-                    .as_deref()
-                    .map(image_files::parse_focal_point)
-                    .transpose()?,
-            };
-            let before =
-                files::update_with_image(&st.library, conn, &user, id, &edit, &image_edit)?;
-            let moved = before.is_public != public;
-            let after = relocate::set_public_checked(&st.library, conn, &user, id, public)?;
-            Ok((after, moved))
+        let image_edit = image_files::ImageEdit {
+            alt_text,
+            caption,
+            subject_location: subject
+                .as_deref()
+                .map(image_files::parse_focal_point)
+                .transpose()?,
         };
-        run()
+        files::save(
+            &st.library,
+            conn,
+            &user,
+            id,
+            &edit,
+            &image_edit,
+            Some(public),
+        )
     })
     .await;
     let here = format!("/admin/files/{id}");
     match result {
-        Ok((f, moved)) => {
+        Ok(files::Saved { file: f, moved }) => {
             let text = match (moved, f.is_public) {
                 (true, true) => format!("Saved. The file and its thumbnails are now public, at {}", file_url(&state, &f)),
                 (true, false) => "Saved. The file and its thumbnails are now private: only people who may read them can download them.".to_owned(),

@@ -15,7 +15,7 @@ use crate::domain::ids::{FileId, FolderId, UserId};
 use crate::library::image_files::{self, Look};
 use crate::library::picker::Destination;
 use crate::library::readers::Reader;
-use crate::library::{self, delete, files, relocate, upload};
+use crate::library::{self, delete, files, upload};
 use crate::state::AppState;
 use crate::web::admin::context::{CsrfOnly, Layout, Staff, check_csrf, page, redirect_with_flash};
 use crate::web::api::json::{ImageJson, file_url, timestamp};

@@ -103,32 +103,12 @@ pub(super) async fn edit_form(
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
     let (st, user) = (state.get_ref().clone(), staff.user.clone());
-    let (f, dest, users): (Folder, _, _) = db::run(&state.pool, move |conn| {
-        let f = folders::readable(&st.library, conn, &user, id)?;
-        let mut dest = picker::destinations(&st.library, conn, &user, &[id.get()])?;
-        // The current place is always offered, so saving a rename never moves the folder.
-        if let Some(p) = f.parent_id
-            && !dest.iter().any(|d| d.id == p)
-        {
-            let place =
-                picker::path(&st.library, conn, &user, p)?.unwrap_or_else(|| picker::GAP.into());
-            dest.insert(
-                0,
-                Destination {
-                    id: p,
-                    path: format!("{place} (current)"),
-                },
-            );
-        }
-        let users = if user.is_superuser {
-            crate::db::models::user::list(conn)?
-                .into_iter()
-                .map(|u| (u.id, u.username))
-                .collect()
-        } else {
-            Vec::new()
-        };
-        Ok::<_, AppError>((f, dest, users))
+    let folders::EditPage {
+        folder: f,
+        destinations: dest,
+        users,
+    } = db::run(&state.pool, move |conn| {
+        folders::edit_page(&st.library, conn, &user, id)
     })
     .await?;
     let layout = Layout::new(&staff, "files");

@@ -7,11 +7,11 @@ use serde::Deserialize;
 
 use crate::db;
 use crate::db::models::file::Order;
-use crate::db::models::folder::{self, Folder};
+use crate::db::models::folder;
 use crate::domain::ids::{FolderId, UserId};
 use crate::library::browse::{self, Place, Query};
 use crate::library::image_files::Look;
-use crate::library::picker::{self, Destination};
+use crate::library::picker::Destination;
 use crate::library::{delete, folders};
 use crate::state::AppState;
 use crate::web::admin::context::{CsrfOnly, Layout, Staff, check_csrf, page, redirect_with_flash};

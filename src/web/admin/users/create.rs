@@ -76,18 +76,17 @@ pub(super) async fn create(
         form.password.clone(),
         form.password2.clone(),
     );
-    let (created, groups) = db::run(&state.pool, move |conn| {
-        let created = accounts::create_user(
+    let created = db::run(&state.pool, move |conn| {
+        accounts::create_user(
             conn,
             &st.passwords,
             &username,
             &fields,
             &password,
             &password2,
-        );
-        Ok::<_, AppError>((created, group::list(conn)?))
+        )
     })
-    .await?;
+    .await;
     match created {
         Ok(id) => Ok(redirect_with_flash(
             &format!("/admin/users/{id}"),
@@ -96,6 +95,7 @@ pub(super) async fn create(
         )),
         Err(e) => {
             let message = refusal(e)?;
+            let groups = db::run(&state.pool, accounts::group_choices).await?;
             render_new(
                 Layout::new(&me, "users"),
                 groups,

@@ -22,13 +22,24 @@ pub(super) async fn create_token(
     let id = id.into_inner();
     let name = form.into_inner().name;
     let throttle = state.throttle();
-    let result = db::run(&state.pool, move |conn| {
-        let issued = accounts::issue_token(conn, id, &name);
-        Ok::<_, AppError>((issued, load_account(conn, &throttle, id)?))
+    let issued = db::run(&state.pool, move |conn| {
+        accounts::issue_token(conn, id, &name)
     })
-    .await?;
-    match result {
-        (Ok((token_id, secret)), Some(loaded)) => {
+    .await;
+    let (token_id, secret) = match issued {
+        Ok(issued) => issued,
+        Err(accounts::Error::NotFound) => return Err(AppError::NotFound.into()),
+        Err(e) => {
+            return Ok(redirect_with_flash(
+                &format!("/admin/users/{id}"),
+                "error",
+                &refusal(e)?,
+            ));
+        }
+    };
+    let loaded = db::run(&state.pool, move |conn| load_account(conn, &throttle, id)).await?;
+    match loaded {
+        Some(loaded) => {
             let name = loaded
                 .tokens
                 .iter()
@@ -48,12 +59,7 @@ pub(super) async fn create_token(
                 Some((name, secret)),
             )
         }
-        (Err(accounts::Error::NotFound), _) | (_, None) => Err(AppError::NotFound.into()),
-        (Err(e), Some(_)) => Ok(redirect_with_flash(
-            &format!("/admin/users/{id}"),
-            "error",
-            &refusal(e)?,
-        )),
+        None => Err(AppError::NotFound.into()),
     }
 }
 
