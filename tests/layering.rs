@@ -1,4 +1,5 @@
-//! The layering rule, checked on the sources: code under `src/web/` and `src/cli.rs` parses
+//! The layering rule, checked on the sources: code under `src/web/` and `src/cli.rs` (and the
+//! deployment tools under `src/deploy/`, which act on a running site like a client) parses
 //! input, identifies the caller, calls `library` or `accounts`, and renders. It never writes
 //! through `db::models` and never asks the permission engine itself; those happen in the
 //! library, where every check is made through `library::Access`.
@@ -21,10 +22,11 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The top layer: HTTP handlers and the command line.
+/// The top layer: HTTP handlers, the command line and the deployment tools.
 fn top_layer() -> Vec<PathBuf> {
     let mut files = Vec::new();
     sources(&root().join("src/web"), &mut files);
+    sources(&root().join("src/deploy"), &mut files);
     files.push(root().join("src/cli.rs"));
     files.sort();
     files

@@ -32,7 +32,7 @@ pub(super) async fn checks(
 
     let (who, token) = probe::authorised_user(state, opts, created).await?;
     let (file_key, file_id, bytes) = probe::write_probe(state, &who, created).await?;
-    let thumb_key = probe::write_thumbnail(state, &file_key, file_id).await?;
+    let thumb_key = probe::write_thumbnail(state, file_id).await?;
     report(
         lines,
         Line::ok(format!(

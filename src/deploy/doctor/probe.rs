@@ -7,7 +7,7 @@ use anyhow::Context;
 use bytes::Bytes;
 
 use crate::config::ServeBackend;
-use crate::db::models::{User, thumbnail, token, user};
+use crate::db::models::{User, user};
 use crate::db::{self, DbConn};
 use crate::domain::ids::FileId;
 use crate::library::{self, upload::UploadTarget};
@@ -79,27 +79,25 @@ pub(super) async fn authorised_user(
     created: &mut Created,
 ) -> anyhow::Result<(User, String)> {
     let wanted = opts.username.clone();
-    let secret = crate::auth::new_api_token();
-    let hash = crate::auth::secret_hash(&secret);
-    let (u, id) = db::run(&state.pool, move |conn: &mut DbConn| {
-        let u = match wanted {
+    let u = db::run(&state.pool, move |conn: &mut DbConn| {
+        Ok::<_, db::DbError>(match wanted {
             Some(name) => user::find_by_username(conn, &name)?,
             None => user::list(conn)?
                 .into_iter()
                 .find(|u| u.is_superuser && u.is_active),
-        };
-        let Some(u) = u else {
-            return Ok(None);
-        };
-        let id = token::create(conn, u.id, "coffer doctor (temporary)", &hash)?;
-        Ok::<_, db::DbError>(Some((u, id)))
+        })
     })
     .await?
     .context("no such user (and no active superuser to act as; pass --username)")?;
-    created.token_id = Some((u.id, id));
     if !u.is_active {
         anyhow::bail!("the user {:?} is not active", u.username);
     }
+    let user_id = u.id;
+    let (id, secret) = db::run(&state.pool, move |conn: &mut DbConn| {
+        crate::accounts::issue_token(conn, user_id, "coffer doctor (temporary)")
+    })
+    .await?;
+    created.token_id = Some((u.id, id));
     Ok((u, secret))
 }
 
@@ -134,27 +132,17 @@ pub(super) async fn write_probe(
 }
 
 /// Stores [`PROBE_PNG`] as a thumbnail of the probe file; its key.
-pub(super) async fn write_thumbnail(
-    state: &AppState,
-    file_key: &StorageKey,
-    file_id: i64,
-) -> anyhow::Result<StorageKey> {
-    let key = file_key.derived("doctor-probe.png")?;
-    state
-        .library
-        .storages
-        .private_thumbnails
-        .local()
-        .put_bytes(&key, PROBE_PNG)?;
-    let k = key.to_string();
-    db::run(&state.pool, move |conn: &mut DbConn| {
-        thumbnail::insert(
+pub(super) async fn write_thumbnail(state: &AppState, file_id: i64) -> anyhow::Result<StorageKey> {
+    let thumbs = state.library.thumbnails.clone();
+    let key = db::run(&state.pool, move |conn: &mut DbConn| {
+        library::thumbnails::store_given(
+            &thumbs,
             conn,
             file_id,
             "doctor-probe",
-            &k,
+            "png",
             "image/png",
-            i64::try_from(PROBE_PNG.len()).unwrap_or(0),
+            PROBE_PNG,
         )
     })
     .await?;
@@ -175,9 +163,12 @@ pub(super) async fn clean_up(state: &AppState, created: &Created) -> anyhow::Res
             deleted = library::delete::delete_file(&st.library, conn, &u, FileId::new(id));
         }
         if let Some((user_id, id)) = token_id {
-            token::delete(conn, user_id, id)?;
+            match crate::accounts::revoke_token(conn, user_id, id) {
+                Ok(()) | Err(crate::accounts::Error::NotFound) => {}
+                Err(e) => return Err(anyhow::anyhow!("cannot revoke the probe's token: {e}")),
+            }
         }
-        Ok::<_, db::DbError>(deleted)
+        Ok::<_, anyhow::Error>(deleted)
     })
     .await?;
     deleted.map_err(|e| anyhow::anyhow!("cannot delete the probe: {e}"))

@@ -426,6 +426,38 @@ fn record(
     }
 }
 
+/// Stores `bytes`, made elsewhere, as the thumbnail `spec` of file `file_id` (the object
+/// beside the file's, in the thumbnail storage of its side, then its row): `coffer
+/// doctor`'s probe image. Returns the object's key.
+pub fn store_given(
+    thumbs: &Thumbnailer,
+    conn: &mut DbConn,
+    file_id: i64,
+    spec: &str,
+    extension: &str,
+    mime_type: &str,
+    bytes: &[u8],
+) -> Result<StorageKey> {
+    let f = file::find(conn, file_id)?.ok_or(Error::NotFound)?;
+    let key = StorageKey::parse(&f.storage_key)
+        .and_then(|source| source.derived(&format!("{spec}.{extension}")))
+        .map_err(|_| Error::Invalid(format!("file {file_id} has an invalid storage key")))?;
+    thumbs
+        .storages
+        .thumbnails(f.is_public)
+        .local()
+        .put_bytes(&key, bytes)?;
+    thumbnail::insert(
+        conn,
+        f.id,
+        spec,
+        key.as_str(),
+        mime_type,
+        i64::try_from(bytes.len()).unwrap_or(i64::MAX),
+    )?;
+    Ok(key)
+}
+
 /// Drops thumbnails of a file (all of them, or those `which` selects by spec key): rows and
 /// the failure record go in one transaction that schedules the objects for deletion, which
 /// follows right after. Call it when a file's content is replaced; returns how many
