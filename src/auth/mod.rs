@@ -4,6 +4,7 @@ pub mod csrf;
 pub mod login;
 pub mod password;
 pub mod session;
+pub mod settings;
 pub mod throttle;
 
 pub use password::PasswordHasher;

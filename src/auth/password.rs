@@ -10,7 +10,7 @@ use std::sync::{Arc, OnceLock};
 use argon2::password_hash::phc::PasswordHash;
 use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier, Version};
 
-use crate::config::Argon2Config;
+use super::settings::Argon2Config;
 
 /// Hashes and verifies passwords.
 #[derive(Clone, Debug)]

@@ -27,7 +27,7 @@
 
 use time::Duration;
 
-use crate::config::SessionConfig;
+use super::settings::SessionConfig;
 use crate::db::models::User;
 use crate::db::models::login_failure::{self, Scope};
 use crate::db::{DbConn, DbError, now};

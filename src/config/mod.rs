@@ -48,46 +48,7 @@ pub struct Overrides {
 /// One storage after validation.
 pub use crate::storage::StorageSettings;
 
-/// How private bytes leave the building.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ServeBackend {
-    /// Coffer streams the bytes itself (Range, ETag, conditional requests).
-    Default,
-    /// `X-Accel-Redirect: <location><key>`; `location` starts and ends with `/`.
-    Nginx { location: String },
-    /// `X-Sendfile: <absolute path>`, percent-encoded when `unescape`.
-    Apache { unescape: bool },
-    /// `X-Sendfile: <percent-encoded absolute path>`.
-    Lighttpd,
-    /// The X-Accel-Redirect contract, honoured by Caddy's `handle_response`.
-    Caddy { location: String },
-}
-
-impl ServeBackend {
-    /// The backend's name as written in the configuration.
-    pub fn name(&self) -> &'static str {
-        match self {
-            ServeBackend::Default => "default",
-            ServeBackend::Nginx { .. } => "nginx",
-            ServeBackend::Apache { .. } => "apache",
-            ServeBackend::Lighttpd => "lighttpd",
-            ServeBackend::Caddy { .. } => "caddy",
-        }
-    }
-
-    /// The internal location the web server answers redirects at (nginx, Caddy).
-    pub fn internal_location(&self) -> Option<&str> {
-        match self {
-            ServeBackend::Nginx { location } | ServeBackend::Caddy { location } => Some(location),
-            _ => None,
-        }
-    }
-
-    /// Whether the web server sends the bytes (Coffer only decides and names the file).
-    pub fn offloads(&self) -> bool {
-        !matches!(self, ServeBackend::Default)
-    }
-}
+pub use crate::serve::ServeBackend;
 
 /// Default internal locations of the nginx and Caddy backends.
 pub const DEFAULT_INTERNAL_LOCATIONS: [&str; 2] =

@@ -4,6 +4,7 @@
 //! header and let the web server in front send it (see `offload`). Which one applies is set
 //! per storage in `[server.private]` and `[server.private_thumbnails]`.
 
+mod backend;
 mod body;
 mod default;
 mod disposition;
@@ -19,8 +20,8 @@ use bytes::Bytes;
 pub use body::{file_range as file_stream, read_small};
 pub use disposition::content_disposition;
 
-use crate::config::ServeBackend;
 use crate::storage::{LocalStorage, StorageError, StorageKey};
+pub use backend::ServeBackend;
 
 /// Bodies up to this size are read in one go in the request's blocking call.
 pub const PRELOAD_LIMIT: u64 = 64 * 1024;

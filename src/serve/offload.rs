@@ -20,8 +20,8 @@ use actix_web::HttpResponse;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_encode};
 
+use super::ServeBackend;
 use super::security_headers;
-use crate::config::ServeBackend;
 use crate::storage::{LocalStorage, StorageError, StorageKey};
 
 /// Everything but RFC 3986 `unreserved` is encoded in a path segment.

@@ -8,11 +8,11 @@ use actix_web::http::{Method, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::auth;
-use crate::config::ServeBackend;
 use crate::db::models::User;
 use crate::db::{self, DbConn};
 use crate::library::deliver::{self, Delivery, FileBy, Source};
 use crate::library::thumbnails::{self, Ensured, JobError, Mode};
+use crate::serve::ServeBackend;
 use crate::serve::{self, Object};
 use crate::state::AppState;
 use crate::storage::{StorageError, StorageKey};
