@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
+use crate::db::changes::{Epoch, Memo};
 use crate::db::models::{User, file::File, folder, generation, group, permission};
 use crate::db::{DbConn, DbError};
 use crate::permissions::{Actor, Decision, FileRef, FolderNode, Policy, Right, Snapshot};
@@ -26,6 +27,8 @@ pub struct AccessControl {
     policy: Policy,
     current: RwLock<Option<Arc<Loaded>>>,
     reload: Mutex<()>,
+    /// The snapshot last found current, by the database epoch it was found current in.
+    validated: Memo<(), Arc<Loaded>>,
 }
 
 impl AccessControl {
@@ -35,6 +38,7 @@ impl AccessControl {
             policy: Policy { enable_permissions },
             current: RwLock::new(None),
             reload: Mutex::new(()),
+            validated: Memo::new(1),
         }
     }
 
@@ -54,6 +58,33 @@ impl AccessControl {
     /// The snapshot matching the database's current generation (reloading if needed).
     pub fn snapshot(&self, conn: &mut DbConn) -> Result<Arc<Loaded>, DbError> {
         let generation = generation::current(conn)?;
+        self.snapshot_of(conn, generation)
+    }
+
+    /// [`snapshot`](Self::snapshot) without reading the generation when the database has
+    /// not changed since the snapshot was last found current (`at`: the epoch taken when
+    /// the request began; see `db::changes`).
+    pub fn snapshot_at(
+        &self,
+        conn: &mut DbConn,
+        at: Option<Epoch>,
+    ) -> Result<Arc<Loaded>, DbError> {
+        if let Some(loaded) = self.validated.get(at, &()) {
+            return Ok(loaded);
+        }
+        let loaded = self.snapshot(conn)?;
+        self.validated.put(at, (), Arc::clone(&loaded));
+        Ok(loaded)
+    }
+
+    /// Records that `loaded` was found current in epoch `at` (its generation was read then).
+    pub fn found_current(&self, at: Option<Epoch>, loaded: &Arc<Loaded>) {
+        self.validated.put(at, (), Arc::clone(loaded));
+    }
+
+    /// The snapshot of `generation`, just read from the database with whatever else the
+    /// caller needed in the same query (reloading if the held one is older).
+    pub fn snapshot_of(&self, conn: &mut DbConn, generation: i64) -> Result<Arc<Loaded>, DbError> {
         if let Some(loaded) = self.cached(generation) {
             return Ok(loaded);
         }

@@ -6,8 +6,10 @@ use time::Duration;
 
 use crate::access::AccessControl;
 use crate::auth::PasswordHasher;
+use crate::auth::session::{RECENT_IDENTITIES, RecentIdentities};
 use crate::config::Settings;
 use crate::db::DbPool;
+use crate::db::changes::Changes;
 use crate::library::{Library, LibrarySettings, Thumbnailer};
 use crate::storage::Storages;
 
@@ -20,6 +22,8 @@ pub struct AppState {
     pub passwords: Arc<PasswordHasher>,
     /// Storages, permission snapshots, the thumbnailer and the library's rules.
     pub library: Library,
+    /// Identities the checked download resolved recently (see `db::changes`).
+    pub identities: Arc<RecentIdentities>,
 }
 
 impl AppState {
@@ -45,12 +49,15 @@ impl AppState {
                 path_generator: settings.path_generator,
                 max_folder_depth: settings.max_folder_depth,
             }),
+            changes: Arc::new(Changes::watch(&settings.database)),
+            recent: Arc::default(),
         };
         Ok(Self {
             settings: Arc::new(settings),
             pool,
             passwords: Arc::new(passwords),
             library,
+            identities: Arc::new(RecentIdentities::new(RECENT_IDENTITIES)),
         })
     }
 

@@ -4,6 +4,7 @@ use time::Duration;
 
 use crate::db::models::{Session, User, session, token, user};
 
+use crate::db::changes::{Epoch, Memo};
 use crate::db::{DbConn, DbError, now};
 
 use super::secret_hash;
@@ -98,11 +99,60 @@ pub fn needs_touch(sess: &Session) -> bool {
     now() - sess.last_seen_at > Duration::minutes(1)
 }
 
+/// Identities recently resolved, by the hash of the credential that resolved them
+/// (`true`: a bearer token, `false`: a session cookie), valid for the database epoch they
+/// were read in (see `db::changes`).
+pub type RecentIdentities = Memo<(bool, String), Identity>;
+
+/// How many identities [`RecentIdentities`] keeps.
+pub const RECENT_IDENTITIES: usize = 1024;
+
+/// [`identify`], answered from `recent` when the database has not changed since the
+/// credential was last resolved there (`at`: the epoch taken when the request began). A
+/// session that has expired since is refused as the database would refuse it.
+pub fn identify_at(
+    conn: &mut DbConn,
+    creds: &Credentials,
+    recent: &RecentIdentities,
+    at: Option<Epoch>,
+) -> Result<Option<Identity>, DbError> {
+    let key = match (&creds.bearer, &creds.session) {
+        (Some(bearer), _) => (true, secret_hash(bearer)),
+        (None, Some(cookie)) => (false, secret_hash(cookie)),
+        (None, None) => return Ok(None),
+    };
+    if let Some(identity) = recent.get(at, &key) {
+        let expired = identity
+            .session
+            .as_ref()
+            .is_some_and(|s| s.expires_at <= now());
+        return Ok((!expired).then_some(identity));
+    }
+    let found = identify_hashed(conn, key.0, &key.1)?;
+    if let Some(identity) = &found {
+        recent.put(at, key, identity.clone());
+    }
+    Ok(found)
+}
+
 /// Resolves credentials without writing anything. A bearer token wins over a cookie.
 /// Unknown, expired and revoked credentials, and inactive users, give `None` (anonymous).
 pub fn identify(conn: &mut DbConn, creds: &Credentials) -> Result<Option<Identity>, DbError> {
-    if let Some(bearer) = &creds.bearer {
-        let found = token::find_user(conn, &secret_hash(bearer))?;
+    match (&creds.bearer, &creds.session) {
+        (Some(bearer), _) => identify_hashed(conn, true, &secret_hash(bearer)),
+        (None, Some(cookie)) => identify_hashed(conn, false, &secret_hash(cookie)),
+        (None, None) => Ok(None),
+    }
+}
+
+/// [`identify`] for the hash of a bearer token (`bearer`) or of a session cookie.
+fn identify_hashed(
+    conn: &mut DbConn,
+    bearer: bool,
+    hash: &str,
+) -> Result<Option<Identity>, DbError> {
+    if bearer {
+        let found = token::find_user(conn, hash)?;
         return Ok(found
             .filter(|(_, user)| user.is_active)
             .map(|(_, user)| Identity {
@@ -110,11 +160,7 @@ pub fn identify(conn: &mut DbConn, creds: &Credentials) -> Result<Option<Identit
                 session: None,
             }));
     }
-    let Some(cookie) = &creds.session else {
-        return Ok(None);
-    };
-    let id_hash = secret_hash(cookie);
-    let Some((sess, user)) = session::find_with_user(conn, &id_hash)? else {
+    let Some((sess, user)) = session::find_with_user(conn, hash)? else {
         return Ok(None);
     };
     if !user.is_active {
@@ -124,4 +170,74 @@ pub fn identify(conn: &mut DbConn, creds: &Credentials) -> Result<Option<Identit
         user,
         session: Some(sess),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
+
+    use super::*;
+    use crate::db::changes::Changes;
+    use crate::db::models::user::NewUser;
+
+    #[test]
+    fn a_remembered_session_that_expired_since_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let backend =
+            crate::db::Backend::Sqlite(dir.path().join("coffer.db").to_string_lossy().into_owned());
+        let mut conn = crate::db::establish(&backend).unwrap();
+        crate::db::migrate(&mut conn).unwrap();
+        let user_id = user::create(
+            &mut conn,
+            &NewUser {
+                username: "bob".into(),
+                email: String::new(),
+                password_hash: "not a hash".into(),
+                is_active: true,
+                is_staff: false,
+                is_superuser: false,
+            },
+        )
+        .unwrap();
+        let cookie = "a session cookie";
+        let expires = now() + Duration::hours(1);
+        session::create(&mut conn, &secret_hash(cookie), user_id, "csrf", expires).unwrap();
+        let changes = Changes::watch(&backend);
+        let recent = RecentIdentities::new(8);
+        let creds = Credentials {
+            session: Some(cookie.into()),
+            bearer: None,
+        };
+        let at = changes.now();
+        assert!(at.is_some());
+        let found = identify_at(&mut conn, &creds, &recent, at)
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.user.id, user_id);
+        // Remembered; now let its expiry pass without any change to the database.
+        let mut expired = found.clone();
+        if let Some(s) = expired.session.as_mut() {
+            s.expires_at = now() - Duration::seconds(1);
+        }
+        recent.put(at, (false, secret_hash(cookie)), expired);
+        assert!(
+            identify_at(&mut conn, &creds, &recent, at)
+                .unwrap()
+                .is_none()
+        );
+        // Any change to the database starts a later epoch, which asks the database again;
+        // it still knows the live session.
+        let changes_made = user::UserChanges {
+            email: Some("bob@example.org".into()),
+            ..Default::default()
+        };
+        user::update(&mut conn, user_id, &changes_made).unwrap();
+        let later = changes.now();
+        assert!(later > at);
+        assert!(
+            identify_at(&mut conn, &creds, &recent, later)
+                .unwrap()
+                .is_some()
+        );
+    }
 }

@@ -1,6 +1,7 @@
 //! The metadata database: one diesel connection type over SQLite and PostgreSQL, the pool,
 //! embedded migrations and the helper that runs blocking queries off the async runtime.
 
+pub mod changes;
 pub mod models;
 pub mod schema;
 
@@ -344,6 +345,10 @@ thread_local! {
 /// writer, an indexed lookup takes microseconds, and skipping the hand-off to the blocking
 /// pool is what keeps small downloads fast. On PostgreSQL a query is a network round trip,
 /// so `f` goes to the blocking pool like [`run`]. `f` must not write.
+///
+/// On SQLite `f` runs in one deferred read transaction: its statements share one set of
+/// file locks (each statement on its own would take and release them), and a transaction
+/// whose lookups are all answered from memory takes none.
 pub async fn read_inline<T, F>(pool: &DbPool, backend: &Backend, f: F) -> Result<T, DbError>
 where
     T: Send + 'static,
@@ -361,13 +366,35 @@ where
         let Some((_, conn)) = slot.as_mut() else {
             return Err(DbError::Blocking("no thread-local connection".into()));
         };
-        let result = f(conn);
+        let result = conn.transaction(f);
         if result.is_err() {
             // Start afresh next time rather than reuse a connection in an unknown state.
             *slot = None;
         }
         result
     })
+}
+
+/// Inside [`read_inline`]'s read transaction on SQLite: ends it and begins another, so the
+/// statements that follow see every change committed meanwhile (e.g. a row read again
+/// because its object moved). Elsewhere nothing: outside a transaction each statement
+/// already sees the latest commit.
+pub fn renew_read(conn: &mut DbConn) -> Result<(), DbError> {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    type Manager = AnsiTransactionManager;
+    let DbConn::Sqlite(c) = conn else {
+        return Ok(());
+    };
+    let depth =
+        <Manager as TransactionManager<diesel::SqliteConnection>>::transaction_manager_status_mut(
+            c,
+        )
+        .transaction_depth()?;
+    if depth.map(std::num::NonZeroU32::get) == Some(1) {
+        <Manager as TransactionManager<diesel::SqliteConnection>>::commit_transaction(c)?;
+        <Manager as TransactionManager<diesel::SqliteConnection>>::begin_transaction(c)?;
+    }
+    Ok(())
 }
 
 /// The current UTC time without offset, as stored in the database.

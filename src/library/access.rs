@@ -60,6 +60,21 @@ impl<'u> Access<'u> {
         })
     }
 
+    /// A snapshot the caller already holds, for `caller`.
+    pub fn of(
+        control: &AccessControl,
+        loaded: Arc<Loaded>,
+        caller: Option<&'u User>,
+        explain_denials: bool,
+    ) -> Self {
+        Self {
+            loaded,
+            policy: control.policy(),
+            caller,
+            explain_denials,
+        }
+    }
+
     /// The same snapshot asked on behalf of someone else (e.g. the subject of a check).
     pub fn for_caller<'v>(&self, caller: Option<&'v User>) -> Access<'v> {
         Access {

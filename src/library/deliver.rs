@@ -6,9 +6,10 @@
 //! committed and deleted the source); a delivery that follows the row reads it again and
 //! opens the new place, so a reader of an existing file never gets 404 from a race.
 
-use crate::db::DbConn;
+use crate::db::changes::{Epoch, Memo};
 use crate::db::models::file::{self, File};
 use crate::db::models::{User, thumbnail};
+use crate::db::{self, DbConn};
 use crate::permissions::Right;
 use crate::storage::{LocalStorage, StorageError, StorageKey, StorageRole};
 
@@ -57,6 +58,26 @@ pub enum Follow {
 /// far longer than that window.
 const MAX_ATTEMPTS: usize = 16;
 
+/// File rows recent downloads read, by private storage key and by id, answered again
+/// while the database has not changed (see `db::changes`).
+#[derive(Debug)]
+pub struct RecentFiles {
+    by_key: Memo<String, File>,
+    by_id: Memo<i64, File>,
+}
+
+/// How many rows [`RecentFiles`] keeps of each kind.
+const RECENT_FILES: usize = 1024;
+
+impl Default for RecentFiles {
+    fn default() -> Self {
+        Self {
+            by_key: Memo::new(RECENT_FILES),
+            by_id: Memo::new(RECENT_FILES),
+        }
+    }
+}
+
 /// `None` when `user` may read the file (public files: anyone), else the refusal.
 pub fn refusal(
     lib: &Library,
@@ -64,10 +85,20 @@ pub fn refusal(
     user: Option<&User>,
     f: &File,
 ) -> Result<Option<String>> {
+    refusal_by(lib, conn, f, |conn| lib.access(conn, user))
+}
+
+/// [`refusal`] with the permission view `access` gives.
+fn refusal_by<'u>(
+    lib: &Library,
+    conn: &mut DbConn,
+    f: &File,
+    access: impl FnOnce(&mut DbConn) -> Result<super::Access<'u>>,
+) -> Result<Option<String>> {
     if f.is_public {
         return Ok(None);
     }
-    let access = lib.access(conn, user)?;
+    let access = access(conn)?;
     let decision = access.decide(Right::Read, f);
     if decision.allowed {
         return Ok(None);
@@ -81,24 +112,65 @@ pub fn refusal(
     Ok(Some(why))
 }
 
+/// The file row behind `by`, from the recent rows when the database has not changed since
+/// epoch `at`, else from the database with the permission generation in the same query.
+fn look_up(
+    lib: &Library,
+    conn: &mut DbConn,
+    by: FileBy<'_>,
+    at: Option<Epoch>,
+) -> Result<Option<(File, Option<i64>)>> {
+    let recent = &lib.recent;
+    match by {
+        FileBy::PrivateKey(key) => {
+            if let Some(f) = recent.by_key.get(at, key.as_str()) {
+                return Ok(Some((f, None)));
+            }
+            let found = file::find_by_key_with_generation(conn, key.as_str(), false)?;
+            if let Some((f, _)) = &found {
+                recent.by_key.put(at, key.as_str().to_owned(), f.clone());
+            }
+            Ok(found.map(|(f, generation)| (f, Some(generation))))
+        }
+        FileBy::Id(id) => {
+            if let Some(f) = recent.by_id.get(at, &id) {
+                return Ok(Some((f, None)));
+            }
+            let found = file::find_with_generation(conn, id)?;
+            if let Some((f, _)) = &found {
+                recent.by_id.put(at, id, f.clone());
+            }
+            Ok(found.map(|(f, generation)| (f, Some(generation))))
+        }
+    }
+}
+
 /// The private file stored under `key` (`Follow::Key`) or the file `id` (`Follow::Row`,
-/// public ones too), opened by `open` after the read check.
+/// public ones too), opened by `open` after the read check. `at` is the database epoch
+/// taken when the request began (`db::changes`): rows read since and not changed are
+/// answered from memory, and a checked download of a private file then asks the database
+/// nothing. Otherwise the row and the permission generation come in one query.
 pub fn file<T>(
     lib: &Library,
     conn: &mut DbConn,
     user: Option<&User>,
     by: FileBy<'_>,
+    at: Option<Epoch>,
     mut open: impl FnMut(Source<'_>) -> std::result::Result<T, StorageError>,
 ) -> Result<Delivery<T>> {
-    let (found, follow) = match by {
-        FileBy::PrivateKey(key) => (file::find_by_key(conn, key.as_str(), false)?, Follow::Key),
-        FileBy::Id(id) => (file::find(conn, id)?, Follow::Row),
+    let follow = match by {
+        FileBy::PrivateKey(_) => Follow::Key,
+        FileBy::Id(_) => Follow::Row,
     };
-    let Some(mut f) = found else {
+    let Some((mut f, mut generation)) = look_up(lib, conn, by, at)? else {
         return Ok(Delivery::Missing);
     };
     for _attempt in 0..MAX_ATTEMPTS {
-        if let Some(why) = refusal(lib, conn, user, &f)? {
+        let refused = refusal_by(lib, conn, &f, |conn| match generation {
+            Some(generation) => lib.access_of(conn, user, generation, at),
+            None => lib.access_at(conn, user, at),
+        })?;
+        if let Some(why) = refused {
             return Ok(Delivery::Denied(why));
         }
         let Ok(key) = StorageKey::parse(&f.storage_key) else {
@@ -115,10 +187,14 @@ pub fn file<T>(
         };
         match open(source) {
             Ok(t) => return Ok(Delivery::Ready(t)),
-            Err(StorageError::NotFound) if follow == Follow::Row => match file::find(conn, f.id)? {
-                Some(again) => f = again,
-                None => return Ok(Delivery::Missing),
-            },
+            Err(StorageError::NotFound) if follow == Follow::Row => {
+                // Moved meanwhile: read the row again in a fresh read transaction.
+                db::renew_read(conn)?;
+                match file::find_with_generation(conn, f.id)? {
+                    Some((again, g)) => (f, generation) = (again, Some(g)),
+                    None => return Ok(Delivery::Missing),
+                }
+            }
             Err(StorageError::NotFound) => return Ok(Delivery::Missing),
             Err(e) => return Err(e.into()),
         }
@@ -227,7 +303,8 @@ pub fn preset_thumbnail<T>(
         };
         match open(source) {
             Ok(obj) => return Ok(Delivery::Ready(obj)),
-            Err(StorageError::NotFound) => {}
+            // Moved meanwhile: read the rows again in a fresh read transaction.
+            Err(StorageError::NotFound) => db::renew_read(conn)?,
             Err(e) => return Err(e.into()),
         }
     }

@@ -31,6 +31,7 @@ pub use access::Access;
 pub use thumbnails::Thumbnailer;
 
 use crate::access::AccessControl;
+use crate::db::changes::{Changes, Epoch};
 use crate::db::models::User;
 use crate::db::{DbConn, DbError, DbPool};
 use crate::permissions::Decision;
@@ -59,6 +60,11 @@ pub struct Library {
     pub access: Arc<AccessControl>,
     pub thumbnails: Thumbnailer,
     pub settings: Arc<LibrarySettings>,
+    /// Whether the database changed since a moment (SQLite; see `db::changes`).
+    pub changes: Arc<Changes>,
+    /// File rows the checked download read recently, answered again while the database
+    /// has not changed.
+    pub recent: Arc<deliver::RecentFiles>,
 }
 
 impl Library {
@@ -71,6 +77,41 @@ impl Library {
     /// snapshot only after a change).
     pub fn access<'u>(&self, conn: &mut DbConn, caller: Option<&'u User>) -> Result<Access<'u>> {
         Access::load(&self.access, conn, caller, self.settings.debug)
+    }
+
+    /// [`access`](Self::access) without reading the generation when the database has not
+    /// changed since the snapshot was last found current (`at`: see `db::changes`).
+    pub fn access_at<'u>(
+        &self,
+        conn: &mut DbConn,
+        caller: Option<&'u User>,
+        at: Option<Epoch>,
+    ) -> Result<Access<'u>> {
+        Ok(Access::of(
+            &self.access,
+            self.access.snapshot_at(conn, at)?,
+            caller,
+            self.settings.debug,
+        ))
+    }
+
+    /// [`access`](Self::access) at a generation just read with another query, in epoch
+    /// `at`.
+    pub fn access_of<'u>(
+        &self,
+        conn: &mut DbConn,
+        caller: Option<&'u User>,
+        generation: i64,
+        at: Option<Epoch>,
+    ) -> Result<Access<'u>> {
+        let loaded = self.access.snapshot_of(conn, generation)?;
+        self.access.found_current(at, &loaded);
+        Ok(Access::of(
+            &self.access,
+            loaded,
+            caller,
+            self.settings.debug,
+        ))
     }
 }
 

@@ -66,8 +66,7 @@ pub fn prepare(
         return offload::prepare(backend, storage, key, content_type, disposition)
             .map(Object::Offload);
     }
-    let handle = storage.open_read(key)?;
-    let meta = handle.metadata()?;
+    let (handle, meta) = storage.open_read_with_metadata(key)?;
     let len = meta.len();
     let preloaded = if len <= PRELOAD_LIMIT {
         Some(read_small(&handle, len)?)

@@ -98,6 +98,15 @@ impl LocalStorage {
     /// root. One `openat2` call (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS) enforces both in the
     /// kernel; where that call is missing (Linux before 5.6) each component is checked.
     pub fn open_read(&self, key: &StorageKey) -> Result<fs::File, StorageError> {
+        self.open_read_with_metadata(key).map(|(file, _)| file)
+    }
+
+    /// [`open_read`](Self::open_read), with the metadata read from the open descriptor by
+    /// the same check that it is a regular file (one `statx` per download, not two).
+    pub fn open_read_with_metadata(
+        &self,
+        key: &StorageKey,
+    ) -> Result<(fs::File, fs::Metadata), StorageError> {
         use rustix::fs::{Mode, OFlags, ResolveFlags, openat2};
         match openat2(
             &*self.root_dir,
@@ -108,10 +117,11 @@ impl LocalStorage {
         ) {
             Ok(fd) => {
                 let file = fs::File::from(fd);
-                if !file.metadata()?.is_file() {
+                let meta = file.metadata()?;
+                if !meta.is_file() {
                     return Err(StorageError::NotFound);
                 }
-                return Ok(file);
+                return Ok((file, meta));
             }
             Err(rustix::io::Errno::NOENT | rustix::io::Errno::NOTDIR) => {
                 return Err(StorageError::NotFound);
@@ -134,10 +144,11 @@ impl LocalStorage {
                     StorageError::from_io(e)
                 }
             })?;
-        if !file.metadata()?.is_file() {
+        let meta = file.metadata()?;
+        if !meta.is_file() {
             return Err(StorageError::NotFound);
         }
-        Ok(file)
+        Ok((file, meta))
     }
 
     /// Whether an object exists under `key`.

@@ -8,6 +8,7 @@ use actix_web::http::{Method, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::auth;
+use crate::db::changes::Epoch;
 use crate::db::models::User;
 use crate::db::{self, DbConn};
 use crate::library::deliver::{self, Delivery, FileBy, Source};
@@ -46,8 +47,8 @@ pub async fn private_file(
     let Some(key) = key_below_prefix(&req)? else {
         return Ok(method_not_allowed().await);
     };
-    let delivery = run(&state, &req, move |st, conn, user| {
-        deliver::file(&st.library, conn, user, FileBy::PrivateKey(&key), |s| {
+    let delivery = run(&state, &req, move |st, conn, user, at| {
+        deliver::file(&st.library, conn, user, FileBy::PrivateKey(&key), at, |s| {
             open(st, s)
         })
     })
@@ -64,7 +65,7 @@ pub async fn private_thumbnail(
     let Some(key) = key_below_prefix(&req)? else {
         return Ok(method_not_allowed().await);
     };
-    let delivery = run(&state, &req, move |st, conn, user| {
+    let delivery = run(&state, &req, move |st, conn, user, _| {
         deliver::private_thumbnail(&st.library, conn, user, &key, |s| open(st, s))
     })
     .await?;
@@ -80,8 +81,8 @@ pub async fn stable(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, PageError> {
     let id: i64 = path.0.parse().map_err(|_| AppError::NotFound)?;
-    let delivery = run(&state, &req, move |st, conn, user| {
-        deliver::file(&st.library, conn, user, FileBy::Id(id), |s| open(st, s))
+    let delivery = run(&state, &req, move |st, conn, user, at| {
+        deliver::file(&st.library, conn, user, FileBy::Id(id), at, |s| open(st, s))
     })
     .await?;
     finish(&state, &req, delivery)
@@ -104,7 +105,7 @@ pub async fn preset_thumbnail(
         .preset(&name)
         .cloned()
         .ok_or(AppError::NotFound)?;
-    let checked = run(&state, &req, move |st, conn, user| {
+    let checked = run(&state, &req, move |st, conn, user, _| {
         deliver::readable_mime(&st.library, conn, user, id)
     })
     .await?;
@@ -130,7 +131,7 @@ pub async fn preset_thumbnail(
             // and checked again: a redirect to the thumbnail's storage URL could arrive
             // after a toggle moved it, and the file may have turned private meanwhile.
             let spec = t.spec;
-            let delivery = run(&state, &req, move |st, conn, user| {
+            let delivery = run(&state, &req, move |st, conn, user, _| {
                 deliver::preset_thumbnail(&st.library, conn, user, id, &spec, |s| open(st, s))
             })
             .await?;
@@ -167,8 +168,11 @@ pub async fn method_not_allowed() -> HttpResponse {
         .finish()
 }
 
-/// Authenticates and runs `step` in one database call (`db::read_inline`: on this thread on SQLite). The
-/// session's sliding expiry, when due, is extended afterwards in the background.
+/// Authenticates and runs `step` in one database call (`db::read_inline`: on this thread,
+/// in one read transaction, on SQLite). The database epoch is taken first (`db::changes`):
+/// the caller's identity, and what `step` looks up with it, are answered from memory when
+/// nothing changed since they were read. The session's sliding expiry, when due, is
+/// extended afterwards in the background.
 async fn run<T, F>(
     state: &web::Data<AppState>,
     req: &HttpRequest,
@@ -176,19 +180,21 @@ async fn run<T, F>(
 ) -> Result<Delivery<T>, AppError>
 where
     T: Send + 'static,
-    F: FnOnce(&AppState, &mut DbConn, Option<&User>) -> crate::library::Result<Delivery<T>>
+    F: FnOnce(
+            &AppState,
+            &mut DbConn,
+            Option<&User>,
+            Option<Epoch>,
+        ) -> crate::library::Result<Delivery<T>>
         + Send
         + 'static,
 {
     let creds = credentials(req, &state.settings.session.cookie_name);
     let st = state.get_ref().clone();
+    let at = state.library.changes.now();
     let (identity, outcome) = db::read_inline(&state.pool, &state.settings.database, move |conn| {
-        let identity = if creds.is_empty() {
-            None
-        } else {
-            auth::session::identify(conn, &creds)?
-        };
-        let outcome = step(&st, conn, identity.as_ref().map(|i| &i.user));
+        let identity = auth::session::identify_at(conn, &creds, &st.identities, at)?;
+        let outcome = step(&st, conn, identity.as_ref().map(|i| &i.user), at);
         Ok((identity, outcome))
     })
     .await?;

@@ -15,6 +15,7 @@ mod api;
 mod auth;
 mod cli;
 mod concurrent_writes;
+mod download_memory;
 mod downloads;
 mod error_pages;
 mod fuzz_findings;

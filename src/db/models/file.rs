@@ -83,6 +83,34 @@ pub fn find(conn: &mut DbConn, id: i64) -> Result<Option<File>, DbError> {
         .optional())?)
 }
 
+/// [`find`] with the permission generation, read in the same query (one round trip for
+/// the checked download).
+pub fn find_with_generation(conn: &mut DbConn, id: i64) -> Result<Option<(File, i64)>, DbError> {
+    use crate::db::schema::permission_generation as g;
+    Ok(crate::on_backend!(conn, c => files::table
+        .inner_join(g::table.on(g::id.eq(1)))
+        .filter(files::id.eq(id))
+        .select((File::as_select(), g::generation))
+        .get_result(c)
+        .optional())?)
+}
+
+/// [`find_by_key`] with the permission generation, read in the same query.
+pub fn find_by_key_with_generation(
+    conn: &mut DbConn,
+    key: &str,
+    is_public: bool,
+) -> Result<Option<(File, i64)>, DbError> {
+    use crate::db::schema::permission_generation as g;
+    Ok(crate::on_backend!(conn, c => files::table
+        .inner_join(g::table.on(g::id.eq(1)))
+        .filter(files::storage_key.eq(key))
+        .filter(files::is_public.eq(is_public))
+        .select((File::as_select(), g::generation))
+        .get_result(c)
+        .optional())?)
+}
+
 /// Files with these ids.
 pub fn find_many(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<File>, DbError> {
     if ids.is_empty() {
