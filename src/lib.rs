@@ -11,6 +11,7 @@ pub mod deploy;
 pub mod domain;
 pub mod images;
 pub mod library;
+pub mod memory;
 pub mod permissions;
 pub mod serve;
 pub mod startup;

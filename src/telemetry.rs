@@ -1,6 +1,7 @@
-//! Logging: `tracing` to stderr, filtered by `COFFER_LOG` (or `RUST_LOG`), default `info`;
-//! and for HTTP, a request id in every line of a request and the access log
-//! ([`trace_requests`]).
+//! Logging: `tracing` to stderr, filtered by `COFFER_LOG` (or `RUST_LOG`), default
+//! [`DEFAULT_FILTER`]; and for HTTP, a request id in every line of a request and the access
+//! log ([`trace_requests`]), which is opt-in: a line written per request is a system call
+//! per request, and a reverse proxy usually keeps that log already.
 
 use std::fmt;
 use std::pin::Pin;
@@ -17,12 +18,16 @@ use bytes::Bytes;
 use tracing::Instrument;
 use tracing_subscriber::EnvFilter;
 
+/// What is logged when neither `COFFER_LOG` nor `RUST_LOG` is set: Coffer's information,
+/// warnings and errors, without the access log (`COFFER_LOG=info` turns it on).
+pub const DEFAULT_FILTER: &str = "info,coffer::http=off";
+
 /// Installs the global subscriber once; later calls do nothing.
 pub fn init() {
     let filter = std::env::var("COFFER_LOG")
         .ok()
         .or_else(|| std::env::var("RUST_LOG").ok())
-        .unwrap_or_else(|| "info".into());
+        .unwrap_or_else(|| DEFAULT_FILTER.into());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::new(filter))
         .with_writer(std::io::stderr)

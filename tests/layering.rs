@@ -177,3 +177,40 @@ fn the_scan_sees_a_planted_violation() {
     assert_eq!(code.matches("token::delete(").count(), 1);
     assert!(ENGINE.iter().any(|e| code.contains(e)));
 }
+
+/// Files whose code (comments aside) says `unsafe` or allows it.
+fn unsafe_users() -> Vec<String> {
+    let mut files = Vec::new();
+    sources(&root().join("src"), &mut files);
+    sources(&root().join("tests"), &mut files);
+    sources(&root().join("benches"), &mut files);
+    files.sort();
+    files
+        .iter()
+        .filter(|path| {
+            let code = code_of(path);
+            code.contains("unsafe ") || code.contains("unsafe{") || code.contains("unsafe_code")
+        })
+        .map(|path| {
+            path.strip_prefix(root())
+                .unwrap_or(path)
+                .display()
+                .to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn unsafe_code_lives_in_one_small_module() {
+    // The crate denies `unsafe_code`; only `src/memory.rs` allows it (one FFI call that
+    // returns freed memory to the system), and this file, which names the lint to look
+    // for it.
+    assert_eq!(
+        unsafe_users(),
+        ["src/memory.rs", "tests/layering.rs"],
+        "`unsafe` belongs in src/memory.rs alone"
+    );
+    let memory = std::fs::read_to_string(root().join("src/memory.rs")).unwrap();
+    assert_eq!(memory.matches("unsafe {").count(), 1, "one unsafe block");
+    assert!(memory.contains("// SAFETY:"), "and it says why it is sound");
+}

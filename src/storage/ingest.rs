@@ -63,6 +63,24 @@ where
     S: Stream<Item = Result<Bytes, E>>,
     E: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
+    let ingested = stream_to_storage(storage, body, limit, original_name, generator).await;
+    // The write buffers (up to a few MiB per upload) were freed on this thread; give them
+    // back rather than keep them resident until this thread allocates as much again.
+    crate::memory::release_freed();
+    ingested
+}
+
+async fn stream_to_storage<S, E>(
+    storage: &LocalStorage,
+    body: S,
+    limit: u64,
+    original_name: &str,
+    generator: PathGenerator,
+) -> Result<Ingested, StorageError>
+where
+    S: Stream<Item = Result<Bytes, E>>,
+    E: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let temp = {
         let storage = storage.clone();
         match tokio::task::spawn_blocking(move || storage.temp_file()).await {

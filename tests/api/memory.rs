@@ -21,6 +21,15 @@ fn peak_rss_kib(pid: u32) -> u64 {
         .unwrap()
 }
 
+fn current_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
 /// A `coffer serve` child, killed when dropped, then its test database dropped. Its stdout
 /// stays open while it runs (a closed pipe would fail the server's next line).
 struct Server {
@@ -179,6 +188,36 @@ async fn a_burst_of_logins_keeps_one_argon2_work_area_resident() {
     assert!(
         after < before + 3 * 19 * 1024,
         "peak RSS grew from {before} KiB to {after} KiB"
+    );
+    drop(server);
+}
+
+/// After each log-in check the password thread gives its 19 MiB argon2 work area back to
+/// the system: the resident size falls back far below the peak the checks reached.
+#[actix_web::test]
+async fn a_login_leaves_no_argon2_work_area_resident() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, base, password) = start(dir.path(), &[("COFFER_ARGON2__ITERATIONS", "1")]);
+    let pid = server.child.id();
+    let client = reqwest::Client::new();
+    for _ in 0..3 {
+        token(&client, &base, "admin", &password, None)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        token(&client, &base, "nobody", "wrong password", None).await,
+        Err(StatusCode::UNAUTHORIZED)
+    );
+    let (now, peak) = (current_rss_kib(pid), peak_rss_kib(pid));
+    eprintln!(
+        "server RSS after four checks: {} MiB (peak {} MiB)",
+        now / 1024,
+        peak / 1024
+    );
+    assert!(
+        now + 15 * 1024 < peak,
+        "a work area stayed resident: {now} KiB now, {peak} KiB at the peak"
     );
     drop(server);
 }

@@ -313,3 +313,65 @@ async fn the_log_lines_of_a_request_carry_its_id() {
     }
     assert!(failed.iter().all(|l| !l.contains(&token_id)));
 }
+
+#[actix_web::test]
+async fn the_access_log_is_off_unless_asked_for() {
+    // No COFFER_LOG and no RUST_LOG: information and errors are logged, but no line per
+    // request (a system call per request on the download path).
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let log = dir.path().join("server.log");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_coffer"));
+    cmd.args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .env_remove("COFFER_CONFIG")
+        .env_remove("RUST_LOG")
+        .env_remove("COFFER_LOG")
+        .env("COFFER_DATA_DIR", dir.path().join("data"))
+        .env("COFFER_WORKERS", "1")
+        .env("COFFER_ARGON2__MEMORY_KIB", "1024")
+        .env("COFFER_ARGON2__ITERATIONS", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(std::fs::File::create(&log).unwrap()));
+    let pg = test_database();
+    match &pg {
+        Some(pg) => cmd.env("COFFER_DATABASE_URL", &pg.url),
+        None => cmd.env_remove("COFFER_DATABASE_URL"),
+    };
+    let mut child = cmd.spawn().unwrap();
+    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let _server = Server {
+        child,
+        _stdout: lines,
+        _pg: pg,
+    };
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let id = loop {
+        if let Ok(res) = client
+            .get(format!("http://127.0.0.1:{port}/login"))
+            .send()
+            .await
+        {
+            assert_eq!(res.status(), StatusCode::OK);
+            break request_id(res.headers());
+        }
+        assert!(Instant::now() < deadline, "the server did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    for _ in 0..5 {
+        client
+            .get(format!("http://127.0.0.1:{port}/login"))
+            .send()
+            .await
+            .unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let text = without_colours(&std::fs::read_to_string(&log).unwrap());
+    assert!(text.contains("Coffer listening on"), "{text}");
+    assert!(!text.contains("coffer::http"), "{text}");
+    assert!(!text.contains(&id), "{text}");
+}
