@@ -1,6 +1,6 @@
 // Coffer's admin script: uploads with per-file progress and drag and drop, dates in the
-// browser's locale, "select all", and the focal point of an image set by clicking its
-// preview. Everything works without it; this only makes it nicer.
+// browser's locale, "select all", the focal point of an image set by clicking its preview,
+// and copy buttons beside the links a page shows. Everything works without it; this only makes it nicer.
 "use strict";
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -14,7 +14,37 @@ document.addEventListener("DOMContentLoaded", () => {
   const section = document.getElementById("upload");
   if (section) setUpUploads(section);
   setUpFocalPoint();
+  setUpCopyButtons();
 });
+
+// A "Copy" button after every link marked `data-copy`: it copies the link's full URL. Where
+// the clipboard is refused (an origin that is not secure), it selects the link instead, for
+// Ctrl+C.
+function setUpCopyButtons() {
+  for (const a of document.querySelectorAll("a[data-copy]")) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "copy";
+    button.textContent = "Copy";
+    button.setAttribute("aria-label", "Copy the link " + a.textContent.trim());
+    button.addEventListener("click", async () => {
+      const url = new URL(a.getAttribute("href"), document.baseURI).href;
+      try {
+        await navigator.clipboard.writeText(url);
+        button.textContent = "Copied";
+      } catch {
+        const range = document.createRange();
+        range.selectNodeContents(a);
+        const selection = window.getSelection();
+        selection.removeAllRanges();
+        selection.addRange(range);
+        button.textContent = "Press Ctrl+C";
+      }
+      setTimeout(() => { button.textContent = "Copy"; }, 2000);
+    });
+    a.after(" ", button);
+  }
+}
 
 // On an image's file page: the "Subject location (x,y)" text field becomes a hidden field
 // set by clicking the preview, or from the keyboard with the preview focused (arrow keys move

@@ -245,6 +245,42 @@ async fn admin_workflow_in_a_real_browser() {
         .parse()
         .unwrap();
     screenshot(&c, "file-private").await;
+    // Every link the page shows has a copy button, which copies the full URL. (The
+    // clipboard itself is the browser's: the page's call to it is recorded here.)
+    let copied = c
+        .execute(
+            "window.copiedText = [];
+             navigator.clipboard.writeText = async (t) => { window.copiedText.push(t); };
+             for (const b of document.querySelectorAll('button.copy')) b.click();
+             return document.querySelectorAll('a[data-copy]').length;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        copied.as_u64(),
+        Some(2),
+        "the checked link and the stable link"
+    );
+    wait_until(
+        &c,
+        "the links copied",
+        "return window.copiedText.length === 2 && [...document.querySelectorAll('button.copy')].every(b => b.textContent === 'Copied');",
+    )
+    .await;
+    let texts = c
+        .execute("return window.copiedText;", vec![])
+        .await
+        .unwrap();
+    let stable = app.url(&format!("/files/{file_id}/report%20one.txt"));
+    assert!(
+        texts
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t.as_str() == Some(stable.as_str())),
+        "{texts} has {stable}"
+    );
     click(&c, Locator::Id("permissions_disabled")).await;
     submit_and_wait(&c, ".main-col form button[type=submit]").await;
     let public_url = c

@@ -8,16 +8,43 @@ use crate::library::thumbnails::deferred_url;
 use crate::state::AppState;
 use crate::web::api::json::file_url;
 
-/// The stable, permission-checked URL of a file: `/files/<id>/<original name>`.
+/// What is percent-encoded in the name part of a stable URL: what a path segment cannot
+/// hold (controls, space, `"`, `#`, `%`, `/`, `<`, `>`, `?`, `` ` ``, `{`, `}`) and what
+/// clients are known to rewrite (`\`, `^`, `|`, `[`, `]`). Letters, digits, `-`, `.`, `_`,
+/// `~` and the other sub-delimiters stay readable; other characters go as UTF-8 bytes.
+const NAME_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'/')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}')
+    .add(b'\\')
+    .add(b'^')
+    .add(b'|')
+    .add(b'[')
+    .add(b']');
+
+/// The stable, permission-checked URL of a file: `/files/<id>/<original name>`, with only
+/// what must be encoded in the name (`/files/1/alps-sunset.jpg`).
 pub fn stable_url(f: &File) -> String {
-    format!(
-        "/files/{}/{}",
-        f.id,
-        percent_encoding::utf8_percent_encode(
-            &f.original_filename,
-            percent_encoding::NON_ALPHANUMERIC
-        )
-    )
+    format!("/files/{}/{}", f.id, name_segment(&f.original_filename))
+}
+
+/// `name` as one path segment; `.` and `..` (which a browser would resolve as steps up
+/// the path) and an empty name are encoded in full.
+fn name_segment(name: &str) -> String {
+    match name {
+        "" => "%20".to_owned(),
+        "." => "%2E".to_owned(),
+        ".." => "%2E%2E".to_owned(),
+        _ => percent_encoding::utf8_percent_encode(name, NAME_SEGMENT).to_string(),
+    }
 }
 
 /// Where a listing links a file: the public storage's URL for a public file (served by the
@@ -105,5 +132,39 @@ pub fn type_icon(mime: &str) -> &'static str {
         (_, s) if s.contains("sheet") || s.contains("excel") => "XLS",
         (_, s) if s.contains("presentation") || s.contains("powerpoint") => "PPT",
         _ => "FILE",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
+
+    use super::name_segment as encoded;
+
+    #[test]
+    fn stable_links_encode_only_what_a_path_segment_cannot_hold() {
+        assert_eq!(encoded("alps-sunset.jpg"), "alps-sunset.jpg");
+        assert_eq!(
+            encoded("Report_2026 (final)~v2.pdf"),
+            "Report_2026%20(final)~v2.pdf"
+        );
+        assert_eq!(encoded("été.txt"), "%C3%A9t%C3%A9.txt");
+        assert_eq!(encoded("a/b?c#d%e"), "a%2Fb%3Fc%23d%25e");
+        assert_eq!(
+            encoded("<x>\"q\"`{}|^[]\\"),
+            "%3Cx%3E%22q%22%60%7B%7D%7C%5E%5B%5D%5C"
+        );
+        // Whatever the name, the URL has exactly the three slashes of /files/<id>/<name>
+        // and decodes back to the name.
+        assert_eq!(encoded(".."), "%2E%2E");
+        assert_eq!(encoded("."), "%2E");
+        for name in ["../../etc/passwd", "a/b", "..", ".", "x\ny", "%2F"] {
+            let e = encoded(name);
+            assert!(!e.contains('/') && e != ".." && e != ".", "{name:?} → {e}");
+            let back = percent_encoding::percent_decode_str(&e)
+                .decode_utf8()
+                .unwrap();
+            assert_eq!(back, name);
+        }
     }
 }

@@ -37,10 +37,18 @@ fn html(body: String) -> HttpResponse {
         .body(body)
 }
 
-/// Only paths on this site are followed after log-in (no open redirect): see
-/// [`crate::domain::next`].
-fn safe_next(next: Option<&str>) -> String {
-    crate::domain::next::safe_next(next)
+/// The `next` a log-in form carries (only paths on this site are followed after log-in,
+/// no open redirect: see [`crate::domain::next`]): a path on this site, or empty when none was asked for
+/// (then the log-in lands where the user works: [`landing`]).
+fn asked_next(next: Option<&str>) -> String {
+    next.and_then(crate::domain::next::local_path)
+        .unwrap_or_default()
+}
+
+/// Where a log-in without `next` lands: the admin for staff, the reader's browser for the
+/// others.
+pub fn landing(is_staff: bool) -> &'static str {
+    if is_staff { "/admin/folders/" } else { "/" }
 }
 
 #[derive(Deserialize)]
@@ -70,7 +78,7 @@ pub async fn login_form(
         .map(|c| c.value().to_owned())
         .filter(|v| v.len() == 64)
         .unwrap_or_else(auth::random_secret);
-    let next = safe_next(q.next.as_deref());
+    let next = asked_next(q.next.as_deref());
     let page = LoginPage {
         csrf_token: &token,
         next: &next,
@@ -99,8 +107,9 @@ pub struct LoginForm {
 
 /// What a log-in attempt on the form came to.
 enum LogIn {
-    /// The password was right: a new session, with this cookie value.
-    Started(String),
+    /// The password was right: a new session, with this cookie value, for a staff member
+    /// or not.
+    Started(String, bool),
     /// Wrong username or password, or an inactive account.
     Refused,
     /// Too many recent failures: the password was not checked.
@@ -144,15 +153,15 @@ pub async fn login(
         };
         // A new session every time: an old one (maybe planted) is never reused.
         let secret = auth::session::start(conn, u.id, old.as_deref(), ttl)?;
-        Ok::<_, AppError>(LogIn::Started(secret))
+        Ok::<_, AppError>(LogIn::Started(secret, u.is_staff || u.is_superuser))
     })
     .await?;
-    let secret = match result {
-        LogIn::Started(secret) => secret,
+    let (secret, is_staff) = match result {
+        LogIn::Started(secret, is_staff) => (secret, is_staff),
         refused @ (LogIn::Refused | LogIn::Throttled { .. }) => {
             let throttled = match refused {
                 LogIn::Throttled { retry_after } => Some(retry_after),
-                LogIn::Refused | LogIn::Started(_) => None,
+                LogIn::Refused | LogIn::Started(..) => None,
             };
             let message = match throttled {
                 Some(retry_after) => throttle::refusal_message(retry_after),
@@ -160,7 +169,7 @@ pub async fn login(
             };
             let page = LoginPage {
                 csrf_token: &form.csrf_token,
-                next: &safe_next(form.next.as_deref()),
+                next: &asked_next(form.next.as_deref()),
                 username: &form.username,
                 error: Some(&message),
                 notice: None,
@@ -194,8 +203,12 @@ pub async fn login(
         .finish();
     let mut expired = login_cookie("", state.settings.session.cookie_secure);
     expired.make_removal();
+    let to = match asked_next(form.next.as_deref()) {
+        next if next.is_empty() => landing(is_staff).to_owned(),
+        next => next,
+    };
     Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, safe_next(form.next.as_deref())))
+        .insert_header((header::LOCATION, to))
         .cookie(cookie)
         .cookie(expired)
         .finish())
@@ -251,6 +264,8 @@ struct FileRow {
 struct BrowsePage {
     title: String,
     username: String,
+    /// Staff see a link to the admin in the header.
+    is_staff: bool,
     csrf_token: String,
     /// Readable ancestors, root first; `None` for one the user may not read (never named).
     crumbs: Vec<Option<(i64, String)>>,
@@ -349,6 +364,7 @@ pub async fn browse(
     let page = BrowsePage {
         title,
         username: identity.user.username.clone(),
+        is_staff: identity.user.is_staff || identity.user.is_superuser,
         csrf_token: identity.csrf_token().unwrap_or_default().to_owned(),
         crumbs,
         folders: l.folders.into_iter().map(|f| f.folder).collect(),

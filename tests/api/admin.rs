@@ -34,6 +34,16 @@ pub fn select_attr(html: &str, selector: &str, attr: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// The `attr` of every element matching `selector`.
+pub fn select_all_attr(html: &str, selector: &str, attr: &str) -> Vec<String> {
+    let doc = Html::parse_document(html);
+    let sel = Selector::parse(selector).unwrap();
+    doc.select(&sel)
+        .filter_map(|e| e.value().attr(attr))
+        .map(str::to_owned)
+        .collect()
+}
+
 pub fn texts(html: &str, selector: &str) -> Vec<String> {
     let doc = Html::parse_document(html);
     let sel = Selector::parse(selector).unwrap();

@@ -230,7 +230,7 @@ async fn login_rotates_the_session_and_ignores_foreign_next() {
         .send()
         .await
         .unwrap();
-    assert_eq!(res.headers()["location"], "/");
+    assert_eq!(res.headers()["location"], "/admin/folders/");
 }
 
 #[actix_web::test]

@@ -4,7 +4,7 @@
 
 use reqwest::StatusCode;
 
-use crate::admin::{admin_client, select_attr};
+use crate::admin::{admin_client, select_all_attr, select_attr};
 use crate::auth::csrf_from;
 use crate::helpers::{PASSWORD, TestApp, client, spawn_app};
 
@@ -90,8 +90,87 @@ async fn hidden_next(app: &TestApp, next: &str) -> String {
 async fn no_trick_leads_off_the_site_after_log_in() {
     let app = spawn_app().await;
     for trick in TRICKS {
-        assert_eq!(location_after_login(&app, trick).await, "/", "{trick:?}");
-        assert_eq!(hidden_next(&app, trick).await, "/", "{trick:?}");
+        // Refused like no `next` at all: the admin lands in the admin.
+        assert_eq!(
+            location_after_login(&app, trick).await,
+            "/admin/folders/",
+            "{trick:?}"
+        );
+        assert_eq!(hidden_next(&app, trick).await, "", "{trick:?}");
+    }
+}
+
+/// Posts the log-in form as `username` without any `next`; the Location of the answer.
+async fn landing_of(app: &TestApp, username: &str) -> String {
+    let c = client();
+    let page = c
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(select_attr(&page, "input[name=next]", "value").unwrap(), "");
+    let res = c
+        .post(app.url("/login"))
+        .form(&[
+            ("username", username),
+            ("password", PASSWORD),
+            ("csrf_token", &csrf_from(&page)),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "{username}");
+    res.headers()["location"].to_str().unwrap().to_owned()
+}
+
+#[actix_web::test]
+async fn staff_land_in_the_admin_and_readers_in_their_files() {
+    let app = spawn_app().await;
+    app.user("reader").await;
+    app.post_json(
+        &app.admin_token,
+        "/api/v1/users",
+        serde_json::json!({"username": "editor", "password": PASSWORD, "is_staff": true}),
+    )
+    .await;
+    assert_eq!(landing_of(&app, "admin").await, "/admin/folders/");
+    assert_eq!(landing_of(&app, "editor").await, "/admin/folders/");
+    assert_eq!(landing_of(&app, "reader").await, "/");
+    // An explicit `next` wins, "/" included.
+    assert_eq!(location_after_login(&app, "/").await, "/");
+}
+
+#[actix_web::test]
+async fn every_page_header_links_the_admin_for_staff_and_the_files_for_everyone() {
+    let app = spawn_app().await;
+    app.user("reader").await;
+    for (who, staff) in [("admin", true), ("reader", false)] {
+        let c = client();
+        crate::auth::log_in(&app, &c, who).await;
+        let mut pages = vec!["/", "/account/password"];
+        if staff {
+            pages.push("/admin/folders/");
+        }
+        for path in pages {
+            let page = c
+                .get(app.url(path))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            let links = select_all_attr(&page, "header a", "href");
+            assert!(links.iter().any(|l| l == "/"), "{who} {path}: {links:?}");
+            assert_eq!(
+                links.iter().any(|l| l == "/admin/folders/"),
+                staff,
+                "{who} {path}: {links:?}"
+            );
+        }
     }
 }
 

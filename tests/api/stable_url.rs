@@ -183,3 +183,35 @@ async fn stable_urls_of_public_files_send_the_bytes_with_download_headers() {
     );
     assert!(h.get("location").is_none());
 }
+
+/// The stable link a page shows encodes only what a path segment cannot hold, and it
+/// downloads the file: `/files/1/alps-sunset.jpg`, not `/files/1/alps%2Dsunset%2Ejpg`.
+#[actix_web::test]
+async fn stable_links_are_readable_and_work() {
+    let app = spawn_app().await;
+    let (c, _) = crate::admin::admin_client(&app, "admin").await;
+    for (name, readable) in [
+        ("alps-sunset.jpg", "alps-sunset.jpg"),
+        ("Report_2026 (final)~v2.txt", "Report_2026%20(final)~v2.txt"),
+        ("Été #1?.txt", "%C3%89t%C3%A9%20%231%3F.txt"),
+    ] {
+        let file = app
+            .upload(&app.admin_token, name, name.as_bytes(), None, false)
+            .await;
+        let id = file["id"].as_i64().unwrap();
+        let stable = format!("/files/{id}/{readable}");
+        let page = c
+            .get(app.url(&format!("/admin/files/{id}")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let links = crate::admin::select_all_attr(&page, "a", "href");
+        assert!(links.contains(&stable), "{stable} among {links:?}");
+        let res = c.get(app.url(&stable)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{stable}");
+        assert_eq!(res.bytes().await.unwrap(), name.as_bytes());
+    }
+}
