@@ -78,6 +78,12 @@ pub struct Listing {
     /// Whether the user may edit (rename, move, delete) the folder listed.
     pub can_edit: bool,
     pub searching: bool,
+    /// While searching: where each file shown lies (its folder's path, root first, ending
+    /// with the folder itself; `None` for a folder the user may not read; empty for an
+    /// unsorted upload), by file id.
+    pub file_places: HashMap<i64, Vec<Option<(i64, String)>>>,
+    /// While searching: where each folder shown lies (its parents' path), by folder id.
+    pub folder_places: HashMap<i64, Vec<Option<(i64, String)>>>,
 }
 
 fn terms(search: &str) -> Vec<String> {
@@ -282,6 +288,58 @@ fn search_into(
     if out.page == 1 {
         out.folders = with_counts(conn, access.tree(), readable, folders)?;
     }
+    places_of_hits(conn, access, readable, out)
+}
+
+/// Fills in where each search hit lies, naming only the folders the user may read (one
+/// query for all the names).
+fn places_of_hits(
+    conn: &mut DbConn,
+    access: &Access<'_>,
+    readable: &FolderSet,
+    out: &mut Listing,
+) -> Result<()> {
+    let tree = access.tree();
+    let path_to = |id: i64| {
+        let mut path = tree.ancestors(id);
+        path.push(id);
+        path
+    };
+    let file_paths: Vec<(i64, Vec<i64>)> = out
+        .files
+        .iter()
+        .map(|f| (f.id, f.folder_id.map(path_to).unwrap_or_default()))
+        .collect();
+    let folder_paths: Vec<(i64, Vec<i64>)> = out
+        .folders
+        .iter()
+        .map(|f| (f.folder.id, tree.ancestors(f.folder.id)))
+        .collect();
+    let mut ids: Vec<i64> = file_paths
+        .iter()
+        .chain(&folder_paths)
+        .flat_map(|(_, path)| path.iter().copied())
+        .filter(|id| readable.contains(*id))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let names: HashMap<i64, String> = folder::find_many(conn, &ids)?
+        .into_iter()
+        .map(|f| (f.id, f.name))
+        .collect();
+    let named = |path: Vec<i64>| -> Vec<Option<(i64, String)>> {
+        path.into_iter()
+            .map(|id| names.get(&id).map(|n| (id, n.clone())))
+            .collect()
+    };
+    out.file_places = file_paths
+        .into_iter()
+        .map(|(id, path)| (id, named(path)))
+        .collect();
+    out.folder_places = folder_paths
+        .into_iter()
+        .map(|(id, path)| (id, named(path)))
+        .collect();
     Ok(())
 }
 

@@ -47,6 +47,44 @@ fn name_segment(name: &str) -> String {
     }
 }
 
+/// One step of where a search hit lies: a folder's link, or (`href` None) a folder the
+/// viewer may not read, shown as an ellipsis and never named.
+pub struct PlaceStep {
+    pub href: Option<String>,
+    pub name: String,
+}
+
+/// The place of a search hit (`library::browse::Listing::file_places` or `folder_places`)
+/// as links under `base` (`/folders/` or `/admin/folders/`); `top` (href, name) for an
+/// empty path (the top level, or unsorted uploads).
+pub fn place_steps(
+    path: Option<&Vec<Option<(i64, String)>>>,
+    base: &str,
+    top: (&str, &str),
+) -> Option<Vec<PlaceStep>> {
+    let path = path?;
+    if path.is_empty() {
+        return Some(vec![PlaceStep {
+            href: Some(top.0.to_owned()),
+            name: top.1.to_owned(),
+        }]);
+    }
+    Some(
+        path.iter()
+            .map(|step| match step {
+                Some((id, name)) => PlaceStep {
+                    href: Some(format!("{base}{id}")),
+                    name: name.clone(),
+                },
+                None => PlaceStep {
+                    href: None,
+                    name: "…".to_owned(),
+                },
+            })
+            .collect(),
+    )
+}
+
 /// Where a listing links a file: the public storage's URL for a public file (served by the
 /// web server), the stable checked URL for a private one.
 pub fn download_url(state: &AppState, f: &File) -> String {

@@ -10,7 +10,6 @@ use crate::auth::login::{self, Attempt};
 use crate::auth::{self, csrf, throttle};
 use crate::db;
 use crate::db::models::file::Order;
-use crate::db::models::folder;
 use crate::library::browse::{self, Place, Query};
 use crate::library::image_files::Look;
 use crate::state::AppState;
@@ -18,7 +17,7 @@ use crate::web::error::AppError;
 use crate::web::errors::PageError;
 
 use super::identity::{caller, client_address, credentials};
-use super::listing::{Thumb, download_url, no_thumbnail_reason, type_icon};
+use super::listing::{PlaceStep, Thumb, download_url, no_thumbnail_reason, place_steps, type_icon};
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -257,6 +256,16 @@ struct FileRow {
     thumb: Option<Thumb>,
     /// Why an image has no thumbnail (shown on its type icon).
     failure: Option<String>,
+    /// While searching: the folder it lies in.
+    place: Option<Vec<PlaceStep>>,
+}
+
+/// A folder in the reader's listing.
+struct FolderLink {
+    id: i64,
+    name: String,
+    /// While searching: where it lies.
+    place: Option<Vec<PlaceStep>>,
 }
 
 #[derive(Template)]
@@ -269,7 +278,7 @@ struct BrowsePage {
     csrf_token: String,
     /// Readable ancestors, root first; `None` for one the user may not read (never named).
     crumbs: Vec<Option<(i64, String)>>,
-    folders: Vec<folder::Folder>,
+    folders: Vec<FolderLink>,
     files: Vec<FileRow>,
     /// The search box's text; a search runs when it is not blank.
     search: String,
@@ -351,7 +360,21 @@ pub async fn browse(
                 icon: type_icon(&f.mime_type),
                 thumb: Thumb::new(&state, f, look, "icon-40", "icon-80"),
                 failure: no_thumbnail_reason(look),
+                place: place_steps(l.file_places.get(&f.id), "/folders/", ("/", "All folders")),
             }
+        })
+        .collect();
+    let folders = l
+        .folders
+        .iter()
+        .map(|f| FolderLink {
+            id: f.folder.id,
+            name: f.folder.name.clone(),
+            place: place_steps(
+                l.folder_places.get(&f.folder.id),
+                "/folders/",
+                ("/", "All folders"),
+            ),
         })
         .collect();
     let (title, mut crumbs) = match &l.folder {
@@ -367,7 +390,7 @@ pub async fn browse(
         is_staff: identity.user.is_staff || identity.user.is_superuser,
         csrf_token: identity.csrf_token().unwrap_or_default().to_owned(),
         crumbs,
-        folders: l.folders.into_iter().map(|f| f.folder).collect(),
+        folders,
         files,
         search,
         searching: l.searching,

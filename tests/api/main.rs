@@ -35,6 +35,7 @@ mod redirects;
 mod relocation;
 mod repair;
 mod request_ids;
+mod search_places;
 mod slowloris;
 mod stable_url;
 mod throttle;

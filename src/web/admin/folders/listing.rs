@@ -48,6 +48,8 @@ pub struct FolderRow {
     pub owner: String,
     pub counts: String,
     pub modified: String,
+    /// While searching: where it lies.
+    pub place: Option<Vec<PlaceStep>>,
 }
 
 /// A file line.
@@ -65,6 +67,8 @@ pub struct FileRow {
     pub thumb: Option<Thumb>,
     /// Why an image has no thumbnail (shown on its type icon).
     pub failure: Option<String>,
+    /// While searching: the folder it lies in.
+    pub place: Option<Vec<PlaceStep>>,
 }
 
 #[derive(Template)]
@@ -134,6 +138,11 @@ pub(super) async fn listing(
             owner: owner(f.folder.owner_id),
             counts: format!("{} folder(s), {} file(s)", f.subfolders, f.files),
             modified: timestamp(f.folder.modified_at),
+            place: place_steps(
+                l.folder_places.get(&f.folder.id),
+                "/admin/folders/",
+                ("/admin/folders/", "All folders"),
+            ),
         })
         .collect();
     let (preset, double) = if view == "thumbs" {
@@ -158,6 +167,11 @@ pub(super) async fn listing(
                 icon: type_icon(&f.mime_type),
                 thumb: Thumb::new(&state, f, look, preset, double),
                 failure: no_thumbnail_reason(look),
+                place: place_steps(
+                    l.file_places.get(&f.id),
+                    "/admin/folders/",
+                    ("/admin/folders/unsorted", "Unsorted uploads"),
+                ),
             }
         })
         .collect();

@@ -19,7 +19,9 @@ use crate::web::api::json::timestamp;
 use crate::web::error::AppError;
 use crate::web::errors::PageError;
 use crate::web::human_size;
-use crate::web::listing::{Thumb, download_url, no_thumbnail_reason, type_icon};
+use crate::web::listing::{
+    PlaceStep, Thumb, download_url, no_thumbnail_reason, place_steps, type_icon,
+};
 
 mod form;
 mod listing;
