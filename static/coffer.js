@@ -3,14 +3,19 @@
 // and copy buttons beside the links a page shows. Everything works without it; this only makes it nicer.
 "use strict";
 
-document.addEventListener("DOMContentLoaded", () => {
-  for (const t of document.querySelectorAll("time[datetime]")) {
+// Dates in the browser's locale (the UTC date stays in the tooltip).
+function localiseTimes(root) {
+  for (const t of root.querySelectorAll("time[datetime]")) {
     const d = new Date(t.getAttribute("datetime"));
     if (!Number.isNaN(d.getTime())) {
       t.title = t.getAttribute("datetime");
       t.textContent = d.toLocaleString();
     }
   }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  localiseTimes(document);
   const section = document.getElementById("upload");
   if (section) setUpUploads(section);
   setUpFocalPoint();
@@ -163,18 +168,39 @@ function setUpUploads(section) {
   const pump = () => {
     while (running < 2 && queue.length) {
       running += 1;
-      send(queue.shift()).finally(() => { running -= 1; pump(); finished(); });
+      send(queue.shift()).finally(() => { running -= 1; pump(); });
     }
   };
 
-  const finished = () => {
-    if (running === 0 && queue.length === 0 && !section.querySelector(".refresh")) {
-      const link = document.createElement("a");
-      link.href = window.location.href;
-      link.className = "refresh";
-      link.textContent = "Show the new files";
-      list.after(link);
-    }
+  // New rows appear as each upload finishes: the listing is read again from this page's
+  // URL and swapped in, keeping the ticked items ticked. One read at a time; uploads that
+  // finish meanwhile are picked up by one more read.
+  let reading = false;
+  let readAgain = false;
+  const refreshListing = async () => {
+    if (reading) { readAgain = true; return; }
+    reading = true;
+    do {
+      readAgain = false;
+      try {
+        const res = await fetch(window.location.href, { credentials: "same-origin" });
+        if (!res.ok) break;
+        const fresh = new DOMParser()
+          .parseFromString(await res.text(), "text/html")
+          .querySelector("form.bulk");
+        const current = document.querySelector("form.bulk");
+        if (!fresh || !current) break;
+        const ticked = new Set(
+          [...current.querySelectorAll("input[name=item]:checked")].map((box) => box.value));
+        for (const box of fresh.querySelectorAll("input[name=item]")) box.checked = ticked.has(box.value);
+        const adopted = document.importNode(fresh, true);
+        current.replaceWith(adopted);
+        localiseTimes(adopted);
+      } catch (_) {
+        break; // the rows come with the next page load
+      }
+    } while (readAgain);
+    reading = false;
   };
 
   const send = ({ file, item, bar, status }) => new Promise((resolve) => {
@@ -195,6 +221,7 @@ function setUpUploads(section) {
         bar.value = 100;
         item.classList.add("done");
         status.textContent = "done";
+        refreshListing();
       } else {
         item.classList.add("failed");
         status.textContent = body.error || ("failed (" + xhr.status + ")");

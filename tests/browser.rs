@@ -217,6 +217,20 @@ async fn admin_workflow_in_a_real_browser() {
              && document.querySelectorAll('.progress-list li.done').length === 2;",
     )
     .await;
+    // The new rows appear in the listing without a reload.
+    wait_until(
+        &c,
+        "the uploaded files in the listing",
+        "const rows = document.querySelector('form.bulk').textContent;
+         return rows.includes('report one.txt') && rows.includes('été-2026.csv')
+             && !document.querySelector('form.bulk .empty');",
+    )
+    .await;
+    assert_eq!(
+        c.current_url().await.unwrap().as_str(),
+        folder_url.as_str(),
+        "no navigation"
+    );
     screenshot(&c, "upload-progress").await;
     c.goto(folder_url.as_str()).await.unwrap();
     let source = c.source().await.unwrap();
