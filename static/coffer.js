@@ -20,7 +20,34 @@ document.addEventListener("DOMContentLoaded", () => {
   if (section) setUpUploads(section);
   setUpFocalPoint();
   setUpCopyButtons();
+  document.addEventListener("change", selectionChanged);
+  showSelectAll();
 });
+
+// The listing's "all" box: shown only with this script, it ticks or clears every item; it
+// shows as mixed when some are ticked, and the bar says how many are.
+function showSelectAll() {
+  const box = document.querySelector("input[data-select-all]");
+  if (box) box.closest("label").hidden = false;
+  selectionChanged();
+}
+
+function selectionChanged(e) {
+  const form = document.querySelector("form.bulk");
+  if (!form) return;
+  const items = [...form.querySelectorAll("input[name=item]")];
+  const all = form.querySelector("input[data-select-all]");
+  if (e && e.target === all) {
+    for (const box of items) box.checked = all.checked;
+  }
+  const ticked = items.filter((box) => box.checked).length;
+  if (all) {
+    all.checked = items.length > 0 && ticked === items.length;
+    all.indeterminate = ticked > 0 && ticked < items.length;
+  }
+  const count = form.querySelector(".selected-count");
+  if (count) count.textContent = ticked ? ticked + " selected" : "";
+}
 
 // A "Copy" button after every link marked `data-copy`: it copies the link's full URL. Where
 // the clipboard is refused (an origin that is not secure), it selects the link instead, for
@@ -196,6 +223,7 @@ function setUpUploads(section) {
         const adopted = document.importNode(fresh, true);
         current.replaceWith(adopted);
         localiseTimes(adopted);
+        showSelectAll();
       } catch (_) {
         break; // the rows come with the next page load
       }

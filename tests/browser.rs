@@ -231,6 +231,24 @@ async fn admin_workflow_in_a_real_browser() {
         folder_url.as_str(),
         "no navigation"
     );
+    // The "all" box above the list ticks every item, and the bar counts them.
+    click(&c, Locator::Css("input[data-select-all]")).await;
+    wait_until(
+        &c,
+        "every item ticked",
+        "const boxes = [...document.querySelectorAll('form.bulk input[name=item]')];
+         return boxes.length === 2 && boxes.every(b => b.checked)
+             && document.querySelector('.selected-count').textContent === '2 selected';",
+    )
+    .await;
+    click(&c, Locator::Css("input[data-select-all]")).await;
+    wait_until(
+        &c,
+        "no item ticked",
+        "return [...document.querySelectorAll('form.bulk input[name=item]')].every(b => !b.checked)
+             && document.querySelector('.selected-count').textContent === '';",
+    )
+    .await;
     screenshot(&c, "upload-progress").await;
     c.goto(folder_url.as_str()).await.unwrap();
     let source = c.source().await.unwrap();

@@ -479,6 +479,8 @@ pub enum Confirmation {
     /// For a deletion: how many (folders, files) it would remove, counting only what the user
     /// may read.
     Removes(usize, usize),
+    /// For making public: how many private files (that the user may read) it would expose.
+    Exposes(usize),
 }
 
 /// The confirmation of moving (`is_move`), copying or deleting `items`.
@@ -501,7 +503,36 @@ pub fn confirmation(
             let (folders, files) = count_items(lib, conn, user, items)?;
             Confirmation::Removes(folders, files)
         }
+        ConfirmedAction::MakePublic => {
+            Confirmation::Exposes(count_private_files(lib, conn, user, items)?)
+        }
     })
+}
+
+/// How many private files the user can see among the items (folders recursively): what
+/// making them public would expose.
+pub fn count_private_files(
+    lib: &Library,
+    conn: &mut DbConn,
+    user: &User,
+    items: &[Item],
+) -> Result<usize> {
+    let access = lib.access(conn, Some(user))?;
+    let mut seen = HashSet::new();
+    let mut private = 0;
+    for item in items.iter().filter(|i| seen.insert(**i)) {
+        match item {
+            Item::File(id) => {
+                private += usize::from(
+                    super::visible::file(conn, &access, *id)?.is_some_and(|f| !f.is_public),
+                );
+            }
+            Item::Folder(id) => {
+                private += super::visible::private_files_in_tree(conn, &access, *id)?;
+            }
+        }
+    }
+    Ok(private)
 }
 
 /// The bulk actions asked to confirm first.
@@ -510,6 +541,8 @@ pub enum ConfirmedAction {
     Move,
     Copy,
     Delete,
+    /// Making files public exposes them to anyone with the link: say how many first.
+    MakePublic,
 }
 
 /// The destination picker for moving (`is_move`: not into a selected folder) or copying the

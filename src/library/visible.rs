@@ -31,6 +31,20 @@ pub fn file(conn: &mut DbConn, access: &Access<'_>, id: i64) -> Result<Option<Fi
     Ok(file::find(conn, id)?.filter(|f| access.can(Right::Read, f)))
 }
 
+/// The private files the user may read in a folder's subtree (0 when the folder is missing
+/// or unreadable).
+pub fn private_files_in_tree(conn: &mut DbConn, access: &Access<'_>, id: i64) -> Result<usize> {
+    if folder(conn, access, id)?.is_none() {
+        return Ok(0);
+    }
+    let mut ids = access.tree().descendants(id);
+    ids.push(id);
+    Ok(file::in_folders(conn, &ids)?
+        .iter()
+        .filter(|f| !f.is_public && access.can(Right::Read, *f))
+        .count())
+}
+
 /// The readable part of a folder's subtree: (folders including itself, files). `None` when
 /// the folder is missing or unreadable — nothing below it is walked then.
 pub fn count_tree(

@@ -612,10 +612,25 @@ async fn bulk_actions_do_what_is_allowed_and_explain_the_rest() {
             .iter()
             .any(|f| f["name"] == "locked_copy")
     );
-    // Make public: the locked folder is refused, the file goes public.
+    // Make public asks first, saying how many private files it would expose (the file,
+    // and the one the editor can read in the locked folder); nothing changes yet.
     let res = c
         .post(app.url("/admin/bulk"))
         .form(&form("make_public", vec![]))
+        .send()
+        .await
+        .unwrap();
+    let confirm = res.text().await.unwrap();
+    let exposed = texts(&confirm, "form p strong");
+    assert_eq!(exposed, ["2 private file(s)"], "{confirm}");
+    assert_eq!(
+        app.file_json(a["id"].as_i64().unwrap()).await.1["is_public"],
+        false
+    );
+    // Confirmed: the locked folder is refused, the file goes public.
+    let res = c
+        .post(app.url("/admin/bulk"))
+        .form(&form("make_public", vec![("confirm", "1".into())]))
         .send()
         .await
         .unwrap();

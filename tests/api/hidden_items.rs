@@ -131,7 +131,7 @@ async fn same_as_missing(app: &TestApp, hidden: &[String], missing: &[String], d
                 vec![("destination", dest.to_string()), ("confirm", "1".into())],
                 vec![("destination", String::new()), ("confirm", "1".into())],
             ],
-            "delete" => vec![vec![], vec![("confirm", "1".into())]],
+            "delete" | "make_public" => vec![vec![], vec![("confirm", "1".into())]],
             _ => vec![vec![]],
         };
         for extra in steps {
@@ -292,7 +292,7 @@ async fn refusals_inside_a_readable_folder_do_not_name_what_eve_may_not_read() {
             ],
         ),
         ("delete", vec![("confirm", "1".into())]),
-        ("make_public", vec![]),
+        ("make_public", vec![("confirm", "1".into())]),
         ("make_private", vec![]),
     ] {
         let (status, page) = bulk(&app, &c, &token, action, &item, &extra).await;

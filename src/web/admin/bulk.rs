@@ -56,6 +56,8 @@ struct ConfirmPage {
     is_copy: bool,
     allow_top_level: bool,
     counts: Option<(usize, usize)>,
+    /// Making public: how many private files it exposes.
+    exposes: Option<usize>,
 }
 
 #[derive(Template)]
@@ -93,20 +95,25 @@ async fn bulk_action(
         _ => return Err(AppError::BadRequest("unknown action".into()).into()),
     };
     let needs_destination = matches!(form.action.as_str(), "move" | "copy");
-    if (needs_destination || form.action == "delete") && !form.confirm {
+    let asks_first = needs_destination || matches!(form.action.as_str(), "delete" | "make_public");
+    if asks_first && !form.confirm {
         let (st, user, its) = (state.get_ref().clone(), staff.user.clone(), items.clone());
         let action = match form.action.as_str() {
             "move" => bulk::ConfirmedAction::Move,
             "copy" => bulk::ConfirmedAction::Copy,
+            "make_public" => bulk::ConfirmedAction::MakePublic,
             _ => bulk::ConfirmedAction::Delete,
         };
         let confirmation = db::run(&state.pool, move |conn| {
             bulk::confirmation(&st.library, conn, &user, &its, action)
         })
         .await?;
-        let (dest, counts) = match confirmation {
-            bulk::Confirmation::Destinations(d) => (d, None),
-            bulk::Confirmation::Removes(folders, files) => (Vec::new(), Some((folders, files))),
+        let (dest, counts, exposes) = match confirmation {
+            bulk::Confirmation::Destinations(d) => (d, None, None),
+            bulk::Confirmation::Removes(folders, files) => {
+                (Vec::new(), Some((folders, files)), None)
+            }
+            bulk::Confirmation::Exposes(files) => (Vec::new(), None, Some(files)),
         };
         let html = ConfirmPage {
             action: form.action.clone(),
@@ -118,6 +125,7 @@ async fn bulk_action(
             is_copy: form.action == "copy",
             allow_top_level: true,
             counts,
+            exposes,
             layout: layout.clone(),
         }
         .render()?;
