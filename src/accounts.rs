@@ -152,6 +152,8 @@ pub fn create_account(
 }
 
 /// The admin's form: an account with a password typed twice; returns its id.
+/// Every problem of the form is found before any is reported (`Error::Invalid` with the
+/// problems joined by "; "), so the person fixes them in one go.
 pub fn create_user(
     conn: &mut DbConn,
     passwords: &PasswordHasher,
@@ -160,17 +162,35 @@ pub fn create_user(
     password: &str,
     confirmation: &str,
 ) -> Result<i64> {
+    let mut problems = Vec::new();
+    let username = Username::parse(username)
+        .map_err(|e| problems.push(e.to_string()))
+        .ok();
+    let email = Email::parse_optional(&fields.email)
+        .map_err(|e| problems.push(e.to_string()))
+        .ok();
+    if let Some(name) = &username
+        && user::find_by_username(conn, name.as_str())?.is_some()
+    {
+        problems.push(format!("the username “{}” is taken", name.as_str()));
+    }
+    if let Err(e) = crate::auth::password::check_length(password) {
+        problems.push(e.to_string());
+    }
+    if password != confirmation {
+        problems.push("the two passwords differ".into());
+    }
+    let (Some(username), Some(email), true) = (username, email, problems.is_empty()) else {
+        return Err(Error::Invalid(problems.join("; ")));
+    };
     let new = NewAccount {
-        username: Username::parse(username).map_err(bad_username)?,
-        email: Email::parse_optional(&fields.email).map_err(bad_email)?,
+        username,
+        email,
         is_active: fields.is_active,
         is_staff: fields.is_staff,
         is_superuser: fields.is_superuser,
         group_ids: fields.group_ids.clone(),
     };
-    if password != confirmation {
-        return Err(Error::Invalid("the two passwords differ".into()));
-    }
     create_account(conn, passwords, &new, password)
 }
 

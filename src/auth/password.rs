@@ -39,6 +39,19 @@ pub enum PasswordError {
 /// Shortest password accepted.
 pub const MIN_PASSWORD_LEN: usize = 8;
 
+/// The length rules of a new password: at least [`MIN_PASSWORD_LEN`] characters, at most
+/// 1024.
+pub fn check_length(password: &str) -> Result<(), PasswordError> {
+    let len = password.chars().count();
+    if len < MIN_PASSWORD_LEN {
+        return Err(PasswordError::TooShort(MIN_PASSWORD_LEN));
+    }
+    if len > 1024 {
+        return Err(PasswordError::TooLong);
+    }
+    Ok(())
+}
+
 impl PasswordHasher {
     /// A hasher with the configured cost.
     pub fn new(cfg: &Argon2Config) -> Result<Self, PasswordError> {
@@ -74,13 +87,7 @@ impl PasswordHasher {
 
     /// Checks the length rules and hashes.
     pub fn hash(&self, password: &str) -> Result<String, PasswordError> {
-        let len = password.chars().count();
-        if len < MIN_PASSWORD_LEN {
-            return Err(PasswordError::TooShort(MIN_PASSWORD_LEN));
-        }
-        if len > 1024 {
-            return Err(PasswordError::TooLong);
-        }
+        check_length(password)?;
         self.hash_unchecked(password)
     }
 

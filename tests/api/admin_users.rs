@@ -322,6 +322,44 @@ async fn bad_user_forms_are_refused_with_the_reason_and_change_nothing() {
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "unknown group");
+    // Every problem at once, each on its own line; what was typed comes back but for the
+    // passwords.
+    let (status, _, page) = post(
+        &c,
+        &app,
+        "/admin/users/new",
+        &[
+            ("csrf_token", &csrf),
+            ("username", "taken"),
+            ("email", "not an address"),
+            ("password", "short"),
+            ("password2", "shorter"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let problems = texts(&page, ".flash.error li");
+    assert_eq!(problems.len(), 4, "{problems:?}");
+    for part in [
+        "not an e-mail address",
+        "is taken",
+        "at least 8 characters",
+        "passwords differ",
+    ] {
+        assert!(
+            problems.iter().any(|p| p.contains(part)),
+            "{part}: {problems:?}"
+        );
+    }
+    assert_eq!(
+        select_attr(&page, "#username", "value").as_deref(),
+        Some("taken")
+    );
+    assert_eq!(
+        select_attr(&page, "#email", "value").as_deref(),
+        Some("not an address")
+    );
+    assert_eq!(select_attr(&page, "#password", "value"), None);
     assert_eq!(user_count(&app).await, before, "nothing was created");
 }
 

@@ -35,12 +35,11 @@ fn render_new(
         },
     };
     let failed = refused.is_some();
-    if let Some((_, message)) = refused {
-        layout.flash = Some(Flash {
-            kind: "error",
-            text: message,
-        });
-    }
+    // Every problem on a line of its own (`accounts::create_user` finds them all).
+    let problems: Vec<String> = refused
+        .map(|(_, message)| message.split("; ").map(capitalised).collect())
+        .unwrap_or_default();
+    layout.flash = None;
     let html = FormPage {
         layout: layout.clone(),
         user_id: None,
@@ -53,6 +52,7 @@ fn render_new(
         new_token: None,
         failures: Vec::new(),
         window_minutes: 0,
+        problems,
     }
     .render()?;
     let mut res = page(&layout, html);
@@ -104,4 +104,18 @@ pub(super) async fn create(
             )
         }
     }
+}
+
+/// `text` with its first letter in upper case, ending with a full stop.
+fn capitalised(text: &str) -> String {
+    let mut chars = text.trim().chars();
+    let mut out: String = chars
+        .next()
+        .map(|c| c.to_uppercase().collect())
+        .unwrap_or_default();
+    out.push_str(chars.as_str());
+    if !out.ends_with('.') {
+        out.push('.');
+    }
+    out
 }

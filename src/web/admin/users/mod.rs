@@ -119,6 +119,8 @@ struct FormPage {
     /// Failed log-ins for the username within the throttling window, per address.
     failures: Vec<FailureRow>,
     window_minutes: u64,
+    /// Why the form was refused, every problem at once.
+    problems: Vec<String>,
 }
 
 /// Failed log-ins from one address (for the unlock card).
@@ -253,6 +255,7 @@ fn edit_page(
         new_token,
         failures,
         window_minutes: u64::try_from(throttle.window().whole_minutes()).unwrap_or(0),
+        problems: Vec::new(),
     }
     .render()?;
     Ok(page(&layout, html))
