@@ -635,3 +635,92 @@ async fn the_focal_point_is_set_by_clicking_the_preview() {
 
     c.close().await.unwrap();
 }
+
+/// The admin and the reader's browser at 390 × 844 (a phone): no page is wider than the
+/// screen, and names are not wrapped a letter per line. Screenshots: `phone-*.png`.
+#[actix_web::test]
+async fn the_pages_work_on_a_phone() {
+    let driver = start_driver();
+    let app = helpers::spawn_app().await;
+    let folder = app
+        .folder(&app.admin_token, "Quarterly reports and long names", None)
+        .await;
+    app.folder(&app.admin_token, "Archive 2025", Some(folder))
+        .await;
+    let file = app
+        .upload(
+            &app.admin_token,
+            "a rather long file name for a phone screen.txt",
+            b"bytes",
+            Some(folder),
+            false,
+        )
+        .await;
+    let file_id = file["id"].as_i64().unwrap();
+    let (reader, _) = app.user("reader").await;
+    app.rule(
+        json!({"folder_id": folder, "type": "children", "user_id": reader,
+        "can_read": "allow", "can_edit": "inherit", "can_add_children": "inherit"}),
+    )
+    .await;
+    let c = browser(&driver).await;
+    c.set_window_size(390, 844).await.unwrap();
+    log_in(&c, &app, "admin").await;
+    let pages = [
+        ("phone-folders", "/admin/folders/".to_owned()),
+        ("phone-folder", format!("/admin/folders/{folder}")),
+        ("phone-file", format!("/admin/files/{file_id}")),
+        ("phone-users", "/admin/users/".to_owned()),
+        ("phone-user", format!("/admin/users/{reader}")),
+        (
+            "phone-folder-permissions",
+            format!("/admin/folders/{folder}/permissions"),
+        ),
+        ("phone-all-rules", "/admin/permissions/".to_owned()),
+        ("phone-new-folder", "/admin/folders/new".to_owned()),
+    ];
+    for (name, path) in pages {
+        c.goto(&app.url(&path)).await.unwrap();
+        fits_the_screen(&c, &path).await;
+        screenshot(&c, name).await;
+    }
+    c.delete_all_cookies().await.unwrap();
+    log_in(&c, &app, "reader").await;
+    for (name, path) in [
+        ("phone-reader", "/".to_owned()),
+        ("phone-reader-folder", format!("/folders/{folder}")),
+    ] {
+        c.goto(&app.url(&path)).await.unwrap();
+        fits_the_screen(&c, &path).await;
+        screenshot(&c, name).await;
+    }
+    c.close().await.unwrap();
+}
+
+/// The page scrolls only vertically, and no link in a listing is squeezed: at least 5 px
+/// per character up to 120 px (a name wrapped a letter per line is a few pixels wide).
+async fn fits_the_screen(c: &Client, path: &str) {
+    let v = c
+        .execute(
+            "const wide = document.documentElement.scrollWidth;
+             const narrow = [...document.querySelectorAll('.listing a, table a')]
+                 .filter(a => a.offsetParent !== null && a.textContent.trim().length > 3)
+                 .map(a => [a.textContent.trim(), a.getBoundingClientRect().width])
+                 .filter(([t, w]) => w < Math.min(120, 5 * t.length));
+             const over = [...document.querySelectorAll('body *')]
+                 .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5)
+                 .slice(-3)
+                 .map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right));
+             return [wide, window.innerWidth, narrow, over];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let (wide, screen) = (v[0].as_f64().unwrap(), v[1].as_f64().unwrap());
+    assert!(
+        wide <= screen,
+        "{path}: {wide} px wide on a {screen} px screen, past its edge: {}",
+        v[3]
+    );
+    assert_eq!(v[2], json!([]), "{path}: names squeezed");
+}
