@@ -457,6 +457,25 @@ async fn admin_workflow_in_a_real_browser() {
     c.delete_all_cookies().await.unwrap();
     log_in(&c, &app, "reader").await;
     screenshot(&c, "end-user-browser").await;
+    // A click on a file opens its page (not the bare bytes): its text and a download button.
+    c.goto(&app.url(&format!("/folders/{folder_id}")))
+        .await
+        .unwrap();
+    click(&c, Locator::XPath("//a[contains(., 'report one.txt')]")).await;
+    c.wait()
+        .for_element(Locator::Css("section.viewer pre.text"))
+        .await
+        .unwrap();
+    assert_eq!(
+        c.find(Locator::Css("section.viewer pre.text"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "first report"
+    );
+    screenshot(&c, "end-user-file").await;
     c.goto(&app.url("/account/password")).await.unwrap();
     screenshot(&c, "account-password").await;
     assert_eq!(
@@ -689,6 +708,7 @@ async fn the_pages_work_on_a_phone() {
     for (name, path) in [
         ("phone-reader", "/".to_owned()),
         ("phone-reader-folder", format!("/folders/{folder}")),
+        ("phone-reader-file", format!("/files/{file_id}")),
     ] {
         c.goto(&app.url(&path)).await.unwrap();
         fits_the_screen(&c, &path).await;

@@ -23,6 +23,7 @@ pub mod rules;
 pub mod thumbnails;
 pub mod tree;
 pub mod upload;
+pub mod viewer;
 pub mod visible;
 
 use std::sync::Arc;

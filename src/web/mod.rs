@@ -12,6 +12,7 @@ pub mod identity;
 mod listing;
 mod pages;
 pub mod timeout;
+mod viewer;
 
 use std::path::Path;
 
@@ -89,6 +90,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
                     .wrap(page_headers())
                     .route("/", web::get().to(pages::browse))
                     .route("/folders/{id}", web::get().to(pages::browse))
+                    .route("/files/{id}", web::get().to(viewer::file_page))
                     .route("/login", web::get().to(pages::login_form))
                     .route("/login", web::post().to(pages::login))
                     .route("/logout", web::post().to(pages::logout))

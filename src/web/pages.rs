@@ -246,6 +246,7 @@ pub async fn logout(
 
 /// One file line on the browse page.
 struct FileRow {
+    id: i64,
     name: String,
     url: String,
     size: String,
@@ -352,6 +353,7 @@ pub async fn browse(
         .map(|f| {
             let look = l.looks.get(&f.id).unwrap_or(&Look::Icon);
             FileRow {
+                id: f.id,
                 name: f.label().to_owned(),
                 url: download_url(&state, f),
                 size: human_size(f.size),

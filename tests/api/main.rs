@@ -18,6 +18,7 @@ mod concurrent_writes;
 mod download_memory;
 mod downloads;
 mod error_pages;
+mod file_pages;
 mod fuzz_findings;
 mod helpers;
 mod hidden_items;
