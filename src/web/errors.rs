@@ -17,6 +17,79 @@ struct ErrorPage<'a> {
     message: &'a str,
     /// On a 500: the request's id, for a report that finds the log.
     request_id: Option<String>,
+    /// The person logged in, for the site's header (see [`with_site_header`]).
+    viewer: Option<Viewer<'a>>,
+}
+
+/// Who sees an error page, for its header: their name, the admin link for staff, and the
+/// log-out form (which needs the session's CSRF token).
+struct Viewer<'a> {
+    username: &'a str,
+    is_staff: bool,
+    csrf_token: &'a str,
+}
+
+/// What an error page says, kept on its response so that [`with_site_header`] can render it
+/// again with the site's header once it knows who is asking.
+#[derive(Clone, Debug)]
+struct ErrorContent {
+    status: u16,
+    reason: &'static str,
+    message: String,
+    request_id: Option<String>,
+}
+
+impl ErrorContent {
+    fn render(&self, viewer: Option<Viewer<'_>>) -> String {
+        ErrorPage {
+            status: self.status,
+            reason: self.reason,
+            message: &self.message,
+            request_id: self.request_id.clone(),
+            viewer,
+        }
+        .render()
+        .unwrap_or_else(|_| self.message.clone())
+    }
+}
+
+/// The error in words for the person who met it.
+fn in_words(error: &AppError) -> String {
+    match error {
+        AppError::NotFound => {
+            "There is nothing at this address, or nothing you may see.".to_owned()
+        }
+        AppError::Forbidden(why) if why.is_empty() => "You may not do this.".to_owned(),
+        AppError::Forbidden(why) => format!("You may not do this: {why}"),
+        AppError::Csrf => "This form has expired or did not come from this site (its CSRF \
+                           token is missing or wrong). Go back, reload the page and send it \
+                           again."
+            .to_owned(),
+        AppError::TooManyRequests => "Too many attempts. Wait a moment, then try again.".to_owned(),
+        AppError::PayloadTooLarge(limit) => format!(
+            "The upload is larger than the limit of {}.",
+            bytesize::ByteSize(*limit).display().iec()
+        ),
+        AppError::Unexpected(e) => {
+            tracing::error!(error = ?e, "request failed");
+            "Something went wrong on our side.".to_owned()
+        }
+        other => sentence(&other.to_string()),
+    }
+}
+
+/// `text` with a capital letter and a full stop.
+fn sentence(text: &str) -> String {
+    let mut chars = text.trim().chars();
+    let mut out: String = chars
+        .next()
+        .map(|c| c.to_uppercase().collect())
+        .unwrap_or_default();
+    out.push_str(chars.as_str());
+    if !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
 }
 
 /// What a path keeps unescaped as the log-in form's `next`: letters, digits, `/-_.~`.
@@ -80,30 +153,22 @@ impl actix_web::ResponseError for PageError {
                 .insert_header((header::LOCATION, to))
                 .finish();
         }
-        let message = match &self.error {
-            AppError::Unexpected(e) => {
-                tracing::error!(error = ?e, "request failed");
-                "Something went wrong on our side.".to_owned()
-            }
-            other => other.to_string(),
-        };
-        let request_id = status
-            .is_server_error()
-            .then(RequestId::current)
-            .flatten()
-            .map(|id| id.to_string());
-        let page = ErrorPage {
+        let content = ErrorContent {
             status: status.as_u16(),
             reason: status.canonical_reason().unwrap_or(""),
-            message: &message,
-            request_id,
-        }
-        .render()
-        .unwrap_or_else(|_| message.clone());
-        HttpResponse::build(status)
+            message: in_words(&self.error),
+            request_id: status
+                .is_server_error()
+                .then(RequestId::current)
+                .flatten()
+                .map(|id| id.to_string()),
+        };
+        let mut res = HttpResponse::build(status)
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .content_type("text/html; charset=utf-8")
-            .body(page)
+            .body(content.render(None));
+        res.extensions_mut().insert(content);
+        res
     }
 }
 
@@ -131,4 +196,32 @@ pub fn form(e: actix_web::error::UrlencodedError, _: &actix_web::HttpRequest) ->
         other => AppError::BadRequest(format!("invalid form: {other}")),
     };
     PageError::from(error).into()
+}
+
+/// Middleware of the page and download routes: an error page for someone logged in keeps
+/// the site's header — their name, "Your files", "Admin" for staff and the log-out button.
+/// Who is asking is looked up only for error pages.
+pub async fn with_site_header(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let res = next.call(req).await?;
+    let content = res.response().extensions().get::<ErrorContent>().cloned();
+    let state = res
+        .request()
+        .app_data::<actix_web::web::Data<crate::state::AppState>>()
+        .cloned();
+    let (Some(content), Some(state)) = (content, state) else {
+        return Ok(res.map_into_boxed_body());
+    };
+    let identity = match crate::web::identity::caller(&state, res.request()).await {
+        Ok(Some(identity)) => identity,
+        _ => return Ok(res.map_into_boxed_body()),
+    };
+    let page = content.render(Some(Viewer {
+        username: &identity.user.username,
+        is_staff: identity.user.is_staff || identity.user.is_superuser,
+        csrf_token: identity.csrf_token().unwrap_or_default(),
+    }));
+    Ok(res.map_body(|_, _| actix_web::body::BoxBody::new(page)))
 }

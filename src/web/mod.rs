@@ -47,6 +47,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
     let get_or_head = || guard::Any(guard::Get()).or(guard::Head());
     cfg.service(
         web::scope("")
+            .wrap(from_fn(errors::with_site_header))
             // Extractor failures of pages and downloads are pages too.
             .app_data(web::PathConfig::default().error_handler(|_, _| errors::not_found()))
             .app_data(web::QueryConfig::default().error_handler(errors::query))

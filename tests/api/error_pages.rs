@@ -124,3 +124,54 @@ async fn the_api_fails_with_json_for_the_same_faults() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body["error"].is_string(), "{body}");
 }
+
+#[actix_web::test]
+async fn error_pages_keep_the_sites_header_and_say_what_happened() {
+    let app = spawn_app().await;
+    app.user("reader").await;
+    let secret = app.folder(&app.admin_token, "secret", None).await;
+    for (who, staff) in [("admin", true), ("reader", false)] {
+        let c = client();
+        crate::auth::log_in(&app, &c, who).await;
+        let missing = if staff {
+            "/admin/files/999999".to_owned()
+        } else {
+            format!("/folders/{secret}")
+        };
+        let res = c.get(app.url(&missing)).send().await.unwrap();
+        let body = html(res, StatusCode::NOT_FOUND).await;
+        let links = crate::admin::select_all_attr(&body, "header a", "href");
+        assert!(links.iter().any(|l| l == "/"), "{who}: {links:?}");
+        assert_eq!(
+            links.iter().any(|l| l == "/admin/folders/"),
+            staff,
+            "{who}: {links:?}"
+        );
+        assert_eq!(
+            crate::admin::texts(&body, "header form.logout a"),
+            [who],
+            "{who}: the log-out form"
+        );
+        assert!(
+            crate::admin::select_attr(&body, "header form.logout input[name=csrf_token]", "value")
+                .is_some_and(|t| !t.is_empty())
+        );
+        assert!(
+            body.contains("There is nothing at this address, or nothing you may see."),
+            "{body}"
+        );
+        assert!(!body.contains("secret"), "a hidden folder is not named");
+    }
+    // Nobody logged in: the same words, no header links.
+    let res = client()
+        .get(app.url("/private/files/no/such/key.txt"))
+        .send()
+        .await
+        .unwrap();
+    let body = html(res, StatusCode::NOT_FOUND).await;
+    assert!(
+        crate::admin::select_all_attr(&body, "header a", "href") == ["/"],
+        "{body}"
+    );
+    assert!(body.contains("There is nothing at this address"));
+}
