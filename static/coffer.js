@@ -81,7 +81,7 @@ function setUpCopyButtons() {
 // On an image's file page: the "Subject location (x,y)" text field becomes a hidden field
 // set by clicking the preview, or from the keyboard with the preview focused (arrow keys move
 // the point by 1 % of the image, 10 % with Shift; Delete clears it), shown as a marker, with
-// a "Clear" button.
+// a "Clear" button and an "Enlarge" one.
 function setUpFocalPoint() {
   const frame = document.getElementById("preview");
   const input = document.getElementById("subject_location");
@@ -155,6 +155,22 @@ function setUpFocalPoint() {
     input.value = "";
     show();
   });
+  // "Enlarge": the preview takes the page's width, drawn from the image itself when the
+  // browser can draw it, so the point can be set precisely; the same button makes it small.
+  const enlarge = document.getElementById("focal-enlarge");
+  const page = frame.closest(".file-page");
+  if (enlarge && page) {
+    enlarge.addEventListener("click", () => {
+      const large = page.classList.toggle("enlarged");
+      enlarge.setAttribute("aria-pressed", String(large));
+      enlarge.textContent = large ? "Make smaller" : "Enlarge";
+      if (large && frame.dataset.full && img.getAttribute("src") !== frame.dataset.full) {
+        img.removeAttribute("srcset");
+        img.src = frame.dataset.full;
+      }
+      frame.scrollIntoView({ block: "nearest" });
+    });
+  }
   show();
 }
 

@@ -627,6 +627,69 @@ async fn the_focal_point_is_set_by_clicking_the_preview() {
         json!({"x": 200, "y": 104})
     );
 
+    // "Enlarge": the preview grows, drawn from the image itself, and a click still picks the
+    // pixel under the pointer — here (100, 50).
+    let small = c
+        .execute(
+            "return document.querySelector('#preview img').getBoundingClientRect().width;",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_f64()
+        .unwrap();
+    click(&c, Locator::Id("focal-enlarge")).await;
+    wait_until(
+        &c,
+        "the enlarged preview",
+        &format!(
+            "const i = document.querySelector('#preview img');
+             return i.complete && i.naturalWidth === 400 && i.getAttribute('src') === '/files/{id}/focus.png'
+                 && i.getBoundingClientRect().width > {small} + 50;"
+        ),
+    )
+    .await;
+    screenshot(&c, "file-image-enlarged").await;
+    let (large_w, large_h) = {
+        let v = c
+            .execute(
+                "const r = document.querySelector('#preview img').getBoundingClientRect(); return [r.width, r.height];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        (v[0].as_f64().unwrap(), v[1].as_f64().unwrap())
+    };
+    let preview = c.find(Locator::Css("#preview img")).await.unwrap();
+    let click_enlarged = MouseActions::new("mouse".into())
+        .then(PointerAction::MoveToElement {
+            element: preview,
+            duration: None,
+            x: (large_w * (100.5 / 400.0 - 0.5)).round(),
+            y: (large_h * (50.5 / 200.0 - 0.5)).round(),
+        })
+        .then(PointerAction::Down {
+            button: MOUSE_BUTTON_LEFT,
+        })
+        .then(PointerAction::Up {
+            button: MOUSE_BUTTON_LEFT,
+        });
+    c.perform_actions(click_enlarged).await.unwrap();
+    let value = c.execute(point, vec![]).await.unwrap();
+    let (x, y) = value[0].as_str().unwrap().split_once(',').unwrap();
+    let (x, y): (i64, i64) = (x.parse().unwrap(), y.parse().unwrap());
+    assert!((x - 100).abs() <= 2 && (y - 50).abs() <= 2, "{value}");
+    click(&c, Locator::Id("focal-enlarge")).await;
+    assert_eq!(
+        c.execute(
+            "return [document.querySelector('.file-page').classList.contains('enlarged'), document.getElementById('focal-enlarge').textContent];",
+            vec![],
+        )
+        .await
+        .unwrap(),
+        json!([false, "Enlarge"])
+    );
+
     // The listing shows the thumbnail (loaded, not broken) in both views.
     app.upload(&app.admin_token, "notes.txt", b"words", None, false)
         .await;

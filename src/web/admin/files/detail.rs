@@ -22,6 +22,9 @@ struct DetailPage {
     modified: String,
     icon: &'static str,
     preview: Option<Thumb>,
+    /// The image itself, for the enlarged preview: the stable URL of an image type browsers
+    /// draw (never SVG), else none (the preview thumbnail is enlarged).
+    full_image: Option<String>,
     /// Why an image has no thumbnails.
     failure: Option<String>,
     image: Option<ImageFacts>,
@@ -103,6 +106,10 @@ pub(super) async fn show(
         modified: timestamp(f.modified_at),
         icon: type_icon(&f.mime_type),
         preview: Thumb::new(&state, &f, &look, "preview-210", "preview-420"),
+        full_image: (crate::storage::sniff::is_inline_safe(&f.mime_type)
+            && f.mime_type.starts_with("image/")
+            && !f.mime_type.starts_with("image/tiff"))
+        .then(|| stable_url(&f)),
         failure: no_thumbnail_reason(&look),
         image: meta.as_ref().map(ImageFacts::new),
         folder_id: f.folder_id,
