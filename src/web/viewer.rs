@@ -18,16 +18,34 @@ use crate::web::identity::caller;
 use crate::web::listing::stable_url;
 use crate::web::pages::human_size;
 
-/// How the page shows the file itself.
-enum Shown {
-    /// Drawn by the browser from the stable URL.
-    Image,
+/// How a page shows the file itself (`partials/viewer.html`, with `stable` in scope).
+pub enum Shown {
+    /// Drawn by the browser from the stable URL, with this alternative text.
+    Image(String),
     Audio,
     Video,
     /// The first bytes, and whether there are more.
     Text(String, bool),
     /// The type's label only.
     Label(&'static str),
+}
+
+impl Shown {
+    /// How `f` is shown, given its text preview (`library::viewer::text_preview`) and the
+    /// alternative text of an image. Only types browsers draw safely are drawn: SVG, HTML
+    /// and the other active types get their label.
+    pub fn of(f: &crate::db::models::File, text: Option<(String, bool)>, alt: String) -> Self {
+        let essence = f.mime_type.split(';').next().unwrap_or("").trim();
+        match (essence.split('/').next(), text) {
+            (_, Some((text, more))) => Shown::Text(text, more),
+            (Some("image"), _) if sniff::is_inline_safe(essence) && essence != "image/tiff" => {
+                Shown::Image(alt)
+            }
+            (Some("audio"), _) => Shown::Audio,
+            (Some("video"), _) => Shown::Video,
+            _ => Shown::Label(crate::web::listing::type_icon(&f.mime_type)),
+        }
+    }
 }
 
 #[derive(Template)]
@@ -43,7 +61,6 @@ struct FilePage {
     size: String,
     uploaded: String,
     modified: String,
-    alt: String,
 }
 
 pub async fn file_page(
@@ -63,16 +80,13 @@ pub async fn file_page(
     })
     .await?;
     let f = &view.file;
-    let essence = f.mime_type.split(';').next().unwrap_or("").trim();
-    let shown = match (essence.split('/').next(), text) {
-        (_, Some((text, more))) => Shown::Text(text, more),
-        (Some("image"), _) if sniff::is_inline_safe(essence) && essence != "image/tiff" => {
-            Shown::Image
-        }
-        (Some("audio"), _) => Shown::Audio,
-        (Some("video"), _) => Shown::Video,
-        _ => Shown::Label(crate::web::listing::type_icon(&f.mime_type)),
-    };
+    let alt = view
+        .image
+        .as_ref()
+        .map(|i| i.alt_text.clone())
+        .filter(|a| !a.is_empty())
+        .unwrap_or_else(|| f.label().to_owned());
+    let shown = Shown::of(f, text, alt);
     let page = FilePage {
         username: identity.user.username.clone(),
         is_staff: identity.user.is_staff || identity.user.is_superuser,
@@ -82,12 +96,6 @@ pub async fn file_page(
         size: human_size(f.size),
         uploaded: timestamp(f.created_at),
         modified: timestamp(f.modified_at),
-        alt: view
-            .image
-            .as_ref()
-            .map(|i| i.alt_text.clone())
-            .filter(|a| !a.is_empty())
-            .unwrap_or_else(|| f.label().to_owned()),
         shown,
         view,
     }

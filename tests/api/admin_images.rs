@@ -398,7 +398,9 @@ async fn the_file_page_shows_the_preview_the_facts_and_the_image_fields() {
     let detail = page(&c, &app, &format!("/admin/files/{text}")).await;
     let doc = Html::parse_document(&detail);
     assert_eq!(doc.select(&Selector::parse("main img").unwrap()).count(), 0);
-    assert_eq!(texts(&detail, ".preview .ficon"), ["TXT"]);
+    // Text shows itself (the reader's viewer), not a thumbnail or a type label.
+    assert_eq!(texts(&detail, ".preview pre.text"), ["hello"]);
+    assert!(texts(&detail, ".preview .ficon").is_empty());
     assert!(texts(&detail, "dd.dimensions").is_empty());
     for field in ["alt_text", "caption", "subject_location"] {
         assert!(
@@ -815,6 +817,7 @@ async fn replacing_an_image_forgets_its_thumbnails_and_reads_the_new_one() {
     }
     let detail = page(&c, &app, &format!("/admin/files/{photo}")).await;
     assert!(texts(&detail, "dd.dimensions").is_empty());
-    assert_eq!(texts(&detail, ".preview .ficon"), ["TXT"]);
+    assert_eq!(texts(&detail, ".preview pre.text"), ["plain words"]);
+    assert!(select_attr(&detail, ".preview img", "src").is_none());
     assert_eq!(api_file(&app, photo).await["image"], Value::Null);
 }

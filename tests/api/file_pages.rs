@@ -174,3 +174,21 @@ async fn a_file_page_is_nothing_to_whoever_may_not_read_it() {
         "{to}"
     );
 }
+
+#[actix_web::test]
+async fn the_admins_file_page_shows_text_and_plays_media_the_same_way() {
+    let app = spawn_app().await;
+    let (c, _) = crate::admin::admin_client(&app, "admin").await;
+    let (text, _) = upload(&app, "notes.txt", b"<i>plain</i> words", None).await;
+    let mut mp3 = b"ID3\x03\x00\x00\x00\x00\x00\x00".to_vec();
+    mp3.extend([0u8; 64]);
+    let (song, _) = upload(&app, "song.mp3", &mp3, None).await;
+    let (_, html) = page(&c, &app, &format!("/admin/files/{text}")).await;
+    assert_eq!(texts(&html, ".viewer pre.text"), ["<i>plain</i> words"]);
+    assert!(!html.contains("<i>plain"), "escaped");
+    let (_, html) = page(&c, &app, &format!("/admin/files/{song}")).await;
+    assert_eq!(
+        select_attr(&html, ".viewer audio", "src"),
+        Some(format!("/files/{song}/song.mp3"))
+    );
+}

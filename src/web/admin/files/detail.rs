@@ -25,6 +25,8 @@ struct DetailPage {
     /// The image itself, for the enlarged preview: the stable URL of an image type browsers
     /// draw (never SVG), else none (the preview thumbnail is enlarged).
     full_image: Option<String>,
+    /// Files without an image preview: how the reader's page shows them (text, a player).
+    shown: Option<Shown>,
     /// Why an image has no thumbnails.
     failure: Option<String>,
     image: Option<ImageFacts>,
@@ -87,6 +89,12 @@ pub(super) async fn show(
         files::page(&st.library, conn, &user, id)
     })
     .await?;
+    let text = {
+        let (st, f) = (state.get_ref().clone(), f.clone());
+        web::block(move || crate::library::viewer::text_preview(&st.library, &f))
+            .await
+            .map_err(AppError::unexpected)?
+    };
     let look = Look::of(&f, meta.as_ref(), failed.as_deref());
     let layout = Layout::new(&staff, "files");
     let html = DetailPage {
@@ -105,6 +113,11 @@ pub(super) async fn show(
         created: timestamp(f.created_at),
         modified: timestamp(f.modified_at),
         icon: type_icon(&f.mime_type),
+        shown: match Shown::of(&f, text, f.label().to_owned()) {
+            // Images show their thumbnail preview (with the focal point), others their type.
+            Shown::Image(_) | Shown::Label(_) => None,
+            other => Some(other),
+        },
         preview: Thumb::new(&state, &f, &look, "preview-210", "preview-420"),
         full_image: (crate::storage::sniff::is_inline_safe(&f.mime_type)
             && f.mime_type.starts_with("image/")

@@ -23,6 +23,7 @@ use crate::web::error::AppError;
 use crate::web::errors::PageError;
 use crate::web::human_size;
 use crate::web::listing::{Thumb, no_thumbnail_reason, stable_url, type_icon};
+use crate::web::viewer::Shown;
 
 mod detail;
 mod remove;
