@@ -5,7 +5,7 @@
 //! the same (404; 403 with `debug`).
 
 use actix_web::http::{Method, header};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 
 use crate::auth;
 use crate::db::changes::Epoch;
@@ -198,6 +198,11 @@ where
         Ok((identity, outcome))
     })
     .await?;
+    if let Some(identity) = &identity {
+        // An error page's header names the caller without asking the database again
+        // (`errors::with_site_header`).
+        req.extensions_mut().insert(identity.clone());
+    }
     if let Some(sess) = identity.and_then(|i| i.session)
         && auth::session::needs_touch(&sess)
     {

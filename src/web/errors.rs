@@ -2,8 +2,8 @@
 //! JSON bodies): handlers of those scopes fail with [`PageError`], whose response is the
 //! page itself.
 
-use actix_web::HttpResponse;
 use actix_web::http::header;
+use actix_web::{HttpMessage, HttpResponse};
 use askama::Template;
 
 use crate::telemetry::RequestId;
@@ -200,7 +200,8 @@ pub fn form(e: actix_web::error::UrlencodedError, _: &actix_web::HttpRequest) ->
 
 /// Middleware of the page and download routes: an error page for someone logged in keeps
 /// the site's header — their name, "Your files", "Admin" for staff and the log-out button.
-/// Who is asking is looked up only for error pages.
+/// Who is asking is looked up only for error pages, and not at all when the handler left the
+/// caller's identity in the request (the checked downloads do).
 pub async fn with_site_header(
     req: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
@@ -214,9 +215,18 @@ pub async fn with_site_header(
     let (Some(content), Some(state)) = (content, state) else {
         return Ok(res.map_into_boxed_body());
     };
-    let identity = match crate::web::identity::caller(&state, res.request()).await {
-        Ok(Some(identity)) => identity,
-        _ => return Ok(res.map_into_boxed_body()),
+    // A download already knows its caller; a page is asked again (only for an error page).
+    let known = res
+        .request()
+        .extensions()
+        .get::<crate::auth::Identity>()
+        .cloned();
+    let identity = match known {
+        Some(identity) => identity,
+        None => match crate::web::identity::caller(&state, res.request()).await {
+            Ok(Some(identity)) => identity,
+            _ => return Ok(res.map_into_boxed_body()),
+        },
     };
     let page = content.render(Some(Viewer {
         username: &identity.user.username,

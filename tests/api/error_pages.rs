@@ -162,6 +162,29 @@ async fn error_pages_keep_the_sites_header_and_say_what_happened() {
         );
         assert!(!body.contains("secret"), "a hidden folder is not named");
     }
+    // A refused download is a page too, with the header of the reader it refused.
+    let plan = app
+        .upload(
+            &app.admin_token,
+            "plan.txt",
+            b"the plan",
+            Some(secret),
+            false,
+        )
+        .await;
+    let c = client();
+    crate::auth::log_in(&app, &c, "reader").await;
+    let res = c
+        .get(app.url(&crate::helpers::path_of(&plan)))
+        .send()
+        .await
+        .unwrap();
+    let body = html(res, StatusCode::NOT_FOUND).await;
+    assert_eq!(
+        crate::admin::texts(&body, "header form.logout a"),
+        ["reader"]
+    );
+    assert!(!body.contains("the plan"));
     // Nobody logged in: the same words, no header links.
     let res = client()
         .get(app.url("/private/files/no/such/key.txt"))
