@@ -116,10 +116,8 @@ pub fn identify_at(
     recent: &RecentIdentities,
     at: Option<Epoch>,
 ) -> Result<Option<Identity>, DbError> {
-    let key = match (&creds.bearer, &creds.session) {
-        (Some(bearer), _) => (true, secret_hash(bearer)),
-        (None, Some(cookie)) => (false, secret_hash(cookie)),
-        (None, None) => return Ok(None),
+    let Some(key) = credential_key(creds) else {
+        return Ok(None);
     };
     if let Some(identity) = recent.get(at, &key) {
         let expired = identity
@@ -138,10 +136,19 @@ pub fn identify_at(
 /// Resolves credentials without writing anything. A bearer token wins over a cookie.
 /// Unknown, expired and revoked credentials, and inactive users, give `None` (anonymous).
 pub fn identify(conn: &mut DbConn, creds: &Credentials) -> Result<Option<Identity>, DbError> {
+    match credential_key(creds) {
+        Some((bearer, hash)) => identify_hashed(conn, bearer, &hash),
+        None => Ok(None),
+    }
+}
+
+/// The credential that decides (a bearer token wins over a cookie): (`true` for a bearer
+/// token, its hash as stored).
+fn credential_key(creds: &Credentials) -> Option<(bool, String)> {
     match (&creds.bearer, &creds.session) {
-        (Some(bearer), _) => identify_hashed(conn, true, &secret_hash(bearer)),
-        (None, Some(cookie)) => identify_hashed(conn, false, &secret_hash(cookie)),
-        (None, None) => Ok(None),
+        (Some(bearer), _) => Some((true, secret_hash(bearer))),
+        (None, Some(cookie)) => Some((false, secret_hash(cookie))),
+        (None, None) => None,
     }
 }
 

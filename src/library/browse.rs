@@ -109,17 +109,7 @@ pub fn list(lib: &Library, conn: &mut DbConn, user: &User, q: &Query) -> Result<
             access.require(Right::Read, &f)?;
             out.can_add = access.can(Right::AddChildren, &f);
             out.can_edit = access.can(Right::Edit, &f);
-            let ancestors = access.tree().ancestors(id);
-            let named = folder::find_many(conn, &ancestors)?;
-            out.crumbs = ancestors
-                .iter()
-                .map(|a| {
-                    named
-                        .iter()
-                        .find(|n| n.id == *a && readable.contains(*a))
-                        .map(|n| (n.id, n.name.clone()))
-                })
-                .collect();
+            out.crumbs = named_path(conn, &readable, &access.tree().ancestors(id))?;
             out.folder = Some(f);
         }
         Place::Root | Place::Home => out.can_add = user.is_superuser,
@@ -183,6 +173,25 @@ pub fn list(lib: &Library, conn: &mut DbConn, user: &User, q: &Query) -> Result<
     out.owners = user::usernames(conn, &owner_ids)?.into_iter().collect();
     out.looks = image_files::looks(conn, &out.files)?;
     Ok(out)
+}
+
+/// The folders of `path` by name, in order; `None` for one the user may not read (shown as
+/// an ellipsis, never named). One query.
+pub fn named_path(
+    conn: &mut DbConn,
+    readable: &FolderSet,
+    path: &[i64],
+) -> Result<Vec<Option<(i64, String)>>> {
+    let named = folder::find_many(conn, path)?;
+    Ok(path
+        .iter()
+        .map(|id| {
+            named
+                .iter()
+                .find(|n| n.id == *id && readable.contains(*id))
+                .map(|n| (n.id, n.name.clone()))
+        })
+        .collect())
 }
 
 /// Readable folders shown at the top level: the top-level ones, and those whose parent the

@@ -93,12 +93,7 @@ pub fn page(lib: &Library, conn: &mut DbConn, viewer: &User, id: FileId) -> Resu
         Vec::new()
     };
     let readers = super::readers::who_can_read(lib, conn, viewer, &f)?;
-    let owner_name = match f.owner_id {
-        Some(o) => {
-            crate::db::models::user::find(conn, o)?.map_or_else(|| "—".into(), |u| u.username)
-        }
-        None => "—".into(),
-    };
+    let owner_name = owner_name(conn, &f)?;
     Ok(FilePage {
         image: crate::db::models::image::find(conn, f.id)?,
         thumbnail_failure: crate::db::models::thumbnail_failure::find(conn, f.id)?
@@ -109,6 +104,16 @@ pub fn page(lib: &Library, conn: &mut DbConn, viewer: &User, id: FileId) -> Resu
         users,
         readers,
         owner_name,
+    })
+}
+
+/// The username of the file's owner, "—" for none.
+pub fn owner_name(conn: &mut DbConn, f: &File) -> Result<String> {
+    Ok(match f.owner_id {
+        Some(o) => {
+            crate::db::models::user::find(conn, o)?.map_or_else(|| "—".into(), |u| u.username)
+        }
+        None => "—".into(),
     })
 }
 

@@ -6,7 +6,7 @@ use std::io::Read;
 use crate::db::DbConn;
 use crate::db::models::User;
 use crate::db::models::file::{self, File};
-use crate::db::models::{folder, image, user};
+use crate::db::models::image;
 use crate::domain::ids::FileId;
 use crate::permissions::Right;
 use crate::storage::StorageKey;
@@ -39,15 +39,7 @@ pub fn view(lib: &Library, conn: &mut DbConn, viewer: &User, id: FileId) -> Resu
         Some(folder_id) => {
             let mut path = access.tree().ancestors(folder_id);
             path.push(folder_id);
-            let named = folder::find_many(conn, &path)?;
-            path.iter()
-                .map(|id| {
-                    named
-                        .iter()
-                        .find(|n| n.id == *id && readable.contains(*id))
-                        .map(|n| (n.id, n.name.clone()))
-                })
-                .collect()
+            super::browse::named_path(conn, &readable, &path)?
         }
         None => Vec::new(),
     };
@@ -67,10 +59,7 @@ pub fn view(lib: &Library, conn: &mut DbConn, viewer: &User, id: FileId) -> Resu
     };
     let previous = neighbour(at.and_then(|i| i.checked_sub(1)));
     let next = neighbour(at.map(|i| i + 1));
-    let owner_name = match f.owner_id {
-        Some(o) => user::find(conn, o)?.map_or_else(|| "—".into(), |u| u.username),
-        None => "—".into(),
-    };
+    let owner_name = super::files::owner_name(conn, &f)?;
     Ok(FileView {
         image: image::find(conn, f.id)?,
         can_edit: access.can(Right::Edit, &f),

@@ -78,8 +78,8 @@ fn in_words(error: &AppError) -> String {
     }
 }
 
-/// `text` with a capital letter and a full stop.
-fn sentence(text: &str) -> String {
+/// `text` with a capital letter and a full stop (a message shown on a page).
+pub fn sentence(text: &str) -> String {
     let mut chars = text.trim().chars();
     let mut out: String = chars
         .next()

@@ -96,6 +96,9 @@ pub(super) async fn show(
             .map_err(AppError::unexpected)?
     };
     let look = Look::of(&f, meta.as_ref(), failed.as_deref());
+    let shown = Shown::of(&f, text, f.label().to_owned());
+    // An image browsers draw is enlarged from itself; the others keep the thumbnail.
+    let full_image = matches!(shown, Shown::Image(_)).then(|| stable_url(&f));
     let layout = Layout::new(&staff, "files");
     let html = DetailPage {
         id: f.id,
@@ -113,16 +116,13 @@ pub(super) async fn show(
         created: timestamp(f.created_at),
         modified: timestamp(f.modified_at),
         icon: type_icon(&f.mime_type),
-        shown: match Shown::of(&f, text, f.label().to_owned()) {
+        shown: match shown {
             // Images show their thumbnail preview (with the focal point), others their type.
             Shown::Image(_) | Shown::Label(_) => None,
             other => Some(other),
         },
         preview: Thumb::new(&state, &f, &look, "preview-210", "preview-420"),
-        full_image: (crate::storage::sniff::is_inline_safe(&f.mime_type)
-            && f.mime_type.starts_with("image/")
-            && !f.mime_type.starts_with("image/tiff"))
-        .then(|| stable_url(&f)),
+        full_image,
         failure: no_thumbnail_reason(&look),
         image: meta.as_ref().map(ImageFacts::new),
         folder_id: f.folder_id,

@@ -1,6 +1,7 @@
 //! Creating a user.
 
 use super::*;
+use crate::web::errors::sentence;
 
 pub(super) async fn new_form(
     state: web::Data<AppState>,
@@ -37,7 +38,7 @@ fn render_new(
     let failed = refused.is_some();
     // Every problem on a line of its own (`accounts::create_user` finds them all).
     let problems: Vec<String> = refused
-        .map(|(_, message)| message.split("; ").map(capitalised).collect())
+        .map(|(_, message)| message.split("; ").map(sentence).collect())
         .unwrap_or_default();
     layout.flash = None;
     let html = FormPage {
@@ -104,18 +105,4 @@ pub(super) async fn create(
             )
         }
     }
-}
-
-/// `text` with its first letter in upper case, ending with a full stop.
-fn capitalised(text: &str) -> String {
-    let mut chars = text.trim().chars();
-    let mut out: String = chars
-        .next()
-        .map(|c| c.to_uppercase().collect())
-        .unwrap_or_default();
-    out.push_str(chars.as_str());
-    if !out.ends_with('.') {
-        out.push('.');
-    }
-    out
 }
