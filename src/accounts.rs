@@ -62,6 +62,27 @@ pub struct AccountFields {
     pub is_staff: bool,
     pub is_superuser: bool,
     pub group_ids: Vec<i64>,
+    /// The quota as typed ("5 GiB", "500 MB", bytes; empty: no limit). Set on edits only.
+    pub quota: String,
+}
+
+/// Parses a quota typed by a superuser: empty for none, else a size such as `5 GiB`,
+/// `500MB` or a number of bytes.
+pub fn parse_quota(typed: &str) -> Result<Option<i64>> {
+    let typed = typed.trim();
+    if typed.is_empty() {
+        return Ok(None);
+    }
+    typed
+        .parse::<bytesize::ByteSize>()
+        .ok()
+        .and_then(|b| i64::try_from(b.as_u64()).ok())
+        .map(Some)
+        .ok_or_else(|| {
+            Error::Invalid(format!(
+                "the quota {typed:?} is not a size (write it as 500 MB, 5 GiB or a number of bytes)"
+            ))
+        })
 }
 
 fn hash(passwords: &PasswordHasher, password: &str, confirmation: &str) -> Result<String> {
@@ -242,6 +263,7 @@ pub fn update_user(conn: &mut DbConn, actor: &User, id: i64, fields: &AccountFie
         ));
     }
     let email = Email::parse_optional(&fields.email).map_err(bad_email)?;
+    let quota = parse_quota(&fields.quota)?;
     check_groups(conn, &fields.group_ids)?;
     crate::db::write_transaction(conn, |conn| {
         user::update(
@@ -252,6 +274,7 @@ pub fn update_user(conn: &mut DbConn, actor: &User, id: i64, fields: &AccountFie
                 is_active: Some(fields.is_active),
                 is_staff: Some(fields.is_staff),
                 is_superuser: Some(fields.is_superuser),
+                quota_bytes: Some(quota),
             },
         )?;
         group::set_groups_of_user(conn, id, &fields.group_ids)?;

@@ -112,6 +112,11 @@ pub enum Command {
         #[command(subcommand)]
         command: ThumbnailsCommand,
     },
+    /// Empty the trash of old items.
+    Trash {
+        #[command(subcommand)]
+        command: TrashCommand,
+    },
     /// Print an nginx configuration (upstream, map, server block) for the current settings.
     NginxConfig(SiteArgs),
     /// Print an Apache <VirtualHost> (mod_proxy, mod_xsendfile) for the current settings.
@@ -131,6 +136,17 @@ pub enum Command {
     },
     /// Print the OpenAPI 3 document of the JSON API (the content of docs/openapi.json).
     Openapi,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TrashCommand {
+    /// Delete permanently what was trashed longer ago than `trash.retention_days` (as
+    /// `coffer serve` does by itself); prints how many items went.
+    Purge {
+        /// Another age limit, in days (0: everything in the trash).
+        #[arg(long, value_name = "DAYS")]
+        older_than_days: Option<u32>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -371,6 +387,16 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::FAILURE)
         }
         Command::Thumbnails { command } => thumbnails_command(&cli.global, command),
+        Command::Trash {
+            command: TrashCommand::Purge { older_than_days },
+        } => {
+            let state = bootstrap(settings(&cli.global, None)?)?;
+            let days = older_than_days.unwrap_or(state.library.settings.trash_retention_days);
+            let mut conn = state.pool.get()?;
+            let n = crate::library::trash::purge_expired(&state.library, &mut conn, days)?;
+            println!("purged {n} item(s) from the trash");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Openapi => {
             print!("{}", crate::web::api::openapi::document_json());
             Ok(ExitCode::SUCCESS)

@@ -34,12 +34,18 @@ pub fn bootstrap(settings: Settings) -> anyhow::Result<AppState> {
 }
 
 /// Repairs, once, the interrupted work whose owner is gone: moves and scheduled deletions
-/// whose lease expired, temporary uploads no live process holds.
+/// whose lease expired, temporary uploads no live process holds. Then purges the trash of
+/// items older than `trash.retention_days`.
 pub fn repair(state: &AppState) -> anyhow::Result<recover::Recovered> {
     let mut conn = state.pool.get().context("connecting to the database")?;
     let repaired = recover::recover(&state.library.storages, &mut conn)?;
     if repaired != recover::Recovered::default() {
         tracing::info!(?repaired, "repaired interrupted work");
+    }
+    let days = state.library.settings.trash_retention_days;
+    let purged = crate::library::trash::purge_expired(&state.library, &mut conn, days)?;
+    if purged > 0 {
+        tracing::info!(purged, "purged old items from the trash");
     }
     Ok(repaired)
 }

@@ -48,6 +48,8 @@ impl AppState {
                 max_upload_size: settings.max_upload_size,
                 path_generator: settings.path_generator,
                 max_folder_depth: settings.max_folder_depth,
+                trash_retention_days: settings.trash_retention_days,
+                versions_keep: settings.versions_keep,
             }),
             changes: Arc::new(Changes::watch(&settings.database)),
             recent: Arc::default(),

@@ -29,6 +29,36 @@ pub struct ConfigFile {
     pub argon2: Argon2Config,
     pub images: ImagesConfig,
     pub thumbnails: ThumbnailsConfig,
+    pub trash: TrashConfig,
+    pub versions: VersionsConfig,
+}
+
+/// `[trash]`
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrashConfig {
+    /// Days a deleted item stays in the trash before it is purged (at least 1).
+    pub retention_days: u32,
+}
+
+impl Default for TrashConfig {
+    fn default() -> Self {
+        Self { retention_days: 30 }
+    }
+}
+
+/// `[versions]`
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VersionsConfig {
+    /// Earlier contents kept per file when it is replaced (0 keeps none).
+    pub keep: usize,
+}
+
+impl Default for VersionsConfig {
+    fn default() -> Self {
+        Self { keep: 10 }
+    }
 }
 
 impl Default for ConfigFile {
@@ -50,6 +80,8 @@ impl Default for ConfigFile {
             argon2: Argon2Config::default(),
             images: ImagesConfig::default(),
             thumbnails: ThumbnailsConfig::default(),
+            trash: TrashConfig::default(),
+            versions: VersionsConfig::default(),
         }
     }
 }

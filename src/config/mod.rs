@@ -68,6 +68,10 @@ pub struct Settings {
     pub path_generator: PathGenerator,
     /// Deepest level a folder may be created or moved to (1 = top level).
     pub max_folder_depth: usize,
+    /// `trash.retention_days`.
+    pub trash_retention_days: u32,
+    /// `versions.keep`.
+    pub versions_keep: usize,
     pub database: Backend,
     pub database_pool_size: u32,
     pub public: StorageSettings,
@@ -285,6 +289,15 @@ impl Settings {
                 return Err(invalid(key, "must be between 1 and 3600 seconds"));
             }
         }
+        if !(1..=36_500).contains(&raw.trash.retention_days) {
+            return Err(invalid(
+                "trash.retention_days",
+                "must be between 1 and 36500 days",
+            ));
+        }
+        if raw.versions.keep > 1_000 {
+            return Err(invalid("versions.keep", "must be at most 1000"));
+        }
         let images = images_limits(&raw.images)?;
         let thumbnails = thumbnail_settings(&raw.thumbnails)?;
         Ok(Settings {
@@ -295,6 +308,8 @@ impl Settings {
             max_upload_size: raw.max_upload_size.as_u64(),
             path_generator: raw.path_generator,
             max_folder_depth: raw.max_folder_depth,
+            trash_retention_days: raw.trash.retention_days,
+            versions_keep: raw.versions.keep,
             database,
             database_pool_size: raw.database.pool_size,
             public,

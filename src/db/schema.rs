@@ -13,6 +13,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         last_login_at -> Nullable<Timestamp>,
+        quota_bytes -> Nullable<BigInt>,
     }
 }
 
@@ -61,6 +62,7 @@ diesel::table! {
         name -> Text,
         created_at -> Timestamp,
         modified_at -> Timestamp,
+        trash_id -> Nullable<BigInt>,
     }
 }
 
@@ -79,6 +81,37 @@ diesel::table! {
         mime_type -> Text,
         created_at -> Timestamp,
         modified_at -> Timestamp,
+        trash_id -> Nullable<BigInt>,
+        public_before_trash -> Bool,
+    }
+}
+
+diesel::table! {
+    trash (id) {
+        id -> BigInt,
+        file_id -> Nullable<BigInt>,
+        folder_id -> Nullable<BigInt>,
+        name -> Text,
+        original_folder_id -> Nullable<BigInt>,
+        owner_id -> Nullable<BigInt>,
+        trashed_by -> Nullable<BigInt>,
+        trashed_at -> Timestamp,
+        size -> BigInt,
+    }
+}
+
+diesel::table! {
+    file_versions (id) {
+        id -> BigInt,
+        file_id -> BigInt,
+        storage_key -> Text,
+        original_filename -> Text,
+        size -> BigInt,
+        sha256 -> Text,
+        mime_type -> Text,
+        created_at -> Timestamp,
+        replaced_at -> Timestamp,
+        replaced_by -> Nullable<BigInt>,
     }
 }
 
@@ -184,6 +217,7 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(files -> folders (folder_id));
 diesel::joinable!(images -> files (file_id));
+diesel::joinable!(file_versions -> files (file_id));
 diesel::joinable!(thumbnails -> files (file_id));
 diesel::joinable!(thumbnail_failures -> files (file_id));
 diesel::joinable!(folder_permissions -> folders (folder_id));
@@ -197,6 +231,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     folders,
     files,
+    trash,
+    file_versions,
     images,
     folder_permissions,
     thumbnails,

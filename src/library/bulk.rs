@@ -459,9 +459,9 @@ pub fn delete_items(
             continue;
         }
         let result = match &l {
-            Selected::File(f) => super::delete::delete_file(lib, conn, user, FileId::new(f.id)),
+            Selected::File(f) => super::trash::trash_file(lib, conn, user, FileId::new(f.id)),
             Selected::Folder(f) => {
-                super::delete::delete_folder(lib, conn, user, FolderId::new(f.id)).map(|_| ())
+                super::trash::trash_folder(lib, conn, user, FolderId::new(f.id)).map(|_| ())
             }
         };
         match result {

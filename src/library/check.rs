@@ -27,6 +27,8 @@ pub enum Finding {
     },
     /// A thumbnail row whose object is missing.
     MissingThumbnail { storage: StorageRole, key: String },
+    /// A kept version whose object is missing.
+    MissingVersion { storage: StorageRole, key: String },
     /// An object no row names.
     Orphan { storage: StorageRole, key: String },
     /// A symbolic link or a name no key can have.
@@ -51,6 +53,9 @@ impl std::fmt::Display for Finding {
             }
             Finding::MissingThumbnail { storage, key } => {
                 write!(f, "missing  {}/{key} (thumbnail)", storage.as_str())
+            }
+            Finding::MissingVersion { storage, key } => {
+                write!(f, "missing  {}/{key} (version)", storage.as_str())
             }
             Finding::Orphan { storage, key } => write!(f, "orphan   {}/{key}", storage.as_str()),
             Finding::Foreign { storage, path } => write!(
@@ -88,7 +93,7 @@ fn journal_keys(conn: &mut DbConn) -> Result<HashSet<String>> {
 fn named_by_row(conn: &mut DbConn, role: StorageRole, key: &str) -> Result<bool> {
     Ok(match role {
         StorageRole::Public | StorageRole::Private => {
-            file::find_by_key(conn, key, role == StorageRole::Public)?.is_some()
+            file::key_in_use(conn, key, role == StorageRole::Public)?
         }
         StorageRole::PublicThumbnails | StorageRole::PrivateThumbnails => {
             thumbnail::find_by_key(conn, key)?.is_some()
@@ -140,6 +145,17 @@ pub fn check(storages: &Storages, conn: &mut DbConn) -> Result<Vec<Finding>> {
         }
         expected[index(role)].insert(key);
     }
+    for (key, public) in crate::db::models::version::all_keys(conn)? {
+        let role = StorageRole::main(public);
+        let present = StorageKey::parse(&key).is_ok_and(|k| storages.get(role).local().exists(&k));
+        if !present && file::key_in_use(conn, &key, public)? {
+            findings.push(Finding::MissingVersion {
+                storage: role,
+                key: key.clone(),
+            });
+        }
+        expected[index(role)].insert(key);
+    }
     for (key, public) in thumbnail::all_keys(conn)? {
         let role = StorageRole::thumbnails(public);
         let present =
@@ -179,7 +195,7 @@ pub fn check(storages: &Storages, conn: &mut DbConn) -> Result<Vec<Finding>> {
 
 /// Whether file `id`'s row, read again, still names a missing object.
 fn still_missing_file(storages: &Storages, conn: &mut DbConn, id: i64) -> Result<bool> {
-    let Some(f) = file::find(conn, id)? else {
+    let Some(f) = file::find_any(conn, id)? else {
         return Ok(false);
     };
     let role = StorageRole::main(f.is_public);

@@ -5,7 +5,7 @@
 use super::Library;
 use crate::db::DbConn;
 use crate::db::models::file::{self, File};
-use crate::db::models::{User, folder, journal, thumbnail};
+use crate::db::models::{User, folder, journal, thumbnail, trash, version};
 use crate::domain::ids::{FileId, FolderId};
 use crate::permissions::Right;
 use crate::storage::{StorageKey, StorageRole, Storages};
@@ -32,16 +32,43 @@ fn schedule_file(conn: &mut DbConn, f: &File) -> Result<()> {
             &t.storage_key,
         )?;
     }
+    for v in version::for_file(conn, f.id)? {
+        journal::add_garbage(
+            conn,
+            StorageRole::main(f.is_public).as_str(),
+            &v.storage_key,
+        )?;
+    }
     Ok(())
 }
 
-/// Deletes one file (needs edit on it).
+/// Permanent deletion is for the item's owner and superusers.
+fn require_owner(user: &User, owner: Option<i64>) -> Result<()> {
+    if user.is_superuser || owner == Some(user.id) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(
+            "only its owner or a superuser may delete this permanently; move it to the trash instead"
+                .into(),
+        ))
+    }
+}
+
+/// Deletes one file permanently, with its versions and thumbnails (needs edit on it, and to
+/// be its owner or a superuser). Deleting moves to the trash: see `trash::trash_file`.
 #[tracing::instrument(skip_all, fields(user_id = user.id))]
 pub fn delete_file(lib: &Library, conn: &mut DbConn, user: &User, id: FileId) -> Result<()> {
     let f = super::files::editable(lib, conn, user, id)?;
+    require_owner(user, f.owner_id)?;
+    destroy_file(lib, conn, &f)
+}
+
+/// Deletes a file's rows and schedules its objects, without a permission check.
+pub(super) fn destroy_file(lib: &Library, conn: &mut DbConn, f: &File) -> Result<()> {
     crate::db::write_transaction(conn, |conn| {
-        schedule_file(conn, &f)?;
+        schedule_file(conn, f)?;
         file::delete_row(conn, f.id)?;
+        trash::forget_orphans(conn)?;
         Ok::<_, Error>(())
     })?;
     collect_garbage(&lib.storages, conn)?;
@@ -66,8 +93,10 @@ pub fn count_tree(lib: &Library, conn: &mut DbConn, folder_id: i64) -> Result<Tr
     })
 }
 
-/// Deletes a folder with its whole subtree. Like django-filer's delete action, it needs edit
-/// on the folder, every subfolder and every file in them.
+/// Deletes a folder with its whole subtree permanently (trashed items in it too). Like
+/// django-filer's delete action, it needs edit on the folder, every subfolder and every file
+/// in them; and to own the folder or be a superuser. Deleting moves to the trash: see
+/// `trash::trash_folder`.
 #[tracing::instrument(skip_all, fields(user_id = user.id, folder_id))]
 pub fn delete_folder(
     lib: &Library,
@@ -79,6 +108,7 @@ pub fn delete_folder(
     let root = folder::find(conn, folder_id)?.ok_or(Error::NotFound)?;
     let access = lib.access(conn, Some(user))?;
     access.require(Right::Read, &root)?;
+    require_owner(user, root.owner_id)?;
     let mut ids = access.tree().descendants(folder_id);
     ids.push(folder_id);
     for id in &ids {
@@ -118,10 +148,7 @@ pub fn delete_folder(
                 "the folder changed while it was being deleted; try again".into(),
             ));
         }
-        for f in &files {
-            schedule_file(conn, f)?;
-        }
-        folder::delete_levels(conn, &levels)?;
+        destroy_rows(conn, folder_id)?;
         Ok::<_, Error>(())
     })?;
     collect_garbage(&lib.storages, conn)?;
@@ -129,6 +156,20 @@ pub fn delete_folder(
         folders: ids.len(),
         files: files.len(),
     })
+}
+
+/// Inside a tree transaction: deletes the subtree of `folder_id` with every row in it,
+/// trashed ones included, scheduling every object, and forgets the trash entries of the
+/// items that went.
+pub(super) fn destroy_rows(conn: &mut DbConn, folder_id: i64) -> Result<()> {
+    let levels = folder::levels_of(conn, folder_id, None, folder::Rows::All)?;
+    let ids: Vec<i64> = levels.iter().flatten().copied().collect();
+    for f in file::in_folders_any(conn, &ids)? {
+        schedule_file(conn, &f)?;
+    }
+    folder::delete_levels(conn, &levels)?;
+    trash::forget_orphans(conn)?;
+    Ok(())
 }
 
 /// Removes every scheduled object and forgets the schedule. Objects that cannot be removed
@@ -148,7 +189,7 @@ pub fn collect_garbage(storages: &Storages, conn: &mut DbConn) -> Result<usize> 
         let public = matches!(role, StorageRole::Public | StorageRole::PublicThumbnails);
         let still_used = match role {
             StorageRole::Public | StorageRole::Private => {
-                file::find_by_key(conn, key.as_str(), public)?.is_some()
+                file::key_in_use(conn, key.as_str(), public)?
             }
             _ => thumbnail::find_by_key(conn, key.as_str())?.is_some(),
         };

@@ -8,7 +8,7 @@
 
 use crate::db::changes::{Epoch, Memo};
 use crate::db::models::file::{self, File};
-use crate::db::models::{User, thumbnail};
+use crate::db::models::{User, thumbnail, version};
 use crate::db::{self, DbConn};
 use crate::permissions::Right;
 use crate::storage::{LocalStorage, StorageError, StorageKey, StorageRole};
@@ -205,6 +205,48 @@ pub fn file<T>(
             f.id
         ),
     ))))
+}
+
+/// A kept version of file `file_id`, checked like the file itself (read on the file; public
+/// files: anyone), opened from the file's storage. A version that moved with its file
+/// meanwhile is looked up again.
+pub fn version<T>(
+    lib: &Library,
+    conn: &mut DbConn,
+    user: Option<&User>,
+    file_id: i64,
+    version_id: i64,
+    mut open: impl FnMut(Source<'_>) -> std::result::Result<T, StorageError>,
+) -> Result<Delivery<T>> {
+    for _attempt in 0..MAX_ATTEMPTS {
+        let Some(f) = file::find(conn, file_id)? else {
+            return Ok(Delivery::Missing);
+        };
+        if let Some(why) = refusal(lib, conn, user, &f)? {
+            return Ok(Delivery::Denied(why));
+        }
+        let Some(v) = version::find(conn, file_id, version_id)? else {
+            return Ok(Delivery::Missing);
+        };
+        let Ok(key) = StorageKey::parse(&v.storage_key) else {
+            return Ok(Delivery::Missing);
+        };
+        let source = Source {
+            storage: lib.storages.main(f.is_public).local(),
+            key,
+            mime: &v.mime_type,
+            download_name: v.original_filename.clone(),
+            etag_source: v.sha256.clone(),
+            private: !f.is_public,
+            thumbnail: false,
+        };
+        match open(source) {
+            Ok(t) => return Ok(Delivery::Ready(t)),
+            Err(StorageError::NotFound) => db::renew_read(conn)?,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(Delivery::Missing)
 }
 
 /// How a file delivery names its file.

@@ -61,6 +61,8 @@ pub struct FilePage {
     pub image: Option<crate::db::models::ImageMeta>,
     /// Why the image has no thumbnails.
     pub thumbnail_failure: Option<String>,
+    /// Earlier contents, newest first.
+    pub versions: Vec<super::versions::Listed>,
 }
 
 /// The page of file `id` for `viewer` (who must be able to read it).
@@ -94,7 +96,9 @@ pub fn page(lib: &Library, conn: &mut DbConn, viewer: &User, id: FileId) -> Resu
     };
     let readers = super::readers::who_can_read(lib, conn, viewer, &f)?;
     let owner_name = owner_name(conn, &f)?;
+    let versions = super::versions::listed(conn, f.id)?;
     Ok(FilePage {
+        versions,
         image: crate::db::models::image::find(conn, f.id)?,
         thumbnail_failure: crate::db::models::thumbnail_failure::find(conn, f.id)?
             .map(|t| t.reason),
@@ -256,8 +260,9 @@ pub fn save(
 
 /// Replaces a file's bytes with `body` (needs edit). The new bytes go to the file's current
 /// storage under a new key; in one transaction the row is repointed and the old bytes are
-/// scheduled for deletion; then they are deleted and [`super::image_files::refresh`] forgets the
-/// old thumbnails (rows, then objects), reads the image metadata again from the new header
+/// kept as a version (`versions.keep` deep: older versions, or the old bytes when none are
+/// kept, are scheduled for deletion); the owner's quota must hold the new bytes. Then
+/// [`super::image_files::refresh`] forgets the old thumbnails (rows, then objects), reads the image metadata again from the new header
 /// (alt text and caption stay) and queues the eager thumbnails. The stable `/files/{id}/…`
 /// URL keeps working; the direct URL changes.
 #[tracing::instrument(skip_all, fields(user_id = user.id, id))]
@@ -273,7 +278,7 @@ where
     E: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     use crate::db::models::journal;
-    use crate::storage::{self, StorageRole};
+    use crate::storage;
     let (st, u) = (lib.clone(), user.clone());
     let f = crate::db::run(&lib.pool, move |conn| editable(&st, conn, &u, id)).await?;
     let name = super::upload::clean_original_name(original_filename);
@@ -304,11 +309,15 @@ where
                 {
                     return Ok::<_, Error>(None);
                 }
+                if let Some(owner) = f.owner_id {
+                    super::quota::check_room(conn, owner, u64::try_from(size).unwrap_or(0))?;
+                }
                 let n = diesel::update(
                     crate::db::schema::files::table
                         .filter(crate::db::schema::files::id.eq(f.id))
                         .filter(crate::db::schema::files::storage_key.eq(&f.storage_key))
-                        .filter(crate::db::schema::files::is_public.eq(f.is_public)),
+                        .filter(crate::db::schema::files::is_public.eq(f.is_public))
+                        .filter(file::is_live()),
                 )
                 .set((
                     crate::db::schema::files::storage_key.eq(&key),
@@ -322,11 +331,7 @@ where
                 if n == 0 {
                     return Ok(None);
                 }
-                journal::add_garbage(
-                    conn,
-                    StorageRole::main(f.is_public).as_str(),
-                    &f.storage_key,
-                )?;
+                super::versions::keep(conn, &f, u.id, st.settings.versions_keep)?;
                 Ok(Some(()))
             })?;
             if done.is_none() {

@@ -16,13 +16,17 @@ pub mod folders;
 pub mod image_files;
 pub mod import;
 pub mod picker;
+pub mod quota;
 pub mod readers;
 pub mod recover;
 pub mod relocate;
 pub mod rules;
 pub mod thumbnails;
+pub mod trash;
 pub mod tree;
 pub mod upload;
+pub mod usage;
+pub mod versions;
 pub mod viewer;
 pub mod visible;
 
@@ -49,6 +53,10 @@ pub struct LibrarySettings {
     pub path_generator: PathGenerator,
     /// Deepest level a folder may be created or moved to (1 = top level).
     pub max_folder_depth: usize,
+    /// Days a trashed item is kept before it is purged (`trash.retention_days`).
+    pub trash_retention_days: u32,
+    /// Earlier contents kept per file (`versions.keep`; 0 keeps none).
+    pub versions_keep: usize,
 }
 
 /// What library operations work with: the database, the storages, the permission snapshots,
@@ -129,6 +137,9 @@ pub enum Error {
     Invalid(String),
     #[error("{0}")]
     Conflict(String),
+    /// The owner's quota would be exceeded; nothing was stored.
+    #[error("{0}")]
+    OverQuota(String),
     #[error(transparent)]
     Db(#[from] DbError),
     #[error(transparent)]

@@ -26,7 +26,7 @@ use diesel::prelude::*;
 use super::Library;
 use crate::db::models::file::{self, File};
 use crate::db::models::journal::{self, MoveEntry, MoveItem};
-use crate::db::models::{User, thumbnail};
+use crate::db::models::{User, thumbnail, version};
 use crate::db::schema::files;
 use crate::db::{DbConn, DbError, DbPool};
 use crate::domain::ids::FileId;
@@ -59,6 +59,7 @@ pub fn set_public(lib: &Library, conn: &mut DbConn, file_id: i64, public: bool) 
     let new_key = lib.settings.path_generator.generate(&f.original_filename);
     let mut items = vec![MoveItem {
         thumbnail_id: None,
+        version_id: None,
         from_key: old_key.to_string(),
         to_key: new_key.to_string(),
     }];
@@ -73,8 +74,21 @@ pub fn set_public(lib: &Library, conn: &mut DbConn, file_id: i64, public: bool) 
             .map_err(|_| Error::Invalid(format!("thumbnail {} has an invalid key", t.id)))?;
         items.push(MoveItem {
             thumbnail_id: Some(t.id),
+            version_id: None,
             from_key: t.storage_key,
             to_key: to.to_string(),
+        });
+    }
+    for v in version::for_file(conn, f.id)? {
+        items.push(MoveItem {
+            thumbnail_id: None,
+            version_id: Some(v.id),
+            from_key: v.storage_key,
+            to_key: lib
+                .settings
+                .path_generator
+                .generate(&v.original_filename)
+                .to_string(),
         });
     }
     let move_id = journal::begin_move(conn, f.id, public, &items).map_err(|e| {
@@ -130,7 +144,8 @@ pub fn set_public(lib: &Library, conn: &mut DbConn, file_id: i64, public: bool) 
             files::table
                 .filter(files::id.eq(f.id))
                 .filter(files::storage_key.eq(&f.storage_key))
-                .filter(files::is_public.eq(f.is_public)),
+                .filter(files::is_public.eq(f.is_public))
+                .filter(file::is_live()),
         )
         .set((
             files::is_public.eq(public),
@@ -144,6 +159,9 @@ pub fn set_public(lib: &Library, conn: &mut DbConn, file_id: i64, public: bool) 
         for item in &entry.items {
             if let Some(tid) = item.thumbnail_id {
                 thumbnail::set_key(conn, tid, &item.to_key)?;
+            }
+            if let Some(vid) = item.version_id {
+                version::set_key(conn, vid, &item.to_key)?;
             }
         }
         for tid in missing_thumbnails.iter().flatten() {

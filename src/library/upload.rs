@@ -29,6 +29,36 @@ pub struct UploadTarget {
     /// `None` = the uploader. Superusers only.
     pub owner_id: Option<i64>,
     pub description: String,
+    /// What happens when a file of the same name is already there.
+    pub on_conflict: OnConflict,
+}
+
+/// What an upload does when the folder already holds a file shown under the same name.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OnConflict {
+    /// Keep both: the new file gets a free name, `notes (2).txt` (the default).
+    #[default]
+    Rename,
+    /// Replace: the upload becomes the existing file's new content, and its current content
+    /// a version (needs edit on the existing file).
+    Version,
+    /// Refuse the whole request; nothing is stored.
+    Fail,
+    /// Leave that file out; the others are stored.
+    Skip,
+}
+
+impl OnConflict {
+    /// `rename`, `version`, `fail` or `skip`.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s.trim() {
+            "" | "rename" => OnConflict::Rename,
+            "version" => OnConflict::Version,
+            "fail" => OnConflict::Fail,
+            "skip" => OnConflict::Skip,
+            _ => return None,
+        })
+    }
 }
 
 /// Checks that `user` may upload to `target`: add-children on the folder (any active user
@@ -64,6 +94,8 @@ fn authorize_with(conn: &mut DbConn, access: &Access<'_>, target: &UploadTarget)
         user::find(conn, owner)?
             .ok_or_else(|| Error::Invalid(format!("user {owner} does not exist")))?;
     }
+    // An owner whose quota is used up is refused before any byte is read.
+    super::quota::check_not_full(conn, target.owner_id.unwrap_or(user.id))?;
     Ok(())
 }
 
@@ -92,9 +124,11 @@ pub struct TargetFields {
 /// Which field names a form uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FieldNames {
-    /// The admin's upload form: `folder` (empty = unsorted uploads); other fields ignored.
+    /// The admin's upload form: `folder` (empty = unsorted uploads) and `on_conflict`;
+    /// other fields ignored.
     Admin,
-    /// The JSON API: `folder_id`, `is_public`, `owner_id`, `description`; others refused.
+    /// The JSON API: `folder_id`, `is_public`, `owner_id`, `description`, `on_conflict`;
+    /// others refused.
     Api,
 }
 
@@ -112,6 +146,9 @@ impl TargetFields {
         if initial.owner_id.is_some() {
             seen.push("owner_id");
         }
+        if initial.on_conflict != OnConflict::default() {
+            seen.push("on_conflict");
+        }
         TargetFields {
             form,
             target: initial,
@@ -127,6 +164,7 @@ impl TargetFields {
             (FieldNames::Api, "is_public") => "is_public",
             (FieldNames::Api, "owner_id") => "owner_id",
             (FieldNames::Api, "description") => "description",
+            (_, "on_conflict") => "on_conflict",
             (FieldNames::Admin, _) => return Ok(()),
             (FieldNames::Api, other) => {
                 return Err(Error::Invalid(format!("unknown field {other:?}")));
@@ -147,6 +185,13 @@ impl TargetFields {
             "folder" => self.target.folder_id = parse_id(name, value)?,
             "is_public" => self.target.is_public = Some(parse_bool(name, value)?),
             "owner_id" => self.target.owner_id = parse_id(name, value)?,
+            "on_conflict" => {
+                self.target.on_conflict = OnConflict::parse(value).ok_or_else(|| {
+                    Error::Invalid(format!(
+                        "invalid value for on_conflict: {value:?} (rename, version, fail or skip)"
+                    ))
+                })?;
+            }
             _ => {
                 self.target.description = crate::domain::text::DESCRIPTION
                     .parse(value)
@@ -198,9 +243,10 @@ pub struct Staged {
     header: image_files::Header,
 }
 
-/// Ingests `body` for `target` without inserting a row (see [`commit`]).
+/// Ingests `body` for `user`'s upload to `target` without inserting a row (see [`commit`]).
 pub async fn stage<S, E>(
     lib: &Library,
+    user: &User,
     target: &UploadTarget,
     original_filename: &str,
     body: S,
@@ -210,7 +256,19 @@ where
     E: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let original_filename = clean_original_name(original_filename);
-    let is_public = target.is_public.unwrap_or(lib.settings.is_public_default);
+    let mut is_public = target.is_public.unwrap_or(lib.settings.is_public_default);
+    if target.on_conflict == OnConflict::Version {
+        // A new content goes where the file it replaces lives.
+        let (t, name) = (target.clone(), original_filename.clone());
+        let owner = target.owner_id.unwrap_or(user.id);
+        let replaced = db::run(&lib.pool, move |conn| {
+            Ok::<_, Error>(file::find_labelled(conn, t.folder_id, Some(owner), &name)?)
+        })
+        .await;
+        if let Ok(Some(existing)) = replaced {
+            is_public = existing.is_public;
+        }
+    }
     let storage = lib.storages.get(StorageRole::main(is_public)).local();
     let ingested = storage::ingest(
         storage,
@@ -239,17 +297,88 @@ where
     })
 }
 
-/// Inserts the rows of `staged` in one transaction, then checks `target` again with the rows
-/// in place (the folder may have been deleted, or the rights changed, while the bytes
-/// streamed): a missing folder answers `NotFound`, a refusal rolls everything back, and the
-/// staged objects are deleted. On success every object is kept.
-#[tracing::instrument(skip_all, fields(user_id = user.id))]
+/// What became of one staged file.
+#[derive(Clone, Debug)]
+pub enum Outcome {
+    /// A new file (under a free name if `renamed_from` is set).
+    Created {
+        file: File,
+        renamed_from: Option<String>,
+    },
+    /// The new content of the file of that name; its old content is a version now.
+    Replaced(File),
+    /// Left out: a file of that name is there (`OnConflict::Skip`).
+    Skipped(String),
+}
+
+impl Outcome {
+    /// The file stored or replaced.
+    pub fn file(&self) -> Option<&File> {
+        match self {
+            Outcome::Created { file, .. } | Outcome::Replaced(file) => Some(file),
+            Outcome::Skipped(_) => None,
+        }
+    }
+}
+
+/// What an upload did, in words: "Uploaded 3 file(s). “a.txt” was stored as “a (2).txt”.
+/// Replaced the content of “b.txt” (the old one is a version). Skipped “c.txt” (a file of
+/// that name is there)."
+pub fn summary(outcomes: &[Outcome]) -> String {
+    let created = outcomes
+        .iter()
+        .filter(|o| matches!(o, Outcome::Created { .. }))
+        .count();
+    let mut out = format!("Uploaded {created} file(s).");
+    for o in outcomes {
+        match o {
+            Outcome::Created {
+                file,
+                renamed_from: Some(from),
+            } => out.push_str(&format!(
+                " A file named “{from}” was already there: the new one is “{}”.",
+                file.label()
+            )),
+            Outcome::Replaced(file) => out.push_str(&format!(
+                " Replaced the content of “{}” (the earlier content is kept as a version).",
+                file.label()
+            )),
+            Outcome::Skipped(name) => out.push_str(&format!(
+                " Skipped “{name}”: a file of that name is already there."
+            )),
+            Outcome::Created { .. } => {}
+        }
+    }
+    out
+}
+
+/// [`commit_reporting`], keeping only the files stored or replaced.
 pub async fn commit(
     lib: &Library,
     user: &User,
     target: &UploadTarget,
     staged: Vec<Staged>,
 ) -> Result<Vec<File>> {
+    Ok(commit_reporting(lib, user, target, staged)
+        .await?
+        .into_iter()
+        .filter_map(|o| o.file().cloned())
+        .collect())
+}
+
+/// Inserts the rows of `staged` in one transaction, then checks `target` again with the rows
+/// in place (the folder may have been deleted, or the rights changed, while the bytes
+/// streamed): a missing folder answers `NotFound`, a refusal rolls everything back, and the
+/// staged objects are deleted. A name already taken in the folder is handled as
+/// `target.on_conflict` says. On success every object kept is named by a row; a skipped
+/// file's object is deleted.
+#[tracing::instrument(skip_all, fields(user_id = user.id))]
+pub async fn commit_reporting(
+    lib: &Library,
+    user: &User,
+    target: &UploadTarget,
+    staged: Vec<Staged>,
+) -> Result<Vec<Outcome>> {
     fail::fail_point!("upload::before-insert", |_| Err(Error::Invalid(
         "injected failure before the row insert".into()
     )));
@@ -274,6 +403,7 @@ pub async fn commit(
         })
         .collect();
     let (st, u, t) = (lib.clone(), user.clone(), target.clone());
+    let keep = lib.settings.versions_keep;
     let inserted = db::run(&lib.pool, move |conn| {
         // The permission snapshot is loaded outside the transaction; if the permissions
         // change before the rows are in, the transaction is rolled back and tried again
@@ -285,14 +415,14 @@ pub async fn commit(
                 // foreign key locks the folder row; the check below sees the latest state.
                 let mut out = Vec::with_capacity(rows.len());
                 for (new, header) in &rows {
-                    let row = file::insert(conn, new).map_err(gone_folder)?;
-                    let queue = image_files::record_header(conn, row.id, header)?;
-                    out.push((row, queue));
+                    out.push(place(conn, &access, &t, new, header, keep)?);
                 }
                 if generation::current(conn).map_err(Error::Db)? != access.generation() {
                     return Err(Tx::Retry);
                 }
                 authorize_with(conn, &access, &t)?;
+                // The rows are in: the owner's usage counts them, so the quota must hold.
+                super::quota::check_room(conn, t.owner_id.unwrap_or(u.id), 0)?;
                 Ok(out)
             });
             match tried {
@@ -306,15 +436,121 @@ pub async fn commit(
         ))
     })
     .await?;
-    let mut files = Vec::with_capacity(inserted.len());
-    for (s, (row, queue)) in staged.into_iter().zip(inserted) {
-        s.ingested.guard.disarm();
-        if queue {
-            super::thumbnails::queue(&lib.thumbnails, row.id);
+    let mut outcomes = Vec::with_capacity(inserted.len());
+    for (s, (outcome, queue)) in staged.into_iter().zip(inserted) {
+        match &outcome {
+            Outcome::Skipped(_) => drop(s), // its guard deletes the object
+            Outcome::Created { file, .. } => {
+                s.ingested.guard.disarm();
+                if queue {
+                    super::thumbnails::queue(&lib.thumbnails, file.id);
+                }
+            }
+            Outcome::Replaced(file) => {
+                s.ingested.guard.disarm();
+                let (st, id) = (lib.clone(), file.id);
+                db::run(&lib.pool, move |conn| {
+                    super::delete::collect_garbage(&st.storages, conn)?;
+                    image_files::refresh(&st, conn, id)
+                })
+                .await?;
+            }
         }
-        files.push(row);
+        outcomes.push(outcome);
     }
-    Ok(files)
+    Ok(outcomes)
+}
+
+/// Inside the commit transaction: records one staged file, as `target.on_conflict` says
+/// when the folder already shows a file under its name. Returns the outcome and whether
+/// the new row's thumbnails are to be queued.
+fn place(
+    conn: &mut DbConn,
+    access: &Access<'_>,
+    target: &UploadTarget,
+    new: &NewFile,
+    header: &image_files::Header,
+    keep: usize,
+) -> std::result::Result<(Outcome, bool), Tx> {
+    let existing = file::find_labelled(conn, new.folder_id, new.owner_id, &new.original_filename)?;
+    let Some(existing) = existing else {
+        let row = file::insert(conn, new).map_err(gone_folder)?;
+        let queue = image_files::record_header(conn, row.id, header)?;
+        return Ok((
+            Outcome::Created {
+                file: row,
+                renamed_from: None,
+            },
+            queue,
+        ));
+    };
+    match target.on_conflict {
+        OnConflict::Skip => Ok((Outcome::Skipped(new.original_filename.clone()), false)),
+        OnConflict::Fail => Err(Tx::Failed(Error::Conflict(format!(
+            "a file named “{}” is already there; nothing was uploaded",
+            new.original_filename
+        )))),
+        OnConflict::Rename => {
+            let name = free_label(conn, new.folder_id, new.owner_id, &new.original_filename)?;
+            let renamed = NewFile {
+                original_filename: name,
+                ..new.clone()
+            };
+            let row = file::insert(conn, &renamed).map_err(gone_folder)?;
+            let queue = image_files::record_header(conn, row.id, header)?;
+            Ok((
+                Outcome::Created {
+                    file: row,
+                    renamed_from: Some(new.original_filename.clone()),
+                },
+                queue,
+            ))
+        }
+        OnConflict::Version => {
+            access.require(Right::Edit, &existing)?;
+            if existing.is_public != new.is_public
+                || crate::db::models::journal::move_in_progress(conn, existing.id)?
+            {
+                return Err(Tx::Failed(Error::Conflict(format!(
+                    "“{}” is being moved between storages; nothing was uploaded, try again",
+                    existing.label()
+                ))));
+            }
+            file::set_content(
+                conn,
+                existing.id,
+                &new.storage_key,
+                &new.original_filename,
+                new.size,
+                &new.sha256,
+                &new.mime_type,
+            )?;
+            super::versions::keep(conn, &existing, access.caller().map_or(0, |u| u.id), keep)?;
+            let row = file::find(conn, existing.id)?.ok_or(Error::NotFound)?;
+            Ok((Outcome::Replaced(row), false))
+        }
+    }
+}
+
+/// `name` made free among the files shown directly in the folder: `notes (2).txt`,
+/// `notes (3).txt`, …
+fn free_label(
+    conn: &mut DbConn,
+    folder_id: Option<i64>,
+    owner: Option<i64>,
+    name: &str,
+) -> Result<String> {
+    let (stem, ext) = match name.rfind('.') {
+        Some(i) if i > 0 => name.split_at(i),
+        _ => (name, ""),
+    };
+    for n in 2..10_000 {
+        let candidate = format!("{stem} ({n}){ext}");
+        if file::find_labelled(conn, folder_id, owner, &candidate)?.is_none() {
+            return Ok(candidate);
+        }
+    }
+    Err(Error::Conflict(format!("no free name for “{name}” here")))
 }
 
 const COMMIT_TRIES: usize = 5;
@@ -328,6 +564,12 @@ enum Tx {
 impl From<Error> for Tx {
     fn from(e: Error) -> Self {
         Tx::Failed(e)
+    }
+}
+
+impl From<crate::db::DbError> for Tx {
+    fn from(e: crate::db::DbError) -> Self {
+        Tx::Failed(e.into())
     }
 }
 
@@ -362,7 +604,7 @@ where
     S: Stream<Item = std::result::Result<Bytes, E>>,
     E: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let staged = stage(lib, target, original_filename, body).await?;
+    let staged = stage(lib, user, target, original_filename, body).await?;
     commit(lib, user, target, vec![staged])
         .await?
         .pop()

@@ -88,6 +88,22 @@ pub async fn stable(
     finish(&state, &req, delivery)
 }
 
+/// `GET|HEAD /files/{id}/versions/{version}`: a kept earlier content of a file, checked
+/// like the file (read on it; public files: anyone) and sent from here.
+pub async fn version(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, PageError> {
+    let id: i64 = path.0.parse().map_err(|_| AppError::NotFound)?;
+    let vid: i64 = path.1.parse().map_err(|_| AppError::NotFound)?;
+    let delivery = run(&state, &req, move |st, conn, user, _| {
+        deliver::version(&st.library, conn, user, id, vid, |s| open(st, s))
+    })
+    .await?;
+    finish(&state, &req, delivery)
+}
+
 /// `GET|HEAD /files/{id}/thumbnails/{preset}`: a preset of an image, made on first request
 /// (waiting for a job already making it), then sent from here. The source file's read
 /// permission decides (public files: anyone). An image whose thumbnails cannot be made

@@ -28,6 +28,9 @@ pub enum AppError {
     Conflict(String),
     #[error("the upload is larger than the limit of {0} bytes")]
     PayloadTooLarge(u64),
+    /// The owner's quota would be exceeded (507), with the numbers.
+    #[error("{0}")]
+    OverQuota(String),
     /// A body of a type the route does not take.
     #[error("{0}")]
     UnsupportedMediaType(String),
@@ -55,6 +58,7 @@ impl ResponseError for AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::OverQuota(_) => StatusCode::INSUFFICIENT_STORAGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -115,6 +119,7 @@ impl From<library::Error> for AppError {
             library::Error::Forbidden(m) => AppError::Forbidden(m),
             library::Error::Invalid(m) => AppError::BadRequest(m),
             library::Error::Conflict(m) => AppError::Conflict(m),
+            library::Error::OverQuota(m) => AppError::OverQuota(m),
             library::Error::Db(e) => e.into(),
             library::Error::Storage(e) => e.into(),
         }

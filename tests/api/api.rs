@@ -201,12 +201,15 @@ async fn deleting_a_folder_removes_the_subtree_and_its_bytes() {
         .request(
             Method::DELETE,
             Some(&app.admin_token),
-            &format!("/api/v1/folders/{a}"),
+            &format!("/api/v1/folders/{a}?permanent=true"),
             None,
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body, json!({"deleted_folders": 2, "deleted_files": 2}));
+    assert_eq!(
+        body,
+        json!({"deleted_folders": 2, "deleted_files": 2, "trashed": false})
+    );
     for f in [&f1, &f2] {
         assert_eq!(
             app.get(Some(&app.admin_token), &path_of(f)).await.0,

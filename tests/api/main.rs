@@ -41,6 +41,8 @@ mod slowloris;
 mod stable_url;
 mod throttle;
 mod thumbnails;
+mod trash;
 mod traversal;
 mod tree;
 mod uploads_hardening;
+mod versions;

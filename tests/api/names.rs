@@ -148,7 +148,8 @@ async fn an_uploaded_name_loses_what_a_name_may_not_hold() {
         ("invoice\u{202E}fdp.exe", "invoicefdp.exe"),
         ("ad\u{200B}min\u{FEFF}.txt", "admin.txt"),
         ("dir/..", "upload"),
-        ("\u{2066}\u{2069}", "upload"),
+        // A second "upload" in the same place keeps both (`on_conflict` is `rename`).
+        ("\u{2066}\u{2069}", "upload (2)"),
         ("Cafe\u{301}.txt", "Café.txt"),
     ] {
         let body = app.upload(&t, sent, b"x", None, false).await;

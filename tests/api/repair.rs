@@ -85,6 +85,7 @@ fn move_in_flight(app: &TestApp, id: i64, owner: &str, expired: bool, committed:
     let to = PathGenerator::Randomized.generate(&f.original_filename);
     let items = [MoveItem {
         thumbnail_id: None,
+        version_id: None,
         from_key: from.to_string(),
         to_key: to.to_string(),
     }];

@@ -750,12 +750,34 @@ async fn thumbnails_follow_a_toggle_both_ways_and_go_with_the_file() {
     assert!(ct.starts_with("image/"), "{ct}");
     assert!(!body.is_empty());
     assert_eq!(objects(&public).len(), 1);
-    // Deleting the file removes the rest.
+    // The trash takes the file and its thumbnails out of the public storage; deleting it
+    // permanently removes the rest.
     let (status, _) = app
         .request(
             reqwest::Method::DELETE,
             Some(&app.admin_token),
             &format!("/api/v1/files/{fid}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert!(objects(&public).is_empty());
+    assert!(!objects(&private).is_empty());
+    let (status, trash) = app
+        .request(
+            reqwest::Method::GET,
+            Some(&app.admin_token),
+            "/api/v1/trash",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let entry = trash[0]["id"].as_i64().unwrap();
+    let (status, _) = app
+        .request(
+            reqwest::Method::DELETE,
+            Some(&app.admin_token),
+            &format!("/api/v1/trash/{entry}"),
             None,
         )
         .await;

@@ -70,14 +70,36 @@ pub fn insert(conn: &mut DbConn, new: &NewFile) -> Result<File, DbError> {
             files::created_at.eq(at),
             files::modified_at.eq(at),
         ))
-        .returning(files::all_columns)
+        .returning((
+            files::id,
+            files::folder_id,
+            files::owner_id,
+            files::original_filename,
+            files::name,
+            files::description,
+            files::is_public,
+            files::storage_key,
+            files::size,
+            files::sha256,
+            files::mime_type,
+            files::created_at,
+            files::modified_at,
+        ))
         .get_result::<File>(conn)?)
 }
 
-/// Finds a file by id.
+/// Not in the trash. Every query that answers for live files (listings, search, counts,
+/// lookups by id or key, downloads) filters on it; a trashed file is missing everywhere
+/// but in the trash (`trash.rs`), the integrity check and permanent deletion.
+pub fn is_live() -> diesel::dsl::IsNull<files::trash_id> {
+    files::trash_id.is_null()
+}
+
+/// Finds a live file by id.
 pub fn find(conn: &mut DbConn, id: i64) -> Result<Option<File>, DbError> {
     Ok(crate::on_backend!(conn, c => files::table
-        .find(id)
+        .filter(files::id.eq(id))
+        .filter(is_live())
         .select(File::as_select())
         .get_result(c)
         .optional())?)
@@ -90,6 +112,7 @@ pub fn find_with_generation(conn: &mut DbConn, id: i64) -> Result<Option<(File, 
     Ok(crate::on_backend!(conn, c => files::table
         .inner_join(g::table.on(g::id.eq(1)))
         .filter(files::id.eq(id))
+        .filter(is_live())
         .select((File::as_select(), g::generation))
         .get_result(c)
         .optional())?)
@@ -106,6 +129,7 @@ pub fn find_by_key_with_generation(
         .inner_join(g::table.on(g::id.eq(1)))
         .filter(files::storage_key.eq(key))
         .filter(files::is_public.eq(is_public))
+        .filter(is_live())
         .select((File::as_select(), g::generation))
         .get_result(c)
         .optional())?)
@@ -118,6 +142,7 @@ pub fn find_many(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<File>, DbError> {
     }
     Ok(files::table
         .filter(files::id.eq_any(ids))
+        .filter(is_live())
         .select(File::as_select())
         .load(conn)?)
 }
@@ -127,6 +152,7 @@ pub fn find_by_key(conn: &mut DbConn, key: &str, is_public: bool) -> Result<Opti
     Ok(crate::on_backend!(conn, c => files::table
         .filter(files::storage_key.eq(key))
         .filter(files::is_public.eq(is_public))
+        .filter(is_live())
         .select(File::as_select())
         .get_result(c)
         .optional())?)
@@ -139,6 +165,7 @@ pub fn in_folder(
     owner_id: Option<i64>,
 ) -> Result<Vec<File>, DbError> {
     let mut query = files::table
+        .filter(is_live())
         .select(File::as_select())
         .order((
             files::name.asc(),
@@ -167,6 +194,7 @@ pub fn in_folders(conn: &mut DbConn, folder_ids: &[i64]) -> Result<Vec<File>, Db
         out.extend(
             files::table
                 .filter(files::folder_id.eq_any(chunk))
+                .filter(is_live())
                 .select(File::as_select())
                 .load::<File>(conn)?,
         );
@@ -174,7 +202,7 @@ pub fn in_folders(conn: &mut DbConn, folder_ids: &[i64]) -> Result<Vec<File>, Db
     Ok(out)
 }
 
-/// Every (is_public, storage key) pair: for the integrity check.
+/// Every (is_public, storage key) pair, trashed files included: for the integrity check.
 pub fn all_keys(conn: &mut DbConn) -> Result<Vec<(i64, bool, String)>, DbError> {
     Ok(files::table
         .select((files::id, files::is_public, files::storage_key))
@@ -293,6 +321,7 @@ pub fn page_in_folder(
     let filtered = || {
         let mut q = files::table
             .left_join(users::table.on(files::owner_id.eq(users::id.nullable())))
+            .filter(is_live())
             .into_boxed();
         q = match folder_id {
             Some(f) => q.filter(files::folder_id.eq(f)),
@@ -334,6 +363,7 @@ pub fn search(conn: &mut DbConn, terms: &[String], cap: i64) -> Result<Vec<File>
     use crate::db::schema::users;
     let mut q = files::table
         .left_join(users::table.on(files::owner_id.eq(users::id.nullable())))
+        .filter(is_live())
         .select(File::as_select())
         .into_boxed();
     for term in terms {
@@ -369,7 +399,7 @@ pub fn like_escape(s: &str) -> String {
     out
 }
 
-/// Whether a file with this original name is directly in `folder_id`.
+/// Whether a live file with this original name is directly in `folder_id`.
 pub fn exists_in_folder(
     conn: &mut DbConn,
     folder_id: i64,
@@ -379,7 +409,81 @@ pub fn exists_in_folder(
     Ok(diesel::select(exists(
         files::table
             .filter(files::folder_id.eq(folder_id))
-            .filter(files::original_filename.eq(original_filename)),
+            .filter(files::original_filename.eq(original_filename))
+            .filter(is_live()),
     ))
     .get_result(conn)?)
+}
+
+/// Whether any row, trashed or live, or any kept version names `key` in the given storage:
+/// such an object must never be deleted as garbage.
+pub fn key_in_use(conn: &mut DbConn, key: &str, is_public: bool) -> Result<bool, DbError> {
+    use crate::db::schema::file_versions;
+    use diesel::dsl::exists;
+    let file: bool = diesel::select(exists(
+        files::table
+            .filter(files::storage_key.eq(key))
+            .filter(files::is_public.eq(is_public)),
+    ))
+    .get_result(conn)?;
+    if file {
+        return Ok(true);
+    }
+    Ok(diesel::select(exists(
+        file_versions::table
+            .inner_join(files::table)
+            .filter(file_versions::storage_key.eq(key))
+            .filter(files::is_public.eq(is_public)),
+    ))
+    .get_result(conn)?)
+}
+
+/// Every file directly in `folder_ids`, trashed or live (permanent deletion).
+pub fn in_folders_any(conn: &mut DbConn, folder_ids: &[i64]) -> Result<Vec<File>, DbError> {
+    let mut out = Vec::new();
+    for chunk in folder_ids.chunks(500) {
+        out.extend(
+            files::table
+                .filter(files::folder_id.eq_any(chunk))
+                .select(File::as_select())
+                .load::<File>(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+/// A file by id, trashed or live.
+pub fn find_any(conn: &mut DbConn, id: i64) -> Result<Option<File>, DbError> {
+    Ok(files::table
+        .filter(files::id.eq(id))
+        .select(File::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The live file shown as `label` (its name, or its original name when it has none)
+/// directly in `folder_id`; for the unsorted uploads (`None`), among `owner`'s.
+pub fn find_labelled(
+    conn: &mut DbConn,
+    folder_id: Option<i64>,
+    owner: Option<i64>,
+    label: &str,
+) -> Result<Option<File>, DbError> {
+    let mut q = files::table
+        .filter(is_live())
+        .filter(
+            files::name
+                .eq(label)
+                .or(files::name.eq("").and(files::original_filename.eq(label))),
+        )
+        .select(File::as_select())
+        .order(files::id.asc())
+        .into_boxed();
+    q = match folder_id {
+        Some(f) => q.filter(files::folder_id.eq(f)),
+        None => q
+            .filter(files::folder_id.is_null())
+            .filter(files::owner_id.eq(owner)),
+    };
+    Ok(q.first(conn).optional()?)
 }

@@ -37,17 +37,32 @@ pub fn create(
                 folders::created_at.eq(at),
                 folders::modified_at.eq(at),
             ))
-            .returning(folders::all_columns)
+            .returning((
+                folders::id,
+                folders::parent_id,
+                folders::owner_id,
+                folders::name,
+                folders::created_at,
+                folders::modified_at,
+            ))
             .get_result::<Folder>(conn)?;
         generation::bump(conn)?;
         Ok(folder)
     })
 }
 
-/// Finds a folder by id.
+/// Not in the trash (a trashed folder's whole subtree is marked with it). Every query for
+/// live folders filters on it: a trashed folder is missing from the tree, listings, search
+/// and counts.
+pub fn is_live() -> diesel::dsl::IsNull<folders::trash_id> {
+    folders::trash_id.is_null()
+}
+
+/// Finds a live folder by id.
 pub fn find(conn: &mut DbConn, id: i64) -> Result<Option<Folder>, DbError> {
     Ok(folders::table
-        .find(id)
+        .filter(folders::id.eq(id))
+        .filter(is_live())
         .select(Folder::as_select())
         .first(conn)
         .optional()?)
@@ -60,6 +75,7 @@ pub fn find_many(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<Folder>, DbError>
     }
     Ok(folders::table
         .filter(folders::id.eq_any(ids))
+        .filter(is_live())
         .select(Folder::as_select())
         .load(conn)?)
 }
@@ -72,6 +88,7 @@ pub fn find_child_by_name(
 ) -> Result<Option<Folder>, DbError> {
     let query = folders::table
         .filter(folders::name.eq(name))
+        .filter(is_live())
         .select(Folder::as_select())
         .into_boxed();
     let query = match parent_id {
@@ -84,6 +101,7 @@ pub fn find_child_by_name(
 /// Direct subfolders of `parent_id` (None = top level), by name.
 pub fn children(conn: &mut DbConn, parent_id: Option<i64>) -> Result<Vec<Folder>, DbError> {
     let query = folders::table
+        .filter(is_live())
         .select(Folder::as_select())
         .order(folders::name.asc())
         .into_boxed();
@@ -100,6 +118,7 @@ pub type Node = (i64, Option<i64>, Option<i64>);
 /// Every folder as a [`Node`]: the tree for the permission snapshot.
 pub fn all_nodes(conn: &mut DbConn) -> Result<Vec<Node>, DbError> {
     Ok(folders::table
+        .filter(is_live())
         .select((folders::id, folders::parent_id, folders::owner_id))
         .load(conn)?)
 }
@@ -161,23 +180,40 @@ const CHUNK: usize = 5_000;
 /// The parent of folder `id`: `None` when there is no such folder, `Some(None)` at the top.
 pub fn parent_of(conn: &mut DbConn, id: i64) -> Result<Option<Option<i64>>, DbError> {
     Ok(folders::table
-        .find(id)
+        .filter(folders::id.eq(id))
+        .filter(is_live())
         .select(folders::parent_id)
         .first(conn)
         .optional()?)
 }
 
-/// The ids of the direct subfolders of any of `ids`.
+/// The ids of the live direct subfolders of any of `ids`.
 pub fn child_ids(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<i64>, DbError> {
+    children_among(conn, ids, Rows::Live)
+}
+
+/// Which rows a tree walk follows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rows {
+    /// Folders not in the trash.
+    Live,
+    /// Every row, trashed ones included (permanent deletion).
+    All,
+}
+
+fn children_among(conn: &mut DbConn, ids: &[i64], rows: Rows) -> Result<Vec<i64>, DbError> {
     let mut out = Vec::new();
     for chunk in ids.chunks(CHUNK) {
-        out.extend(
-            folders::table
-                .filter(folders::parent_id.eq_any(chunk))
-                .select(folders::id)
-                .order(folders::id.asc())
-                .load::<i64>(conn)?,
-        );
+        let q = folders::table
+            .filter(folders::parent_id.eq_any(chunk))
+            .select(folders::id)
+            .order(folders::id.asc())
+            .into_boxed();
+        let q = match rows {
+            Rows::Live => q.filter(is_live()),
+            Rows::All => q,
+        };
+        out.extend(q.load::<i64>(conn)?);
     }
     Ok(out)
 }
@@ -191,14 +227,35 @@ pub fn levels(
     root: i64,
     max_levels: Option<usize>,
 ) -> Result<Vec<Vec<i64>>, DbError> {
-    if parent_of(conn, root)?.is_none() {
+    levels_of(conn, root, max_levels, Rows::Live)
+}
+
+/// [`levels`] over `rows`: with [`Rows::All`], trashed folders under `root` (and `root`
+/// itself, trashed or not) are included.
+pub fn levels_of(
+    conn: &mut DbConn,
+    root: i64,
+    max_levels: Option<usize>,
+    rows: Rows,
+) -> Result<Vec<Vec<i64>>, DbError> {
+    let exists = match rows {
+        Rows::Live => parent_of(conn, root)?.is_some(),
+        Rows::All => {
+            folders::table
+                .filter(folders::id.eq(root))
+                .count()
+                .get_result::<i64>(conn)?
+                > 0
+        }
+    };
+    if !exists {
         return Ok(Vec::new());
     }
     let mut seen = std::collections::HashSet::from([root]);
     let mut out = vec![vec![root]];
     while max_levels.is_none_or(|m| out.len() < m) {
         let Some(last) = out.last() else { break };
-        let next: Vec<i64> = child_ids(conn, last)?
+        let next: Vec<i64> = children_among(conn, last, rows)?
             .into_iter()
             .filter(|id| seen.insert(*id))
             .collect();
@@ -252,7 +309,7 @@ pub fn depth(conn: &mut DbConn, id: i64, limit: usize) -> Result<Depth, DbError>
 
 /// Number of folders.
 pub fn count(conn: &mut DbConn) -> Result<i64, DbError> {
-    Ok(folders::table.count().get_result(conn)?)
+    Ok(folders::table.filter(is_live()).count().get_result(conn)?)
 }
 
 /// Folders whose name or owner's username contains every term (case-insensitive); at most
@@ -262,6 +319,7 @@ pub fn search(conn: &mut DbConn, terms: &[String], cap: i64) -> Result<Vec<Folde
     use crate::db::schema::users;
     let mut q = folders::table
         .left_join(users::table.on(folders::owner_id.eq(users::id.nullable())))
+        .filter(is_live())
         .select(Folder::as_select())
         .into_boxed();
     for term in terms {
@@ -289,11 +347,13 @@ pub fn item_counts(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<(i64, i64, i64)
     }
     let sub: Vec<(Option<i64>, i64)> = folders::table
         .filter(folders::parent_id.eq_any(ids))
+        .filter(is_live())
         .group_by(folders::parent_id)
         .select((folders::parent_id, count_star()))
         .load(conn)?;
     let fil: Vec<(Option<i64>, i64)> = files::table
         .filter(files::folder_id.eq_any(ids))
+        .filter(super::file::is_live())
         .group_by(files::folder_id)
         .select((files::folder_id, count_star()))
         .load(conn)?;

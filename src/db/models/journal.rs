@@ -43,11 +43,14 @@ fn lease_end() -> time::PrimitiveDateTime {
     now() + LEASE
 }
 
-/// One object to move: the file itself or one of its thumbnails.
+/// One object to move: the file itself, one of its kept versions or one of its thumbnails.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MoveItem {
-    /// `None` for the main file, the thumbnail row id otherwise.
+    /// The thumbnail row id for a thumbnail.
     pub thumbnail_id: Option<i64>,
+    /// The version row id for a kept version (it moves between the main storages).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<i64>,
     pub from_key: String,
     pub to_key: String,
 }

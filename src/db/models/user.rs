@@ -21,6 +21,8 @@ pub struct User {
     pub created_at: PrimitiveDateTime,
     pub updated_at: PrimitiveDateTime,
     pub last_login_at: Option<PrimitiveDateTime>,
+    /// Most bytes the user's files may hold (with versions and trash); `None`: no limit.
+    pub quota_bytes: Option<i64>,
 }
 
 /// Fields of a new account; the password is already hashed.
@@ -41,6 +43,8 @@ pub struct UserChanges {
     pub is_active: Option<bool>,
     pub is_staff: Option<bool>,
     pub is_superuser: Option<bool>,
+    /// `Some(None)` removes the quota.
+    pub quota_bytes: Option<Option<i64>>,
 }
 
 /// Inserts a user and returns its id.
@@ -124,6 +128,11 @@ pub fn update(conn: &mut DbConn, id: i64, changes: &UserChanges) -> Result<(), D
                 .set(users::is_superuser.eq(v))
                 .execute(conn)?;
         }
+        if let Some(v) = changes.quota_bytes {
+            diesel::update(target)
+                .set(users::quota_bytes.eq(v))
+                .execute(conn)?;
+        }
         diesel::update(target)
             .set(users::updated_at.eq(now()))
             .execute(conn)?;
@@ -177,10 +186,12 @@ pub fn owned_counts(conn: &mut DbConn, id: i64) -> Result<(i64, i64), DbError> {
     use crate::db::schema::{files, folders};
     let folders = folders::table
         .filter(folders::owner_id.eq(id))
+        .filter(super::folder::is_live())
         .count()
         .get_result(conn)?;
     let files = files::table
         .filter(files::owner_id.eq(id))
+        .filter(super::file::is_live())
         .count()
         .get_result(conn)?;
     Ok((folders, files))

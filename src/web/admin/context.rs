@@ -184,6 +184,25 @@ pub struct CsrfOnly {
     pub csrf_token: String,
 }
 
+/// A delete form: the CSRF token, and `permanent=on` to skip the trash.
+#[derive(serde::Deserialize)]
+pub struct RemoveForm {
+    #[serde(default)]
+    pub csrf_token: String,
+    #[serde(default)]
+    pub permanent: Option<String>,
+}
+
+impl RemoveForm {
+    /// Where the item goes.
+    pub fn removal(&self) -> crate::library::trash::Removal {
+        match self.permanent.as_deref() {
+            Some("on" | "true" | "1") => crate::library::trash::Removal::Permanent,
+            _ => crate::library::trash::Removal::Trash,
+        }
+    }
+}
+
 /// Reads a posted form into its typed struct (`serde_html_form`: repeated fields such as
 /// lists of checkboxes deserialise into a `Vec`); a body that does not fit is a 400.
 pub fn read_form<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {

@@ -8,6 +8,7 @@ mod files;
 mod folders;
 mod groups;
 mod permissions;
+mod trash;
 mod users;
 
 use actix_web::web;
@@ -29,5 +30,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(bulk::configure)
     .configure(permissions::configure)
     .configure(users::configure)
-    .configure(groups::configure);
+    .configure(groups::configure)
+    .configure(trash::configure);
 }

@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::db;
 use crate::domain::ids::{FileId, FolderId, UserId};
-use crate::library::{delete, files, image_files, upload};
+use crate::library::{files, image_files, trash, upload};
 use crate::state::AppState;
 use crate::web::error::AppError;
 use crate::web::identity::ApiUser;
@@ -28,6 +28,31 @@ pub struct UploadQuery {
     is_public: Option<bool>,
     /// Another user as the owner: superusers only.
     owner_id: Option<i64>,
+    /// When the folder already has a file of that name: `rename` (keep both, the new one
+    /// suffixed: the default), `version` (replace its content, keeping the old one as a
+    /// version), `fail` (409, nothing stored) or `skip`.
+    on_conflict: Option<ConflictChoice>,
+}
+
+/// What an upload does with a name already taken in its folder.
+#[derive(Deserialize, ToSchema, Clone, Copy, Debug)]
+#[serde(rename_all = "lowercase")]
+pub enum ConflictChoice {
+    Rename,
+    Version,
+    Fail,
+    Skip,
+}
+
+impl From<ConflictChoice> for upload::OnConflict {
+    fn from(c: ConflictChoice) -> Self {
+        match c {
+            ConflictChoice::Rename => upload::OnConflict::Rename,
+            ConflictChoice::Version => upload::OnConflict::Version,
+            ConflictChoice::Fail => upload::OnConflict::Fail,
+            ConflictChoice::Skip => upload::OnConflict::Skip,
+        }
+    }
 }
 
 /// The multipart body of an upload: the fields, then one `file` part.
@@ -45,6 +70,8 @@ pub struct UploadForm {
     owner_id: Option<i64>,
     /// Default `""`.
     description: Option<String>,
+    /// `rename` (default), `version`, `fail` or `skip`: see the query parameter.
+    on_conflict: Option<ConflictChoice>,
     /// The content; its `filename` becomes `original_filename`.
     #[schema(value_type = String, format = Binary)]
     file: Vec<u8>,
@@ -64,7 +91,10 @@ pub struct UploadForm {
         (status = 401, description = "Not authenticated", body = ErrorJson),
         (status = 403, description = "No add-children right on the folder; another owner by a non-superuser; CSRF token missing", body = ErrorJson),
         (status = 404, description = "The folder does not exist any more, or the caller may not read it", body = ErrorJson),
-        (status = 409, description = "The folder changed while the file was stored", body = ErrorJson),
+        (status = 200, description = "Stored as the new content of the file of that name (`on_conflict=version`)", body = FileJson),
+        (status = 204, description = "Skipped: a file of that name is there (`on_conflict=skip`)"),
+        (status = 409, description = "The folder changed while the file was stored; a file of that name is there (`on_conflict=fail`)", body = ErrorJson),
+        (status = 507, description = "The owner's quota would be exceeded; nothing is stored", body = ErrorJson),
         (status = 413, description = "Larger than `max_upload_size`; nothing is stored", body = ErrorJson),
         (status = 415, description = "The body is not multipart/form-data", body = ErrorJson),
     ),
@@ -83,6 +113,7 @@ pub async fn upload(
             is_public: query.is_public,
             owner_id: query.owner_id,
             description: String::new(),
+            on_conflict: query.on_conflict.map(Into::into).unwrap_or_default(),
         },
     );
     let bad = |e: actix_multipart::MultipartError| match e {
@@ -114,7 +145,7 @@ pub async fn upload(
             })
             .await?;
             let body = field.map(|chunk| chunk.map_err(|e| std::io::Error::other(e.to_string())));
-            staged = Some(upload::stage(&state.library, &target, &filename, body).await?);
+            staged = Some(upload::stage(&state.library, &me.user, &target, &filename, body).await?);
             continue;
         }
         let mut value = Vec::new();
@@ -135,11 +166,17 @@ pub async fn upload(
     }
     let staged = staged
         .ok_or_else(|| AppError::BadRequest("the multipart body has no `file` part".into()))?;
-    let stored = upload::commit(&state.library, &me.user, fields.target(), vec![staged])
+    let outcome = upload::commit_reporting(&state.library, &me.user, fields.target(), vec![staged])
         .await?
         .pop()
         .ok_or(AppError::NotFound)?;
-    Ok(HttpResponse::Created().json(file_json(&state, stored).await?))
+    Ok(match outcome {
+        upload::Outcome::Created { file, .. } => {
+            HttpResponse::Created().json(file_json(&state, file).await?)
+        }
+        upload::Outcome::Replaced(file) => HttpResponse::Ok().json(file_json(&state, file).await?),
+        upload::Outcome::Skipped(_) => HttpResponse::NoContent().finish(),
+    })
 }
 
 /// `GET /api/v1/files/{id}`.
@@ -253,12 +290,16 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(file_json(&state, f).await?))
 }
 
-/// `DELETE /api/v1/files/{id}`: the row, the bytes and the thumbnails.
+/// `DELETE /api/v1/files/{id}`: moves the file to the trash; `?permanent=true` deletes
+/// the row, the bytes, the versions and the thumbnails for good (owner or superuser).
 #[utoipa::path(
     delete, path = "/api/v1/files/{id}", tag = "files", operation_id = "deleteFile",
-    params(("id" = i64, Path, description = "File id")),
+    params(
+        ("id" = i64, Path, description = "File id"),
+        ("permanent" = Option<bool>, Query, description = "Delete for good instead of moving to the trash (the file's owner or a superuser)"),
+    ),
     responses(
-        (status = 204, description = "Deleted"),
+        (status = 204, description = "Moved to the trash, or deleted"),
         (status = 401, description = "Not authenticated", body = ErrorJson),
         (status = 403, description = "No edit right on the file; CSRF token missing", body = ErrorJson),
         (status = 404, description = "No such file, or the caller may not read it", body = ErrorJson),
@@ -269,11 +310,13 @@ pub async fn delete(
     state: web::Data<AppState>,
     ApiUser(me): ApiUser,
     id: web::Path<FileId>,
+    query: web::Query<super::RemoveQuery>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let st = state.get_ref().clone();
+    let how = query.removal();
     db::run(&state.pool, move |conn| {
-        delete::delete_file(&st.library, conn, &me.user, id)
+        trash::remove_file(&st.library, conn, &me.user, id, how)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

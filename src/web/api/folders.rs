@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 
 use crate::db;
 use crate::domain::ids::{FolderId, UserId};
-use crate::library::{delete, folders};
+use crate::library::{folders, trash};
 use crate::state::AppState;
 use crate::web::error::AppError;
 use crate::web::identity::ApiUser;
@@ -148,9 +148,12 @@ pub async fn update(
 /// `DELETE /api/v1/folders/{id}`: the folder, its subfolders and files, and their bytes.
 #[utoipa::path(
     delete, path = "/api/v1/folders/{id}", tag = "folders", operation_id = "deleteFolder",
-    params(("id" = i64, Path, description = "Folder id")),
+    params(
+        ("id" = i64, Path, description = "Folder id"),
+        ("permanent" = Option<bool>, Query, description = "Delete for good instead of moving to the trash (the folder's owner or a superuser)"),
+    ),
     responses(
-        (status = 200, description = "Deleted, with the counts", body = Deleted),
+        (status = 200, description = "Moved to the trash (or deleted), with the counts", body = Deleted),
         (status = 401, description = "Not authenticated", body = ErrorJson),
         (status = 403, description = "No edit right on the folder or on something inside it (nothing is deleted); CSRF token missing", body = ErrorJson),
         (status = 404, description = "No such folder, or the caller may not read it", body = ErrorJson),
@@ -161,16 +164,19 @@ pub async fn delete(
     state: web::Data<AppState>,
     ApiUser(me): ApiUser,
     id: web::Path<FolderId>,
+    query: web::Query<super::RemoveQuery>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let st = state.get_ref().clone();
+    let how = query.removal();
     let counts = db::run(&state.pool, move |conn| {
-        delete::delete_folder(&st.library, conn, &me.user, id)
+        trash::remove_folder(&st.library, conn, &me.user, id, how)
     })
     .await?;
     Ok(HttpResponse::Ok().json(Deleted {
         deleted_folders: counts.folders,
         deleted_files: counts.files,
+        trashed: how == trash::Removal::Trash,
     }))
 }
 

@@ -286,6 +286,8 @@ pub struct Deleted {
     /// The folder itself and its subfolders.
     pub deleted_folders: usize,
     pub deleted_files: usize,
+    /// Whether they went to the trash (restorable) rather than being deleted for good.
+    pub trashed: bool,
 }
 
 /// Whether a user may read, edit and add children, and why.

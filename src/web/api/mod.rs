@@ -8,7 +8,9 @@ pub mod json;
 pub mod openapi;
 mod permissions;
 mod tokens;
+mod trash;
 pub mod users;
+mod versions;
 
 use actix_web::error::{JsonPayloadError, QueryPayloadError};
 use actix_web::web;
@@ -40,6 +42,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/files/{id}", web::get().to(files::get))
             .route("/files/{id}", web::patch().to(files::update))
             .route("/files/{id}", web::delete().to(files::delete))
+            .route("/files/{id}/versions", web::get().to(versions::list))
+            .route(
+                "/files/{id}/versions/{version}/restore",
+                web::post().to(versions::restore),
+            )
             .route("/folder-permissions", web::post().to(permissions::create))
             .route("/folder-permissions", web::get().to(permissions::list))
             .route("/folder-permissions/{id}", web::get().to(permissions::get))
@@ -48,6 +55,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::delete().to(permissions::delete),
             )
             .route("/permissions/check", web::get().to(permissions::check))
+            .route("/trash", web::get().to(trash::list))
+            .route("/trash/{id}/restore", web::post().to(trash::restore))
+            .route("/trash/{id}", web::delete().to(trash::delete))
             .default_service(web::to(|| async {
                 Err::<actix_web::HttpResponse, _>(AppError::NotFound)
             })),
@@ -110,4 +120,21 @@ pub fn optional_text<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<S
         return Err(serde::de::Error::custom(NUL_REFUSED));
     }
     Ok(s)
+}
+
+/// `?permanent=true` on a `DELETE`: for good instead of to the trash.
+#[derive(Deserialize, Default)]
+pub struct RemoveQuery {
+    #[serde(default)]
+    permanent: bool,
+}
+
+impl RemoveQuery {
+    fn removal(&self) -> crate::library::trash::Removal {
+        if self.permanent {
+            crate::library::trash::Removal::Permanent
+        } else {
+            crate::library::trash::Removal::Trash
+        }
+    }
 }

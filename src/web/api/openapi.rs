@@ -8,7 +8,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, Secur
 use utoipa::{Modify, OpenApi};
 
 use super::json;
-use super::{files, folders, groups, permissions, tokens, users};
+use super::{files, folders, groups, permissions, tokens, trash, users, versions};
 
 /// The document. Every operation needs the bearer token unless it says otherwise.
 #[derive(OpenApi)]
@@ -39,11 +39,16 @@ use super::{files, folders, groups, permissions, tokens, users};
         files::get,
         files::update,
         files::delete,
+        versions::list,
+        versions::restore,
         permissions::create,
         permissions::list,
         permissions::get,
         permissions::delete,
         permissions::check,
+        trash::list,
+        trash::restore,
+        trash::delete,
         document,
     ),
     components(schemas(json::ScopeName, json::GrantName)),
@@ -56,6 +61,7 @@ use super::{files, folders, groups, permissions, tokens, users};
         (name = "files", description = "Uploads and file metadata"),
         (name = "folder-permissions", description = "Folder permission rules (superusers)"),
         (name = "permissions", description = "Permission decisions and their reasons"),
+        (name = "trash", description = "Deleted items: restore or delete for good"),
         (name = "meta", description = "This document"),
     ),
 )]

@@ -40,6 +40,34 @@ struct DetailPage {
     can_edit: bool,
     readers: Vec<Reader>,
     max_upload_human: String,
+    versions: Vec<VersionRow>,
+}
+
+/// A kept earlier content, as the file page lists it.
+pub(super) struct VersionRow {
+    id: i64,
+    name: String,
+    size: String,
+    /// When these bytes became the content, and when they were replaced (RFC 3339).
+    created: String,
+    replaced: String,
+    replaced_by: String,
+    url: String,
+}
+
+impl VersionRow {
+    fn new(file_id: i64, l: crate::library::versions::Listed) -> Self {
+        let v = l.version;
+        VersionRow {
+            id: v.id,
+            url: format!("/files/{file_id}/versions/{}", v.id),
+            name: v.original_filename,
+            size: human_size(v.size),
+            created: timestamp(v.created_at),
+            replaced: timestamp(v.replaced_at),
+            replaced_by: l.replaced_by,
+        }
+    }
 }
 
 /// What the file page shows and edits of an image.
@@ -85,6 +113,7 @@ pub(super) async fn show(
         owner_name,
         image: meta,
         thumbnail_failure: failed,
+        versions,
     } = db::run(&state.pool, move |conn| {
         files::page(&st.library, conn, &user, id)
     })
@@ -137,6 +166,10 @@ pub(super) async fn show(
         max_upload_human: human_size(
             i64::try_from(state.settings.max_upload_size).unwrap_or(i64::MAX),
         ),
+        versions: versions
+            .into_iter()
+            .map(|v| VersionRow::new(f.id, v))
+            .collect(),
         layout: layout.clone(),
     }
     .render()?;

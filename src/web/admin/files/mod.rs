@@ -15,9 +15,11 @@ use crate::domain::ids::{FileId, FolderId, UserId};
 use crate::library::image_files::{self, Look};
 use crate::library::picker::Destination;
 use crate::library::readers::Reader;
-use crate::library::{self, delete, files, upload};
+use crate::library::{self, files, trash, upload};
 use crate::state::AppState;
-use crate::web::admin::context::{CsrfOnly, Layout, Staff, check_csrf, page, redirect_with_flash};
+use crate::web::admin::context::{
+    Layout, RemoveForm, Staff, check_csrf, page, redirect_with_flash,
+};
 use crate::web::api::json::{ImageJson, file_url, timestamp};
 use crate::web::error::AppError;
 use crate::web::errors::PageError;
@@ -36,6 +38,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/admin/files/{id}/replace",
             web::post().to(replace::replace),
+        )
+        .route(
+            "/admin/files/{id}/versions/{version}/restore",
+            web::post().to(replace::restore_version),
         )
         .route(
             "/admin/files/{id}/delete",

@@ -35,14 +35,15 @@ pub(super) async fn delete_file(
     state: web::Data<AppState>,
     staff: Staff,
     id: web::Path<FileId>,
-    form: web::Form<CsrfOnly>,
+    form: web::Form<RemoveForm>,
 ) -> Result<HttpResponse, PageError> {
     check_csrf(&staff, &form.csrf_token)?;
+    let permanent = form.removal() == trash::Removal::Permanent;
     let id = id.into_inner();
     let (st, user) = (state.get_ref().clone(), staff.user.clone());
     let result = db::run(&state.pool, move |conn| {
         let f = crate::db::models::file::find(conn, id.get())?;
-        delete::delete_file(&st.library, conn, &user, id).map(|()| f)
+        trash::remove_file(&st.library, conn, &user, id, form.removal()).map(|()| f)
     })
     .await;
     match result {
@@ -54,7 +55,11 @@ pub(super) async fn delete_file(
             Ok(redirect_with_flash(
                 &back,
                 "ok",
-                &format!("Deleted “{label}”."),
+                &if permanent {
+                    format!("Deleted “{label}” permanently.")
+                } else {
+                    format!("Moved “{label}” to the trash. Restore it from the trash.")
+                },
             ))
         }
         Err(e @ (library::Error::Conflict(_) | library::Error::Forbidden(_))) => {

@@ -41,7 +41,7 @@ pub(super) async fn replace(
             Ok(_) => Ok(redirect_with_flash(
                 &here,
                 "ok",
-                "Content replaced. The old bytes and thumbnails are gone; the stable link still works.",
+                "Content replaced. The earlier content is kept under Versions; the stable link still works.",
             )),
             Err(library::Error::Storage(crate::storage::StorageError::TooLarge { limit })) => {
                 Ok(redirect_with_flash(
@@ -53,9 +53,15 @@ pub(super) async fn replace(
                     ),
                 ))
             }
-            Err(e @ (library::Error::Conflict(_) | library::Error::Forbidden(_))) => Ok(
-                redirect_with_flash(&here, "error", &format!("Not replaced: {e}")),
-            ),
+            Err(
+                e @ (library::Error::Conflict(_)
+                | library::Error::Forbidden(_)
+                | library::Error::OverQuota(_)),
+            ) => Ok(redirect_with_flash(
+                &here,
+                "error",
+                &format!("Not replaced: {e}"),
+            )),
             Err(e) => Err(e.into()),
         };
     }
@@ -64,4 +70,36 @@ pub(super) async fn replace(
         "error",
         "Choose a file to upload first.",
     ))
+}
+
+/// `POST /admin/files/{id}/versions/{version}/restore`: that content becomes the file's
+/// again; the current one is kept as a version.
+pub(super) async fn restore_version(
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<(FileId, i64)>,
+    form: web::Form<crate::web::admin::context::CsrfOnly>,
+) -> Result<HttpResponse, PageError> {
+    check_csrf(&staff, &form.csrf_token)?;
+    let (id, version) = path.into_inner();
+    let here = format!("/admin/files/{id}");
+    let (st, user) = (state.get_ref().clone(), staff.user.clone());
+    let done = db::run(&state.pool, move |conn| {
+        crate::library::versions::restore(&st.library, conn, &user, id, version)
+    })
+    .await;
+    match done {
+        Ok(f) => Ok(redirect_with_flash(
+            &here,
+            "ok",
+            &format!(
+                "Restored the earlier content “{}”. The content it replaced is kept under Versions.",
+                f.original_filename
+            ),
+        )),
+        Err(e @ (library::Error::Conflict(_) | library::Error::Forbidden(_))) => Ok(
+            redirect_with_flash(&here, "error", &format!("Not restored: {e}")),
+        ),
+        Err(e) => Err(e.into()),
+    }
 }

@@ -57,7 +57,15 @@ pub(super) async fn upload_files(
                 return upload_refused(json, &target, e);
             }
         }
-        match upload::stage(&state.library, &target, &name, file_body(field)).await {
+        match upload::stage(
+            &state.library,
+            &staff.user,
+            &target,
+            &name,
+            file_body(field),
+        )
+        .await
+        {
             Ok(s) => staged.push(s),
             Err(library::Error::Storage(crate::storage::StorageError::TooLarge { limit })) => {
                 let msg = format!(
@@ -85,24 +93,35 @@ pub(super) async fn upload_files(
             "Choose one or more files to upload first.",
         ));
     }
-    let stored = match upload::commit(&state.library, &staff.user, &target, staged).await {
-        Ok(stored) => stored,
-        Err(e) => return upload_refused(json, &target, e),
-    };
+    let outcomes =
+        match upload::commit_reporting(&state.library, &staff.user, &target, staged).await {
+            Ok(outcomes) => outcomes,
+            Err(e) => return upload_refused(json, &target, e),
+        };
     if json {
-        let Some(f) = stored.first() else {
+        let Some(o) = outcomes.first() else {
             return Err(AppError::BadRequest("no file in the upload".into()).into());
         };
-        return Ok(HttpResponse::Created().json(serde_json::json!({
-            "id": f.id,
-            "name": f.label(),
-            "url": format!("/admin/files/{}", f.id),
-        })));
+        return Ok(match o {
+            upload::Outcome::Skipped(name) => HttpResponse::Ok().json(serde_json::json!({
+                "skipped": name,
+                "message": upload::summary(&outcomes),
+            })),
+            _ => {
+                let f = o.file().ok_or(AppError::NotFound)?;
+                HttpResponse::Created().json(serde_json::json!({
+                    "id": f.id,
+                    "name": f.label(),
+                    "url": format!("/admin/files/{}", f.id),
+                    "message": upload::summary(&outcomes),
+                }))
+            }
+        });
     }
     Ok(redirect_with_flash(
         &back_to_target(&target),
         "ok",
-        &format!("Uploaded {} file(s).", stored.len()),
+        &upload::summary(&outcomes),
     ))
 }
 

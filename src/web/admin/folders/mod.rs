@@ -12,9 +12,11 @@ use crate::domain::ids::{FolderId, UserId};
 use crate::library::browse::{self, Place, Query};
 use crate::library::image_files::Look;
 use crate::library::picker::Destination;
-use crate::library::{delete, folders};
+use crate::library::{delete, folders, trash};
 use crate::state::AppState;
-use crate::web::admin::context::{CsrfOnly, Layout, Staff, check_csrf, page, redirect_with_flash};
+use crate::web::admin::context::{
+    Layout, RemoveForm, Staff, check_csrf, page, redirect_with_flash,
+};
 use crate::web::api::json::timestamp;
 use crate::web::error::AppError;
 use crate::web::errors::PageError;

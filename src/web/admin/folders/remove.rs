@@ -47,9 +47,10 @@ pub(super) async fn delete_folder(
     state: web::Data<AppState>,
     staff: Staff,
     id: web::Path<FolderId>,
-    form: web::Form<CsrfOnly>,
+    form: web::Form<RemoveForm>,
 ) -> Result<HttpResponse, PageError> {
     check_csrf(&staff, &form.csrf_token)?;
+    let how = form.removal();
     let id = id.into_inner();
     let (st, user) = (state.get_ref().clone(), staff.user.clone());
     let parent = db::run(&state.pool, move |conn| {
@@ -57,7 +58,7 @@ pub(super) async fn delete_folder(
     })
     .await?;
     let result = db::run(&state.pool, move |conn| {
-        delete::delete_folder(&st.library, conn, &user, id)
+        trash::remove_folder(&st.library, conn, &user, id, how)
     })
     .await;
     let back = parent.map_or_else(
@@ -68,7 +69,17 @@ pub(super) async fn delete_folder(
         Ok(c) => Ok(redirect_with_flash(
             &back,
             "ok",
-            &format!("Deleted {} folder(s) and {} file(s).", c.folders, c.files),
+            &if how == trash::Removal::Permanent {
+                format!(
+                    "Deleted {} folder(s) and {} file(s) permanently.",
+                    c.folders, c.files
+                )
+            } else {
+                format!(
+                    "Moved {} folder(s) and {} file(s) to the trash. Restore them from the trash.",
+                    c.folders, c.files
+                )
+            },
         )),
         Err(e @ (crate::library::Error::Forbidden(_) | crate::library::Error::Conflict(_))) => {
             Ok(redirect_with_flash(

@@ -26,6 +26,8 @@ fn render_new(
             is_active: form.is_active,
             is_staff: form.is_staff,
             is_superuser: form.is_superuser,
+            quota: String::new(),
+            usage: None,
         },
         None => Fields {
             username: String::new(),
@@ -33,6 +35,8 @@ fn render_new(
             is_active: true,
             is_staff: false,
             is_superuser: false,
+            quota: String::new(),
+            usage: None,
         },
     };
     let failed = refused.is_some();

@@ -100,6 +100,10 @@ struct Fields {
     is_active: bool,
     is_staff: bool,
     is_superuser: bool,
+    /// The quota as shown in the form (empty: none).
+    quota: String,
+    /// What the user's files hold, for the edit page: (files, versions, trash, total).
+    usage: Option<(String, String, String, String)>,
 }
 
 #[derive(Template)]
@@ -152,6 +156,8 @@ struct AccountForm {
     password2: String,
     #[serde(default, rename = "group")]
     group_ids: Vec<GroupId>,
+    #[serde(default)]
+    quota: String,
 }
 
 fn parse_form(body: &[u8]) -> Result<AccountForm, AppError> {
@@ -170,6 +176,7 @@ impl From<&AccountForm> for AccountFields {
             is_staff: form.is_staff,
             is_superuser: form.is_superuser,
             group_ids: form.group_ids.iter().map(|g| g.get()).collect(),
+            quota: form.quota.clone(),
         }
     }
 }
@@ -182,6 +189,8 @@ struct LoadedAccount {
     tokens: Vec<ApiToken>,
     /// (address, failures) within the throttling window.
     failures: Vec<(String, i64)>,
+    /// What the account's files hold.
+    usage: crate::db::models::usage::Usage,
 }
 
 /// Loads what the edit page shows of account `id`.
@@ -205,12 +214,17 @@ fn load_account(
         &throttle::key(&u.username),
         db::now() - throttle.window(),
     )?;
+    let (usage, _) = crate::library::usage::of_user(conn, id).map_err(|e| match e {
+        crate::library::Error::Db(e) => e,
+        other => db::DbError::Blocking(other.to_string()),
+    })?;
     Ok(Some(LoadedAccount {
         user: u,
         groups,
         ticked,
         tokens,
         failures,
+        usage,
     }))
 }
 
@@ -227,6 +241,7 @@ fn edit_page(
         ticked,
         tokens,
         failures,
+        usage,
     } = loaded;
     let limit = i64::from(throttle.max_failures());
     let failures = failures
@@ -249,6 +264,16 @@ fn edit_page(
             is_active: u.is_active,
             is_staff: u.is_staff,
             is_superuser: u.is_superuser,
+            quota: u
+                .quota_bytes
+                .map(crate::library::quota::human)
+                .unwrap_or_default(),
+            usage: Some((
+                crate::library::quota::human(usage.files),
+                crate::library::quota::human(usage.versions),
+                crate::library::quota::human(usage.trash),
+                crate::library::quota::human(usage.total()),
+            )),
         },
         groups: group_choices(groups, &ticked),
         tokens: token_rows(tokens),

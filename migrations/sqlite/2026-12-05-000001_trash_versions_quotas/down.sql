@@ -1,0 +1,10 @@
+ALTER TABLE users DROP COLUMN quota_bytes;
+DROP TABLE file_versions;
+DROP INDEX folders_sibling_name;
+CREATE UNIQUE INDEX folders_sibling_name ON folders(COALESCE(parent_id, 0), name);
+DROP INDEX folders_trash;
+DROP INDEX files_trash;
+ALTER TABLE folders DROP COLUMN trash_id;
+ALTER TABLE files DROP COLUMN public_before_trash;
+ALTER TABLE files DROP COLUMN trash_id;
+DROP TABLE trash;
