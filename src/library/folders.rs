@@ -214,6 +214,8 @@ pub struct EditPage {
     pub destinations: Vec<super::picker::Destination>,
     /// Everyone, for a superuser choosing an owner: (id, username). Empty otherwise.
     pub users: Vec<(i64, String)>,
+    /// What the folder and everything under it holds.
+    pub usage: crate::db::models::usage::Usage,
 }
 
 /// The [`EditPage`] of folder `id` for `user` (who must be able to read it).
@@ -242,7 +244,9 @@ pub fn edit_page(lib: &Library, conn: &mut DbConn, user: &User, id: FolderId) ->
     } else {
         Vec::new()
     };
+    let usage = super::usage::of_folder(lib, conn, user, id)?;
     Ok(EditPage {
+        usage,
         folder,
         destinations,
         users,

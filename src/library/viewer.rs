@@ -28,6 +28,8 @@ pub struct FileView {
     pub next: Option<(i64, String)>,
     pub image: Option<image::ImageMeta>,
     pub can_edit: bool,
+    /// Earlier contents, newest first (downloaded with the file's read check).
+    pub versions: Vec<super::versions::Listed>,
 }
 
 /// The page of file `id` for `viewer`, who must be able to read it (else `NotFound`).
@@ -61,6 +63,7 @@ pub fn view(lib: &Library, conn: &mut DbConn, viewer: &User, id: FileId) -> Resu
     let next = neighbour(at.map(|i| i + 1));
     let owner_name = super::files::owner_name(conn, &f)?;
     Ok(FileView {
+        versions: super::versions::listed(conn, f.id)?,
         image: image::find(conn, f.id)?,
         can_edit: access.can(Right::Edit, &f),
         file: f,

@@ -417,7 +417,7 @@ async fn the_file_page_toggles_storage_replaces_content_and_explains_readers() {
     );
     // Delete with confirmation.
     let (_, confirm) = get(&c, &app, &format!("/admin/files/{id}/delete")).await;
-    assert!(confirm.contains("cannot be undone"));
+    assert!(confirm.contains("trash") && confirm.contains("Delete permanently instead"));
     c.post(app.url(&format!("/admin/files/{id}/delete")))
         .form(&[("csrf_token", token.as_str())])
         .send()
@@ -429,6 +429,35 @@ async fn the_file_page_toggles_storage_replaces_content_and_explains_readers() {
             .0,
         StatusCode::NOT_FOUND
     );
+    // In the trash, with its earlier version; restored, it is back with both.
+    let (_, trash) = get(&c, &app, "/admin/trash/").await;
+    let entry = select_attr(&trash, "tr[data-entry]", "data-entry").unwrap();
+    c.post(app.url(&format!("/admin/trash/{entry}/restore")))
+        .form(&[("csrf_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let (status, page) = get(&c, &app, &format!("/admin/files/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        select_all_attr(&page, "#versions tr[data-version]", "data-version").len(),
+        1
+    );
+    // Deleted permanently: nothing left, not even in the trash.
+    c.post(app.url(&format!("/admin/files/{id}/delete")))
+        .form(&[("csrf_token", token.as_str()), ("permanent", "on")])
+        .send()
+        .await
+        .unwrap();
+    let (_, trash) = get(&c, &app, "/admin/trash/").await;
+    assert!(trash.contains("The trash is empty."), "{trash}");
+    let storages = app.state.library.storages.clone();
+    assert!(
+        app.db(move |conn| coffer::library::check::check(&storages, conn).unwrap())
+            .await
+            .is_empty()
+    );
+    assert!(crate::trash::objects(&app.data().join("private")).is_empty());
 }
 
 #[actix_web::test]

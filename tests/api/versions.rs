@@ -101,6 +101,13 @@ async fn replacing_keeps_versions_that_are_checked_moved_and_restored() {
         list[0]["url"].as_str().unwrap().to_owned(),
         list[1]["url"].as_str().unwrap().to_owned(),
     );
+    // The reader's page of the file lists them.
+    let (status, page) = text(&app, Some(&rita_token), &format!("/files/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("Earlier versions") && page.contains(&oldest),
+        "{page}"
+    );
     // Checked like the file: its readers get it, others nothing.
     assert_eq!(
         text(&app, Some(&rita_token), &newest).await,

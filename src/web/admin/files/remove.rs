@@ -8,6 +8,8 @@ struct DeletePage {
     layout: Layout,
     id: i64,
     label: String,
+    /// Whether the user may delete it permanently (its owner, or a superuser).
+    may_purge: bool,
 }
 
 pub(super) async fn delete_confirm(
@@ -24,6 +26,7 @@ pub(super) async fn delete_confirm(
     let layout = Layout::new(&staff, "files");
     let html = DeletePage {
         id: id.get(),
+        may_purge: staff.user.is_superuser || f.owner_id == Some(staff.user.id),
         label: f.label().to_owned(),
         layout: layout.clone(),
     }

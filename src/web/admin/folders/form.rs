@@ -15,6 +15,8 @@ struct FolderForm {
     is_edit: bool,
     owner_id: Option<i64>,
     users: Vec<(i64, String)>,
+    /// What the folder's tree holds (edit page): (files, versions, trash, total).
+    usage: Option<(String, String, String, String)>,
 }
 
 #[derive(Deserialize)]
@@ -44,6 +46,7 @@ pub(super) async fn new_form(
         is_edit: false,
         owner_id: None,
         users: Vec::new(),
+        usage: None,
         layout: layout.clone(),
     }
     .render()?;
@@ -107,6 +110,7 @@ pub(super) async fn edit_form(
         folder: f,
         destinations: dest,
         users,
+        usage,
     } = db::run(&state.pool, move |conn| {
         folders::edit_page(&st.library, conn, &user, id)
     })
@@ -121,6 +125,12 @@ pub(super) async fn edit_form(
         is_edit: true,
         owner_id: f.owner_id,
         users,
+        usage: Some((
+            human_size(usage.files),
+            human_size(usage.versions),
+            human_size(usage.trash),
+            human_size(usage.total()),
+        )),
         layout: layout.clone(),
     }
     .render()?;

@@ -10,6 +10,8 @@ struct DeletePage {
     name: String,
     folders: usize,
     files: usize,
+    /// Whether the user may delete it permanently (its owner, or a superuser).
+    may_purge: bool,
 }
 
 pub(super) async fn delete_confirm(
@@ -34,6 +36,7 @@ pub(super) async fn delete_confirm(
     let layout = Layout::new(&staff, "files");
     let html = DeletePage {
         id: id.get(),
+        may_purge: staff.user.is_superuser || f.owner_id == Some(staff.user.id),
         name: f.name,
         folders: counts.folders,
         files: counts.files,
