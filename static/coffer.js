@@ -174,6 +174,62 @@ function setUpFocalPoint() {
   show();
 }
 
+// Before sending, asks the server which of the names are already taken where the files go
+// and, if any is, asks the person once: replace (a new version), keep both, or skip.
+// Returns a Map from each taken name to the choice.
+async function askAboutTakenNames(folder, files) {
+  const params = new URLSearchParams({ folder });
+  for (const f of files) params.append("name", f.name);
+  let taken = [];
+  try {
+    const res = await fetch("/uploads/taken?" + params, { credentials: "same-origin" });
+    if (res.ok) taken = (await res.json()).taken || [];
+  } catch (_) {
+    // Unanswered: the server keeps both, as it does by default.
+  }
+  if (!taken.length) return new Map();
+  const choice = await new Promise((resolve) => {
+    const dialog = document.createElement("dialog");
+    dialog.className = "conflict";
+    dialog.setAttribute("aria-labelledby", "conflict-title");
+    const title = document.createElement("h2");
+    title.id = "conflict-title";
+    title.textContent = taken.length === 1
+      ? "“" + taken[0] + "” is already here"
+      : taken.length + " files of these names are already here";
+    const names = document.createElement("ul");
+    for (const n of taken.slice(0, 10)) {
+      const li = document.createElement("li");
+      li.textContent = n;
+      names.append(li);
+    }
+    const actions = document.createElement("div");
+    actions.className = "actions";
+    for (const [value, label] of [
+      ["version", "Replace (keep the old one as a version)"],
+      ["rename", "Keep both"],
+      ["skip", "Skip"],
+    ]) {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.value = value;
+      b.textContent = label;
+      if (value !== "version") b.className = "secondary";
+      b.addEventListener("click", () => dialog.close(value));
+      actions.append(b);
+    }
+    dialog.append(title, names, actions);
+    // Escape closes without a choice: nothing is replaced.
+    dialog.addEventListener("close", () => {
+      resolve(dialog.returnValue || "skip");
+      dialog.remove();
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+  });
+  return new Map(taken.map((n) => [n, choice]));
+}
+
 function setUpUploads(section) {
   const form = section.querySelector("form");
   const input = form.querySelector("input[type=file]");
@@ -183,8 +239,14 @@ function setUpUploads(section) {
   const folder = section.dataset.folder;
   const queue = [];
   let running = 0;
+  // With scripts, the question comes when a name is taken (see askAboutTakenNames); the
+  // form's own choice is for sending without scripts.
+  const choiceField = form.querySelector(".on-conflict");
+  if (choiceField) choiceField.hidden = true;
 
-  const enqueue = (files) => {
+  const enqueue = async (chosen) => {
+    const files = Array.from(chosen);
+    const choices = await askAboutTakenNames(folder, files);
     for (const file of files) {
       const item = document.createElement("li");
       const name = document.createElement("span");
@@ -203,7 +265,14 @@ function setUpUploads(section) {
         status.textContent = "too large (limit " + Math.round(maxSize / 1048576) + " MiB)";
         continue;
       }
-      queue.push({ file, item, bar, status });
+      const onConflict = choices.get(file.name) || "rename";
+      if (onConflict === "skip") {
+        item.classList.add("skipped");
+        bar.remove();
+        status.textContent = "skipped: a file of that name is already here";
+        continue;
+      }
+      queue.push({ file, item, bar, status, onConflict });
     }
     pump();
   };
@@ -247,10 +316,11 @@ function setUpUploads(section) {
     reading = false;
   };
 
-  const send = ({ file, item, bar, status }) => new Promise((resolve) => {
+  const send = ({ file, item, bar, status, onConflict }) => new Promise((resolve) => {
     const data = new FormData();
     data.append("csrf_token", csrf);
     data.append("folder", folder);
+    data.append("on_conflict", onConflict);
     data.append("file", file, file.name);
     const xhr = new XMLHttpRequest();
     xhr.open("POST", "/admin/upload");
@@ -264,7 +334,7 @@ function setUpUploads(section) {
       if (xhr.status >= 200 && xhr.status < 300) {
         bar.value = 100;
         item.classList.add("done");
-        status.textContent = "done";
+        status.textContent = onConflict === "version" ? "replaced (the old content is kept as a version)" : "done";
         refreshListing();
       } else {
         item.classList.add("failed");

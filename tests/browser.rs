@@ -780,6 +780,165 @@ async fn the_pages_work_on_a_phone() {
     c.close().await.unwrap();
 }
 
+/// Nothing is lost by a click, in the browser: a taken name is asked about before sending
+/// (replace makes a version, keep both a numbered copy, skip sends nothing), the file page
+/// lists versions and restores one, deleting goes to the trash and restoring brings it back;
+/// the pages fit a phone.
+#[actix_web::test]
+async fn duplicates_versions_and_the_trash_in_a_real_browser() {
+    let driver = start_driver();
+    let app = helpers::spawn_app().await;
+    let folder = app.folder(&app.admin_token, "Minutes", None).await;
+    let first = app
+        .upload(
+            &app.admin_token,
+            "notes.txt",
+            b"first notes\n",
+            Some(folder),
+            false,
+        )
+        .await;
+    let id = first["id"].as_i64().unwrap();
+    let c = browser(&driver).await;
+    log_in(&c, &app, "admin").await;
+    c.goto(&app.url(&format!("/admin/folders/{folder}")))
+        .await
+        .unwrap();
+    // Without scripts the form asks with a choice; with them, the question comes when needed.
+    assert_eq!(
+        c.execute(
+            "return document.querySelector('.on-conflict').hidden;",
+            vec![]
+        )
+        .await
+        .unwrap(),
+        json!(true)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let notes = dir.path().join("notes.txt");
+    let send = |content: &'static str| {
+        let (c, notes) = (c.clone(), notes.clone());
+        async move {
+            std::fs::write(&notes, content).unwrap();
+            c.find(Locator::Css("#upload input[type=file]"))
+                .await
+                .unwrap()
+                .send_keys(&notes.display().to_string())
+                .await
+                .unwrap();
+            c.wait()
+                .for_element(Locator::Css("dialog.conflict[open]"))
+                .await
+                .unwrap();
+        }
+    };
+    // Replace: the old content becomes a version.
+    send("second notes\n").await;
+    let question = c
+        .find(Locator::Css("dialog.conflict h2"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(question, "“notes.txt” is already here");
+    screenshot(&c, "upload-name-taken").await;
+    click(&c, Locator::Css("dialog.conflict button[value=version]")).await;
+    wait_until(
+        &c,
+        "the replacement",
+        "return [...document.querySelectorAll('.progress-list li.done')].some(li => li.textContent.includes('replaced'));",
+    )
+    .await;
+    let (_, versions) = fetch(&c, &format!("/api/v1/files/{id}/versions")).await;
+    let versions: serde_json::Value = serde_json::from_str(&versions).unwrap();
+    assert_eq!(versions.as_array().unwrap().len(), 1, "{versions}");
+    // Keep both: a numbered copy appears in the listing.
+    send("third notes\n").await;
+    click(&c, Locator::Css("dialog.conflict button[value=rename]")).await;
+    wait_until(
+        &c,
+        "the numbered copy in the listing",
+        "return document.querySelector('form.bulk').textContent.includes('notes (2).txt');",
+    )
+    .await;
+    // Skip: nothing is sent.
+    send("fourth notes\n").await;
+    click(&c, Locator::Css("dialog.conflict button[value=skip]")).await;
+    wait_until(
+        &c,
+        "the skipped file",
+        "return document.querySelectorAll('.progress-list li.skipped').length === 1;",
+    )
+    .await;
+    assert_eq!(
+        app.db(|conn| {
+            use diesel::prelude::*;
+            coffer::db::schema::files::table
+                .count()
+                .get_result::<i64>(conn)
+                .unwrap()
+        })
+        .await,
+        2
+    );
+    // The file page lists the version; restoring it brings the first notes back.
+    c.goto(&app.url(&format!("/admin/files/{id}")))
+        .await
+        .unwrap();
+    screenshot(&c, "file-versions").await;
+    submit_and_wait(&c, "#versions tr[data-version] button[type=submit]").await;
+    let (status, body) = fetch(&c, &format!("/files/{id}/notes.txt")).await;
+    assert_eq!((status, body.as_str()), (200, "first notes\n"));
+    // Deleting goes to the trash; restoring brings it back.
+    c.goto(&app.url(&format!("/admin/files/{id}/delete")))
+        .await
+        .unwrap();
+    screenshot(&c, "delete-to-trash").await;
+    submit_and_wait(&c, "main form button.danger").await;
+    assert_eq!(fetch(&c, &format!("/files/{id}/notes.txt")).await.0, 404);
+    click(&c, Locator::Css("nav.sections a[href='/admin/trash/']")).await;
+    c.wait().for_element(Locator::Css("#trash")).await.unwrap();
+    screenshot(&c, "trash").await;
+    submit_and_wait(&c, "#trash tr[data-entry] form[action$='/restore'] button").await;
+    assert!(c.source().await.unwrap().contains("The trash is empty."));
+    assert_eq!(fetch(&c, &format!("/files/{id}/notes.txt")).await.0, 200);
+    // On a phone.
+    let victim = app
+        .upload(
+            &app.admin_token,
+            "a long name that goes to the trash.txt",
+            b"x",
+            Some(folder),
+            false,
+        )
+        .await;
+    let (status, _) = app
+        .request(
+            reqwest::Method::DELETE,
+            Some(&app.admin_token),
+            &format!("/api/v1/files/{}", victim["id"]),
+            None,
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::NO_CONTENT);
+    c.set_window_size(390, 844).await.unwrap();
+    for (name, path) in [
+        ("phone-trash", "/admin/trash/".to_owned()),
+        ("phone-file-versions", format!("/admin/files/{id}")),
+        ("phone-reader-file-versions", format!("/files/{id}")),
+        (
+            "phone-folder-usage",
+            format!("/admin/folders/{folder}/edit"),
+        ),
+    ] {
+        c.goto(&app.url(&path)).await.unwrap();
+        fits_the_screen(&c, &path).await;
+        screenshot(&c, name).await;
+    }
+    c.close().await.unwrap();
+}
+
 /// The page scrolls only vertically, and no link in a listing is squeezed: at least 5 px
 /// per character up to 120 px (a name wrapped a letter per line is a few pixels wide).
 async fn fits_the_screen(c: &Client, path: &str) {

@@ -99,6 +99,33 @@ fn authorize_with(conn: &mut DbConn, access: &Access<'_>, target: &UploadTarget)
     Ok(())
 }
 
+/// Which of `names` (as a browser would send them) are already shown in the place `user`
+/// would upload them to: the question to ask before sending. Needs the right to upload
+/// there, so it tells nothing to anyone else.
+#[tracing::instrument(skip_all, fields(user_id = user.id))]
+pub fn taken_names(
+    lib: &Library,
+    conn: &mut DbConn,
+    user: &User,
+    folder_id: Option<i64>,
+    names: &[String],
+) -> Result<Vec<String>> {
+    let target = UploadTarget {
+        folder_id,
+        ..UploadTarget::default()
+    };
+    let access = lib.access(conn, Some(user))?;
+    authorize_with(conn, &access, &target)?;
+    let mut taken = Vec::new();
+    for name in names.iter().take(1000) {
+        let clean = clean_original_name(name);
+        if file::find_labelled(conn, folder_id, Some(user.id), &clean)?.is_some() {
+            taken.push(name.clone());
+        }
+    }
+    Ok(taken)
+}
+
 /// The name kept for downloads: the last `/`-separated part (browsers uploading a folder send
 /// relative paths), then [`ItemName::sanitize`]: characters a name may not hold are dropped
 /// (control, bidirectional and zero-width characters), NFC, at most 255 characters, never

@@ -12,6 +12,7 @@ pub mod identity;
 mod listing;
 mod pages;
 pub mod timeout;
+mod upload_names;
 mod viewer;
 
 use std::path::Path;
@@ -105,6 +106,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
                         "/account/password",
                         web::post().to(account::change_password),
                     )
+                    .route("/uploads/taken", web::get().to(upload_names::taken))
                     .route("/static/coffer.css", web::get().to(pages::stylesheet))
                     .route("/static/coffer.js", web::get().to(pages::script))
                     .route("/static/icons/{name}", web::get().to(icons::icon))

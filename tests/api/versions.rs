@@ -266,6 +266,22 @@ async fn a_taken_name_is_renamed_versioned_refused_or_skipped_as_asked() {
     let original = app
         .upload(&admin, "notes.txt", b"first", Some(box_), false)
         .await;
+    // What the browser asks before sending: only of a place one may upload to.
+    let (_, sam_token) = app.user("sam").await;
+    let asked = format!("/uploads/taken?folder={box_}&name=notes.txt&name=new.txt");
+    for (token, status) in [
+        (Some(admin.as_str()), StatusCode::OK),
+        (Some(ria_token.as_str()), StatusCode::OK),
+        (Some(sam_token.as_str()), StatusCode::NOT_FOUND),
+        (None, StatusCode::UNAUTHORIZED),
+    ] {
+        let (got, _, body) = app.get(token, &asked).await;
+        assert_eq!(got, status);
+        if status == StatusCode::OK {
+            let body: Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(body, json!({"taken": ["notes.txt"]}));
+        }
+    }
     // Default for the API: keep both.
     let second = app
         .upload(&admin, "notes.txt", b"second", Some(box_), false)
