@@ -237,6 +237,10 @@ function setUpUploads(section) {
   const maxSize = Number(section.dataset.maxSize);
   const csrf = section.dataset.csrf;
   const folder = section.dataset.folder;
+  // The admin posts to /admin/upload with the folder in the form; the reader's folder page
+  // posts to its own address, which names the folder.
+  const action = section.dataset.action || "/admin/upload";
+  const listing = section.dataset.listing || "form.bulk";
   const queue = [];
   let running = 0;
   // With scripts, the question comes when a name is taken (see askAboutTakenNames); the
@@ -299,8 +303,8 @@ function setUpUploads(section) {
         if (!res.ok) break;
         const fresh = new DOMParser()
           .parseFromString(await res.text(), "text/html")
-          .querySelector("form.bulk");
-        const current = document.querySelector("form.bulk");
+          .querySelector(listing);
+        const current = document.querySelector(listing);
         if (!fresh || !current) break;
         const ticked = new Set(
           [...current.querySelectorAll("input[name=item]:checked")].map((box) => box.value));
@@ -319,11 +323,11 @@ function setUpUploads(section) {
   const send = ({ file, item, bar, status, onConflict }) => new Promise((resolve) => {
     const data = new FormData();
     data.append("csrf_token", csrf);
-    data.append("folder", folder);
+    if (!section.dataset.action) data.append("folder", folder);
     data.append("on_conflict", onConflict);
     data.append("file", file, file.name);
     const xhr = new XMLHttpRequest();
-    xhr.open("POST", "/admin/upload");
+    xhr.open("POST", action);
     xhr.setRequestHeader("X-Requested-With", "XMLHttpRequest");
     xhr.upload.addEventListener("progress", (e) => {
       if (e.lengthComputable) bar.value = Math.min(99, Math.floor((e.loaded / e.total) * 100));

@@ -939,6 +939,87 @@ async fn duplicates_versions_and_the_trash_in_a_real_browser() {
     c.close().await.unwrap();
 }
 
+/// A reader with add-children uploads from the reader's browser (the rows appear as the
+/// uploads finish) and creates a subfolder; one without it sees no upload control.
+#[actix_web::test]
+async fn readers_upload_where_they_may_add() {
+    let driver = start_driver();
+    let app = helpers::spawn_app().await;
+    let inbox = app.folder(&app.admin_token, "Shared inbox", None).await;
+    let (rita, _) = app.user("rita").await;
+    let (sam, _) = app.user("sam").await;
+    app.rule(
+        json!({"folder_id": inbox, "type": "children", "user_id": rita,
+        "can_read": "allow", "can_edit": "inherit", "can_add_children": "allow"}),
+    )
+    .await;
+    app.rule(
+        json!({"folder_id": inbox, "type": "children", "user_id": sam,
+        "can_read": "allow", "can_edit": "inherit", "can_add_children": "inherit"}),
+    )
+    .await;
+    let c = browser(&driver).await;
+    log_in(&c, &app, "rita").await;
+    c.goto(&app.url(&format!("/folders/{inbox}")))
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (one, two) = (dir.path().join("scan 1.txt"), dir.path().join("scan 2.txt"));
+    std::fs::write(&one, "one\n").unwrap();
+    std::fs::write(&two, "two\n").unwrap();
+    c.find(Locator::Css("#upload input[type=file]"))
+        .await
+        .unwrap()
+        .send_keys(&format!("{}\n{}", one.display(), two.display()))
+        .await
+        .unwrap();
+    wait_until(
+        &c,
+        "both uploads done and listed",
+        "return document.querySelectorAll('.progress-list li.done').length === 2
+             && document.querySelector('#listing').textContent.includes('scan 2.txt')
+             && !document.querySelector('#listing .empty');",
+    )
+    .await;
+    screenshot(&c, "reader-upload").await;
+    c.find(Locator::Id("new-folder-name"))
+        .await
+        .unwrap()
+        .send_keys("Receipts")
+        .await
+        .unwrap();
+    submit_and_wait(&c, "form.new-folder button[type=submit]").await;
+    assert!(
+        c.source()
+            .await
+            .unwrap()
+            .contains("Folder “Receipts” created.")
+    );
+    let rows = app
+        .db(|conn| {
+            use diesel::prelude::*;
+            coffer::db::schema::files::table
+                .select(coffer::db::schema::files::owner_id)
+                .load::<Option<i64>>(conn)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(rows, vec![Some(rita), Some(rita)]);
+    c.set_window_size(390, 844).await.unwrap();
+    let path = format!("/folders/{inbox}");
+    c.goto(&app.url(&path)).await.unwrap();
+    fits_the_screen(&c, &path).await;
+    screenshot(&c, "phone-reader-upload").await;
+    c.delete_all_cookies().await.unwrap();
+    log_in(&c, &app, "sam").await;
+    c.goto(&app.url(&path)).await.unwrap();
+    assert!(
+        c.find(Locator::Id("upload")).await.is_err(),
+        "no upload control for sam"
+    );
+    c.close().await.unwrap();
+}
+
 /// The page scrolls only vertically, and no link in a listing is squeezed: at least 5 px
 /// per character up to 120 px (a name wrapped a letter per line is a few pixels wide).
 async fn fits_the_screen(c: &Client, path: &str) {

@@ -4,6 +4,7 @@
 mod account;
 pub mod admin;
 pub mod api;
+mod contribute;
 mod downloads;
 pub mod error;
 pub mod errors;
@@ -13,6 +14,7 @@ mod listing;
 mod pages;
 pub mod timeout;
 mod upload_names;
+pub mod uploads;
 mod viewer;
 
 use std::path::Path;
@@ -97,6 +99,14 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
                     .wrap(page_headers())
                     .route("/", web::get().to(pages::browse))
                     .route("/folders/{id}", web::get().to(pages::browse))
+                    .route(
+                        "/folders/{id}/upload",
+                        web::post().to(contribute::upload_files),
+                    )
+                    .route(
+                        "/folders/{id}/folders",
+                        web::post().to(contribute::create_folder),
+                    )
                     .route("/files/{id}", web::get().to(viewer::file_page))
                     .route("/login", web::get().to(pages::login_form))
                     .route("/login", web::post().to(pages::login))

@@ -277,6 +277,16 @@ struct BrowsePage {
     /// Staff see a link to the admin in the header.
     is_staff: bool,
     csrf_token: String,
+    /// The folder listed (`None` at the top level).
+    folder_id: Option<i64>,
+    /// Whether the user may upload and create folders here (add-children).
+    can_add: bool,
+    max_upload: u64,
+    max_upload_human: String,
+    /// A message left by the last action (upload, new folder).
+    flash: Option<crate::web::admin::Flash>,
+    /// The new folder's name as typed, when the form was refused.
+    typed_name: String,
     /// Readable ancestors, root first; `None` for one the user may not read (never named).
     crumbs: Vec<Option<(i64, String)>>,
     folders: Vec<FolderLink>,
@@ -305,6 +315,8 @@ pub struct BrowseParams {
     q: Option<String>,
     /// 1-based page of the files.
     page: Option<i64>,
+    /// A refused new-folder form's name, typed again into the form.
+    name: Option<String>,
 }
 
 /// `GET /` and `GET /folders/{id}`: the folders and files the user may read, a page of files
@@ -386,7 +398,15 @@ pub async fn browse(
     if let Some(f) = &l.folder {
         crumbs.push(Some((f.id, f.name.clone())));
     }
+    let flash = crate::web::admin::read_flash(&req);
     let page = BrowsePage {
+        folder_id: parent,
+        can_add: parent.is_some() && l.can_add,
+        max_upload: state.settings.max_upload_size,
+        max_upload_human: human_size(
+            i64::try_from(state.settings.max_upload_size).unwrap_or(i64::MAX),
+        ),
+        typed_name: params.name.clone().unwrap_or_default(),
         title,
         username: identity.user.username.clone(),
         is_staff: identity.user.is_staff || identity.user.is_superuser,
@@ -404,8 +424,14 @@ pub async fn browse(
         total_files: l.total_files,
         page: l.page,
         pages: l.pages,
+        flash,
     };
-    Ok(html(page.render()?))
+    let shown = page.flash.is_some();
+    let mut res = html(page.render()?);
+    if shown {
+        crate::web::admin::forget_flash(&mut res);
+    }
+    Ok(res)
 }
 
 /// `GET /static/coffer.css` (embedded, so the binary needs no files beside it).

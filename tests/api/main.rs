@@ -31,6 +31,7 @@ mod pictures;
 mod range_properties;
 mod ranges;
 mod reader_pages;
+mod reader_uploads;
 mod readers;
 mod redirects;
 mod relocation;

@@ -64,7 +64,8 @@ pub struct Staff {
 #[derive(Clone, Debug)]
 pub struct Superuser(pub Staff);
 
-fn read_flash(req: &HttpRequest) -> Option<Flash> {
+/// The flash message a redirect left for this page, if any.
+pub fn read_flash(req: &HttpRequest) -> Option<Flash> {
     let raw = req.cookie(FLASH_COOKIE)?;
     let decoded = percent_encoding::percent_decode_str(raw.value())
         .decode_utf8()
@@ -161,10 +162,15 @@ pub fn redirect_with_flash(to: &str, kind: &'static str, text: &str) -> HttpResp
 /// Clears the flash cookie once a page has shown it.
 pub fn clear_flash(res: &mut HttpResponse, layout: &Layout) {
     if layout.flash.is_some() {
-        let mut gone = Cookie::build(FLASH_COOKIE, "").path("/").finish();
-        gone.make_removal();
-        let _ = res.add_cookie(&gone);
+        forget_flash(res);
     }
+}
+
+/// Removes the flash cookie (its message was shown).
+pub fn forget_flash(res: &mut HttpResponse) {
+    let mut gone = Cookie::build(FLASH_COOKIE, "").path("/").finish();
+    gone.make_removal();
+    let _ = res.add_cookie(&gone);
 }
 
 /// Renders a page template into a response (no caching; clears a shown flash).

@@ -13,7 +13,10 @@ mod users;
 
 use actix_web::web;
 
-pub use context::{Flash, Layout, Staff, Superuser, check_csrf, redirect_with_flash, refusal};
+pub use context::{
+    Flash, Layout, Staff, Superuser, check_csrf, forget_flash, read_flash, redirect_with_flash,
+    refusal,
+};
 
 /// Registers the admin routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {

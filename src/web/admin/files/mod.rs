@@ -5,7 +5,7 @@
 use actix_multipart::Multipart;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use futures_util::{StreamExt, TryStreamExt};
+use futures_util::TryStreamExt;
 use serde::Deserialize;
 
 use crate::db;
@@ -59,44 +59,4 @@ fn back_to(f: &File) -> String {
         || "/admin/folders/unsorted".to_owned(),
         |id| format!("/admin/folders/{id}"),
     )
-}
-
-/// Reads the first multipart field, which must be the CSRF token (so that no file is
-/// streamed for a forged request).
-async fn csrf_first(form: &mut Multipart, staff: &Staff) -> Result<(), AppError> {
-    let bad =
-        |e: actix_multipart::MultipartError| AppError::BadRequest(format!("invalid upload: {e}"));
-    let mut field = form.try_next().await.map_err(bad)?.ok_or(AppError::Csrf)?;
-    if field.name() != Some("csrf_token") {
-        return Err(AppError::Csrf);
-    }
-    let mut value = Vec::new();
-    while let Some(chunk) = field.try_next().await.map_err(bad)? {
-        value.extend_from_slice(&chunk);
-        if value.len() > 256 {
-            return Err(AppError::Csrf);
-        }
-    }
-    check_csrf(staff, &String::from_utf8_lossy(&value))
-}
-
-async fn small_field(field: &mut actix_multipart::Field) -> Result<String, AppError> {
-    let mut value = Vec::new();
-    while let Some(chunk) = field
-        .try_next()
-        .await
-        .map_err(|e| AppError::BadRequest(format!("invalid upload: {e}")))?
-    {
-        value.extend_from_slice(&chunk);
-        if value.len() > 4096 {
-            return Err(AppError::BadRequest("form field too long".into()));
-        }
-    }
-    String::from_utf8(value).map_err(|_| AppError::BadRequest("form field is not UTF-8".into()))
-}
-
-fn file_body(
-    field: actix_multipart::Field,
-) -> impl futures_util::Stream<Item = Result<bytes::Bytes, std::io::Error>> {
-    field.map(|chunk| chunk.map_err(|e| std::io::Error::other(e.to_string())))
 }

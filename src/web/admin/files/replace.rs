@@ -8,7 +8,7 @@ pub(super) async fn replace(
     id: web::Path<FileId>,
     mut form: Multipart,
 ) -> Result<HttpResponse, PageError> {
-    csrf_first(&mut form, &staff).await?;
+    crate::web::uploads::csrf_first(&mut form, &staff.csrf_token).await?;
     let id = id.into_inner();
     let here = format!("/admin/files/{id}");
     let bad =
@@ -34,7 +34,7 @@ pub(super) async fn replace(
             &staff.user,
             id,
             &name,
-            file_body(field),
+            crate::web::uploads::file_body(field),
         )
         .await
         {
