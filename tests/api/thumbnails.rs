@@ -763,6 +763,25 @@ async fn thumbnails_follow_a_toggle_both_ways_and_go_with_the_file() {
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert!(objects(&public).is_empty());
     assert!(!objects(&private).is_empty());
+    // No thumbnail of a trashed image is delivered, by preset or by its private key.
+    for thumb in objects(&private) {
+        let (status, _, _) = fetch(
+            &app,
+            Some(&app.admin_token),
+            &format!("/private/thumbnails/{thumb}"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{thumb}");
+    }
+    for preset in ["icon-40", "preview-420"] {
+        let (status, _, _) = fetch(
+            &app,
+            Some(&app.admin_token),
+            &format!("/files/{fid}/thumbnails/{preset}"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
     let (status, trash) = app
         .request(
             reqwest::Method::GET,

@@ -380,8 +380,60 @@ async fn a_quota_refuses_what_would_pass_it_with_the_numbers() {
         )
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    app.upload(&quinn_token, "b.txt", b"12345", None, false)
+    let b = app
+        .upload(&quinn_token, "b.txt", b"12345", None, false)
         .await;
+    // A restore over the quota (lowered meanwhile) is refused with the numbers.
+    let (status, _) = app
+        .request(
+            Method::DELETE,
+            Some(&quinn_token),
+            &format!("/api/v1/files/{}", b["id"]),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    app.db(move |conn| {
+        use coffer::db::schema::users;
+        use diesel::prelude::*;
+        diesel::update(users::table.find(quinn))
+            .set(users::quota_bytes.eq(Some(4_i64)))
+            .execute(conn)
+            .unwrap();
+    })
+    .await;
+    let (_, trash) = app
+        .request(Method::GET, Some(&quinn_token), "/api/v1/trash", None)
+        .await;
+    let entry = trash[0]["id"].as_i64().unwrap();
+    let (status, body) = app
+        .request(
+            Method::POST,
+            Some(&quinn_token),
+            &format!("/api/v1/trash/{entry}/restore"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::INSUFFICIENT_STORAGE, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("4 B"), "{body}");
+    app.db(move |conn| {
+        use coffer::db::schema::users;
+        use diesel::prelude::*;
+        diesel::update(users::table.find(quinn))
+            .set(users::quota_bytes.eq(Some(10_i64)))
+            .execute(conn)
+            .unwrap();
+    })
+    .await;
+    let (status, _) = app
+        .request(
+            Method::POST,
+            Some(&quinn_token),
+            &format!("/api/v1/trash/{entry}/restore"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
     // Others are not limited by it; a superuser sets and lifts it on the user's page.
     app.upload(&admin, "big.txt", &[0_u8; 100], None, false)
         .await;
