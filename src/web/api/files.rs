@@ -300,6 +300,7 @@ pub async fn update(
     ),
     responses(
         (status = 204, description = "Moved to the trash, or deleted"),
+        (status = 400, description = "Invalid query (`permanent` is `true` or `false`, once)", body = ErrorJson),
         (status = 401, description = "Not authenticated", body = ErrorJson),
         (status = 403, description = "No edit right on the file; CSRF token missing", body = ErrorJson),
         (status = 404, description = "No such file, or the caller may not read it", body = ErrorJson),

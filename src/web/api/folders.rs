@@ -154,6 +154,7 @@ pub async fn update(
     ),
     responses(
         (status = 200, description = "Moved to the trash (or deleted), with the counts", body = Deleted),
+        (status = 400, description = "Invalid query (`permanent` is `true` or `false`, once)", body = ErrorJson),
         (status = 401, description = "Not authenticated", body = ErrorJson),
         (status = 403, description = "No edit right on the folder or on something inside it (nothing is deleted); CSRF token missing", body = ErrorJson),
         (status = 404, description = "No such folder, or the caller may not read it", body = ErrorJson),
