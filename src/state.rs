@@ -50,6 +50,7 @@ impl AppState {
                 max_folder_depth: settings.max_folder_depth,
                 trash_retention_days: settings.trash_retention_days,
                 versions_keep: settings.versions_keep,
+                shares_allowed: settings.shares_allowed,
             }),
             changes: Arc::new(Changes::watch(&settings.database)),
             recent: Arc::default(),

@@ -250,7 +250,8 @@ function setUpUploads(section) {
 
   const enqueue = async (chosen) => {
     const files = Array.from(chosen);
-    const choices = await askAboutTakenNames(folder, files);
+    // A drop link's visitor is asked nothing: they may not know what is there.
+    const choices = "noQuestions" in section.dataset ? new Map() : await askAboutTakenNames(folder, files);
     for (const file of files) {
       const item = document.createElement("li");
       const name = document.createElement("span");
@@ -324,7 +325,7 @@ function setUpUploads(section) {
     const data = new FormData();
     data.append("csrf_token", csrf);
     if (!section.dataset.action) data.append("folder", folder);
-    data.append("on_conflict", onConflict);
+    if (!("noQuestions" in section.dataset)) data.append("on_conflict", onConflict);
     data.append("file", file, file.name);
     const xhr = new XMLHttpRequest();
     xhr.open("POST", action);

@@ -176,6 +176,15 @@ impl Throttle {
         Some(seconds.map_or(cap, |s| Duration::seconds(s).min(cap)))
     }
 
+    /// A right password for something that is not an account (a share link's): the
+    /// reservation goes.
+    pub fn forget(&self, conn: &mut DbConn, reservation: Option<i64>) -> Result<(), DbError> {
+        if let Some(id) = reservation {
+            login_failure::delete(conn, id)?;
+        }
+        Ok(())
+    }
+
     /// The password was right: the reservation goes, with the pair's other failures, and
     /// the address becomes one the username has logged in from.
     pub fn succeeded(

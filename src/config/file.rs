@@ -31,6 +31,16 @@ pub struct ConfigFile {
     pub thumbnails: ThumbnailsConfig,
     pub trash: TrashConfig,
     pub versions: VersionsConfig,
+    pub shares: SharesConfig,
+}
+
+/// `[shares]`
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SharesConfig {
+    /// Who may make share links: "off", "staff", "editors" (edit on the item; the default)
+    /// or "readers".
+    pub allowed: crate::library::shares::Allowed,
 }
 
 /// `[trash]`
@@ -82,6 +92,7 @@ impl Default for ConfigFile {
             thumbnails: ThumbnailsConfig::default(),
             trash: TrashConfig::default(),
             versions: VersionsConfig::default(),
+            shares: SharesConfig::default(),
         }
     }
 }

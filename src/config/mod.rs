@@ -72,6 +72,8 @@ pub struct Settings {
     pub trash_retention_days: u32,
     /// `versions.keep`.
     pub versions_keep: usize,
+    /// `shares.allowed`.
+    pub shares_allowed: crate::library::shares::Allowed,
     pub database: Backend,
     pub database_pool_size: u32,
     pub public: StorageSettings,
@@ -310,6 +312,7 @@ impl Settings {
             max_folder_depth: raw.max_folder_depth,
             trash_retention_days: raw.trash.retention_days,
             versions_keep: raw.versions.keep,
+            shares_allowed: raw.shares.allowed,
             database,
             database_pool_size: raw.database.pool_size,
             public,

@@ -101,6 +101,24 @@ diesel::table! {
 }
 
 diesel::table! {
+    shares (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        file_id -> Nullable<BigInt>,
+        folder_id -> Nullable<BigInt>,
+        kind -> Text,
+        label -> Text,
+        created_by -> BigInt,
+        password_hash -> Nullable<Text>,
+        expires_at -> Nullable<Timestamp>,
+        max_downloads -> Nullable<BigInt>,
+        downloads -> BigInt,
+        revoked_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     file_versions (id) {
         id -> BigInt,
         file_id -> BigInt,
@@ -232,6 +250,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     folders,
     files,
     trash,
+    shares,
     file_versions,
     images,
     folder_permissions,

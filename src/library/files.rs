@@ -63,6 +63,8 @@ pub struct FilePage {
     pub thumbnail_failure: Option<String>,
     /// Earlier contents, newest first.
     pub versions: Vec<super::versions::Listed>,
+    /// The file's share links the viewer may see (theirs; all for superusers).
+    pub shares: Vec<super::shares::Listed>,
 }
 
 /// The page of file `id` for `viewer` (who must be able to read it).
@@ -97,8 +99,10 @@ pub fn page(lib: &Library, conn: &mut DbConn, viewer: &User, id: FileId) -> Resu
     let readers = super::readers::who_can_read(lib, conn, viewer, &f)?;
     let owner_name = owner_name(conn, &f)?;
     let versions = super::versions::listed(conn, f.id)?;
+    let shares = super::shares::of_item(conn, viewer, super::shares::Item::File(id))?;
     Ok(FilePage {
         versions,
+        shares,
         image: crate::db::models::image::find(conn, f.id)?,
         thumbnail_failure: crate::db::models::thumbnail_failure::find(conn, f.id)?
             .map(|t| t.reason),

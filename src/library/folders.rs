@@ -216,6 +216,8 @@ pub struct EditPage {
     pub users: Vec<(i64, String)>,
     /// What the folder and everything under it holds.
     pub usage: crate::db::models::usage::Usage,
+    /// The folder's share links the viewer may see (theirs; all for superusers).
+    pub shares: Vec<super::shares::Listed>,
 }
 
 /// The [`EditPage`] of folder `id` for `user` (who must be able to read it).
@@ -245,8 +247,10 @@ pub fn edit_page(lib: &Library, conn: &mut DbConn, user: &User, id: FolderId) ->
         Vec::new()
     };
     let usage = super::usage::of_folder(lib, conn, user, id)?;
+    let shares = super::shares::of_item(conn, user, super::shares::Item::Folder(id))?;
     Ok(EditPage {
         usage,
+        shares,
         folder,
         destinations,
         users,

@@ -21,6 +21,7 @@ pub mod readers;
 pub mod recover;
 pub mod relocate;
 pub mod rules;
+pub mod shares;
 pub mod thumbnails;
 pub mod trash;
 pub mod tree;
@@ -57,6 +58,8 @@ pub struct LibrarySettings {
     pub trash_retention_days: u32,
     /// Earlier contents kept per file (`versions.keep`; 0 keeps none).
     pub versions_keep: usize,
+    /// Who may make share links (`shares.allowed`).
+    pub shares_allowed: shares::Allowed,
 }
 
 /// What library operations work with: the database, the storages, the permission snapshots,

@@ -157,6 +157,8 @@ pub enum FieldNames {
     /// The JSON API: `folder_id`, `is_public`, `owner_id`, `description`, `on_conflict`;
     /// others refused.
     Api,
+    /// A share link's drop: no field at all (the link decides everything).
+    Drop,
 }
 
 impl TargetFields {
@@ -191,6 +193,11 @@ impl TargetFields {
             (FieldNames::Api, "is_public") => "is_public",
             (FieldNames::Api, "owner_id") => "owner_id",
             (FieldNames::Api, "description") => "description",
+            (FieldNames::Drop, other) => {
+                return Err(Error::Invalid(format!(
+                    "unknown field {other:?}; nothing was uploaded"
+                )));
+            }
             (_, "on_conflict") => "on_conflict",
             (FieldNames::Admin, _) => return Ok(()),
             (FieldNames::Api, other) => {

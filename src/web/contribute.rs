@@ -47,6 +47,8 @@ pub async fn upload_files(
         Sender {
             user: &identity.user,
             csrf_token: &token,
+            fields: upload::FieldNames::Admin,
+            discreet: false,
         },
         form,
         upload::UploadTarget {

@@ -257,7 +257,7 @@ fn finish(
 
 /// Opens an object through the server backend of its storage. Public bytes are sent by the
 /// default backend: the offload locations only map the private storages.
-fn open(state: &AppState, source: Source<'_>) -> Result<Object, StorageError> {
+pub(crate) fn open(state: &AppState, source: Source<'_>) -> Result<Object, StorageError> {
     let backend = match (source.private, source.thumbnail) {
         (false, _) => &ServeBackend::Default,
         (true, false) => &state.settings.serve_private,

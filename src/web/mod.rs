@@ -12,6 +12,8 @@ mod icons;
 pub mod identity;
 mod listing;
 mod pages;
+mod share_links;
+mod share_manage;
 pub mod timeout;
 mod upload_names;
 pub mod uploads;
@@ -117,6 +119,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
                         web::post().to(account::change_password),
                     )
                     .route("/uploads/taken", web::get().to(upload_names::taken))
+                    .route("/shares", web::post().to(share_manage::create))
+                    .route("/shares/{id}/revoke", web::post().to(share_manage::revoke))
+                    .route("/account/shares", web::get().to(share_manage::page))
+                    .configure(share_links::configure)
                     .route("/static/coffer.css", web::get().to(pages::stylesheet))
                     .route("/static/coffer.js", web::get().to(pages::script))
                     .route("/static/icons/{name}", web::get().to(icons::icon))

@@ -22,6 +22,11 @@ use crate::web::human_size;
 pub struct Sender<'a> {
     pub user: &'a User,
     pub csrf_token: &'a str,
+    /// Which fields the form may send.
+    pub fields: upload::FieldNames,
+    /// A visitor of a drop link: the answers say how many files went in and nothing about
+    /// the folder (no names taken, no file pages, no usage).
+    pub discreet: bool,
 }
 
 /// Reads the first multipart field, which must be the CSRF token (so that no file is
@@ -89,7 +94,13 @@ pub async fn receive(
 ) -> Result<HttpResponse, PageError> {
     let json = wants_json(req);
     csrf_first(&mut form, sender.csrf_token).await?;
+    let discreet = sender.discreet;
     let refused = |target: &upload::UploadTarget, e: library::Error| {
+        let e = match e {
+            library::Error::NotFound | library::Error::Invalid(_) => e,
+            _ if discreet => library::Error::Invalid("nothing was sent; try again later".into()),
+            other => other,
+        };
         if json {
             return Err(e.into());
         }
@@ -104,7 +115,7 @@ pub async fn receive(
     };
     let bad =
         |e: actix_multipart::MultipartError| AppError::BadRequest(format!("invalid upload: {e}"));
-    let mut fields = upload::TargetFields::new(upload::FieldNames::Admin, initial.clone());
+    let mut fields = upload::TargetFields::new(sender.fields, initial.clone());
     let mut staged: Vec<upload::Staged> = Vec::new();
     while let Some(mut field) = form.try_next().await.map_err(bad)? {
         if field.name() != Some("file") {
@@ -178,6 +189,15 @@ pub async fn receive(
             Ok(outcomes) => outcomes,
             Err(e) => return refused(&target, e),
         };
+    if discreet {
+        let sent = outcomes.iter().filter(|o| o.file().is_some()).count();
+        let message = format!("Thank you: {sent} file(s) sent.");
+        return Ok(if json {
+            HttpResponse::Created().json(serde_json::json!({ "message": message }))
+        } else {
+            redirect_with_flash(&back(&target), "ok", &message)
+        });
+    }
     if json {
         let Some(o) = outcomes.first() else {
             return Err(AppError::BadRequest("no file in the upload".into()).into());

@@ -38,6 +38,7 @@ mod relocation;
 mod repair;
 mod request_ids;
 mod search_places;
+mod shares;
 mod slowloris;
 mod stable_url;
 mod throttle;

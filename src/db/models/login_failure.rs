@@ -208,3 +208,8 @@ pub fn by_address(
     rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     Ok(rows)
 }
+
+/// Forgets one recorded attempt.
+pub fn delete(conn: &mut DbConn, id: i64) -> Result<usize, DbError> {
+    Ok(diesel::delete(login_failures::table.filter(login_failures::id.eq(id))).execute(conn)?)
+}

@@ -10,6 +10,7 @@ pub mod journal;
 pub mod login_failure;
 pub mod permission;
 pub mod session;
+pub mod share;
 pub mod thumbnail;
 pub mod thumbnail_failure;
 pub mod token;

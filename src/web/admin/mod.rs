@@ -14,8 +14,8 @@ mod users;
 use actix_web::web;
 
 pub use context::{
-    Flash, Layout, Staff, Superuser, check_csrf, forget_flash, read_flash, redirect_with_flash,
-    refusal,
+    Flash, Layout, Staff, Superuser, check_csrf, forget_flash, read_flash, redirect,
+    redirect_with_flash, refusal,
 };
 
 /// Registers the admin routes.

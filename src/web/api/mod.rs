@@ -7,6 +7,7 @@ mod groups;
 pub mod json;
 pub mod openapi;
 mod permissions;
+pub mod shares;
 mod tokens;
 mod trash;
 pub mod users;
@@ -55,6 +56,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::delete().to(permissions::delete),
             )
             .route("/permissions/check", web::get().to(permissions::check))
+            .route("/shares", web::post().to(shares::create))
+            .route("/shares", web::get().to(shares::list))
+            .route("/shares/{id}", web::get().to(shares::get))
+            .route("/shares/{id}", web::delete().to(shares::revoke))
             .route("/trash", web::get().to(trash::list))
             .route("/trash/{id}/restore", web::post().to(trash::restore))
             .route("/trash/{id}", web::delete().to(trash::delete))

@@ -8,7 +8,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, Secur
 use utoipa::{Modify, OpenApi};
 
 use super::json;
-use super::{files, folders, groups, permissions, tokens, trash, users, versions};
+use super::{files, folders, groups, permissions, shares, tokens, trash, users, versions};
 
 /// The document. Every operation needs the bearer token unless it says otherwise.
 #[derive(OpenApi)]
@@ -46,6 +46,10 @@ use super::{files, folders, groups, permissions, tokens, trash, users, versions}
         permissions::get,
         permissions::delete,
         permissions::check,
+        shares::create,
+        shares::list,
+        shares::get,
+        shares::revoke,
         trash::list,
         trash::restore,
         trash::delete,
@@ -61,6 +65,7 @@ use super::{files, folders, groups, permissions, tokens, trash, users, versions}
         (name = "files", description = "Uploads and file metadata"),
         (name = "folder-permissions", description = "Folder permission rules (superusers)"),
         (name = "permissions", description = "Permission decisions and their reasons"),
+        (name = "shares", description = "Share links for people without an account"),
         (name = "trash", description = "Deleted items: restore or delete for good"),
         (name = "meta", description = "This document"),
     ),

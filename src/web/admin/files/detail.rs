@@ -41,6 +41,11 @@ struct DetailPage {
     readers: Vec<Reader>,
     max_upload_human: String,
     versions: Vec<VersionRow>,
+    csrf_token: String,
+    share_rows: Vec<crate::web::share_manage::ShareRow>,
+    share_field: &'static str,
+    share_id: i64,
+    share_back: String,
 }
 
 /// A kept earlier content, as the file page lists it.
@@ -114,6 +119,7 @@ pub(super) async fn show(
         image: meta,
         thumbnail_failure: failed,
         versions,
+        shares,
     } = db::run(&state.pool, move |conn| {
         files::page(&st.library, conn, &user, id)
     })
@@ -170,6 +176,11 @@ pub(super) async fn show(
             .into_iter()
             .map(|v| VersionRow::new(f.id, v))
             .collect(),
+        csrf_token: layout.csrf_token.clone(),
+        share_rows: shares.into_iter().map(Into::into).collect(),
+        share_field: "file_id",
+        share_id: f.id,
+        share_back: format!("/admin/files/{}", f.id),
         layout: layout.clone(),
     }
     .render()?;

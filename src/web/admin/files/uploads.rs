@@ -18,6 +18,8 @@ pub(super) async fn upload_files(
         Sender {
             user: &staff.user,
             csrf_token: &staff.csrf_token,
+            fields: upload::FieldNames::Admin,
+            discreet: false,
         },
         form,
         upload::UploadTarget::default(),

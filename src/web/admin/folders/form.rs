@@ -17,6 +17,12 @@ struct FolderForm {
     users: Vec<(i64, String)>,
     /// What the folder's tree holds (edit page): (files, versions, trash, total).
     usage: Option<(String, String, String, String)>,
+    csrf_token: String,
+    /// The folder's share links (edit page).
+    share_rows: Vec<crate::web::share_manage::ShareRow>,
+    share_field: &'static str,
+    share_id: i64,
+    share_back: String,
 }
 
 #[derive(Deserialize)]
@@ -47,6 +53,11 @@ pub(super) async fn new_form(
         owner_id: None,
         users: Vec::new(),
         usage: None,
+        csrf_token: layout.csrf_token.clone(),
+        share_rows: Vec::new(),
+        share_field: "folder_id",
+        share_id: 0,
+        share_back: String::new(),
         layout: layout.clone(),
     }
     .render()?;
@@ -111,6 +122,7 @@ pub(super) async fn edit_form(
         destinations: dest,
         users,
         usage,
+        shares,
     } = db::run(&state.pool, move |conn| {
         folders::edit_page(&st.library, conn, &user, id)
     })
@@ -131,6 +143,11 @@ pub(super) async fn edit_form(
             human_size(usage.trash),
             human_size(usage.total()),
         )),
+        csrf_token: layout.csrf_token.clone(),
+        share_rows: shares.into_iter().map(Into::into).collect(),
+        share_field: "folder_id",
+        share_id: f.id,
+        share_back: format!("/admin/folders/{}/edit", f.id),
         layout: layout.clone(),
     }
     .render()?;

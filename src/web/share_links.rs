@@ -1,0 +1,499 @@
+//! The visitor's side of share links, `/s/<token>`: no account, nothing to learn from a link
+//! that does not work (a plain 404 page), the admin's security headers plus
+//! `Referrer-Policy: no-referrer` and `noindex`. Bytes go through the configured server
+//! backend like a checked download; a download counts toward the link's maximum once per
+//! completed transfer (a full GET whose body was sent to the end; not a Range request, a
+//! HEAD or a page view).
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use actix_multipart::Multipart;
+use actix_web::body::{BodySize, BoxBody, MessageBody};
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use bytes::Bytes;
+use serde::Deserialize;
+
+use crate::auth::csrf;
+use crate::db;
+use crate::db::models::File;
+use crate::library::deliver::Source;
+use crate::library::shares::{self, Kind, Opened, Unlock};
+use crate::serve;
+use crate::state::AppState;
+use crate::storage::{StorageError, StorageKey};
+use crate::web::error::AppError;
+use crate::web::errors::PageError;
+use crate::web::human_size;
+use crate::web::listing::type_icon;
+use crate::web::uploads::{self, Sender};
+
+/// Registers `/s/…`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/s/{token}", web::get().to(page))
+        .route("/s/{token}", web::post().to(unlock))
+        .route("/s/{token}/download", web::get().to(download))
+        .route("/s/{token}/download", web::head().to(download))
+        .route("/s/{token}/folders/{id}", web::get().to(folder_page))
+        .route("/s/{token}/files/{id}", web::get().to(file_in_folder))
+        .route("/s/{token}/files/{id}", web::head().to(file_in_folder))
+        .route("/s/{token}/upload", web::post().to(drop_files));
+}
+
+/// The double-submit token of the visitor's forms (they have no session).
+const FORM_COOKIE: &str = "coffer_share_form";
+
+fn proof_cookie(share_id: i64) -> String {
+    format!("coffer_share_{share_id}")
+}
+
+/// A visitor's answer: `noindex`, no referrer.
+fn visitor(mut res: HttpResponse) -> HttpResponse {
+    let h = res.headers_mut();
+    h.insert(
+        header::REFERRER_POLICY,
+        header::HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(
+        header::HeaderName::from_static("x-robots-tag"),
+        header::HeaderValue::from_static("noindex, nofollow"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("private, no-store"),
+    );
+    res
+}
+
+/// The link, if it works now; 404 otherwise, whatever the reason.
+async fn opened(state: &web::Data<AppState>, token: &str) -> Result<Opened, AppError> {
+    let (st, token) = (state.get_ref().clone(), token.to_owned());
+    db::run(&state.pool, move |conn| {
+        shares::open(&st.library, conn, &token)
+    })
+    .await
+    .map_err(|e| match e {
+        crate::library::Error::NotFound => AppError::NotFound,
+        other => other.into(),
+    })
+}
+
+/// Whether the visitor unlocked a password-protected link.
+fn unlocked(req: &HttpRequest, o: &Opened) -> bool {
+    match shares::proof(&o.share) {
+        None => true,
+        Some(proof) => req
+            .cookie(&proof_cookie(o.share.id))
+            .is_some_and(|c| csrf::matches(&proof, Some(c.value()))),
+    }
+}
+
+/// A file or folder row of a folder link's listing.
+struct Row {
+    id: i64,
+    name: String,
+    size: String,
+    icon: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "share.html")]
+struct SharePage {
+    token: String,
+    label: String,
+    /// Needs the password first.
+    locked: bool,
+    /// Why the last password was refused.
+    refusal: Option<String>,
+    form_token: String,
+    kind: &'static str,
+    /// A file link's file: (name, size, type, icon).
+    file: Option<(String, String, String, &'static str)>,
+    /// A folder link: the folder shown, its path below the shared folder.
+    folder_name: String,
+    crumbs: Vec<(i64, String)>,
+    folders: Vec<Row>,
+    files: Vec<Row>,
+    max_upload_human: String,
+    max_upload: u64,
+    flash: Option<crate::web::admin::Flash>,
+}
+
+impl SharePage {
+    fn new(token: &str, o: &Opened, form_token: String, max_upload: u64) -> Self {
+        SharePage {
+            token: token.to_owned(),
+            label: o.share.label.clone(),
+            locked: false,
+            refusal: None,
+            form_token,
+            kind: o.kind.as_str(),
+            file: o.file.as_ref().map(|f| {
+                (
+                    f.label().to_owned(),
+                    human_size(f.size),
+                    f.mime_type.clone(),
+                    type_icon(&f.mime_type),
+                )
+            }),
+            folder_name: o
+                .folder
+                .as_ref()
+                .map(|f| f.name.clone())
+                .unwrap_or_default(),
+            crumbs: Vec::new(),
+            folders: Vec::new(),
+            files: Vec::new(),
+            max_upload_human: human_size(i64::try_from(max_upload).unwrap_or(i64::MAX)),
+            max_upload,
+            flash: None,
+        }
+    }
+}
+
+/// The form token the visitor's browser holds, or a new one (set by [`render`]).
+fn form_token(req: &HttpRequest) -> (String, bool) {
+    match req.cookie(FORM_COOKIE) {
+        Some(c) if c.value().len() == 64 => (c.value().to_owned(), false),
+        _ => (crate::auth::random_secret(), true),
+    }
+}
+
+fn render(
+    page: SharePage,
+    status: StatusCode,
+    new_form_token: bool,
+) -> Result<HttpResponse, PageError> {
+    let mut res = HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(page.render()?);
+    if new_form_token {
+        let c = Cookie::build(FORM_COOKIE, page.form_token.clone())
+            .path("/s/")
+            .http_only(true)
+            .same_site(SameSite::Strict)
+            .finish();
+        let _ = res.add_cookie(&c);
+    }
+    if page.flash.is_some() {
+        crate::web::admin::forget_flash(&mut res);
+    }
+    Ok(visitor(res))
+}
+
+/// `GET /s/{token}`: the item, a password form, or the drop form.
+async fn page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let token = token.into_inner();
+    let o = opened(&state, &token).await?;
+    let (form, new) = form_token(&req);
+    let mut p = SharePage::new(&token, &o, form, state.settings.max_upload_size);
+    p.flash = crate::web::admin::read_flash(&req);
+    if !unlocked(&req, &o) {
+        p.locked = true;
+        return render(p, StatusCode::OK, new);
+    }
+    if o.kind == Kind::Download && o.folder.is_some() {
+        fill_listing(&state, &o, None, &mut p).await?;
+    }
+    render(p, StatusCode::OK, new)
+}
+
+async fn fill_listing(
+    state: &web::Data<AppState>,
+    o: &Opened,
+    folder: Option<i64>,
+    p: &mut SharePage,
+) -> Result<(), PageError> {
+    let (st, o2) = (state.get_ref().clone(), o.clone());
+    let l = db::run(&state.pool, move |conn| {
+        shares::listing(&st.library, conn, &o2, folder)
+    })
+    .await
+    .map_err(|e| match e {
+        crate::library::Error::NotFound => AppError::NotFound,
+        other => other.into(),
+    })?;
+    p.folder_name = l.folder.name.clone();
+    p.crumbs = l.crumbs;
+    p.folders = l
+        .folders
+        .into_iter()
+        .map(|f| Row {
+            id: f.id,
+            name: f.name,
+            size: String::new(),
+            icon: "folder",
+        })
+        .collect();
+    p.files = l
+        .files
+        .into_iter()
+        .map(|f| Row {
+            id: f.id,
+            name: f.label().to_owned(),
+            size: human_size(f.size),
+            icon: type_icon(&f.mime_type),
+        })
+        .collect();
+    Ok(())
+}
+
+/// `GET /s/{token}/folders/{id}`: a subfolder of a folder link.
+async fn folder_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, PageError> {
+    let (token, id) = path.into_inner();
+    let o = opened(&state, &token).await?;
+    if !unlocked(&req, &o) {
+        return Ok(visitor(crate::web::admin::redirect(&format!("/s/{token}"))));
+    }
+    let (form, new) = form_token(&req);
+    let mut p = SharePage::new(&token, &o, form, state.settings.max_upload_size);
+    fill_listing(&state, &o, Some(id), &mut p).await?;
+    render(p, StatusCode::OK, new)
+}
+
+/// The password form.
+#[derive(Deserialize)]
+struct UnlockForm {
+    #[serde(default)]
+    form_token: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// `POST /s/{token}`: the link's password.
+async fn unlock(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    form: web::Form<UnlockForm>,
+) -> Result<HttpResponse, PageError> {
+    let token = token.into_inner();
+    let o = opened(&state, &token).await?;
+    let (expected, _) = form_token(&req);
+    if req.cookie(FORM_COOKIE).is_none() || !csrf::matches(&expected, Some(&form.form_token)) {
+        return Err(AppError::Csrf.into());
+    }
+    let address = crate::web::identity::client_address(
+        &req,
+        state.settings.session.client_address_header.as_deref(),
+    );
+    let (st, share, password) = (
+        state.get_ref().clone(),
+        o.share.clone(),
+        form.password.clone(),
+    );
+    let answer = db::run(&state.pool, move |conn| {
+        shares::unlock(
+            conn,
+            &st.passwords,
+            &st.throttle(),
+            &share,
+            &password,
+            &address,
+        )
+    })
+    .await?;
+    match answer {
+        Unlock::Open(proof) => {
+            let mut res = crate::web::admin::redirect(&format!("/s/{token}"));
+            let c = Cookie::build(proof_cookie(o.share.id), proof)
+                .path(format!("/s/{token}"))
+                .http_only(true)
+                .same_site(SameSite::Lax)
+                .secure(state.settings.session.cookie_secure)
+                .finish();
+            let _ = res.add_cookie(&c);
+            Ok(visitor(res))
+        }
+        Unlock::Refused | Unlock::Throttled(_) => {
+            let mut p = SharePage::new(&token, &o, expected, state.settings.max_upload_size);
+            p.locked = true;
+            p.refusal = Some(match answer {
+                Unlock::Throttled(wait) => crate::auth::throttle::refusal_message(wait),
+                _ => "That password is not right.".to_owned(),
+            });
+            let status = if matches!(answer, Unlock::Throttled(_)) {
+                StatusCode::TOO_MANY_REQUESTS
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            render(p, status, false)
+        }
+    }
+}
+
+/// `GET|HEAD /s/{token}/download`: a file link's file.
+async fn download(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    send_file(req, state, token.into_inner(), None).await
+}
+
+/// `GET|HEAD /s/{token}/files/{id}`: a file of a folder link's tree.
+async fn file_in_folder(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, PageError> {
+    let (token, id) = path.into_inner();
+    send_file(req, state, token, Some(id)).await
+}
+
+async fn send_file(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: String,
+    file_id: Option<i64>,
+) -> Result<HttpResponse, PageError> {
+    let o = opened(&state, &token).await?;
+    if !unlocked(&req, &o) {
+        return Err(AppError::NotFound.into());
+    }
+    // The row again after a move between storages took the object from under it.
+    for _ in 0..4 {
+        let (st, o2) = (state.get_ref().clone(), o.clone());
+        let f: File = db::run(&state.pool, move |conn| {
+            shares::file_of(&st.library, conn, &o2, file_id)
+        })
+        .await
+        .map_err(|e| match e {
+            crate::library::Error::NotFound => AppError::NotFound,
+            other => other.into(),
+        })?;
+        let key = StorageKey::parse(&f.storage_key).map_err(|_| AppError::NotFound)?;
+        let source = Source {
+            storage: state.library.storages.main(f.is_public).local(),
+            key,
+            mime: &f.mime_type,
+            download_name: f.original_filename.clone(),
+            etag_source: f.sha256.clone(),
+            private: !f.is_public,
+            thumbnail: false,
+        };
+        match crate::web::downloads::open(&state, source) {
+            Ok(object) => {
+                let res = serve::respond(&req, object);
+                return Ok(visitor(counted(&state, &req, o.share.id, res)));
+            }
+            Err(StorageError::NotFound) => continue,
+            Err(e) => return Err(AppError::from(e).into()),
+        }
+    }
+    Err(AppError::NotFound.into())
+}
+
+/// A full GET counts once its body went out to the end (an offloaded one, when handed
+/// over: the web server sends it).
+fn counted(state: &AppState, req: &HttpRequest, share_id: i64, res: HttpResponse) -> HttpResponse {
+    if req.method() != Method::GET || res.status() != StatusCode::OK {
+        return res;
+    }
+    let pool = state.pool.clone();
+    let count = move || {
+        actix_web::rt::spawn(async move {
+            if let Err(e) = db::run(&pool, move |conn| shares::count_download(conn, share_id)).await
+            {
+                tracing::warn!(share_id, error = %e, "could not count a share download");
+            }
+        });
+    };
+    res.map_body(|_, body| {
+        BoxBody::new(CountOnEnd {
+            inner: body,
+            on_end: Some(Box::new(count)),
+        })
+    })
+}
+
+/// A body that calls `on_end` once its last byte was handed to the connection.
+struct CountOnEnd {
+    inner: BoxBody,
+    on_end: Option<Box<dyn FnOnce()>>,
+}
+
+impl MessageBody for CountOnEnd {
+    type Error = Box<dyn std::error::Error>;
+
+    fn size(&self) -> BodySize {
+        self.inner.size()
+    }
+
+    fn poll_next(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        let this = self.get_mut();
+        if matches!(this.inner.size(), BodySize::None | BodySize::Sized(0))
+            && let Some(f) = this.on_end.take()
+        {
+            f();
+        }
+        match Pin::new(&mut this.inner).poll_next(cx) {
+            Poll::Ready(None) => {
+                if let Some(f) = this.on_end.take() {
+                    f();
+                }
+                Poll::Ready(None)
+            }
+            other => other,
+        }
+    }
+}
+
+/// `POST /s/{token}/upload`: a drop link's upload (multipart: `csrf_token` — the visitor's
+/// form token — first, then the files). The files belong to the link's creator; the visitor
+/// sees nothing in the folder.
+async fn drop_files(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    form: Multipart,
+) -> Result<HttpResponse, PageError> {
+    let token = token.into_inner();
+    let o = opened(&state, &token).await?;
+    if !unlocked(&req, &o) {
+        return Err(AppError::NotFound.into());
+    }
+    let target = shares::drop_target(&o).map_err(|_| AppError::NotFound)?;
+    let Some(expected) = req.cookie(FORM_COOKIE).map(|c| c.value().to_owned()) else {
+        return Err(AppError::Csrf.into());
+    };
+    let back: fn(&crate::library::upload::UploadTarget) -> String = |_| String::new();
+    let res = uploads::receive(
+        &req,
+        &state,
+        Sender {
+            user: &o.creator,
+            csrf_token: &expected,
+            fields: crate::library::upload::FieldNames::Drop,
+            discreet: true,
+        },
+        form,
+        target,
+        back,
+        |_| String::new(),
+    )
+    .await?;
+    // Back to the link's page (the plain form), never to the folder.
+    if res.status() == StatusCode::SEE_OTHER {
+        let mut to = crate::web::admin::redirect(&format!("/s/{token}"));
+        for c in res.cookies() {
+            let _ = to.add_cookie(&c);
+        }
+        return Ok(visitor(to));
+    }
+    Ok(visitor(res))
+}
