@@ -1020,6 +1020,103 @@ async fn readers_upload_where_they_may_add() {
     c.close().await.unwrap();
 }
 
+/// A share link as its visitor sees it, in a browser without any session: a password, a
+/// file, a folder's tree and a drop with per-file progress; at phone size too.
+#[actix_web::test]
+async fn share_links_for_visitors_in_a_real_browser() {
+    let driver = start_driver();
+    let app = helpers::spawn_app().await;
+    let admin = app.admin_token.clone();
+    let photos = app.folder(&admin, "Holiday photos", None).await;
+    let day = app.folder(&admin, "Day 1", Some(photos)).await;
+    app.upload(&admin, "beach.txt", b"sand", Some(day), false)
+        .await;
+    let contract = app
+        .upload(&admin, "contract.txt", b"the contract", None, false)
+        .await;
+    let inbox = app.folder(&admin, "Inbox", None).await;
+    let link = |body: serde_json::Value| {
+        let app = &app;
+        async move {
+            let (status, made) = app
+                .request(
+                    reqwest::Method::POST,
+                    Some(&app.admin_token),
+                    "/api/v1/shares",
+                    Some(body),
+                )
+                .await;
+            assert_eq!(status, reqwest::StatusCode::CREATED, "{made}");
+            made["url"].as_str().unwrap().to_owned()
+        }
+    };
+    let file_url = link(json!({"file_id": contract["id"], "password": "open sesame please"})).await;
+    let folder_url = link(json!({"folder_id": photos, "label": "Photos from the trip"})).await;
+    let drop_url = link(json!({"folder_id": inbox, "kind": "upload"})).await;
+    let c = browser(&driver).await;
+    c.goto(&app.url(&file_url)).await.unwrap();
+    screenshot(&c, "share-password").await;
+    c.find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys("open sesame please")
+        .await
+        .unwrap();
+    click(&c, Locator::Css("main form button[type=submit]")).await;
+    c.wait()
+        .for_element(Locator::Css(".shared-file a.button"))
+        .await
+        .unwrap();
+    screenshot(&c, "share-file").await;
+    let (status, body) = fetch(&c, &format!("{file_url}/download")).await;
+    assert_eq!((status, body.as_str()), (200, "the contract"));
+    c.goto(&app.url(&folder_url)).await.unwrap();
+    click(&c, Locator::LinkText("Day 1")).await;
+    c.wait()
+        .for_element(Locator::Css(".listing a[href*='/files/']"))
+        .await
+        .unwrap();
+    assert!(c.source().await.unwrap().contains("beach.txt"));
+    screenshot(&c, "share-folder").await;
+    c.goto(&app.url(&drop_url)).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let scan = dir.path().join("signed form.txt");
+    std::fs::write(&scan, "signed\n").unwrap();
+    c.find(Locator::Css("#upload input[type=file]"))
+        .await
+        .unwrap()
+        .send_keys(&scan.display().to_string())
+        .await
+        .unwrap();
+    wait_until(
+        &c,
+        "the dropped file sent",
+        "return document.querySelectorAll('.progress-list li.done').length === 1;",
+    )
+    .await;
+    screenshot(&c, "share-drop").await;
+    let (_, children) = app
+        .request(
+            reqwest::Method::GET,
+            Some(&admin),
+            &format!("/api/v1/folders/{inbox}/children"),
+            None,
+        )
+        .await;
+    assert_eq!(children["files"][0]["original_filename"], "signed form.txt");
+    c.set_window_size(390, 844).await.unwrap();
+    for (name, path) in [
+        ("phone-share-folder", format!("{folder_url}/folders/{day}")),
+        ("phone-share-drop", drop_url.clone()),
+        ("phone-share-file", file_url.clone()),
+    ] {
+        c.goto(&app.url(&path)).await.unwrap();
+        fits_the_screen(&c, &path).await;
+        screenshot(&c, name).await;
+    }
+    c.close().await.unwrap();
+}
+
 /// The page scrolls only vertically, and no link in a listing is squeezed: at least 5 px
 /// per character up to 120 px (a name wrapped a letter per line is a few pixels wide).
 async fn fits_the_screen(c: &Client, path: &str) {

@@ -276,7 +276,7 @@ pub fn file_of(
 #[derive(Clone, Debug)]
 pub struct Listing {
     pub folder: Folder,
-    /// From the shared folder down to this one's parent: (id, name).
+    /// Between the shared folder and this one (both excluded): (id, name).
     pub crumbs: Vec<(i64, String)>,
     pub folders: Vec<Folder>,
     pub files: Vec<File>,
@@ -305,7 +305,8 @@ pub fn listing(
     let mut crumbs = Vec::new();
     if id != root.id {
         let mut path = access.tree().ancestors(id);
-        let start = path.iter().position(|a| *a == root.id).unwrap_or(0);
+        // Below the shared folder only (it is the first step of every path).
+        let start = path.iter().position(|a| *a == root.id).map_or(0, |i| i + 1);
         path.drain(..start);
         for f in folder::find_many(conn, &path)? {
             crumbs.push((f.id, f.name));

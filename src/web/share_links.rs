@@ -114,6 +114,10 @@ struct SharePage {
     file: Option<(String, String, String, &'static str)>,
     /// A folder link: the folder shown, its path below the shared folder.
     folder_name: String,
+    /// The shared folder's name (the first step of the path).
+    root_name: String,
+    /// Whether the folder shown is a subfolder of the shared one.
+    below_root: bool,
     crumbs: Vec<(i64, String)>,
     folders: Vec<Row>,
     files: Vec<Row>,
@@ -144,6 +148,12 @@ impl SharePage {
                 .as_ref()
                 .map(|f| f.name.clone())
                 .unwrap_or_default(),
+            root_name: o
+                .folder
+                .as_ref()
+                .map(|f| f.name.clone())
+                .unwrap_or_default(),
+            below_root: false,
             crumbs: Vec::new(),
             folders: Vec::new(),
             files: Vec::new(),
@@ -220,6 +230,7 @@ async fn fill_listing(
         crate::library::Error::NotFound => AppError::NotFound,
         other => other.into(),
     })?;
+    p.below_root = o.folder.as_ref().is_some_and(|r| r.id != l.folder.id);
     p.folder_name = l.folder.name.clone();
     p.crumbs = l.crumbs;
     p.folders = l
