@@ -51,6 +51,7 @@ impl AppState {
                 trash_retention_days: settings.trash_retention_days,
                 versions_keep: settings.versions_keep,
                 shares_allowed: settings.shares_allowed,
+                zip_limits: settings.zip_limits,
             }),
             changes: Arc::new(Changes::watch(&settings.database)),
             recent: Arc::default(),

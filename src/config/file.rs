@@ -32,6 +32,26 @@ pub struct ConfigFile {
     pub trash: TrashConfig,
     pub versions: VersionsConfig,
     pub shares: SharesConfig,
+    pub zip: ZipConfig,
+}
+
+/// `[zip]`
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ZipConfig {
+    /// Most files in one ZIP download.
+    pub max_files: usize,
+    /// Most bytes (before compression) in one ZIP download.
+    pub max_bytes: ByteSize,
+}
+
+impl Default for ZipConfig {
+    fn default() -> Self {
+        Self {
+            max_files: 10_000,
+            max_bytes: ByteSize::gib(10),
+        }
+    }
 }
 
 /// `[shares]`
@@ -93,6 +113,7 @@ impl Default for ConfigFile {
             trash: TrashConfig::default(),
             versions: VersionsConfig::default(),
             shares: SharesConfig::default(),
+            zip: ZipConfig::default(),
         }
     }
 }

@@ -74,6 +74,8 @@ pub struct Settings {
     pub versions_keep: usize,
     /// `shares.allowed`.
     pub shares_allowed: crate::library::shares::Allowed,
+    /// `[zip]`.
+    pub zip_limits: crate::library::archive::Limits,
     pub database: Backend,
     pub database_pool_size: u32,
     pub public: StorageSettings,
@@ -313,6 +315,10 @@ impl Settings {
             trash_retention_days: raw.trash.retention_days,
             versions_keep: raw.versions.keep,
             shares_allowed: raw.shares.allowed,
+            zip_limits: crate::library::archive::Limits {
+                max_files: raw.zip.max_files,
+                max_bytes: raw.zip.max_bytes.as_u64(),
+            },
             database,
             database_pool_size: raw.database.pool_size,
             public,

@@ -5,6 +5,7 @@
 //! here, through [`Access`].
 
 pub mod access;
+pub mod archive;
 pub mod browse;
 pub mod bulk;
 pub mod check;
@@ -60,6 +61,8 @@ pub struct LibrarySettings {
     pub versions_keep: usize,
     /// Who may make share links (`shares.allowed`).
     pub shares_allowed: shares::Allowed,
+    /// `zip.max_files`, `zip.max_bytes`.
+    pub zip_limits: archive::Limits,
 }
 
 /// What library operations work with: the database, the storages, the permission snapshots,

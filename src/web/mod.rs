@@ -18,6 +18,7 @@ pub mod timeout;
 mod upload_names;
 pub mod uploads;
 mod viewer;
+pub mod zip_download;
 
 use std::path::Path;
 
@@ -101,6 +102,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
                     .wrap(page_headers())
                     .route("/", web::get().to(pages::browse))
                     .route("/folders/{id}", web::get().to(pages::browse))
+                    .route("/folders/{id}/zip", web::get().to(zip_download::folder))
+                    .route("/admin/zip", web::get().to(zip_download::selection))
                     .route(
                         "/folders/{id}/upload",
                         web::post().to(contribute::upload_files),

@@ -40,7 +40,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/s/{token}/folders/{id}", web::get().to(folder_page))
         .route("/s/{token}/files/{id}", web::get().to(file_in_folder))
         .route("/s/{token}/files/{id}", web::head().to(file_in_folder))
-        .route("/s/{token}/upload", web::post().to(drop_files));
+        .route("/s/{token}/upload", web::post().to(drop_files))
+        .route("/s/{token}/zip", web::get().to(zip));
 }
 
 /// The double-submit token of the visitor's forms (they have no session).
@@ -507,4 +508,28 @@ async fn drop_files(
         return Ok(visitor(to));
     }
     Ok(visitor(res))
+}
+
+/// `GET /s/{token}/zip`: a folder link's tree as one ZIP; it counts as one download once
+/// sent to its end.
+async fn zip(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let o = opened(&state, &token).await?;
+    if !unlocked(&req, &o) {
+        return Err(AppError::NotFound.into());
+    }
+    let (st, o2) = (state.get_ref().clone(), o.clone());
+    let plan = db::run(&state.pool, move |conn| {
+        crate::library::archive::of_share(&st.library, conn, &o2)
+    })
+    .await
+    .map_err(|e| match e {
+        crate::library::Error::NotFound => AppError::NotFound,
+        other => other.into(),
+    })?;
+    let res = crate::web::zip_download::respond(&state, plan);
+    Ok(visitor(counted(&state, &req, o.share.id, res)))
 }

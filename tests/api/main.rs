@@ -48,3 +48,4 @@ mod traversal;
 mod tree;
 mod uploads_hardening;
 mod versions;
+mod zip_downloads;
