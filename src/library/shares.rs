@@ -329,9 +329,15 @@ pub fn listing(
     })
 }
 
-/// Counts a completed download of a link (capped at its maximum).
-pub fn count_download(conn: &mut DbConn, share_id: i64) -> Result<()> {
-    share::count_download(conn, share_id)?;
+/// Takes a download slot of a link for a full transfer about to start: `false` when the
+/// link is used up (parallel downloads never get more slots than its maximum).
+pub fn claim_download(conn: &mut DbConn, share_id: i64) -> Result<bool> {
+    Ok(share::count_download(conn, share_id)?)
+}
+
+/// Gives the slot back: the transfer did not complete, so it does not count.
+pub fn release_download(conn: &mut DbConn, share_id: i64) -> Result<()> {
+    share::release_download(conn, share_id)?;
     Ok(())
 }
 

@@ -398,7 +398,7 @@ async fn send_file(
         match crate::web::downloads::open(&state, source) {
             Ok(object) => {
                 let res = serve::respond(&req, object);
-                return Ok(visitor(counted(&state, &req, o.share.id, res)));
+                return Ok(visitor(counted(&state, &req, o.share.id, res).await?));
             }
             Err(StorageError::NotFound) => continue,
             Err(e) => return Err(AppError::from(e).into()),
@@ -407,33 +407,58 @@ async fn send_file(
     Err(AppError::NotFound.into())
 }
 
-/// A full GET counts once its body went out to the end (an offloaded one, when handed
-/// over: the web server sends it).
-fn counted(state: &AppState, req: &HttpRequest, share_id: i64, res: HttpResponse) -> HttpResponse {
+/// A full GET takes one of the link's download slots before its first byte (none left:
+/// 404), and gives it back if its body does not go out to the end, so a download counts
+/// once per completed transfer and parallel downloads never pass the maximum. An offloaded
+/// one counts when handed over (the web server sends it).
+async fn counted(
+    state: &AppState,
+    req: &HttpRequest,
+    share_id: i64,
+    res: HttpResponse,
+) -> Result<HttpResponse, PageError> {
     if req.method() != Method::GET || res.status() != StatusCode::OK {
-        return res;
+        return Ok(res);
+    }
+    let claimed = db::run(&state.pool, move |conn| {
+        shares::claim_download(conn, share_id)
+    })
+    .await
+    .map_err(AppError::from)?;
+    if !claimed {
+        return Err(AppError::NotFound.into());
     }
     let pool = state.pool.clone();
-    let count = move || {
+    let release = move || {
         actix_web::rt::spawn(async move {
-            if let Err(e) = db::run(&pool, move |conn| shares::count_download(conn, share_id)).await
+            if let Err(e) =
+                db::run(&pool, move |conn| shares::release_download(conn, share_id)).await
             {
-                tracing::warn!(share_id, error = %e, "could not count a share download");
+                tracing::warn!(share_id, error = %e, "could not give back a share download");
             }
         });
     };
-    res.map_body(|_, body| {
+    Ok(res.map_body(|_, body| {
         BoxBody::new(CountOnEnd {
             inner: body,
-            on_end: Some(Box::new(count)),
+            release: Some(Box::new(release)),
         })
-    })
+    }))
 }
 
-/// A body that calls `on_end` once its last byte was handed to the connection.
+/// A body that gives its download slot back when dropped before its end.
 struct CountOnEnd {
     inner: BoxBody,
-    on_end: Option<Box<dyn FnOnce()>>,
+    /// Taken when the body ended: then the transfer counts.
+    release: Option<Box<dyn FnOnce()>>,
+}
+
+impl Drop for CountOnEnd {
+    fn drop(&mut self) {
+        if let Some(release) = self.release.take() {
+            release();
+        }
+    }
 }
 
 impl MessageBody for CountOnEnd {
@@ -448,16 +473,12 @@ impl MessageBody for CountOnEnd {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Bytes, Self::Error>>> {
         let this = self.get_mut();
-        if matches!(this.inner.size(), BodySize::None | BodySize::Sized(0))
-            && let Some(f) = this.on_end.take()
-        {
-            f();
+        if matches!(this.inner.size(), BodySize::None | BodySize::Sized(0)) {
+            this.release = None; // nothing to send here: handed over
         }
         match Pin::new(&mut this.inner).poll_next(cx) {
             Poll::Ready(None) => {
-                if let Some(f) = this.on_end.take() {
-                    f();
-                }
+                this.release = None;
                 Poll::Ready(None)
             }
             other => other,
@@ -531,5 +552,5 @@ async fn zip(
         other => other.into(),
     })?;
     let res = crate::web::zip_download::respond(&state, plan);
-    Ok(visitor(counted(&state, &req, o.share.id, res)))
+    Ok(visitor(counted(&state, &req, o.share.id, res).await?))
 }

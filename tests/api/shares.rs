@@ -651,3 +651,83 @@ async fn links_are_made_and_revoked_from_the_pages() {
         .unwrap();
     assert!(mine.contains("revoked"));
 }
+
+#[actix_web::test]
+async fn parallel_downloads_never_pass_the_maximum_and_an_abandoned_one_does_not_count() {
+    let app = spawn_app().await;
+    let admin = app.admin_token.clone();
+    let f = app
+        .upload(&admin, "big.bin", &vec![1_u8; 256 * 1024], None, false)
+        .await;
+    let (sid, url) = made(
+        &app,
+        &admin,
+        json!({"file_id": f["id"], "max_downloads": 3}),
+    )
+    .await;
+    let dl = app.url(&format!("{url}/download"));
+    let tries = (0..10).map(|_| {
+        let dl = dl.clone();
+        async move {
+            let res = client().get(&dl).send().await.unwrap();
+            let status = res.status();
+            let len = res.bytes().await.map(|b| b.len()).unwrap_or(0);
+            (status, len)
+        }
+    });
+    let results = futures_util::future::join_all(tries).await;
+    let full = results
+        .iter()
+        .filter(|(s, len)| *s == StatusCode::OK && *len == 256 * 1024)
+        .count();
+    assert_eq!(full, 3, "{results:?}");
+    assert!(
+        results
+            .iter()
+            .all(|(s, _)| *s == StatusCode::OK || *s == StatusCode::NOT_FOUND)
+    );
+    assert_eq!(downloads_of(&app, &admin, sid).await, 3);
+
+    // A transfer the client abandons gives its slot back.
+    let big = app
+        .upload(
+            &admin,
+            "huge.bin",
+            &vec![2_u8; 48 * 1024 * 1024],
+            None,
+            false,
+        )
+        .await;
+    let (sid, url) = made(
+        &app,
+        &admin,
+        json!({"file_id": big["id"], "max_downloads": 1}),
+    )
+    .await;
+    let res = client()
+        .get(app.url(&format!("{url}/download")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    drop(res);
+    let mut left = -1;
+    for _ in 0..100 {
+        left = downloads_of(&app, &admin, sid).await;
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(left, 0, "the abandoned transfer does not count");
+    // A Range request on a link works and does not count either.
+    let res = client()
+        .get(app.url(&format!("{url}/download")))
+        .header("Range", "bytes=10-19")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(res.bytes().await.unwrap().as_ref(), &[2_u8; 10]);
+    assert_eq!(downloads_of(&app, &admin, sid).await, 0);
+}

@@ -120,8 +120,19 @@ pub fn revoke(conn: &mut DbConn, id: i64) -> Result<usize, DbError> {
     .execute(conn)?)
 }
 
-/// Counts one completed download, unless the share reached its maximum meanwhile; returns
-/// whether it counted.
+/// Gives a started download's slot back (the transfer did not complete).
+pub fn release_download(conn: &mut DbConn, id: i64) -> Result<usize, DbError> {
+    Ok(diesel::update(
+        shares::table
+            .filter(shares::id.eq(id))
+            .filter(shares::downloads.gt(0)),
+    )
+    .set(shares::downloads.eq(shares::downloads - 1))
+    .execute(conn)?)
+}
+
+/// Takes one download slot, unless the share reached its maximum; returns whether it did.
+/// One conditional UPDATE: parallel downloads never take more slots than the maximum.
 pub fn count_download(conn: &mut DbConn, id: i64) -> Result<bool, DbError> {
     Ok(diesel::update(
         shares::table.filter(shares::id.eq(id)).filter(
