@@ -52,6 +52,10 @@ impl AppState {
                 versions_keep: settings.versions_keep,
                 shares_allowed: settings.shares_allowed,
                 zip_limits: settings.zip_limits,
+                embed_key: crate::library::embed::EmbedKey::load_or_create(
+                    &settings.data_dir,
+                    settings.embed_key.as_deref(),
+                )?,
             }),
             changes: Arc::new(Changes::watch(&settings.database)),
             recent: Arc::default(),

@@ -33,6 +33,11 @@ pub struct ConfigFile {
     pub versions: VersionsConfig,
     pub shares: SharesConfig,
     pub zip: ZipConfig,
+    /// The key that signs embed URLs (at least 32 characters; best from the environment,
+    /// `COFFER_EMBED_KEY`); absent: `<data_dir>/embed.key`, made on first start. Never
+    /// printed.
+    #[serde(skip_serializing)]
+    pub embed_key: Option<String>,
 }
 
 /// `[zip]`
@@ -114,6 +119,7 @@ impl Default for ConfigFile {
             versions: VersionsConfig::default(),
             shares: SharesConfig::default(),
             zip: ZipConfig::default(),
+            embed_key: None,
         }
     }
 }

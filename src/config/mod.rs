@@ -76,6 +76,8 @@ pub struct Settings {
     pub shares_allowed: crate::library::shares::Allowed,
     /// `[zip]`.
     pub zip_limits: crate::library::archive::Limits,
+    /// `embed_key` (secret; see `library::embed`).
+    pub embed_key: Option<String>,
     pub database: Backend,
     pub database_pool_size: u32,
     pub public: StorageSettings,
@@ -315,6 +317,7 @@ impl Settings {
             trash_retention_days: raw.trash.retention_days,
             versions_keep: raw.versions.keep,
             shares_allowed: raw.shares.allowed,
+            embed_key: raw.embed_key.clone(),
             zip_limits: crate::library::archive::Limits {
                 max_files: raw.zip.max_files,
                 max_bytes: raw.zip.max_bytes.as_u64(),

@@ -318,13 +318,57 @@ pub fn preset_thumbnail<T>(
     user: Option<&User>,
     id: i64,
     spec: &str,
+    open: impl FnMut(Source<'_>) -> std::result::Result<T, StorageError>,
+) -> Result<Delivery<T>> {
+    thumbnail_checked(
+        lib,
+        conn,
+        id,
+        spec,
+        |conn, f| refusal(lib, conn, user, f),
+        open,
+    )
+}
+
+/// The preset `spec` of file `id` through a signed embed URL: the signature over
+/// (file, content version, preset, expiry) is the permission.
+pub fn embedded_thumbnail<T>(
+    lib: &Library,
+    conn: &mut DbConn,
+    id: i64,
+    spec: &str,
+    signed: (&str, i64, &str),
+    open: impl FnMut(Source<'_>) -> std::result::Result<T, StorageError>,
+) -> Result<Delivery<T>> {
+    let (preset, expires, sig) = signed;
+    thumbnail_checked(
+        lib,
+        conn,
+        id,
+        spec,
+        |_, f| {
+            Ok(
+                (!super::embed::valid(&lib.settings.embed_key, f, preset, expires, sig))
+                    .then(String::new),
+            )
+        },
+        open,
+    )
+}
+
+fn thumbnail_checked<T>(
+    lib: &Library,
+    conn: &mut DbConn,
+    id: i64,
+    spec: &str,
+    refused: impl Fn(&mut DbConn, &File) -> Result<Option<String>>,
     mut open: impl FnMut(Source<'_>) -> std::result::Result<T, StorageError>,
 ) -> Result<Delivery<T>> {
     for _attempt in 0..MAX_ATTEMPTS {
         let Some(f) = file::find(conn, id)? else {
             return Ok(Delivery::Missing);
         };
-        if let Some(why) = refusal(lib, conn, user, &f)? {
+        if let Some(why) = refused(conn, &f)? {
             return Ok(Delivery::Denied(why));
         }
         let Some(t) = thumbnail::find_for_spec(conn, id, spec)? else {

@@ -12,6 +12,7 @@ pub mod check;
 pub mod delete;
 pub mod deliver;
 pub mod effective;
+pub mod embed;
 pub mod files;
 pub mod folders;
 pub mod image_files;
@@ -63,6 +64,8 @@ pub struct LibrarySettings {
     pub shares_allowed: shares::Allowed,
     /// `zip.max_files`, `zip.max_bytes`.
     pub zip_limits: archive::Limits,
+    /// Signs embed URLs of private thumbnails.
+    pub embed_key: embed::EmbedKey,
 }
 
 /// What library operations work with: the database, the storages, the permission snapshots,

@@ -170,6 +170,74 @@ pub async fn preset_thumbnail(
     }
 }
 
+/// The signature of an embed URL.
+#[derive(serde::Deserialize)]
+pub struct Signed {
+    expires: i64,
+    sig: String,
+}
+
+/// `GET|HEAD /embed/{id}/{preset}?expires=…&sig=…`: a private image's thumbnail through a
+/// signed URL, without a session, until it expires (`library::embed`). Cached privately no
+/// longer than the URL lives (a day at most).
+pub async fn embedded_thumbnail(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    signed: Option<web::Query<Signed>>,
+) -> Result<HttpResponse, PageError> {
+    let (id, name) = path.into_inner();
+    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let preset = state
+        .settings
+        .thumbnails
+        .preset(&name)
+        .cloned()
+        .ok_or(AppError::NotFound)?;
+    // No signature, or not one: nothing is there, as for any other URL.
+    let Signed { expires, sig } = signed.ok_or(AppError::NotFound)?.into_inner();
+    let (st, n, s) = (state.get_ref().clone(), name.clone(), sig.clone());
+    let valid = db::run(&state.pool, move |conn| {
+        crate::library::embed::check(&st.library, conn, id, &n, expires, &s)
+    })
+    .await?;
+    if !valid {
+        return Err(AppError::NotFound.into());
+    }
+    let jobs = state.library.thumbnails.clone();
+    let made = tokio::task::spawn_blocking(move || {
+        thumbnails::ensure(&jobs, id, std::slice::from_ref(&preset), Mode::Request)
+    })
+    .await
+    .map_err(AppError::unexpected)?;
+    let spec = match made {
+        Ok(Ensured::Ready(list)) => match list.into_iter().next() {
+            Some((_, t)) => t.spec,
+            None => return Err(AppError::NotFound.into()),
+        },
+        Err(JobError::Busy) => {
+            return Ok(HttpResponse::ServiceUnavailable()
+                .insert_header((header::RETRY_AFTER, "2"))
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .finish());
+        }
+        _ => return Err(AppError::NotFound.into()),
+    };
+    let st = state.get_ref().clone();
+    let delivery = db::run(&state.pool, move |conn| {
+        deliver::embedded_thumbnail(&st.library, conn, id, &spec, (&name, expires, &sig), |s| {
+            open(&st, s)
+        })
+    })
+    .await?;
+    let mut res = finish(&state, &req, delivery)?;
+    let left = (expires - time::OffsetDateTime::now_utc().unix_timestamp()).clamp(0, 86_400);
+    if let Ok(v) = header::HeaderValue::from_str(&format!("private, max-age={left}")) {
+        res.headers_mut().insert(header::CACHE_CONTROL, v);
+    }
+    Ok(res)
+}
+
 fn redirect(to: &str, cache: &'static str) -> HttpResponse {
     HttpResponse::Found()
         .insert_header((header::LOCATION, to.to_owned()))

@@ -80,6 +80,15 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
                     .default_service(web::to(downloads::method_not_allowed)),
             )
             .service(
+                web::resource("/embed/{id}/{preset}")
+                    .route(
+                        web::route()
+                            .guard(get_or_head())
+                            .to(downloads::embedded_thumbnail),
+                    )
+                    .default_service(web::to(downloads::method_not_allowed)),
+            )
+            .service(
                 web::resource("/files/{id}/versions/{version}")
                     .route(web::route().guard(get_or_head()).to(downloads::version))
                     .default_service(web::to(downloads::method_not_allowed)),

@@ -17,6 +17,7 @@ mod cli;
 mod concurrent_writes;
 mod download_memory;
 mod downloads;
+mod embed;
 mod error_pages;
 mod file_pages;
 mod fuzz_findings;

@@ -46,6 +46,9 @@ struct DetailPage {
     share_field: &'static str,
     share_id: i64,
     share_back: String,
+    /// A private image: its thumbnails can be embedded through signed links.
+    embeddable: bool,
+    embed_presets: [&'static str; 3],
 }
 
 /// A kept earlier content, as the file page lists it.
@@ -181,6 +184,8 @@ pub(super) async fn show(
         share_field: "file_id",
         share_id: f.id,
         share_back: format!("/admin/files/{}", f.id),
+        embeddable: !f.is_public && meta.is_some() && f.mime_type != "image/svg+xml",
+        embed_presets: super::embed::PRESETS,
         layout: layout.clone(),
     }
     .render()?;

@@ -28,6 +28,7 @@ use crate::web::listing::{Thumb, no_thumbnail_reason, stable_url, type_icon};
 use crate::web::viewer::Shown;
 
 mod detail;
+mod embed;
 mod remove;
 mod replace;
 mod uploads;
@@ -39,6 +40,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/admin/files/{id}/replace",
             web::post().to(replace::replace),
         )
+        .route("/admin/files/{id}/embed", web::post().to(embed::embed_link))
         .route(
             "/admin/files/{id}/versions/{version}/restore",
             web::post().to(replace::restore_version),
