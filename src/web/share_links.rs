@@ -417,7 +417,17 @@ async fn counted(
     share_id: i64,
     res: HttpResponse,
 ) -> Result<HttpResponse, PageError> {
-    if req.method() != Method::GET || res.status() != StatusCode::OK {
+    // Not a whole transfer: HEAD, a Range or conditional request (an offloading web
+    // server answers those itself, behind Coffer's 200), or anything but a 200.
+    let partial = [
+        header::RANGE,
+        header::IF_NONE_MATCH,
+        header::IF_MODIFIED_SINCE,
+        header::IF_RANGE,
+    ]
+    .iter()
+    .any(|h| req.headers().contains_key(h));
+    if req.method() != Method::GET || res.status() != StatusCode::OK || partial {
         return Ok(res);
     }
     let claimed = db::run(&state.pool, move |conn| {
@@ -427,6 +437,10 @@ async fn counted(
     .map_err(AppError::from)?;
     if !claimed {
         return Err(AppError::NotFound.into());
+    }
+    if matches!(res.body().size(), BodySize::None | BodySize::Sized(0)) {
+        // Offloaded: the web server sends the bytes; the hand-over counts.
+        return Ok(res);
     }
     let pool = state.pool.clone();
     let release = move || {
@@ -473,9 +487,6 @@ impl MessageBody for CountOnEnd {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Bytes, Self::Error>>> {
         let this = self.get_mut();
-        if matches!(this.inner.size(), BodySize::None | BodySize::Sized(0)) {
-            this.release = None; // nothing to send here: handed over
-        }
         match Pin::new(&mut this.inner).poll_next(cx) {
             Poll::Ready(None) => {
                 this.release = None;

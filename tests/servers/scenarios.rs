@@ -399,6 +399,36 @@ pub async fn public_files_and_uploads(kind: Kind) {
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
 }
 
+/// A share link's private file through the web server: the bytes whole, Range answered
+/// 206, and the link's maximum counting the completed transfer only.
+pub async fn share_links_go_through_the_backend(kind: Kind) {
+    let env = start(kind).await;
+    let data = pattern(200_000);
+    let file = env.upload_to("shared.bin", &data, None).await;
+    let res = env
+        .client
+        .post(env.site("/api/v1/shares"))
+        .bearer_auth(&env.admin_token)
+        .json(&serde_json::json!({"file_id": file["id"], "max_downloads": 2}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let made: serde_json::Value = res.json().await.unwrap();
+    let url = format!("{}/download", made["url"].as_str().unwrap());
+    let (status, _, body) = env.get(None, &url, &[]).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    assert!(body == data, "the bytes arrive whole");
+    let (status, h, body) = env.get(None, &url, &[("Range", "bytes=100-199")]).await;
+    assert_eq!(status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(h["content-range"], "bytes 100-199/200000");
+    assert!(body == data[100..200], "the range");
+    let (status, _, _) = env.get(None, &url, &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _) = env.get(None, &url, &[]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "used up after two downloads");
+}
+
 /// A valid 1×1 PNG.
 pub fn tiny_png() -> Vec<u8> {
     let mut v = b"\x89PNG\r\n\x1a\n".to_vec();
@@ -432,6 +462,10 @@ macro_rules! server_tests {
             #[actix_web::test]
             async fn ranges() {
                 scenarios::ranges(KIND).await;
+            }
+            #[actix_web::test]
+            async fn share_links_go_through_the_backend() {
+                scenarios::share_links_go_through_the_backend(KIND).await;
             }
             #[actix_web::test]
             async fn private_thumbnails() {
