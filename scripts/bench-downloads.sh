@@ -10,6 +10,7 @@
 #   7. Apache serving the files statically, and the same private files through Apache with
 #      mod_xsendfile (`coffer apache-config`), against Apache static
 #   8. one 100 MiB download: nginx static, nginx X-Accel-Redirect, Coffer alone (curl)
+#   9. the 4 KiB file through a share link (no account; the link counts each download)
 # Each line shows requests/s, MB/s and the ratio to the matching baseline, then Coffer's
 # peak resident memory (VmHWM) over the whole run.
 #
@@ -114,6 +115,9 @@ curl -fs -X POST "$API/folder-permissions" "${auth[@]}" -H 'Content-Type: applic
 URL4K=$(curl -fs -X POST "$API/files" "${auth[@]}" -F folder_id="$FOLDER" -F "file=@$WORK/static/4k.bin" | json '["url"]')
 URL1M=$(curl -fs -X POST "$API/files" "${auth[@]}" -F folder_id="$FOLDER" -F "file=@$WORK/static/1m.bin" | json '["url"]')
 URL100M=$(curl -fs -X POST "$API/files" "${auth[@]}" -F folder_id="$FOLDER" -F "file=@$WORK/static/100m.bin" | json '["url"]')
+ID4K=$(curl -fs "$API/folders/$FOLDER/children" "${auth[@]}" | python3 -c \
+    "import json,sys; print(next(f['id'] for f in json.load(sys.stdin)['files'] if f['size'] == 4096))")
+SHARE4K=$(curl -fs -X POST "$API/shares" "${auth[@]}" -H 'Content-Type: application/json' -d "{\"file_id\":$ID4K}" | json '["url"]')/download
 
 # The same data directory served by two more Coffer processes: one with the nginx backend
 # behind nginx, one with the apache backend behind Apache, each with the configuration the
@@ -191,6 +195,7 @@ check() { # url cookie expected-status
 check "http://127.0.0.1:$COFFER_PORT$URL4K" "$READER_COOKIE" 200
 check "http://127.0.0.1:$COFFER_PORT$URL4K" "$OUTSIDER_COOKIE" 404
 check "http://127.0.0.1:$NGINX_PORT/4k.bin" "" 200
+check "http://127.0.0.1:$COFFER_PORT$SHARE4K" "" 200
 check "http://127.0.0.1:$NGINX_ACCEL_PORT$URL4K" "$READER_COOKIE" 200
 check "http://127.0.0.1:$NGINX_ACCEL_PORT$URL4K" "$OUTSIDER_COOKIE" 404
 check "http://127.0.0.1:$APACHE_STATIC_PORT/4k.bin" "" 200
@@ -251,6 +256,7 @@ SAMPLER=$!
 read -r N4_RPS N4_MBS < <(run "nginx 4k" "http://127.0.0.1:$NGINX_PORT/4k.bin")
 read -r C4_RPS C4_MBS < <(run "coffer 4k" "http://127.0.0.1:$COFFER_PORT$URL4K" "$READER_COOKIE")
 read -r D4_RPS D4_MBS < <(run "coffer denied" "http://127.0.0.1:$COFFER_PORT$URL4K" "$OUTSIDER_COOKIE")
+read -r L4_RPS L4_MBS < <(run "coffer share 4k" "http://127.0.0.1:$COFFER_PORT$SHARE4K")
 read -r X4_RPS X4_MBS < <(run "nginx x-accel 4k" "http://127.0.0.1:$NGINX_ACCEL_PORT$URL4K" "$READER_COOKIE")
 read -r N1_RPS N1_MBS < <(run "nginx 1m" "http://127.0.0.1:$NGINX_PORT/1m.bin")
 read -r C1_RPS C1_MBS < <(run "coffer 1m" "http://127.0.0.1:$COFFER_PORT$URL1M" "$READER_COOKIE")
@@ -269,15 +275,16 @@ PEAK_ACCEL=$(awk '/VmHWM/ { printf "%.1f", $2/1024 }' "/proc/$COFFER_ACCEL_PID/s
 
 python3 - "$N4_RPS" "$N4_MBS" "$C4_RPS" "$C4_MBS" "$D4_RPS" "$D4_MBS" "$N1_RPS" "$N1_MBS" "$C1_RPS" "$C1_MBS" \
     "$X4_RPS" "$X4_MBS" "$X1_RPS" "$X1_MBS" "$A4_RPS" "$A4_MBS" "$S4_RPS" "$S4_MBS" "$A1_RPS" "$A1_MBS" "$S1_RPS" "$S1_MBS" \
-    "$B_STATIC" "$B_ACCEL" "$B_COFFER" "$PEAK" "$PEAK_ACCEL" "$UNDER_LOAD" "$HWM_BEFORE" <<'PY'
+    "$B_STATIC" "$B_ACCEL" "$B_COFFER" "$L4_RPS" "$L4_MBS" "$PEAK" "$PEAK_ACCEL" "$UNDER_LOAD" "$HWM_BEFORE" <<'PY'
 import sys
-v = list(map(float, sys.argv[1:26]))
-n4r, n4m, c4r, c4m, d4r, d4m, n1r, n1m, c1r, c1m, x4r, x4m, x1r, x1m, a4r, a4m, s4r, s4m, a1r, a1m, s1r, s1m, bs, ba, bc = v
-peak, peak_accel, under_load, before = sys.argv[26:30]
+v = list(map(float, sys.argv[1:28]))
+n4r, n4m, c4r, c4m, d4r, d4m, n1r, n1m, c1r, c1m, x4r, x4m, x1r, x1m, a4r, a4m, s4r, s4m, a1r, a1m, s1r, s1m, bs, ba, bc, l4r, l4m = v
+peak, peak_accel, under_load, before = sys.argv[28:32]
 rows = [
     ("nginx static 4 KiB", n4r, n4m, None),
     ("Coffer private 4 KiB (logged-in reader)", c4r, c4m, c4r / n4r),
     ("Coffer denied 4 KiB (404)", d4r, d4m, d4r / n4r),
+    ("Coffer share link 4 KiB (no account)", l4r, l4m, l4r / n4r),
     ("Coffer + nginx X-Accel-Redirect 4 KiB", x4r, x4m, x4r / n4r),
     ("nginx static 1 MiB", n1r, n1m, None),
     ("Coffer private 1 MiB (logged-in reader)", c1r, c1m, c1m / n1m),
