@@ -59,6 +59,7 @@ impl AppState {
             }),
             changes: Arc::new(Changes::watch(&settings.database)),
             recent: Arc::default(),
+            links: crate::library::shares::RecentLinks::start(pool.clone()),
         };
         Ok(Self {
             settings: Arc::new(settings),

@@ -83,6 +83,8 @@ pub struct Library {
     /// File rows the checked download read recently, answered again while the database
     /// has not changed.
     pub recent: Arc<deliver::RecentFiles>,
+    /// Share links opened recently (and their use counts waiting to be written).
+    pub links: Arc<shares::RecentLinks>,
 }
 
 impl Library {

@@ -7,14 +7,18 @@
 //! drop: add-children) ends the link's reach at once, and a file outside the shared folder's
 //! tree is never reached. Whatever does not hold answers like an unknown link.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
+
 use time::PrimitiveDateTime;
 
 use super::access::Target;
 use super::{Error, Library, Result};
 use crate::auth::{PasswordHasher, Throttle, secret_hash};
-use crate::db::DbConn;
+use crate::db::changes::{Epoch, Memo};
 use crate::db::models::share::{self, NewShare, Share};
 use crate::db::models::{File, Folder, User, file, folder, user};
+use crate::db::{DbConn, DbPool};
 use crate::domain::ids::{FileId, FolderId};
 use crate::permissions::Right;
 
@@ -197,14 +201,102 @@ fn live(s: &Share) -> bool {
         && s.max_downloads.is_none_or(|max| s.downloads < max)
 }
 
+/// Links opened recently, answered again while the database has not changed (see
+/// `db::changes`), and the completed downloads of links without a maximum, counted here and
+/// written once a second (a crash loses at most the last second's counts).
+pub struct RecentLinks {
+    opened: Memo<String, Opened>,
+    uses: Mutex<HashMap<i64, i64>>,
+}
+
+impl std::fmt::Debug for RecentLinks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RecentLinks")
+    }
+}
+
+impl RecentLinks {
+    /// Starts the writer of the counts; it stops once the links are dropped.
+    pub fn start(pool: DbPool) -> Arc<Self> {
+        let links = Arc::new(Self {
+            opened: Memo::new(1024),
+            uses: Mutex::new(HashMap::new()),
+        });
+        let weak: Weak<Self> = Arc::downgrade(&links);
+        let spawned = std::thread::Builder::new()
+            .name("coffer-share-uses".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(std::time::Duration::from_secs(1));
+                    let Some(links) = weak.upgrade() else { break };
+                    links.write(&pool);
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "share link counts will be written by each download");
+        }
+        links
+    }
+
+    /// Writes the counts gathered so far.
+    pub fn write(&self, pool: &DbPool) {
+        let pending: Vec<(i64, i64)> = {
+            let mut uses = self.uses.lock().unwrap_or_else(|p| p.into_inner());
+            uses.drain().collect()
+        };
+        if pending.is_empty() {
+            return;
+        }
+        let written = pool.get().map_err(|e| e.to_string()).and_then(|mut conn| {
+            for (id, n) in &pending {
+                share::add_downloads(&mut conn, *id, *n).map_err(|e| e.to_string())?;
+            }
+            Ok(())
+        });
+        if let Err(e) = written {
+            tracing::warn!(error = %e, "could not write share link counts; keeping them");
+            let mut uses = self.uses.lock().unwrap_or_else(|p| p.into_inner());
+            for (id, n) in pending {
+                *uses.entry(id).or_default() += n;
+            }
+        }
+    }
+
+    /// Counts a completed download of a link without a maximum.
+    pub fn used(&self, share_id: i64) {
+        let mut uses = self.uses.lock().unwrap_or_else(|p| p.into_inner());
+        *uses.entry(share_id).or_default() += 1;
+    }
+}
+
+/// [`open`], answered from memory when the database has not changed since epoch `at` (the
+/// link's own expiry is checked every time).
+pub fn open_at(lib: &Library, conn: &mut DbConn, token: &str, at: Option<Epoch>) -> Result<Opened> {
+    if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Error::NotFound);
+    }
+    let hash = secret_hash(token);
+    if let Some(o) = lib.links.opened.get(at, &hash) {
+        return if live(&o.share) {
+            Ok(o)
+        } else {
+            Err(Error::NotFound)
+        };
+    }
+    let o = open_hashed(lib, conn, &hash)?;
+    lib.links.opened.put(at, hash, o.clone());
+    Ok(o)
+}
+
 /// The link behind `token`, if it may be used now: not revoked, expired or used up, its
 /// creator active and still allowed what it gives, its item still there (not in the trash).
 /// Anything else is `NotFound`, whatever the reason.
 pub fn open(lib: &Library, conn: &mut DbConn, token: &str) -> Result<Opened> {
-    if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(Error::NotFound);
-    }
-    let s = share::find_by_hash(conn, &secret_hash(token))?.ok_or(Error::NotFound)?;
+    open_at(lib, conn, token, None)
+}
+
+fn open_hashed(lib: &Library, conn: &mut DbConn, hash: &str) -> Result<Opened> {
+    let s = share::find_by_hash(conn, hash)?.ok_or(Error::NotFound)?;
     if !live(&s) {
         return Err(Error::NotFound);
     }

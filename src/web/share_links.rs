@@ -72,10 +72,11 @@ fn visitor(mut res: HttpResponse) -> HttpResponse {
 /// The link, if it works now; 404 otherwise, whatever the reason.
 async fn opened(state: &web::Data<AppState>, token: &str) -> Result<Opened, AppError> {
     let (st, token) = (state.get_ref().clone(), token.to_owned());
-    db::run(&state.pool, move |conn| {
-        shares::open(&st.library, conn, &token)
+    let at = state.library.changes.now();
+    db::read_inline(&state.pool, &state.settings.database, move |conn| {
+        Ok(shares::open_at(&st.library, conn, &token, at))
     })
-    .await
+    .await?
     .map_err(|e| match e {
         crate::library::Error::NotFound => AppError::NotFound,
         other => other.into(),
@@ -377,10 +378,10 @@ async fn send_file(
     // The row again after a move between storages took the object from under it.
     for _ in 0..4 {
         let (st, o2) = (state.get_ref().clone(), o.clone());
-        let f: File = db::run(&state.pool, move |conn| {
-            shares::file_of(&st.library, conn, &o2, file_id)
+        let f: File = db::read_inline(&state.pool, &state.settings.database, move |conn| {
+            Ok(shares::file_of(&st.library, conn, &o2, file_id))
         })
-        .await
+        .await?
         .map_err(|e| match e {
             crate::library::Error::NotFound => AppError::NotFound,
             other => other.into(),
@@ -398,7 +399,7 @@ async fn send_file(
         match crate::web::downloads::open(&state, source) {
             Ok(object) => {
                 let res = serve::respond(&req, object);
-                return Ok(visitor(counted(&state, &req, o.share.id, res).await?));
+                return Ok(visitor(counted(&state, &req, &o.share, res).await?));
             }
             Err(StorageError::NotFound) => continue,
             Err(e) => return Err(AppError::from(e).into()),
@@ -414,9 +415,10 @@ async fn send_file(
 async fn counted(
     state: &AppState,
     req: &HttpRequest,
-    share_id: i64,
+    share: &crate::db::models::share::Share,
     res: HttpResponse,
 ) -> Result<HttpResponse, PageError> {
+    let share_id = share.id;
     // Not a whole transfer: HEAD, a Range or conditional request (an offloading web
     // server answers those itself, behind Coffer's 200), or anything but a 200.
     let partial = [
@@ -429,6 +431,23 @@ async fn counted(
     .any(|h| req.headers().contains_key(h));
     if req.method() != Method::GET || res.status() != StatusCode::OK || partial {
         return Ok(res);
+    }
+    if share.max_downloads.is_none() {
+        // No maximum to hold: a completed transfer is counted in memory and written with
+        // the others of the second.
+        let links = state.library.links.clone();
+        let count = move || links.used(share_id);
+        if matches!(res.body().size(), BodySize::None | BodySize::Sized(0)) {
+            count();
+            return Ok(res);
+        }
+        return Ok(res.map_body(|_, body| {
+            BoxBody::new(CountOnEnd {
+                inner: body,
+                release: None,
+                on_end: Some(Box::new(count)),
+            })
+        }));
     }
     let claimed = db::run(&state.pool, move |conn| {
         shares::claim_download(conn, share_id)
@@ -456,15 +475,19 @@ async fn counted(
         BoxBody::new(CountOnEnd {
             inner: body,
             release: Some(Box::new(release)),
+            on_end: None,
         })
     }))
 }
 
-/// A body that gives its download slot back when dropped before its end.
+/// A body that gives its download slot back when dropped before its end (a link with a
+/// maximum), or counts the download once it ended (a link without one).
 struct CountOnEnd {
     inner: BoxBody,
     /// Taken when the body ended: then the transfer counts.
     release: Option<Box<dyn FnOnce()>>,
+    /// Called once the body ended.
+    on_end: Option<Box<dyn FnOnce()>>,
 }
 
 impl Drop for CountOnEnd {
@@ -490,6 +513,9 @@ impl MessageBody for CountOnEnd {
         match Pin::new(&mut this.inner).poll_next(cx) {
             Poll::Ready(None) => {
                 this.release = None;
+                if let Some(count) = this.on_end.take() {
+                    count();
+                }
                 Poll::Ready(None)
             }
             other => other,
@@ -563,5 +589,5 @@ async fn zip(
         other => other.into(),
     })?;
     let res = crate::web::zip_download::respond(&state, plan);
-    Ok(visitor(counted(&state, &req, o.share.id, res).await?))
+    Ok(visitor(counted(&state, &req, &o.share, res).await?))
 }

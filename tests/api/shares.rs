@@ -731,3 +731,31 @@ async fn parallel_downloads_never_pass_the_maximum_and_an_abandoned_one_does_not
     assert_eq!(res.bytes().await.unwrap().as_ref(), &[2_u8; 10]);
     assert_eq!(downloads_of(&app, &admin, sid).await, 0);
 }
+
+#[actix_web::test]
+async fn a_link_without_a_maximum_counts_its_completed_downloads_within_a_second() {
+    let app = spawn_app().await;
+    let admin = app.admin_token.clone();
+    let f = app.upload(&admin, "a.txt", b"aaaa", None, false).await;
+    let (sid, url) = made(&app, &admin, json!({"file_id": f["id"]})).await;
+    let dl = format!("{url}/download");
+    for _ in 0..3 {
+        assert_eq!(visit(&app, &dl).await.2, "aaaa");
+    }
+    let res = client()
+        .get(app.url(&dl))
+        .header("Range", "bytes=0-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
+    let mut n = 0;
+    for _ in 0..60 {
+        n = downloads_of(&app, &admin, sid).await;
+        if n == 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(n, 3);
+}

@@ -120,6 +120,13 @@ pub fn revoke(conn: &mut DbConn, id: i64) -> Result<usize, DbError> {
     .execute(conn)?)
 }
 
+/// Adds `n` completed downloads (links without a maximum, written in batches).
+pub fn add_downloads(conn: &mut DbConn, id: i64, n: i64) -> Result<usize, DbError> {
+    Ok(diesel::update(shares::table.filter(shares::id.eq(id)))
+        .set(shares::downloads.eq(shares::downloads + n))
+        .execute(conn)?)
+}
+
 /// Gives a started download's slot back (the transfer did not complete).
 pub fn release_download(conn: &mut DbConn, id: i64) -> Result<usize, DbError> {
     Ok(diesel::update(
