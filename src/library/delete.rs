@@ -109,24 +109,7 @@ pub fn delete_folder(
     let access = lib.access(conn, Some(user))?;
     access.require(Right::Read, &root)?;
     require_owner(user, root.owner_id)?;
-    let mut ids = access.tree().descendants(folder_id);
-    ids.push(folder_id);
-    for id in &ids {
-        let d = access.decide(Right::Edit, Target::Folder(*id));
-        if !d.allowed {
-            return Err(forbidden(&d));
-        }
-    }
-    let files = super::tree::files_in(conn, &ids)?;
-    for f in &files {
-        let d = access.decide(Right::Edit, f);
-        if !d.allowed {
-            return Err(Error::Forbidden(format!(
-                "permission denied on file {} in the folder ({d})",
-                f.id
-            )));
-        }
-    }
+    let (ids, files) = editable_tree(conn, &access, folder_id)?;
     // Read the subtree again from the rows, by levels, in the tree transaction that deletes
     // it: what goes is exactly what was checked, and the deepest level goes first (no
     // cascade recursing through the levels, whatever the depth, and no loop in a cycle).
@@ -156,6 +139,35 @@ pub fn delete_folder(
         folders: ids.len(),
         files: files.len(),
     })
+}
+
+/// The folders of `folder_id`'s subtree (itself last) and the files in them, when the caller
+/// may edit every one of them (a deletion, like django-filer's, needs all of it); otherwise
+/// `Forbidden` naming the first that refuses.
+pub(super) fn editable_tree(
+    conn: &mut DbConn,
+    access: &super::Access<'_>,
+    folder_id: i64,
+) -> Result<(Vec<i64>, Vec<File>)> {
+    let mut ids = access.tree().descendants(folder_id);
+    ids.push(folder_id);
+    for id in &ids {
+        let d = access.decide(Right::Edit, Target::Folder(*id));
+        if !d.allowed {
+            return Err(forbidden(&d));
+        }
+    }
+    let files = super::tree::files_in(conn, &ids)?;
+    for f in &files {
+        let d = access.decide(Right::Edit, f);
+        if !d.allowed {
+            return Err(Error::Forbidden(format!(
+                "permission denied on file {} in the folder ({d})",
+                f.id
+            )));
+        }
+    }
+    Ok((ids, files))
 }
 
 /// Inside a tree transaction: deletes the subtree of `folder_id` with every row in it,

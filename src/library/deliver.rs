@@ -44,6 +44,21 @@ pub struct Source<'a> {
     pub thumbnail: bool,
 }
 
+impl<'a> Source<'a> {
+    /// A file's current content, in the storage its row names.
+    pub fn content(lib: &'a Library, f: &'a File, key: StorageKey) -> Self {
+        Source {
+            storage: lib.storages.main(f.is_public).local(),
+            key,
+            mime: &f.mime_type,
+            download_name: f.original_filename.clone(),
+            etag_source: f.sha256.clone(),
+            private: !f.is_public,
+            thumbnail: false,
+        }
+    }
+}
+
 /// What a delivery follows when its object vanished under it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Follow {
@@ -176,16 +191,7 @@ pub fn file<T>(
         let Ok(key) = StorageKey::parse(&f.storage_key) else {
             return Ok(Delivery::Missing);
         };
-        let source = Source {
-            storage: lib.storages.main(f.is_public).local(),
-            key,
-            mime: &f.mime_type,
-            download_name: f.original_filename.clone(),
-            etag_source: f.sha256.clone(),
-            private: !f.is_public,
-            thumbnail: false,
-        };
-        match open(source) {
+        match open(Source::content(lib, &f, key)) {
             Ok(t) => return Ok(Delivery::Ready(t)),
             Err(StorageError::NotFound) if follow == Follow::Row => {
                 // Moved meanwhile: read the row again in a fresh read transaction.

@@ -17,7 +17,6 @@ use crate::db::models::{User, file, folder, generation, journal, user};
 use crate::domain::ids::{FileId, FolderId};
 use crate::permissions::Right;
 
-use super::access::Target;
 use super::{Error, Result, forbidden};
 
 /// Moves a file to the trash (needs edit on it).
@@ -67,24 +66,7 @@ pub fn trash_folder(lib: &Library, conn: &mut DbConn, user: &User, id: FolderId)
     let root = folder::find(conn, folder_id)?.ok_or(Error::NotFound)?;
     let access = lib.access(conn, Some(user))?;
     access.require(Right::Read, &root)?;
-    let mut ids = access.tree().descendants(folder_id);
-    ids.push(folder_id);
-    for id in &ids {
-        let d = access.decide(Right::Edit, Target::Folder(*id));
-        if !d.allowed {
-            return Err(forbidden(&d));
-        }
-    }
-    let files = super::tree::files_in(conn, &ids)?;
-    for f in &files {
-        let d = access.decide(Right::Edit, f);
-        if !d.allowed {
-            return Err(Error::Forbidden(format!(
-                "permission denied on file {} in the folder ({d})",
-                f.id
-            )));
-        }
-    }
+    let (ids, files) = super::delete::editable_tree(conn, &access, folder_id)?;
     // Public files leave the public storage first: a trashed file is never served.
     let mut were_public = Vec::new();
     for f in files.iter().filter(|f| f.is_public) {

@@ -387,16 +387,7 @@ async fn send_file(
             other => other.into(),
         })?;
         let key = StorageKey::parse(&f.storage_key).map_err(|_| AppError::NotFound)?;
-        let source = Source {
-            storage: state.library.storages.main(f.is_public).local(),
-            key,
-            mime: &f.mime_type,
-            download_name: f.original_filename.clone(),
-            etag_source: f.sha256.clone(),
-            private: !f.is_public,
-            thumbnail: false,
-        };
-        match crate::web::downloads::open(&state, source) {
+        match crate::web::downloads::open(&state, Source::content(&state.library, &f, key)) {
             Ok(object) => {
                 let res = serve::respond(&req, object);
                 return Ok(visitor(counted(&state, &req, &o.share, res).await?));
