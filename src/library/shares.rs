@@ -493,11 +493,19 @@ fn listed(conn: &mut DbConn, shares: Vec<Share>) -> Result<Vec<Listed>> {
     ids.sort_unstable();
     ids.dedup();
     let names = user::usernames(conn, &ids)?;
+    // The shared items' names, one query per kind.
+    let file_ids: Vec<i64> = shares.iter().filter_map(|s| s.file_id).collect();
+    let folder_ids: Vec<i64> = shares.iter().filter_map(|s| s.folder_id).collect();
+    let files = file::find_many(conn, &file_ids)?;
+    let folders = folder::find_many(conn, &folder_ids)?;
     let mut out = Vec::with_capacity(shares.len());
     for s in shares {
         let item_name = match (s.file_id, s.folder_id) {
-            (Some(id), _) => file::find(conn, id)?.map(|f| f.label().to_owned()),
-            (None, Some(id)) => folder::find(conn, id)?.map(|f| f.name),
+            (Some(id), _) => files
+                .iter()
+                .find(|f| f.id == id)
+                .map(|f| f.label().to_owned()),
+            (None, Some(id)) => folders.iter().find(|f| f.id == id).map(|f| f.name.clone()),
             _ => None,
         }
         .unwrap_or_else(|| "(gone)".to_owned());

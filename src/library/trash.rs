@@ -154,14 +154,19 @@ pub fn list(lib: &Library, conn: &mut DbConn, user: &User) -> Result<Vec<TrashIt
             .map_or_else(|| "—".to_owned(), |(_, n)| n.clone())
     };
     let access = lib.access(conn, Some(user))?;
+    // The folders the entries go back to, in one query.
+    let origins: Vec<i64> = entries
+        .iter()
+        .filter_map(|e| e.original_folder_id)
+        .collect();
+    let origins = folder::find_many(conn, &origins)?;
     let mut out = Vec::with_capacity(entries.len());
     for e in entries {
-        let restores_to = match e.original_folder_id {
-            Some(id) => folder::find(conn, id)?
-                .filter(|f| access.can(Right::Read, f))
-                .map(|f| f.name),
-            None => None,
-        };
+        let restores_to = e
+            .original_folder_id
+            .and_then(|id| origins.iter().find(|f| f.id == id))
+            .filter(|f| access.can(Right::Read, *f))
+            .map(|f| f.name.clone());
         out.push(TrashItem {
             is_folder: e.folder_id.is_some(),
             trashed_by: name_of(e.trashed_by),

@@ -303,10 +303,7 @@ struct BrowsePage {
 
 /// A byte count for people: `1.5 MiB`.
 pub fn human_size(bytes: i64) -> String {
-    bytesize::ByteSize(u64::try_from(bytes).unwrap_or(0))
-        .display()
-        .iec()
-        .to_string()
+    crate::library::quota::human(bytes)
 }
 
 #[derive(Deserialize)]
