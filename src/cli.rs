@@ -220,12 +220,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("(shown only this once; change it with `coffer changepassword admin`)");
             }
             let addr = state.settings.bind;
+            let (audit, pool) = (state.library.audit.clone(), state.pool.clone());
             actix_web::rt::System::new().block_on(async move {
                 let app = Application::build(state, None)?;
                 tracing::info!("Coffer listening on http://{addr}/");
                 app.run_until_stopped().await?;
                 Ok::<_, anyhow::Error>(())
             })?;
+            // What the audit gathered since its last write.
+            audit.write(&pool);
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {

@@ -35,7 +35,8 @@ pub fn bootstrap(settings: Settings) -> anyhow::Result<AppState> {
 
 /// Repairs, once, the interrupted work whose owner is gone: moves and scheduled deletions
 /// whose lease expired, temporary uploads no live process holds. Then purges the trash of
-/// items older than `trash.retention_days`.
+/// items older than `trash.retention_days` and the download audit of entries older than
+/// `audit.retention_days`.
 pub fn repair(state: &AppState) -> anyhow::Result<recover::Recovered> {
     let mut conn = state.pool.get().context("connecting to the database")?;
     let repaired = recover::recover(&state.library.storages, &mut conn)?;
@@ -46,6 +47,11 @@ pub fn repair(state: &AppState) -> anyhow::Result<recover::Recovered> {
     let purged = crate::library::trash::purge_expired(&state.library, &mut conn, days)?;
     if purged > 0 {
         tracing::info!(purged, "purged old items from the trash");
+    }
+    let days = state.library.settings.audit_retention_days;
+    let pruned = crate::library::audit::prune_expired(&mut conn, days)?;
+    if pruned > 0 {
+        tracing::info!(pruned, "pruned old download audit entries");
     }
     Ok(repaired)
 }

@@ -49,6 +49,7 @@ impl AppState {
                 path_generator: settings.path_generator,
                 max_folder_depth: settings.max_folder_depth,
                 trash_retention_days: settings.trash_retention_days,
+                audit_retention_days: settings.audit_retention_days,
                 versions_keep: settings.versions_keep,
                 shares_allowed: settings.shares_allowed,
                 zip_limits: settings.zip_limits,
@@ -60,6 +61,7 @@ impl AppState {
             changes: Arc::new(Changes::watch(&settings.database)),
             recent: Arc::default(),
             links: crate::library::shares::RecentLinks::start(pool.clone()),
+            audit: crate::library::audit::AuditLog::start(pool.clone(), settings.audit_enabled),
         };
         Ok(Self {
             settings: Arc::new(settings),

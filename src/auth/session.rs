@@ -31,6 +31,8 @@ pub struct Identity {
     pub user: User,
     /// The session, when the request came with the session cookie (not with a token).
     pub session: Option<Session>,
+    /// The API token, when the request came with one.
+    pub token_id: Option<i64>,
 }
 
 impl Identity {
@@ -162,9 +164,10 @@ fn identify_hashed(
         let found = token::find_user(conn, hash)?;
         return Ok(found
             .filter(|(_, user)| user.is_active)
-            .map(|(_, user)| Identity {
+            .map(|(token, user)| Identity {
                 user,
                 session: None,
+                token_id: Some(token.id),
             }));
     }
     let Some((sess, user)) = session::find_with_user(conn, hash)? else {
@@ -176,6 +179,7 @@ fn identify_hashed(
     Ok(Some(Identity {
         user,
         session: Some(sess),
+        token_id: None,
     }))
 }
 

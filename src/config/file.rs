@@ -33,6 +33,7 @@ pub struct ConfigFile {
     pub versions: VersionsConfig,
     pub shares: SharesConfig,
     pub zip: ZipConfig,
+    pub audit: AuditConfig,
     /// The key that signs embed URLs (at least 32 characters; best from the environment,
     /// `COFFER_EMBED_KEY`); absent: `<data_dir>/embed.key`, made on first start. Never
     /// printed.
@@ -55,6 +56,25 @@ impl Default for ZipConfig {
         Self {
             max_files: 10_000,
             max_bytes: ByteSize::gib(10),
+        }
+    }
+}
+
+/// `[audit]`
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditConfig {
+    /// Record every delivery of a private file's bytes and every refusal.
+    pub enabled: bool,
+    /// Days an entry is kept (at least 1).
+    pub retention_days: u32,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            retention_days: 365,
         }
     }
 }
@@ -119,6 +139,7 @@ impl Default for ConfigFile {
             versions: VersionsConfig::default(),
             shares: SharesConfig::default(),
             zip: ZipConfig::default(),
+            audit: AuditConfig::default(),
             embed_key: None,
         }
     }

@@ -70,6 +70,10 @@ pub struct Settings {
     pub max_folder_depth: usize,
     /// `trash.retention_days`.
     pub trash_retention_days: u32,
+    /// `audit.enabled`.
+    pub audit_enabled: bool,
+    /// `audit.retention_days`.
+    pub audit_retention_days: u32,
     /// `versions.keep`.
     pub versions_keep: usize,
     /// `shares.allowed`.
@@ -301,6 +305,12 @@ impl Settings {
                 "must be between 1 and 36500 days",
             ));
         }
+        if !(1..=36_500).contains(&raw.audit.retention_days) {
+            return Err(invalid(
+                "audit.retention_days",
+                "must be between 1 and 36500 days",
+            ));
+        }
         if raw.versions.keep > 1_000 {
             return Err(invalid("versions.keep", "must be at most 1000"));
         }
@@ -315,6 +325,8 @@ impl Settings {
             path_generator: raw.path_generator,
             max_folder_depth: raw.max_folder_depth,
             trash_retention_days: raw.trash.retention_days,
+            audit_enabled: raw.audit.enabled,
+            audit_retention_days: raw.audit.retention_days,
             versions_keep: raw.versions.keep,
             shares_allowed: raw.shares.allowed,
             embed_key: raw.embed_key.clone(),

@@ -119,6 +119,28 @@ diesel::table! {
 }
 
 diesel::table! {
+    download_audit (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        user_id -> Nullable<BigInt>,
+        username -> Nullable<Text>,
+        token_id -> Nullable<BigInt>,
+        share_id -> Nullable<BigInt>,
+        file_id -> Nullable<BigInt>,
+        folder_id -> Nullable<BigInt>,
+        file_name -> Text,
+        via -> Text,
+        size -> BigInt,
+        byte_range -> Nullable<Text>,
+        status -> Integer,
+        outcome -> Text,
+        backend -> Text,
+        client_addr -> Text,
+        user_agent -> Text,
+    }
+}
+
+diesel::table! {
     file_versions (id) {
         id -> BigInt,
         file_id -> BigInt,
@@ -251,6 +273,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     files,
     trash,
     shares,
+    download_audit,
     file_versions,
     images,
     folder_permissions,

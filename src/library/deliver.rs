@@ -13,6 +13,7 @@ use crate::db::{self, DbConn};
 use crate::permissions::Right;
 use crate::storage::{LocalStorage, StorageError, StorageKey, StorageRole};
 
+use super::audit::Subject;
 use super::{Error, Library, Result};
 
 /// What a delivery came to.
@@ -20,13 +21,31 @@ use super::{Error, Library, Result};
 pub enum Delivery<T> {
     /// Nothing there, or nothing this caller may know of: 404.
     Missing,
-    /// Refused. The reason in names (only with `debug`; empty otherwise, when nothing more
-    /// is looked up).
-    Denied(String),
+    /// Refused.
+    Denied(Refusal),
     /// The thumbnail was dropped since it was made (content replaced): the type icon.
     Dropped,
     /// What `open` returned.
     Ready(T),
+}
+
+/// Why a delivery was refused, and of what.
+#[derive(Debug)]
+pub struct Refusal {
+    /// The reason in names (only with `debug`; empty otherwise, when nothing more is
+    /// looked up).
+    pub why: String,
+    /// The private file refused, for the download audit (`None` for thumbnails).
+    pub audited: Option<Subject>,
+}
+
+impl Refusal {
+    fn of(why: String, audited: Option<&File>) -> Self {
+        Self {
+            why,
+            audited: audited.map(Subject::of),
+        }
+    }
 }
 
 /// An object to open, described for the download headers.
@@ -42,6 +61,9 @@ pub struct Source<'a> {
     pub private: bool,
     /// A thumbnail (the thumbnail backend) or a main file.
     pub thumbnail: bool,
+    /// The private file these bytes are the content of, for the download audit (`None` for
+    /// public files and thumbnails).
+    pub audited: Option<Subject>,
 }
 
 impl<'a> Source<'a> {
@@ -55,6 +77,7 @@ impl<'a> Source<'a> {
             etag_source: f.sha256.clone(),
             private: !f.is_public,
             thumbnail: false,
+            audited: (!f.is_public).then(|| Subject::of(f)),
         }
     }
 }
@@ -186,7 +209,7 @@ pub fn file<T>(
             None => lib.access_at(conn, user, at),
         })?;
         if let Some(why) = refused {
-            return Ok(Delivery::Denied(why));
+            return Ok(Delivery::Denied(Refusal::of(why, Some(&f))));
         }
         let Ok(key) = StorageKey::parse(&f.storage_key) else {
             return Ok(Delivery::Missing);
@@ -229,7 +252,7 @@ pub fn version<T>(
             return Ok(Delivery::Missing);
         };
         if let Some(why) = refusal(lib, conn, user, &f)? {
-            return Ok(Delivery::Denied(why));
+            return Ok(Delivery::Denied(Refusal::of(why, Some(&f))));
         }
         let Some(v) = version::find(conn, file_id, version_id)? else {
             return Ok(Delivery::Missing);
@@ -245,6 +268,10 @@ pub fn version<T>(
             etag_source: v.sha256.clone(),
             private: !f.is_public,
             thumbnail: false,
+            audited: (!f.is_public).then(|| Subject {
+                size: v.size,
+                ..Subject::of(&f)
+            }),
         };
         match open(source) {
             Ok(t) => return Ok(Delivery::Ready(t)),
@@ -280,7 +307,7 @@ pub fn private_thumbnail<T>(
         return Ok(Delivery::Missing);
     };
     if let Some(why) = refusal(lib, conn, user, &f)? {
-        return Ok(Delivery::Denied(why));
+        return Ok(Delivery::Denied(Refusal::of(why, None)));
     }
     let source = Source {
         storage: lib.storages.get(StorageRole::PrivateThumbnails).local(),
@@ -290,6 +317,7 @@ pub fn private_thumbnail<T>(
         etag_source: format!("{}-{}", t.id, t.size),
         private: true,
         thumbnail: true,
+        audited: None,
     };
     match open(source) {
         Ok(obj) => Ok(Delivery::Ready(obj)),
@@ -310,7 +338,7 @@ pub fn readable_mime(
         return Ok(Delivery::Missing);
     };
     Ok(match refusal(lib, conn, user, &f)? {
-        Some(why) => Delivery::Denied(why),
+        Some(why) => Delivery::Denied(Refusal::of(why, None)),
         None => Delivery::Ready(f.mime_type),
     })
 }
@@ -375,7 +403,7 @@ fn thumbnail_checked<T>(
             return Ok(Delivery::Missing);
         };
         if let Some(why) = refused(conn, &f)? {
-            return Ok(Delivery::Denied(why));
+            return Ok(Delivery::Denied(Refusal::of(why, None)));
         }
         let Some(t) = thumbnail::find_for_spec(conn, id, spec)? else {
             // Dropped since it was made: the next request makes it again.
@@ -392,6 +420,7 @@ fn thumbnail_checked<T>(
             etag_source: format!("{}-{}", t.id, t.size),
             private: !f.is_public,
             thumbnail: true,
+            audited: None,
         };
         match open(source) {
             Ok(obj) => return Ok(Delivery::Ready(obj)),

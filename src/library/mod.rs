@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod archive;
+pub mod audit;
 pub mod browse;
 pub mod bulk;
 pub mod check;
@@ -58,6 +59,8 @@ pub struct LibrarySettings {
     pub max_folder_depth: usize,
     /// Days a trashed item is kept before it is purged (`trash.retention_days`).
     pub trash_retention_days: u32,
+    /// Days a download audit entry is kept (`audit.retention_days`).
+    pub audit_retention_days: u32,
     /// Earlier contents kept per file (`versions.keep`; 0 keeps none).
     pub versions_keep: usize,
     /// Who may make share links (`shares.allowed`).
@@ -85,6 +88,8 @@ pub struct Library {
     pub recent: Arc<deliver::RecentFiles>,
     /// Share links opened recently (and their use counts waiting to be written).
     pub links: Arc<shares::RecentLinks>,
+    /// The download audit's entries waiting to be written.
+    pub audit: Arc<audit::AuditLog>,
 }
 
 impl Library {

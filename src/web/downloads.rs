@@ -11,6 +11,7 @@ use crate::auth;
 use crate::db::changes::Epoch;
 use crate::db::models::User;
 use crate::db::{self, DbConn};
+use crate::library::audit::{Subject, Via};
 use crate::library::deliver::{self, Delivery, FileBy, Source};
 use crate::library::thumbnails::{self, Ensured, JobError, Mode};
 use crate::serve::ServeBackend;
@@ -19,6 +20,7 @@ use crate::state::AppState;
 use crate::storage::{StorageError, StorageKey};
 use crate::web::error::AppError;
 
+use super::audit_trail;
 use super::errors::PageError;
 use super::identity::credentials;
 
@@ -49,11 +51,11 @@ pub async fn private_file(
     };
     let delivery = run(&state, &req, move |st, conn, user, at| {
         deliver::file(&st.library, conn, user, FileBy::PrivateKey(&key), at, |s| {
-            open(st, s)
+            opened(st, s)
         })
     })
     .await?;
-    finish(&state, &req, delivery)
+    finish(&state, &req, delivery, Via::PrivateUrl)
 }
 
 /// `GET|HEAD <private thumbnails base URL>{key}`: the source file's read permission
@@ -66,10 +68,10 @@ pub async fn private_thumbnail(
         return Ok(method_not_allowed().await);
     };
     let delivery = run(&state, &req, move |st, conn, user, _| {
-        deliver::private_thumbnail(&st.library, conn, user, &key, |s| open(st, s))
+        deliver::private_thumbnail(&st.library, conn, user, &key, |s| opened(st, s))
     })
     .await?;
-    finish(&state, &req, delivery)
+    finish(&state, &req, delivery, Via::PrivateUrl)
 }
 
 /// `GET|HEAD /files/{id}/{name}`: the stable URL of a file. It serves the bytes itself, from
@@ -82,10 +84,12 @@ pub async fn stable(
 ) -> Result<HttpResponse, PageError> {
     let id: i64 = path.0.parse().map_err(|_| AppError::NotFound)?;
     let delivery = run(&state, &req, move |st, conn, user, at| {
-        deliver::file(&st.library, conn, user, FileBy::Id(id), at, |s| open(st, s))
+        deliver::file(&st.library, conn, user, FileBy::Id(id), at, |s| {
+            opened(st, s)
+        })
     })
     .await?;
-    finish(&state, &req, delivery)
+    finish(&state, &req, delivery, Via::StableUrl)
 }
 
 /// `GET|HEAD /files/{id}/versions/{version}`: a kept earlier content of a file, checked
@@ -98,10 +102,10 @@ pub async fn version(
     let id: i64 = path.0.parse().map_err(|_| AppError::NotFound)?;
     let vid: i64 = path.1.parse().map_err(|_| AppError::NotFound)?;
     let delivery = run(&state, &req, move |st, conn, user, _| {
-        deliver::version(&st.library, conn, user, id, vid, |s| open(st, s))
+        deliver::version(&st.library, conn, user, id, vid, |s| opened(st, s))
     })
     .await?;
-    finish(&state, &req, delivery)
+    finish(&state, &req, delivery, Via::Version)
 }
 
 /// `GET|HEAD /files/{id}/thumbnails/{preset}`: a preset of an image, made on first request
@@ -128,7 +132,7 @@ pub async fn preset_thumbnail(
     let mime = match checked {
         Delivery::Ready(mime) => mime,
         Delivery::Missing => return Err(AppError::NotFound.into()),
-        Delivery::Denied(why) => return Err(denied(&state, why).into()),
+        Delivery::Denied(r) => return Err(denied(&state, r.why).into()),
         Delivery::Dropped => return Err(AppError::NotFound.into()),
     };
     let icon = crate::storage::sniff::icon_url(&mime);
@@ -148,12 +152,12 @@ pub async fn preset_thumbnail(
             // after a toggle moved it, and the file may have turned private meanwhile.
             let spec = t.spec;
             let delivery = run(&state, &req, move |st, conn, user, _| {
-                deliver::preset_thumbnail(&st.library, conn, user, id, &spec, |s| open(st, s))
+                deliver::preset_thumbnail(&st.library, conn, user, id, &spec, |s| opened(st, s))
             })
             .await?;
             match delivery {
                 Delivery::Dropped => Ok(redirect(&icon, "private, no-cache")),
-                other => finish(&state, &req, other),
+                other => finish(&state, &req, other, Via::StableUrl),
             }
         }
         Ok(Ensured::NotAnImage) => Err(AppError::NotFound.into()),
@@ -226,11 +230,11 @@ pub async fn embedded_thumbnail(
     let st = state.get_ref().clone();
     let delivery = db::run(&state.pool, move |conn| {
         deliver::embedded_thumbnail(&st.library, conn, id, &spec, (&name, expires, &sig), |s| {
-            open(&st, s)
+            opened(&st, s)
         })
     })
     .await?;
-    let mut res = finish(&state, &req, delivery)?;
+    let mut res = finish(&state, &req, delivery, Via::StableUrl)?;
     let left = (expires - time::OffsetDateTime::now_utc().unix_timestamp()).clamp(0, 86_400);
     if let Ok(v) = header::HeaderValue::from_str(&format!("private, max-age={left}")) {
         res.headers_mut().insert(header::CACHE_CONTROL, v);
@@ -311,16 +315,40 @@ fn denied(state: &AppState, why: String) -> AppError {
     }
 }
 
+/// The answer to a delivery, recorded in the download audit when it is a private file's
+/// content (`via`: how it was asked for; thumbnails are not audited).
 fn finish(
     state: &AppState,
     req: &HttpRequest,
-    delivery: Delivery<Object>,
+    delivery: Delivery<(Object, Option<Subject>)>,
+    via: Via,
 ) -> Result<HttpResponse, PageError> {
     match delivery {
         Delivery::Missing | Delivery::Dropped => Err(AppError::NotFound.into()),
-        Delivery::Denied(why) => Err(denied(state, why).into()),
-        Delivery::Ready(object) => Ok(serve::respond(req, object)),
+        Delivery::Denied(refusal) => {
+            let e = denied(state, refusal.why);
+            if let Some(subject) = refusal.audited {
+                let status = actix_web::ResponseError::status_code(&e);
+                audit_trail::refused(state, req, via, audit_trail::caller(req), subject, status);
+            }
+            Err(e.into())
+        }
+        Delivery::Ready((object, None)) => Ok(serve::respond(req, object)),
+        Delivery::Ready((object, Some(subject))) => {
+            let handed_off = matches!(object, Object::Offload(_));
+            let res = serve::respond(req, object);
+            let who = audit_trail::caller(req);
+            Ok(audit_trail::delivered(
+                state, req, via, who, subject, handed_off, res,
+            ))
+        }
     }
+}
+
+/// [`open`], with the private file the bytes are the content of (for the audit).
+fn opened(state: &AppState, source: Source<'_>) -> Result<(Object, Option<Subject>), StorageError> {
+    let audited = source.audited.clone();
+    open(state, source).map(|object| (object, audited))
 }
 
 /// Opens an object through the server backend of its storage. Public bytes are sent by the

@@ -4,6 +4,8 @@
 mod account;
 pub mod admin;
 pub mod api;
+pub mod audit_trail;
+mod body_end;
 mod contribute;
 mod downloads;
 pub mod error;

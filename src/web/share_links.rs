@@ -5,26 +5,24 @@
 //! completed transfer (a full GET whose body was sent to the end; not a Range request, a
 //! HEAD or a page view).
 
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
 use actix_multipart::Multipart;
-use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use bytes::Bytes;
 use serde::Deserialize;
 
 use crate::auth::csrf;
 use crate::db;
 use crate::db::models::File;
+use crate::library::audit::Via;
 use crate::library::deliver::Source;
 use crate::library::shares::{self, Kind, Opened, Unlock};
 use crate::serve;
 use crate::state::AppState;
 use crate::storage::{StorageError, StorageKey};
+use crate::web::audit_trail;
+use crate::web::body_end::when_done;
 use crate::web::error::AppError;
 use crate::web::errors::PageError;
 use crate::web::human_size;
@@ -387,10 +385,34 @@ async fn send_file(
             other => other.into(),
         })?;
         let key = StorageKey::parse(&f.storage_key).map_err(|_| AppError::NotFound)?;
-        match crate::web::downloads::open(&state, Source::content(&state.library, &f, key)) {
+        let source = Source::content(&state.library, &f, key);
+        let audited = source.audited.clone();
+        match crate::web::downloads::open(&state, source) {
             Ok(object) => {
+                let handed_off = matches!(object, serve::Object::Offload(_));
                 let res = serve::respond(&req, object);
-                return Ok(visitor(counted(&state, &req, &o.share, res).await?));
+                let who = audit_trail::visitor(o.share.id);
+                let res = match (counted(&state, &req, &o.share, res).await, audited) {
+                    (Ok(res), Some(subject)) => audit_trail::delivered(
+                        &state,
+                        &req,
+                        Via::Share,
+                        who,
+                        subject,
+                        handed_off,
+                        res,
+                    ),
+                    (Ok(res), None) => res,
+                    (Err(e), audited) => {
+                        // Used up by parallel downloads meanwhile.
+                        if let Some(subject) = audited {
+                            let status = StatusCode::NOT_FOUND;
+                            audit_trail::refused(&state, &req, Via::Share, who, subject, status);
+                        }
+                        return Err(e);
+                    }
+                };
+                return Ok(visitor(res));
             }
             Err(StorageError::NotFound) => continue,
             Err(e) => return Err(AppError::from(e).into()),
@@ -427,17 +449,10 @@ async fn counted(
         // No maximum to hold: a completed transfer is counted in memory and written with
         // the others of the second.
         let links = state.library.links.clone();
-        let count = move || links.used(share_id);
-        if matches!(res.body().size(), BodySize::None | BodySize::Sized(0)) {
-            count();
-            return Ok(res);
-        }
-        return Ok(res.map_body(|_, body| {
-            BoxBody::new(CountOnEnd {
-                inner: body,
-                release: None,
-                on_end: Some(Box::new(count)),
-            })
+        return Ok(when_done(res, move |sent| {
+            if sent {
+                links.used(share_id);
+            }
         }));
     }
     let claimed = db::run(&state.pool, move |conn| {
@@ -448,12 +463,12 @@ async fn counted(
     if !claimed {
         return Err(AppError::NotFound.into());
     }
-    if matches!(res.body().size(), BodySize::None | BodySize::Sized(0)) {
-        // Offloaded: the web server sends the bytes; the hand-over counts.
-        return Ok(res);
-    }
+    // Offloaded (no body here: the web server sends the bytes): the hand-over counts.
     let pool = state.pool.clone();
-    let release = move || {
+    Ok(when_done(res, move |sent| {
+        if sent {
+            return;
+        }
         actix_web::rt::spawn(async move {
             if let Err(e) =
                 db::run(&pool, move |conn| shares::release_download(conn, share_id)).await
@@ -461,57 +476,7 @@ async fn counted(
                 tracing::warn!(share_id, error = %e, "could not give back a share download");
             }
         });
-    };
-    Ok(res.map_body(|_, body| {
-        BoxBody::new(CountOnEnd {
-            inner: body,
-            release: Some(Box::new(release)),
-            on_end: None,
-        })
     }))
-}
-
-/// A body that gives its download slot back when dropped before its end (a link with a
-/// maximum), or counts the download once it ended (a link without one).
-struct CountOnEnd {
-    inner: BoxBody,
-    /// Taken when the body ended: then the transfer counts.
-    release: Option<Box<dyn FnOnce()>>,
-    /// Called once the body ended.
-    on_end: Option<Box<dyn FnOnce()>>,
-}
-
-impl Drop for CountOnEnd {
-    fn drop(&mut self) {
-        if let Some(release) = self.release.take() {
-            release();
-        }
-    }
-}
-
-impl MessageBody for CountOnEnd {
-    type Error = Box<dyn std::error::Error>;
-
-    fn size(&self) -> BodySize {
-        self.inner.size()
-    }
-
-    fn poll_next(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
-        let this = self.get_mut();
-        match Pin::new(&mut this.inner).poll_next(cx) {
-            Poll::Ready(None) => {
-                this.release = None;
-                if let Some(count) = this.on_end.take() {
-                    count();
-                }
-                Poll::Ready(None)
-            }
-            other => other,
-        }
-    }
 }
 
 /// `POST /s/{token}/upload`: a drop link's upload (multipart: `csrf_token` — the visitor's
@@ -579,6 +544,7 @@ async fn zip(
         crate::library::Error::NotFound => AppError::NotFound,
         other => other.into(),
     })?;
-    let res = crate::web::zip_download::respond(&state, plan);
+    let trail = audit_trail::ZipContext::of(&state, &req, audit_trail::visitor(o.share.id));
+    let res = crate::web::zip_download::respond(&state, plan, trail);
     Ok(visitor(counted(&state, &req, &o.share, res).await?))
 }

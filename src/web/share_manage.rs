@@ -221,6 +221,8 @@ struct SharesPage {
     is_superuser: bool,
     csrf_token: String,
     share_rows: Vec<ShareRow>,
+    /// Links to each share's download audit (superusers).
+    may_audit: bool,
     flash: Option<crate::web::admin::Flash>,
 }
 
@@ -237,6 +239,7 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
         is_superuser: identity.user.is_superuser,
         csrf_token: token,
         share_rows: rows.into_iter().map(ShareRow::from).collect(),
+        may_audit: identity.user.is_superuser,
         flash,
     }
     .render()?;

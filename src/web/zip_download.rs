@@ -17,9 +17,11 @@ use tokio::sync::mpsc;
 use crate::db;
 use crate::db::models::file;
 use crate::library::archive::{self, Plan};
+use crate::library::audit::Subject;
 use crate::library::bulk::Item;
 use crate::state::AppState;
 use crate::storage::{StorageError, StorageKey};
+use crate::web::audit_trail::{self, ZipContext};
 use crate::web::error::AppError;
 use crate::web::errors::PageError;
 use crate::web::identity::caller;
@@ -72,7 +74,12 @@ fn stored(mime: &str) -> bool {
 /// Writes `plan` into `out`. Each file is read again through its row, so a file that moved
 /// between storages since the plan was made is read from where it is now; one that is gone
 /// (deleted meanwhile) is left out.
-fn write_archive(state: &AppState, plan: &Plan, out: ChannelWriter) -> Result<(), String> {
+fn write_archive(
+    state: &AppState,
+    plan: &Plan,
+    trail: &ZipContext,
+    out: ChannelWriter,
+) -> Result<(), String> {
     use zip::write::SimpleFileOptions;
     let mut zw = zip::ZipWriter::new_stream(out);
     let mut conn = state.pool.get().map_err(|e| e.to_string())?;
@@ -114,14 +121,19 @@ fn write_archive(state: &AppState, plan: &Plan, out: ChannelWriter) -> Result<()
             .large_file(f.size >= i64::from(u32::MAX));
         zw.start_file(entry.path.as_str(), options)
             .map_err(|e| e.to_string())?;
-        std::io::copy(&mut handle, &mut zw).map_err(|e| e.to_string())?;
+        let copied = std::io::copy(&mut handle, &mut zw);
+        if !f.is_public {
+            audit_trail::zipped(state, trail, Subject::of(&f), copied.is_ok());
+        }
+        copied.map_err(|e| e.to_string())?;
     }
     let mut out = zw.finish().map_err(|e| e.to_string())?.into_inner();
     out.flush().map_err(|e| e.to_string())
 }
 
-/// The archive as a response, written while it is sent.
-pub fn respond(state: &web::Data<AppState>, plan: Plan) -> HttpResponse {
+/// The archive as a response, written while it is sent. Each private file written into it
+/// is recorded in the download audit with `trail`.
+pub fn respond(state: &web::Data<AppState>, plan: Plan, trail: ZipContext) -> HttpResponse {
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     let st = state.get_ref().clone();
     let name = plan.name.clone();
@@ -131,7 +143,7 @@ pub fn respond(state: &web::Data<AppState>, plan: Plan) -> HttpResponse {
             tx,
             buf: Vec::with_capacity(CHUNK),
         };
-        if let Err(e) = write_archive(&st, &plan, out) {
+        if let Err(e) = write_archive(&st, &plan, &trail, out) {
             tracing::warn!(error = %e, "a ZIP download stopped");
             // The client sees a broken transfer, never a truncated archive that looks whole.
             let _ = errors.blocking_send(Err(std::io::Error::other(e)));
@@ -167,13 +179,14 @@ pub async fn folder(
     let Some(identity) = caller(&state, &req).await? else {
         return Err(PageError::login_required(req.path()));
     };
+    let trail = ZipContext::of(&state, &req, audit_trail::user(&identity));
     let (st, id) = (state.get_ref().clone(), id.into_inner());
     let plan = db::run(&state.pool, move |conn| {
         archive::of_folder(&st.library, conn, &identity.user, id)
     })
     .await
     .map_err(refused)?;
-    Ok(respond(&state, plan))
+    Ok(respond(&state, plan, trail))
 }
 
 /// `GET /admin/zip?item=file-<id>&item=folder-<id>`: a selection, what the caller may read.
@@ -194,11 +207,12 @@ pub async fn selection(
     if items.is_empty() {
         return Err(AppError::BadRequest("choose files or folders to download".into()).into());
     }
+    let trail = ZipContext::of(&state, &req, audit_trail::user(&identity));
     let st = state.get_ref().clone();
     let plan = db::run(&state.pool, move |conn| {
         archive::of_selection(&st.library, conn, &identity.user, &items)
     })
     .await
     .map_err(refused)?;
-    Ok(respond(&state, plan))
+    Ok(respond(&state, plan, trail))
 }

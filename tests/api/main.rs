@@ -12,6 +12,7 @@ mod admin_images;
 mod admin_permissions;
 mod admin_users;
 mod api;
+mod audit;
 mod auth;
 mod cli;
 mod concurrent_writes;

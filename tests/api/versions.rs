@@ -10,7 +10,7 @@ use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 use crate::trash::{assert_clean, objects};
 
 /// Uploads with `on_conflict`; returns the status and body.
-async fn upload_as(
+pub async fn upload_as(
     app: &TestApp,
     token: &str,
     name: &str,

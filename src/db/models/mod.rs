@@ -1,6 +1,7 @@
 //! Rows and the queries that read and write them. Model functions return `DbError`, never
 //! HTTP types; callers run them through `db::run`.
 
+pub mod audit;
 pub mod file;
 pub mod folder;
 pub mod generation;

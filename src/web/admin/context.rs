@@ -82,7 +82,7 @@ async fn staff_from(req: HttpRequest) -> Result<Staff, PageError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| AppError::unexpected(anyhow::anyhow!("application state missing")))?;
-    let Some(Identity { user, session }) = caller(state, &req).await? else {
+    let Some(Identity { user, session, .. }) = caller(state, &req).await? else {
         return Err(PageError::login_required(req.path()));
     };
     let Some(session) = session else {

@@ -2,6 +2,7 @@
 //! folder permissions, users and groups. Active staff only; managing users, groups and
 //! permissions is for superusers. Every POST form carries the session's CSRF token.
 
+mod audit;
 mod bulk;
 mod context;
 mod files;
@@ -34,5 +35,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(permissions::configure)
     .configure(users::configure)
     .configure(groups::configure)
-    .configure(trash::configure);
+    .configure(trash::configure)
+    .configure(audit::configure);
 }

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1` (see `docs/api.md`). Bearer tokens or the session cookie
 //! (with `X-CSRF-Token` on writes) identify the caller; errors are `{"error": "..."}`.
 
+pub mod audit;
 mod files;
 mod folders;
 mod groups;
@@ -56,6 +57,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::delete().to(permissions::delete),
             )
             .route("/permissions/check", web::get().to(permissions::check))
+            .route("/audit", web::get().to(audit::list))
             .route("/shares", web::post().to(shares::create))
             .route("/shares", web::get().to(shares::list))
             .route("/shares/{id}", web::get().to(shares::get))

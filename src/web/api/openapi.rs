@@ -8,7 +8,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, Secur
 use utoipa::{Modify, OpenApi};
 
 use super::json;
-use super::{files, folders, groups, permissions, shares, tokens, trash, users, versions};
+use super::{audit, files, folders, groups, permissions, shares, tokens, trash, users, versions};
 
 /// The document. Every operation needs the bearer token unless it says otherwise.
 #[derive(OpenApi)]
@@ -53,6 +53,7 @@ use super::{files, folders, groups, permissions, shares, tokens, trash, users, v
         trash::list,
         trash::restore,
         trash::delete,
+        audit::list,
         document,
     ),
     components(schemas(json::ScopeName, json::GrantName)),
@@ -67,6 +68,7 @@ use super::{files, folders, groups, permissions, shares, tokens, trash, users, v
         (name = "permissions", description = "Permission decisions and their reasons"),
         (name = "shares", description = "Share links for people without an account"),
         (name = "trash", description = "Deleted items: restore or delete for good"),
+        (name = "audit", description = "Who downloaded which private file (superusers)"),
         (name = "meta", description = "This document"),
     ),
 )]

@@ -43,6 +43,8 @@ struct DetailPage {
     versions: Vec<VersionRow>,
     csrf_token: String,
     share_rows: Vec<crate::web::share_manage::ShareRow>,
+    /// Links to each share's download audit (superusers).
+    may_audit: bool,
     share_field: &'static str,
     share_id: i64,
     share_back: String,
@@ -181,6 +183,7 @@ pub(super) async fn show(
             .collect(),
         csrf_token: layout.csrf_token.clone(),
         share_rows: shares.into_iter().map(Into::into).collect(),
+        may_audit: layout.is_superuser,
         share_field: "file_id",
         share_id: f.id,
         share_back: format!("/admin/files/{}", f.id),

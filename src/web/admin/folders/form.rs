@@ -20,6 +20,8 @@ struct FolderForm {
     csrf_token: String,
     /// The folder's share links (edit page).
     share_rows: Vec<crate::web::share_manage::ShareRow>,
+    /// Links to each share's download audit (superusers).
+    may_audit: bool,
     share_field: &'static str,
     share_id: i64,
     share_back: String,
@@ -55,6 +57,7 @@ pub(super) async fn new_form(
         usage: None,
         csrf_token: layout.csrf_token.clone(),
         share_rows: Vec::new(),
+        may_audit: false,
         share_field: "folder_id",
         share_id: 0,
         share_back: String::new(),
@@ -145,6 +148,7 @@ pub(super) async fn edit_form(
         )),
         csrf_token: layout.csrf_token.clone(),
         share_rows: shares.into_iter().map(Into::into).collect(),
+        may_audit: layout.is_superuser,
         share_field: "folder_id",
         share_id: f.id,
         share_back: format!("/admin/folders/{}/edit", f.id),
