@@ -11,6 +11,9 @@
 #      mod_xsendfile (`coffer apache-config`), against Apache static
 #   8. one 100 MiB download: nginx static, nginx X-Accel-Redirect, Coffer alone (curl)
 #   9. the 4 KiB file through a share link (no account; the link counts each download)
+#  10. the download audit on (the default) and off: the private 4 KiB download by two
+#      Coffer processes on the same data, one with `audit.enabled = false`, run in turns
+#      (on, off, on, off) so drift on this machine touches both alike
 # Each line shows requests/s, MB/s and the ratio to the matching baseline, then Coffer's
 # peak resident memory (VmHWM) over the whole run.
 #
@@ -30,6 +33,7 @@ COFFER_ACCEL_PORT=18083     # Coffer with the nginx backend
 APACHE_STATIC_PORT=18084
 APACHE_SENDFILE_PORT=18085  # Apache in front of Coffer (X-Sendfile)
 COFFER_SENDFILE_PORT=18086  # Coffer with the apache backend
+COFFER_QUIET_PORT=18087     # Coffer with the download audit off
 
 need=()
 command -v wrk >/dev/null || need+=(wrk)
@@ -49,7 +53,7 @@ WORK=$(mktemp -d)
 # under the usual umask 022).
 chmod 755 "$WORK"
 cleanup() {
-    for pid in "${COFFER_PID:-}" "${COFFER_ACCEL_PID:-}" "${COFFER_SENDFILE_PID:-}"; do
+    for pid in "${COFFER_PID:-}" "${COFFER_ACCEL_PID:-}" "${COFFER_SENDFILE_PID:-}" "${COFFER_QUIET_PID:-}"; do
         [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
     done
     [ -f "$WORK/nginx/nginx.pid" ] && kill "$(cat "$WORK/nginx/nginx.pid")" 2>/dev/null || true
@@ -126,6 +130,7 @@ start_coffer() { # port backend-env... ; prints the pid
     env "${@:2}" "$BIN" serve --bind "127.0.0.1:$1" >> "$WORK/coffer.out" 2>> "$WORK/coffer.err" &
     echo $!
 }
+COFFER_QUIET_PID=$(start_coffer $COFFER_QUIET_PORT COFFER_AUDIT__ENABLED=false)
 COFFER_ACCEL_PID=$(start_coffer $COFFER_ACCEL_PORT COFFER_SERVER__PRIVATE__BACKEND=nginx COFFER_SERVER__PRIVATE_THUMBNAILS__BACKEND=nginx)
 COFFER_SENDFILE_PID=$(start_coffer $COFFER_SENDFILE_PORT COFFER_SERVER__PRIVATE__BACKEND=apache COFFER_SERVER__PRIVATE__UNESCAPE=false COFFER_SERVER__PRIVATE_THUMBNAILS__BACKEND=apache COFFER_SERVER__PRIVATE_THUMBNAILS__UNESCAPE=false)
 COFFER_BIND=127.0.0.1:$COFFER_ACCEL_PORT COFFER_SERVER__PRIVATE__BACKEND=nginx COFFER_SERVER__PRIVATE_THUMBNAILS__BACKEND=nginx \
@@ -169,7 +174,7 @@ CONF
         "$BIN" apache-config --listen "127.0.0.1:$APACHE_SENDFILE_PORT"
 } > "$WORK/apache/httpd.conf"
 apache2 -f "$WORK/apache/httpd.conf" -k start
-for port in $COFFER_ACCEL_PORT $COFFER_SENDFILE_PORT $NGINX_ACCEL_PORT $APACHE_STATIC_PORT $APACHE_SENDFILE_PORT; do
+for port in $COFFER_QUIET_PORT $COFFER_ACCEL_PORT $COFFER_SENDFILE_PORT $NGINX_ACCEL_PORT $APACHE_STATIC_PORT $APACHE_SENDFILE_PORT; do
     for _ in $(seq 1 100); do
         curl -s -o /dev/null "http://127.0.0.1:$port/login" && break
         sleep 0.1
@@ -196,6 +201,7 @@ check "http://127.0.0.1:$COFFER_PORT$URL4K" "$READER_COOKIE" 200
 check "http://127.0.0.1:$COFFER_PORT$URL4K" "$OUTSIDER_COOKIE" 404
 check "http://127.0.0.1:$NGINX_PORT/4k.bin" "" 200
 check "http://127.0.0.1:$COFFER_PORT$SHARE4K" "" 200
+check "http://127.0.0.1:$COFFER_QUIET_PORT$URL4K" "$READER_COOKIE" 200
 check "http://127.0.0.1:$NGINX_ACCEL_PORT$URL4K" "$READER_COOKIE" 200
 check "http://127.0.0.1:$NGINX_ACCEL_PORT$URL4K" "$OUTSIDER_COOKIE" 404
 check "http://127.0.0.1:$APACHE_STATIC_PORT/4k.bin" "" 200
@@ -257,6 +263,10 @@ read -r N4_RPS N4_MBS < <(run "nginx 4k" "http://127.0.0.1:$NGINX_PORT/4k.bin")
 read -r C4_RPS C4_MBS < <(run "coffer 4k" "http://127.0.0.1:$COFFER_PORT$URL4K" "$READER_COOKIE")
 read -r D4_RPS D4_MBS < <(run "coffer denied" "http://127.0.0.1:$COFFER_PORT$URL4K" "$OUTSIDER_COOKIE")
 read -r L4_RPS L4_MBS < <(run "coffer share 4k" "http://127.0.0.1:$COFFER_PORT$SHARE4K")
+read -r ON1_RPS _ < <(run "audit on 4k" "http://127.0.0.1:$COFFER_PORT$URL4K" "$READER_COOKIE")
+read -r OFF1_RPS _ < <(run "audit off 4k" "http://127.0.0.1:$COFFER_QUIET_PORT$URL4K" "$READER_COOKIE")
+read -r ON2_RPS _ < <(run "audit on 4k" "http://127.0.0.1:$COFFER_PORT$URL4K" "$READER_COOKIE")
+read -r OFF2_RPS _ < <(run "audit off 4k" "http://127.0.0.1:$COFFER_QUIET_PORT$URL4K" "$READER_COOKIE")
 read -r X4_RPS X4_MBS < <(run "nginx x-accel 4k" "http://127.0.0.1:$NGINX_ACCEL_PORT$URL4K" "$READER_COOKIE")
 read -r N1_RPS N1_MBS < <(run "nginx 1m" "http://127.0.0.1:$NGINX_PORT/1m.bin")
 read -r C1_RPS C1_MBS < <(run "coffer 1m" "http://127.0.0.1:$COFFER_PORT$URL1M" "$READER_COOKIE")
@@ -275,11 +285,13 @@ PEAK_ACCEL=$(awk '/VmHWM/ { printf "%.1f", $2/1024 }' "/proc/$COFFER_ACCEL_PID/s
 
 python3 - "$N4_RPS" "$N4_MBS" "$C4_RPS" "$C4_MBS" "$D4_RPS" "$D4_MBS" "$N1_RPS" "$N1_MBS" "$C1_RPS" "$C1_MBS" \
     "$X4_RPS" "$X4_MBS" "$X1_RPS" "$X1_MBS" "$A4_RPS" "$A4_MBS" "$S4_RPS" "$S4_MBS" "$A1_RPS" "$A1_MBS" "$S1_RPS" "$S1_MBS" \
-    "$B_STATIC" "$B_ACCEL" "$B_COFFER" "$L4_RPS" "$L4_MBS" "$PEAK" "$PEAK_ACCEL" "$UNDER_LOAD" "$HWM_BEFORE" <<'PY'
+    "$B_STATIC" "$B_ACCEL" "$B_COFFER" "$L4_RPS" "$L4_MBS" "$PEAK" "$PEAK_ACCEL" "$UNDER_LOAD" "$HWM_BEFORE" \
+    "$ON1_RPS" "$OFF1_RPS" "$ON2_RPS" "$OFF2_RPS" <<'PY'
 import sys
 v = list(map(float, sys.argv[1:28]))
 n4r, n4m, c4r, c4m, d4r, d4m, n1r, n1m, c1r, c1m, x4r, x4m, x1r, x1m, a4r, a4m, s4r, s4m, a1r, a1m, s1r, s1m, bs, ba, bc, l4r, l4m = v
 peak, peak_accel, under_load, before = sys.argv[28:32]
+on1, off1, on2, off2 = map(float, sys.argv[32:36])
 rows = [
     ("nginx static 4 KiB", n4r, n4m, None),
     ("Coffer private 4 KiB (logged-in reader)", c4r, c4m, c4r / n4r),
@@ -305,6 +317,12 @@ for name, m, ratio in [
     ("Coffer alone (default backend)", bc, bc / bs),
 ]:
     print(f"{name:<42}{'':>12}{m:>10.1f}{'' if ratio is None else f'{ratio:>10.1%}':>11}")
+print()
+print(f"{'download audit, private 4 KiB (in turns)':<42}{'req/s':>12}{'':>10}{'on/off':>11}")
+for name, on, off in [("1st pair", on1, off1), ("2nd pair", on2, off2)]:
+    print(f"{'  audit on, ' + name:<42}{on:>12,.0f}{'':>10}{on / off:>10.1%} ")
+    print(f"{'  audit off, ' + name:<42}{off:>12,.0f}")
+print(f"{'  both pairs':<42}{(on1 + on2) / 2:>12,.0f}{'':>10}{(on1 + on2) / (off1 + off2):>10.1%} ")
 print(f"Coffer RSS under load (largest 0.2 s sample during the runs, default backend): {under_load} MiB")
 print(f"Coffer peak RSS (VmHWM): default backend {peak} MiB ({before} MiB before the runs: each argon2id")
 print(f"  login check works in ~19 MiB); nginx backend {peak_accel} MiB")

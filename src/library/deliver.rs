@@ -390,6 +390,35 @@ pub fn embedded_thumbnail<T>(
     )
 }
 
+/// The preset `spec` of file `id` through a download link: the link must reach the file
+/// now (its creator still reads it; for a folder link, it lies in the folder's tree).
+pub fn shared_thumbnail<T>(
+    lib: &Library,
+    conn: &mut DbConn,
+    opened: &super::shares::Opened,
+    id: i64,
+    spec: &str,
+    open: impl FnMut(Source<'_>) -> std::result::Result<T, StorageError>,
+) -> Result<Delivery<T>> {
+    let asked = match &opened.file {
+        Some(f) if f.id != id => return Ok(Delivery::Missing),
+        Some(_) => None,
+        None => Some(id),
+    };
+    thumbnail_checked(
+        lib,
+        conn,
+        id,
+        spec,
+        |conn, _| match super::shares::file_of(lib, conn, opened, asked) {
+            Ok(_) => Ok(None),
+            Err(Error::NotFound) => Ok(Some(String::new())),
+            Err(e) => Err(e),
+        },
+        open,
+    )
+}
+
 fn thumbnail_checked<T>(
     lib: &Library,
     conn: &mut DbConn,

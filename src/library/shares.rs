@@ -372,6 +372,8 @@ pub struct Listing {
     pub crumbs: Vec<(i64, String)>,
     pub folders: Vec<Folder>,
     pub files: Vec<File>,
+    /// How each file shows: thumbnail or type icon (by file id).
+    pub looks: std::collections::HashMap<i64, super::image_files::Look>,
 }
 
 /// The shared folder (`None`) or one of its subfolders, with what the creator may read in
@@ -409,16 +411,27 @@ pub fn listing(
         .into_iter()
         .filter(|f| access.can(Right::Read, Target::Folder(f.id)))
         .collect();
-    let files = file::in_folder(conn, Some(id), None)?
+    let files: Vec<File> = file::in_folder(conn, Some(id), None)?
         .into_iter()
         .filter(|f| access.can(Right::Read, f))
         .collect();
+    let looks = super::image_files::looks(conn, &files)?;
     Ok(Listing {
         folder: here,
         crumbs,
         folders,
         files,
+        looks,
     })
+}
+
+/// How a file link's file shows on its page: a preview, or its type icon.
+pub fn look_of(conn: &mut DbConn, opened: &Opened) -> Result<Option<super::image_files::Look>> {
+    let Some(f) = &opened.file else {
+        return Ok(None);
+    };
+    let mut looks = super::image_files::looks(conn, std::slice::from_ref(f))?;
+    Ok(looks.remove(&f.id))
 }
 
 /// Takes a download slot of a link for a full transfer about to start: `false` when the

@@ -136,42 +136,56 @@ pub async fn preset_thumbnail(
         Delivery::Dropped => return Err(AppError::NotFound.into()),
     };
     let icon = crate::storage::sniff::icon_url(&mime);
+    let spec = match made_preset(&state, id, preset, &icon).await? {
+        Ok(spec) => spec,
+        Err(answer) => return Ok(answer),
+    };
+    // The bytes are sent from here, found again through the rows at this instant and
+    // checked again: a redirect to the thumbnail's storage URL could arrive after a toggle
+    // moved it, and the file may have turned private meanwhile.
+    let delivery = run(&state, &req, move |st, conn, user, _| {
+        deliver::preset_thumbnail(&st.library, conn, user, id, &spec, |s| opened(st, s))
+    })
+    .await?;
+    match delivery {
+        Delivery::Dropped => Ok(redirect(&icon, "private, no-cache")),
+        other => finish(&state, &req, other, Via::StableUrl),
+    }
+}
+
+/// Makes the `preset` thumbnail of image `id` if it is not there yet (waiting for a job
+/// already making it): its spec, or the answer to give instead — a redirect to the type
+/// icon `icon` when thumbnails cannot be made, 503 with `Retry-After` when the server is
+/// busy, 404 for a file that is not an image or is gone.
+pub(crate) async fn made_preset(
+    state: &AppState,
+    id: i64,
+    preset: crate::images::spec::Preset,
+    icon: &str,
+) -> Result<Result<String, HttpResponse>, AppError> {
     let jobs = state.library.thumbnails.clone();
     let made = tokio::task::spawn_blocking(move || {
         thumbnails::ensure(&jobs, id, std::slice::from_ref(&preset), Mode::Request)
     })
     .await
     .map_err(AppError::unexpected)?;
-    match made {
-        Ok(Ensured::Ready(list)) => {
-            let Some((_, t)) = list.into_iter().next() else {
-                return Ok(redirect(&icon, "private, no-cache"));
-            };
-            // The bytes are sent from here, found again through the rows at this instant
-            // and checked again: a redirect to the thumbnail's storage URL could arrive
-            // after a toggle moved it, and the file may have turned private meanwhile.
-            let spec = t.spec;
-            let delivery = run(&state, &req, move |st, conn, user, _| {
-                deliver::preset_thumbnail(&st.library, conn, user, id, &spec, |s| opened(st, s))
-            })
-            .await?;
-            match delivery {
-                Delivery::Dropped => Ok(redirect(&icon, "private, no-cache")),
-                other => finish(&state, &req, other, Via::StableUrl),
-            }
-        }
-        Ok(Ensured::NotAnImage) => Err(AppError::NotFound.into()),
-        Ok(Ensured::Failed(_)) => Ok(redirect(&icon, "private, no-cache")),
-        Err(JobError::Busy) => Ok(HttpResponse::ServiceUnavailable()
+    Ok(match made {
+        Ok(Ensured::Ready(list)) => match list.into_iter().next() {
+            Some((_, t)) => Ok(t.spec),
+            None => Err(redirect(icon, "private, no-cache")),
+        },
+        Ok(Ensured::NotAnImage) => return Err(AppError::NotFound),
+        Ok(Ensured::Failed(_)) => Err(redirect(icon, "private, no-cache")),
+        Err(JobError::Busy) => Err(HttpResponse::ServiceUnavailable()
             .insert_header((header::RETRY_AFTER, "2"))
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .json(serde_json::json!({"error": JobError::Busy.to_string()}))),
-        Err(JobError::Library(crate::library::Error::NotFound)) => Err(AppError::NotFound.into()),
+        Err(JobError::Library(crate::library::Error::NotFound)) => return Err(AppError::NotFound),
         Err(e) => {
             tracing::warn!(file_id = id, error = %e, "thumbnail not made");
-            Ok(redirect(&icon, "no-store"))
+            Err(redirect(icon, "no-store"))
         }
-    }
+    })
 }
 
 /// The signature of an embed URL.
@@ -240,6 +254,11 @@ pub async fn embedded_thumbnail(
         res.headers_mut().insert(header::CACHE_CONTROL, v);
     }
     Ok(res)
+}
+
+/// A redirect to a type icon, for a thumbnail that was dropped since it was made.
+pub(crate) fn icon_redirect(icon: &str) -> HttpResponse {
+    redirect(icon, "private, no-cache")
 }
 
 fn redirect(to: &str, cache: &'static str) -> HttpResponse {

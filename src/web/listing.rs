@@ -114,6 +114,18 @@ impl Thumb {
         preset: &str,
         double: &str,
     ) -> Option<Self> {
+        Self::at(state, f, look, (preset, double), |p| deferred_url(f.id, p))
+    }
+
+    /// [`Thumb::new`] with the URLs `url` gives for a preset's name (a share link's page
+    /// has its own).
+    pub fn at(
+        state: &AppState,
+        f: &File,
+        look: &Look,
+        (preset, double): (&str, &str),
+        url: impl Fn(&str) -> String,
+    ) -> Option<Self> {
         let Look::Thumbnail {
             width,
             height,
@@ -126,8 +138,8 @@ impl Thumb {
         let (w, h) = presets.preset(preset)?.output_size((*width, *height));
         presets.preset(double)?;
         Some(Thumb {
-            src: deferred_url(f.id, preset),
-            srcset: format!("{} 2x", deferred_url(f.id, double)),
+            src: url(preset),
+            srcset: format!("{} 2x", url(double)),
             width: w,
             height: h,
             alt: if alt_text.trim().is_empty() {

@@ -16,6 +16,7 @@ mod listing;
 mod pages;
 mod share_links;
 mod share_manage;
+mod share_previews;
 pub mod timeout;
 mod upload_names;
 pub mod uploads;

@@ -17,6 +17,7 @@ use crate::db;
 use crate::db::models::File;
 use crate::library::audit::Via;
 use crate::library::deliver::Source;
+use crate::library::image_files::Look;
 use crate::library::shares::{self, Kind, Opened, Unlock};
 use crate::serve;
 use crate::state::AppState;
@@ -26,7 +27,8 @@ use crate::web::body_end::when_done;
 use crate::web::error::AppError;
 use crate::web::errors::PageError;
 use crate::web::human_size;
-use crate::web::listing::type_icon;
+use crate::web::listing::{Thumb, no_thumbnail_reason, type_icon};
+use crate::web::share_previews;
 use crate::web::uploads::{self, Sender};
 
 /// Registers `/s/…`.
@@ -39,7 +41,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/s/{token}/files/{id}", web::get().to(file_in_folder))
         .route("/s/{token}/files/{id}", web::head().to(file_in_folder))
         .route("/s/{token}/upload", web::post().to(drop_files))
-        .route("/s/{token}/zip", web::get().to(zip));
+        .route("/s/{token}/zip", web::get().to(zip))
+        .route(
+            "/s/{token}/thumbnails/{id}/{preset}",
+            web::get().to(super::share_previews::thumbnail),
+        )
+        .route(
+            "/s/{token}/thumbnails/{id}/{preset}",
+            web::head().to(super::share_previews::thumbnail),
+        );
 }
 
 /// The double-submit token of the visitor's forms (they have no session).
@@ -50,7 +60,7 @@ fn proof_cookie(share_id: i64) -> String {
 }
 
 /// A visitor's answer: `noindex`, no referrer.
-fn visitor(mut res: HttpResponse) -> HttpResponse {
+pub(super) fn visitor(mut res: HttpResponse) -> HttpResponse {
     let h = res.headers_mut();
     h.insert(
         header::REFERRER_POLICY,
@@ -68,7 +78,7 @@ fn visitor(mut res: HttpResponse) -> HttpResponse {
 }
 
 /// The link, if it works now; 404 otherwise, whatever the reason.
-async fn opened(state: &web::Data<AppState>, token: &str) -> Result<Opened, AppError> {
+pub(super) async fn opened(state: &web::Data<AppState>, token: &str) -> Result<Opened, AppError> {
     let (st, token) = (state.get_ref().clone(), token.to_owned());
     let at = state.library.changes.now();
     db::read_inline(&state.pool, &state.settings.database, move |conn| {
@@ -82,7 +92,7 @@ async fn opened(state: &web::Data<AppState>, token: &str) -> Result<Opened, AppE
 }
 
 /// Whether the visitor unlocked a password-protected link.
-fn unlocked(req: &HttpRequest, o: &Opened) -> bool {
+pub(super) fn unlocked(req: &HttpRequest, o: &Opened) -> bool {
     match shares::proof(&o.share) {
         None => true,
         Some(proof) => req
@@ -97,6 +107,10 @@ struct Row {
     name: String,
     size: String,
     icon: &'static str,
+    /// An image's thumbnail through the link.
+    thumb: Option<Thumb>,
+    /// Why an image has no thumbnail.
+    failure: Option<String>,
 }
 
 #[derive(Template)]
@@ -112,6 +126,8 @@ struct SharePage {
     kind: &'static str,
     /// A file link's file: (name, size, type, icon).
     file: Option<(String, String, String, &'static str)>,
+    /// A file link's image, previewed through the link.
+    preview: Option<Thumb>,
     /// A folder link: the folder shown, its path below the shared folder.
     folder_name: String,
     /// The shared folder's name (the first step of the path).
@@ -143,6 +159,7 @@ impl SharePage {
                     type_icon(&f.mime_type),
                 )
             }),
+            preview: None,
             folder_name: o
                 .folder
                 .as_ref()
@@ -212,6 +229,15 @@ async fn page(
     if o.kind == Kind::Download && o.folder.is_some() {
         fill_listing(&state, &o, None, &mut p).await?;
     }
+    if let (Kind::Download, Some(f)) = (o.kind, &o.file) {
+        let o2 = o.clone();
+        let look = db::run(&state.pool, move |conn| shares::look_of(conn, &o2)).await?;
+        p.preview = look.and_then(|look| {
+            Thumb::at(&state, f, &look, ("preview-420", "preview-420"), |preset| {
+                share_previews::url(&token, f.id, preset)
+            })
+        });
+    }
     render(p, StatusCode::OK, new)
 }
 
@@ -241,16 +267,26 @@ async fn fill_listing(
             name: f.name,
             size: String::new(),
             icon: "folder",
+            thumb: None,
+            failure: None,
         })
         .collect();
+    let token = p.token.clone();
     p.files = l
         .files
         .into_iter()
-        .map(|f| Row {
-            id: f.id,
-            name: f.label().to_owned(),
-            size: human_size(f.size),
-            icon: type_icon(&f.mime_type),
+        .map(|f| {
+            let look = l.looks.get(&f.id).cloned().unwrap_or(Look::Icon);
+            Row {
+                id: f.id,
+                name: f.label().to_owned(),
+                size: human_size(f.size),
+                icon: type_icon(&f.mime_type),
+                thumb: Thumb::at(state, &f, &look, ("icon-120", "icon-240"), |preset| {
+                    share_previews::url(&token, f.id, preset)
+                }),
+                failure: no_thumbnail_reason(&look),
+            }
         })
         .collect();
     Ok(())

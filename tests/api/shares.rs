@@ -759,3 +759,121 @@ async fn a_link_without_a_maximum_counts_its_completed_downloads_within_a_second
     }
     assert_eq!(n, 3);
 }
+
+/// `(status, content type, body)` of a visitor's GET.
+async fn fetch_bytes(app: &TestApp, path: &str) -> (StatusCode, String, Vec<u8>) {
+    let res = client().get(app.url(path)).send().await.unwrap();
+    let status = res.status();
+    let ty = res
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, ty, res.bytes().await.unwrap().to_vec())
+}
+
+#[actix_web::test]
+async fn previews_show_through_the_link_only_what_it_reaches_and_count_for_nothing() {
+    use crate::pictures::{jpeg, photo};
+    let app = spawn_app().await;
+    let admin = app.admin_token.clone();
+    let album = app.folder(&admin, "Album", None).await;
+    let inner = app.folder(&admin, "Inner", Some(album)).await;
+    let elsewhere = app.folder(&admin, "Elsewhere", None).await;
+    let picture = jpeg(&photo(64, 48), None);
+    let id = |v: Value| v["id"].as_i64().unwrap();
+    let beach = id(app
+        .upload(&admin, "beach.jpg", &picture, Some(album), false)
+        .await);
+    let deep = id(app
+        .upload(&admin, "deep.jpg", &picture, Some(inner), false)
+        .await);
+    let other = id(app
+        .upload(&admin, "other.jpg", &picture, Some(elsewhere), false)
+        .await);
+    let notes = id(app
+        .upload(&admin, "notes.txt", b"notes", Some(album), false)
+        .await);
+    let (sid, url) = made(&app, &admin, json!({"folder_id": album})).await;
+
+    // The listing shows the image through the link, the text file as its type.
+    let (_, _, page) = visit(&app, &url).await;
+    let src = format!("{url}/thumbnails/{beach}/icon-120");
+    assert!(page.contains(&format!("src=\"{src}\"")), "{page}");
+    assert!(!page.contains(&format!("/thumbnails/{notes}/")), "{page}");
+    let (status, ty, body) = fetch_bytes(&app, &src).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(ty.starts_with("image/"), "{ty}");
+    let shown = image::load_from_memory(&body).unwrap();
+    assert!(shown.width() <= 120 && shown.width() > 0);
+    let res = client().get(app.url(&src)).send().await.unwrap();
+    assert_eq!(res.headers()["referrer-policy"], "no-referrer");
+    // Deeper in the tree: yes; outside it, another preset, a text file: no.
+    assert_eq!(
+        fetch_bytes(&app, &format!("{url}/thumbnails/{deep}/icon-120"))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    for path in [
+        format!("{url}/thumbnails/{other}/icon-120"),
+        format!("{url}/thumbnails/{beach}/no-such-preset"),
+        format!("{url}/thumbnails/{notes}/icon-120"),
+        format!("{url}/thumbnails/999999/icon-120"),
+    ] {
+        assert_eq!(
+            fetch_bytes(&app, &path).await.0,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    // Previews are not downloads: nothing counted, nothing audited.
+    app.state.library.links.write(&app.state.pool);
+    assert_eq!(downloads_of(&app, &admin, sid).await, 0);
+    app.state.library.audit.write(&app.state.pool);
+    let (_, audit) = app
+        .request(
+            Method::GET,
+            Some(&admin),
+            &format!("/api/v1/audit?share_id={sid}"),
+            None,
+        )
+        .await;
+    assert_eq!(audit["entries"], json!([]));
+
+    // A file link previews its own image, and nothing else.
+    let (_, file_url) = made(&app, &admin, json!({"file_id": beach})).await;
+    let (_, _, page) = visit(&app, &file_url).await;
+    let preview = format!("{file_url}/thumbnails/{beach}/preview-420");
+    assert!(page.contains(&format!("src=\"{preview}\"")), "{page}");
+    assert_eq!(fetch_bytes(&app, &preview).await.0, StatusCode::OK);
+    assert_eq!(
+        fetch_bytes(&app, &format!("{file_url}/thumbnails/{deep}/preview-420"))
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    // A password first; a revoked link shows nothing more.
+    let (_, locked) = made(
+        &app,
+        &admin,
+        json!({"file_id": beach, "password": "open sesame 42"}),
+    )
+    .await;
+    assert_eq!(
+        fetch_bytes(&app, &format!("{locked}/thumbnails/{beach}/preview-420"))
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    let (status, _) = app
+        .request(
+            Method::DELETE,
+            Some(&admin),
+            &format!("/api/v1/shares/{sid}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(fetch_bytes(&app, &src).await.0, StatusCode::NOT_FOUND);
+}

@@ -427,6 +427,36 @@ pub async fn share_links_go_through_the_backend(kind: Kind) {
     assert_eq!(status, StatusCode::OK);
     let (status, _, _) = env.get(None, &url, &[]).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "used up after two downloads");
+
+    // The download audit names the link, the range and the web server that sent the bytes.
+    env.state.library.audit.write(&env.state.pool);
+    let res = env
+        .client
+        .get(env.site(&format!("/api/v1/audit?share_id={}", made["id"])))
+        .bearer_auth(&env.admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let page: serde_json::Value = res.json().await.unwrap();
+    let entries = page["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 3, "{page:#}");
+    let backend = env.state.settings.serve_private.name();
+    for e in entries {
+        assert_eq!(e["via"], "share");
+        assert_eq!(e["outcome"], "handed-off", "{e}");
+        assert_eq!(e["backend"], backend);
+        assert_eq!(e["file_id"], file["id"]);
+        assert!(e["user_id"].is_null());
+    }
+    assert_eq!(
+        entries
+            .iter()
+            .filter(|e| e["range"] == "bytes=100-199")
+            .count(),
+        1,
+        "{page:#}"
+    );
 }
 
 /// A valid 1×1 PNG.
