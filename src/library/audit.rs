@@ -40,6 +40,13 @@ impl Subject {
     }
 }
 
+/// The private file `id` as an audit subject, if there is one: a refusal to name it.
+pub fn subject_of(conn: &mut DbConn, id: i64) -> Result<Option<Subject>> {
+    Ok(crate::db::models::file::find(conn, id)?
+        .filter(|f| !f.is_public)
+        .map(|f| Subject::of(&f)))
+}
+
 /// Who asked: a user (through a session or an API token), or a share link's visitor.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Who {

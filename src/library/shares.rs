@@ -364,6 +364,24 @@ pub fn file_of(
     }
 }
 
+/// [`file_of`], or the private file asked for that the link does not reach (now), for the
+/// download audit to record the refusal (`None`: nothing to name).
+pub fn file_or_refusal(
+    lib: &Library,
+    conn: &mut DbConn,
+    opened: &Opened,
+    file_id: Option<i64>,
+) -> Result<std::result::Result<File, Option<super::audit::Subject>>> {
+    match file_of(lib, conn, opened, file_id) {
+        Ok(f) => Ok(Ok(f)),
+        Err(Error::NotFound) => Ok(Err(match file_id {
+            Some(id) => super::audit::subject_of(conn, id)?,
+            None => None,
+        })),
+        Err(e) => Err(e),
+    }
+}
+
 /// A folder of a download link's tree, as its visitor sees it.
 #[derive(Clone, Debug)]
 pub struct Listing {

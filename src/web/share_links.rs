@@ -412,14 +412,22 @@ async fn send_file(
     // The row again after a move between storages took the object from under it.
     for _ in 0..4 {
         let (st, o2) = (state.get_ref().clone(), o.clone());
-        let f: File = db::read_inline(&state.pool, &state.settings.database, move |conn| {
-            Ok(shares::file_of(&st.library, conn, &o2, file_id))
+        let found = db::read_inline(&state.pool, &state.settings.database, move |conn| {
+            Ok(shares::file_or_refusal(&st.library, conn, &o2, file_id))
         })
         .await?
-        .map_err(|e| match e {
-            crate::library::Error::NotFound => AppError::NotFound,
-            other => other.into(),
-        })?;
+        .map_err(AppError::from)?;
+        let f: File = match found {
+            Ok(f) => f,
+            Err(subject) => {
+                if let Some(subject) = subject {
+                    let who = audit_trail::visitor(o.share.id);
+                    let status = StatusCode::NOT_FOUND;
+                    audit_trail::refused(&state, &req, Via::Share, who, subject, status);
+                }
+                return Err(AppError::NotFound.into());
+            }
+        };
         let key = StorageKey::parse(&f.storage_key).map_err(|_| AppError::NotFound)?;
         let source = Source::content(&state.library, &f, key);
         let audited = source.audited.clone();

@@ -314,6 +314,22 @@ async fn shares_zips_and_versions_say_how_and_through_whom() {
         fetch(&app, None, Method::GET, &format!("{url}/zip"), &[]).await,
         StatusCode::OK
     );
+    // A file the folder link does not reach: refused, and recorded as such.
+    let outside = app
+        .upload(&admin, "outside.txt", b"not yours", None, false)
+        .await;
+    let outside = outside["id"].as_i64().unwrap();
+    assert_eq!(
+        fetch(
+            &app,
+            None,
+            Method::GET,
+            &format!("{url}/files/{outside}"),
+            &[]
+        )
+        .await,
+        StatusCode::NOT_FOUND
+    );
     // A ZIP from the admin, by the admin.
     let selection = format!("/admin/zip?item=folder-{album}");
     let c = client();
@@ -326,11 +342,25 @@ async fn shares_zips_and_versions_say_how_and_through_whom() {
     assert_eq!(outcomes(&by_link), vec![("share".into(), "sent".into())]);
     assert!(by_link[0]["user_id"].is_null());
     assert_eq!(by_link[0]["file_id"], aid);
-    let zipped = entries(&app, &format!("share_id={folder_share}"), 2).await;
+    let by_folder_link = entries(&app, &format!("share_id={folder_share}"), 3).await;
     assert_eq!(
-        outcomes(&zipped),
-        vec![("zip".into(), "sent".into()), ("zip".into(), "sent".into())]
+        outcomes(&by_folder_link),
+        vec![
+            ("share".into(), "refused".into()),
+            ("zip".into(), "sent".into()),
+            ("zip".into(), "sent".into())
+        ]
     );
+    let refused = by_folder_link
+        .iter()
+        .find(|e| e["outcome"] == "refused")
+        .unwrap();
+    assert_eq!(refused["file_id"], outside);
+    assert_eq!(refused["file_name"], "outside.txt");
+    let zipped: Vec<&Value> = by_folder_link
+        .iter()
+        .filter(|e| e["via"] == "zip")
+        .collect();
     let mut files: Vec<i64> = zipped
         .iter()
         .map(|e| e["file_id"].as_i64().unwrap())
