@@ -364,6 +364,14 @@ pub fn file_of(
     }
 }
 
+/// A download file link's file, as opened with the link (no query).
+pub fn link_file(opened: &Opened) -> Option<&File> {
+    match opened.kind {
+        Kind::Download => opened.file.as_ref(),
+        Kind::Upload => None,
+    }
+}
+
 /// [`file_of`], or the private file asked for that the link does not reach (now), for the
 /// download audit to record the refusal (`None`: nothing to name).
 pub fn file_or_refusal(

@@ -405,18 +405,28 @@ async fn send_file(
     token: String,
     file_id: Option<i64>,
 ) -> Result<HttpResponse, PageError> {
-    let o = opened(&state, &token).await?;
+    let mut o = opened(&state, &token).await?;
     if !unlocked(&req, &o) {
         return Err(AppError::NotFound.into());
     }
-    // The row again after a move between storages took the object from under it.
-    for _ in 0..4 {
-        let (st, o2) = (state.get_ref().clone(), o.clone());
-        let found = db::read_inline(&state.pool, &state.settings.database, move |conn| {
-            Ok(shares::file_or_refusal(&st.library, conn, &o2, file_id))
-        })
-        .await?
-        .map_err(AppError::from)?;
+    for attempt in 0..4 {
+        if attempt > 0 {
+            // A move between storages took the object from under the row: its commit
+            // changed the database, so the link (and a file link's row) is read again.
+            o = opened(&state, &token).await?;
+        }
+        let found = match (shares::link_file(&o), file_id) {
+            // A file link's file came with the link: nothing more to ask.
+            (Some(f), None) => Ok(f.clone()),
+            _ => {
+                let (st, o2) = (state.get_ref().clone(), o.clone());
+                db::read_inline(&state.pool, &state.settings.database, move |conn| {
+                    Ok(shares::file_or_refusal(&st.library, conn, &o2, file_id))
+                })
+                .await?
+                .map_err(AppError::from)?
+            }
+        };
         let f: File = match found {
             Ok(f) => f,
             Err(subject) => {

@@ -1,5 +1,5 @@
 //! The stable URLs (`/files/{id}/{name}` and `/files/{id}/thumbnails/{preset}`) while the
-//! file is toggled between public and private: a reader never gets 404 or 5xx and always
+//! file is toggled between public and private (and share links to it): a reader never gets 404 or 5xx and always
 //! the right bytes; a stranger never gets a private byte. Readers follow redirects, as a
 //! browser does, so a redirect into a storage the object has just left would show.
 
@@ -73,6 +73,23 @@ async fn stable_urls_never_fail_a_reader_while_the_file_is_toggled() {
         "not an image"
     );
 
+    // Share links read the row the same way: a file link, and a folder link's file.
+    let mut links = Vec::new();
+    for body in [json!({"file_id": id}), json!({"folder_id": folder})] {
+        let (status, made) = app
+            .request(
+                Method::POST,
+                Some(&app.admin_token),
+                "/api/v1/shares",
+                Some(body),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{made}");
+        links.push(made["url"].as_str().unwrap().to_owned());
+    }
+    let file_link = format!("{}/download", links[0]);
+    let folder_link = format!("{}/files/{id}", links[1]);
+
     let stop = Arc::new(AtomicBool::new(false));
     let count = Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::new();
@@ -80,6 +97,8 @@ async fn stable_urls_never_fail_a_reader_while_the_file_is_toggled() {
         (Who::Reader, stable_url.clone(), bytes.clone()),
         (Who::Reader, stable_url.clone(), bytes.clone()),
         (Who::Reader, preset_url.clone(), thumb.clone()),
+        (Who::Reader, file_link, bytes.clone()),
+        (Who::Reader, folder_link, bytes.clone()),
         (Who::Stranger, stable_url.clone(), bytes.clone()),
         (Who::Stranger, preset_url.clone(), thumb.clone()),
     ];
