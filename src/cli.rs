@@ -118,7 +118,14 @@ pub enum Command {
         command: TrashCommand,
     },
     /// Print an nginx configuration (upstream, map, server block) for the current settings.
-    NginxConfig(SiteArgs),
+    NginxConfig {
+        #[command(flatten)]
+        site: SiteArgs,
+        /// A Coffer instance behind nginx, HOST:PORT; repeat it for several instances
+        /// (one round-robin upstream; default: this instance's `bind`).
+        #[arg(long = "upstream", value_name = "HOST:PORT")]
+        upstreams: Vec<String>,
+    },
     /// Print an Apache <VirtualHost> (mod_proxy, mod_xsendfile) for the current settings.
     ApacheConfig(SiteArgs),
     /// Print a lighttpd configuration block for the current settings.
@@ -220,15 +227,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("(shown only this once; change it with `coffer changepassword admin`)");
             }
             let addr = state.settings.bind;
-            let (audit, pool) = (state.library.audit.clone(), state.pool.clone());
+            let stopping = state.clone();
             actix_web::rt::System::new().block_on(async move {
                 let app = Application::build(state, None)?;
                 tracing::info!("Coffer listening on http://{addr}/");
                 app.run_until_stopped().await?;
                 Ok::<_, anyhow::Error>(())
             })?;
-            // What the audit gathered since its last write.
-            audit.write(&pool);
+            crate::startup::stopped(&stopping);
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {
@@ -408,12 +414,16 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{}", settings(&cli.global, None)?.redacted_toml());
             Ok(ExitCode::SUCCESS)
         }
-        Command::NginxConfig(site) => server_config(&cli.global, &site, deploy::Server::Nginx),
-        Command::ApacheConfig(site) => server_config(&cli.global, &site, deploy::Server::Apache),
-        Command::LighttpdConfig(site) => {
-            server_config(&cli.global, &site, deploy::Server::Lighttpd)
+        Command::NginxConfig { site, upstreams } => {
+            server_config(&cli.global, &site, &upstreams, deploy::Server::Nginx)
         }
-        Command::CaddyConfig(site) => server_config(&cli.global, &site, deploy::Server::Caddy),
+        Command::ApacheConfig(site) => {
+            server_config(&cli.global, &site, &[], deploy::Server::Apache)
+        }
+        Command::LighttpdConfig(site) => {
+            server_config(&cli.global, &site, &[], deploy::Server::Lighttpd)
+        }
+        Command::CaddyConfig(site) => server_config(&cli.global, &site, &[], deploy::Server::Caddy),
         Command::Doctor { url, username } => {
             let s = settings(&cli.global, None)?;
             let lines = actix_web::rt::System::new().block_on(deploy::doctor::run(
@@ -436,10 +446,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 fn server_config(
     global: &GlobalArgs,
     site: &SiteArgs,
+    upstreams: &[String],
     server: deploy::Server,
 ) -> anyhow::Result<ExitCode> {
     let s = settings(global, None)?;
-    let site = deploy::Site::parse(&site.listen, site.server_name.clone())?;
+    let site =
+        deploy::Site::parse(&site.listen, site.server_name.clone())?.with_upstreams(upstreams)?;
     let (text, warnings) = deploy::render(server, &s, &site)?;
     for w in warnings {
         eprintln!("warning: {w}");

@@ -56,6 +56,29 @@ pub fn repair(state: &AppState) -> anyhow::Result<recover::Recovered> {
     Ok(repaired)
 }
 
+/// After a serving instance stopped (SIGTERM, SIGINT; the requests in flight finished or
+/// `server.shutdown_timeout_secs` passed): writes what the download audit and the share
+/// link counts gathered since their last write, and lets this instance's leases expire
+/// so another instance takes its unfinished work over at once.
+pub fn stopped(state: &AppState) {
+    state.library.audit.write(&state.pool);
+    state.library.links.write(&state.pool);
+    let owner = crate::db::models::journal::instance_id();
+    let released = state
+        .pool
+        .get()
+        .map_err(|e| e.to_string())
+        .and_then(|mut conn| {
+            crate::db::models::journal::release_leases(&mut conn, owner).map_err(|e| e.to_string())
+        });
+    match released {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(leases = n, "released this instance's leases"),
+        Err(e) => tracing::warn!(error = %e, "could not release this instance's leases"),
+    }
+    tracing::info!("Coffer stopped");
+}
+
 /// The periodic repair of a serving instance; stops when dropped.
 pub struct Repairs {
     stop: Option<mpsc::Sender<()>>,
@@ -120,9 +143,10 @@ impl Application {
         let workers = state.settings.workers;
         let blocking_threads = state.settings.database_pool_size as usize + 8;
         let max_body = state.settings.max_upload_size;
-        let (header_timeout, body_idle) = (
+        let (header_timeout, body_idle, shutdown_timeout) = (
             state.settings.header_timeout,
             state.settings.body_idle_timeout,
+            state.settings.shutdown_timeout,
         );
         let data = web::Data::new(state);
         let server = HttpServer::new(move || {
@@ -149,6 +173,8 @@ impl Application {
         // the connection is closed); the body's idle limit is the middleware above.
         .client_request_timeout(header_timeout)
         .client_disconnect_timeout(Duration::from_secs(2))
+        // SIGTERM/SIGINT: stop accepting, let what is in flight finish up to this long.
+        .shutdown_timeout(shutdown_timeout.as_secs())
         .listen(listener)?
         .run();
         Ok(Self { port, server })

@@ -256,6 +256,9 @@ pub struct ServersConfig {
     /// Seconds a request body may go without a single byte before the request is answered
     /// 408 and everything it stored so far is dropped (uploads, forms, JSON).
     pub body_idle_timeout_secs: u64,
+    /// Seconds a stopping instance (SIGTERM, SIGINT) gives the requests and uploads in
+    /// flight to finish after it stopped accepting connections.
+    pub shutdown_timeout_secs: u64,
 }
 
 impl Default for ServersConfig {
@@ -265,6 +268,7 @@ impl Default for ServersConfig {
             private_thumbnails: ServeBackendConfig::default(),
             header_timeout_secs: 10,
             body_idle_timeout_secs: 60,
+            shutdown_timeout_secs: 30,
         }
     }
 }

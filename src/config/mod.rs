@@ -92,6 +92,8 @@ pub struct Settings {
     pub serve_private_thumbnails: ServeBackend,
     /// `server.header_timeout_secs`: time to send a request's headers.
     pub header_timeout: std::time::Duration,
+    /// `server.shutdown_timeout_secs`: time the requests in flight get when stopping.
+    pub shutdown_timeout: std::time::Duration,
     /// `server.body_idle_timeout_secs`: longest silence inside a request body.
     pub body_idle_timeout: std::time::Duration,
     pub session: SessionConfig,
@@ -291,6 +293,10 @@ impl Settings {
         for (key, secs) in [
             ("server.header_timeout_secs", raw.server.header_timeout_secs),
             (
+                "server.shutdown_timeout_secs",
+                raw.server.shutdown_timeout_secs,
+            ),
+            (
                 "server.body_idle_timeout_secs",
                 raw.server.body_idle_timeout_secs,
             ),
@@ -343,6 +349,7 @@ impl Settings {
             serve_private,
             serve_private_thumbnails,
             header_timeout: std::time::Duration::from_secs(raw.server.header_timeout_secs),
+            shutdown_timeout: std::time::Duration::from_secs(raw.server.shutdown_timeout_secs),
             body_idle_timeout: std::time::Duration::from_secs(raw.server.body_idle_timeout_secs),
             session: raw.session.clone(),
             argon2: raw.argon2.clone(),

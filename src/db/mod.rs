@@ -216,14 +216,71 @@ pub fn pool(backend: &Backend, max_size: u32) -> Result<DbPool, DbError> {
     Ok(pool)
 }
 
-/// Runs every pending migration; returns the names of those applied.
+/// One trivial query: whether the database answers (readiness).
+pub fn ping(conn: &mut DbConn) -> Result<(), DbError> {
+    diesel::sql_query("SELECT 1").execute(conn)?;
+    Ok(())
+}
+
+/// The PostgreSQL advisory-lock key held while migrating.
+pub const MIGRATION_LOCK: i64 = 0x436f_6666_6572_4d67; // "CofferMg"
+
+/// Runs every pending migration; returns the names of those applied. Several instances
+/// starting at once run them once: on PostgreSQL under an advisory lock, on SQLite in one
+/// `BEGIN IMMEDIATE` transaction (the others wait, then find nothing left to do). A database
+/// migrated by a newer Coffer (a migration this binary does not know) is refused.
 pub fn migrate(conn: &mut DbConn) -> Result<Vec<String>, DbError> {
+    let migration_error =
+        |e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string());
     let applied = match conn {
-        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
-        DbConn::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
+        DbConn::Sqlite(c) => {
+            refuse_unknown(c, SQLITE_MIGRATIONS)?;
+            c.immediate_transaction(|c| {
+                c.run_pending_migrations(SQLITE_MIGRATIONS)
+                    .map(|v| v.iter().map(ToString::to_string).collect::<Vec<_>>())
+                    .map_err(|e| DbError::Migration(e.to_string()))
+            })?
+        }
+        DbConn::Postgres(c) => {
+            diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})")).execute(c)?;
+            let ran = refuse_unknown(c, POSTGRES_MIGRATIONS).and_then(|()| {
+                c.run_pending_migrations(POSTGRES_MIGRATIONS)
+                    .map(|v| v.iter().map(ToString::to_string).collect::<Vec<_>>())
+                    .map_err(migration_error)
+            });
+            diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})")).execute(c)?;
+            ran?
+        }
+    };
+    Ok(applied)
+}
+
+/// Refuses a database that holds a migration `known` does not have: a newer Coffer
+/// migrated it, and this one would misread its tables.
+fn refuse_unknown<C>(conn: &mut C, known: EmbeddedMigrations) -> Result<(), DbError>
+where
+    C: MigrationHarness<C::Backend> + diesel::Connection,
+{
+    use diesel::migration::MigrationSource;
+    let known: Vec<String> = MigrationSource::<C::Backend>::migrations(&known)
+        .map_err(|e| DbError::Migration(e.to_string()))?
+        .iter()
+        .map(|m| m.name().version().to_string())
+        .collect();
+    let applied = conn
+        .applied_migrations()
+        .map_err(|e| DbError::Migration(e.to_string()))?;
+    if let Some(newer) = applied
+        .iter()
+        .map(ToString::to_string)
+        .find(|v| !known.contains(v))
+    {
+        return Err(DbError::Migration(format!(
+            "the database was migrated by a newer Coffer (migration {newer}, which this version \
+             does not know): run the newer version, or restore a backup taken before it"
+        )));
     }
-    .map_err(|e| DbError::Migration(e.to_string()))?;
-    Ok(applied.iter().map(|m| m.to_string()).collect())
+    Ok(())
 }
 
 /// Reverts every applied migration (used by the migration round-trip test).

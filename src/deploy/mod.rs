@@ -49,6 +49,8 @@ pub enum GenerateError {
     },
     #[error("--listen {0:?}: expected PORT or ADDRESS:PORT")]
     Listen(String),
+    #[error("--upstream {0:?}: expected HOST:PORT (a name, an IPv4 address or [IPv6], and a port)")]
+    Upstream(String),
 }
 
 /// Where the generated server listens and what it calls itself.
@@ -59,9 +61,20 @@ pub struct Site {
     pub port: u16,
     /// Host name (`None`: any).
     pub server_name: Option<String>,
+    /// The Coffer instances behind the web server (`HOST:PORT`); empty: this one (`bind`).
+    pub upstreams: Vec<String>,
 }
 
 impl Site {
+    /// With the instances `upstreams` (`HOST:PORT` each) behind the web server.
+    pub fn with_upstreams(mut self, upstreams: &[String]) -> Result<Self, GenerateError> {
+        self.upstreams = upstreams
+            .iter()
+            .map(|u| valid_upstream(u).ok_or_else(|| GenerateError::Upstream(u.clone())))
+            .collect::<Result<_, _>>()?;
+        Ok(self)
+    }
+
     /// Parses `PORT`, `ADDRESS:PORT` or `[IPv6]:PORT`.
     pub fn parse(listen: &str, server_name: Option<String>) -> Result<Self, GenerateError> {
         if let Ok(port) = listen.parse::<u16>() {
@@ -69,6 +82,7 @@ impl Site {
                 address: None,
                 port,
                 server_name,
+                upstreams: Vec::new(),
             });
         }
         let addr: SocketAddr = listen
@@ -78,8 +92,27 @@ impl Site {
             address: Some(addr.ip()),
             port: addr.port(),
             server_name,
+            upstreams: Vec::new(),
         })
     }
+}
+
+/// `HOST:PORT` as a web server may be told it: an IP address (IPv6 in brackets) or a host
+/// name of letters, digits, `-` and `.`, and a port from 1.
+fn valid_upstream(u: &str) -> Option<String> {
+    if let Ok(addr) = u.parse::<SocketAddr>() {
+        return (addr.port() != 0).then(|| addr.to_string());
+    }
+    let (host, port) = u.rsplit_once(':')?;
+    let port: u16 = port.parse().ok().filter(|p| *p != 0)?;
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    };
+    (host.len() <= 253 && host.split('.').all(label_ok)).then(|| format!("{host}:{port}"))
 }
 
 /// A public storage served from disk.
@@ -266,6 +299,39 @@ mod tests {
         assert_eq!(s.address, Some(IpAddr::V4(Ipv4Addr::LOCALHOST)));
         assert!(Site::parse("[::1]:80", None).is_ok());
         assert!(Site::parse("localhost", None).is_err());
+    }
+
+    #[test]
+    fn upstreams_are_host_and_port_or_refused() {
+        let site = Site::parse("80", None).unwrap();
+        let ok = site
+            .clone()
+            .with_upstreams(&[
+                "10.0.0.11:8000".into(),
+                "coffer-2.internal:8000".into(),
+                "[::1]:8001".into(),
+            ])
+            .unwrap();
+        assert_eq!(
+            ok.upstreams,
+            ["10.0.0.11:8000", "coffer-2.internal:8000", "[::1]:8001"]
+        );
+        for bad in [
+            "10.0.0.11",
+            "host:0",
+            "host:99999",
+            "ho st:80",
+            "a;b:80",
+            "-bad:80",
+            "x:80 down",
+            "$host:80",
+            ":80",
+        ] {
+            assert!(
+                site.clone().with_upstreams(&[bad.into()]).is_err(),
+                "{bad} accepted"
+            );
+        }
     }
 
     #[test]

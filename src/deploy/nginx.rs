@@ -20,11 +20,28 @@ pub fn render(plan: &Plan, site: &Site) -> Result<String, GenerateError> {
     for note in plan.notes(&["nginx"]) {
         let _ = writeln!(w, "# {note}");
     }
-    let _ = writeln!(
-        w,
-        "\nupstream coffer_backend {{\n    server {};\n    keepalive 64;\n}}\n",
-        plan.upstream
-    );
+    if site.upstreams.is_empty() {
+        let _ = writeln!(
+            w,
+            "\nupstream coffer_backend {{\n    server {};\n    keepalive 64;\n}}\n",
+            plan.upstream
+        );
+    } else {
+        let _ = writeln!(
+            w,
+            "\n# Several Coffer instances, round robin. An instance that fails to answer (or answers\n\
+             # 502/503, as it does while it stops) is skipped for 10 s and the request goes to\n\
+             # the next one (nginx retries only idempotent requests). nginx open source checks\n\
+             # health passively, on real requests; an orchestrator may poll GET /readyz.\n\
+             upstream coffer_backend {{"
+        );
+        // Each is HOST:PORT of letters, digits, `-`, `.`, `:` and brackets (`Site`
+        // refused anything else): nothing to quote.
+        for u in &site.upstreams {
+            let _ = writeln!(w, "    server {u} max_fails=1 fail_timeout=10s;");
+        }
+        let _ = writeln!(w, "    keepalive 64;\n}}\n");
+    }
     let _ = writeln!(
         w,
         "# Public files of an active type (HTML, SVG, scripts, unknown) are downloaded, never shown.\n\
@@ -85,6 +102,7 @@ pub fn render(plan: &Plan, site: &Site) -> Result<String, GenerateError> {
          proxy_set_header Host $http_host;\n        \
          proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n        \
          proxy_set_header X-Forwarded-Proto $scheme;\n        \
+         proxy_next_upstream error timeout http_502 http_503;\n        \
          # Uploads stream to Coffer, which enforces its limit while reading.\n        \
          proxy_request_buffering off;\n    }}\n}}"
     );

@@ -94,6 +94,22 @@ impl LocalStorage {
         Ok(path)
     }
 
+    /// Whether the root is a directory this process may write into.
+    pub fn check_reachable(&self) -> Result<(), StorageError> {
+        let meta = fs::metadata(&self.root)?;
+        if !meta.is_dir() {
+            return Err(StorageError::Io(io::Error::other(format!(
+                "{} is not a directory",
+                self.root.display()
+            ))));
+        }
+        rustix::fs::access(
+            &self.root,
+            rustix::fs::Access::WRITE_OK | rustix::fs::Access::EXEC_OK,
+        )
+        .map_err(|e| StorageError::Io(e.into()))
+    }
+
     /// Opens an object for reading, never through a symbolic link and never outside the
     /// root. One `openat2` call (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS) enforces both in the
     /// kernel; where that call is missing (Linux before 5.6) each component is checked.

@@ -215,6 +215,13 @@ impl Storages {
         self.get(StorageRole::thumbnails(is_public))
     }
 
+    /// Whether every storage is there and writable (readiness).
+    pub fn check_reachable(&self) -> Result<(), StorageError> {
+        StorageRole::ALL
+            .iter()
+            .try_for_each(|r| self.get(*r).local().check_reachable())
+    }
+
     /// Root directories, for diagnostics.
     pub fn roots(&self) -> Vec<(StorageRole, PathBuf)> {
         StorageRole::ALL

@@ -10,6 +10,7 @@ mod contribute;
 mod downloads;
 pub mod error;
 pub mod errors;
+mod health;
 mod icons;
 pub mod identity;
 mod listing;
@@ -50,6 +51,10 @@ fn page_headers() -> DefaultHeaders {
 
 /// Registers every route for `settings`.
 pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
+    cfg.route("/healthz", web::get().to(health::healthz))
+        .route("/healthz", web::head().to(health::healthz))
+        .route("/readyz", web::get().to(health::readyz))
+        .route("/readyz", web::head().to(health::readyz));
     api::configure(cfg);
     let private = settings.private.base_url.clone();
     let private_thumbs = settings.private_thumbnails.base_url.clone();

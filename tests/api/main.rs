@@ -28,6 +28,7 @@ mod memory;
 mod migrations;
 mod names;
 mod openapi;
+mod operations;
 mod permissions;
 mod pictures;
 mod range_properties;

@@ -107,3 +107,44 @@ async fn every_generated_configuration_passes_the_server_check() {
         assert!(ok, "{kind:?}: {out}\n{conf}");
     }
 }
+
+/// Several instances behind nginx: one upstream with each of them, which nginx accepts.
+#[actix_web::test]
+async fn nginx_takes_several_upstreams() {
+    let env = coffer_only(Kind::Nginx, |_| {}).await;
+    let out = cli(
+        &env.config_file,
+        &[
+            "nginx-config",
+            "--listen",
+            &format!("127.0.0.1:{}", env.web_port),
+            "--upstream",
+            "127.0.0.1:18401",
+            "--upstream",
+            "localhost:18402",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let conf = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        conf.contains("server 127.0.0.1:18401 max_fails=1 fail_timeout=10s;"),
+        "{conf}"
+    );
+    assert!(
+        conf.contains("server localhost:18402 max_fails=1 fail_timeout=10s;"),
+        "{conf}"
+    );
+    assert!(conf.contains("proxy_next_upstream error timeout http_502 http_503;"));
+    let (ok, msg) = WebServer::config_test(Kind::Nginx, &conf);
+    assert!(ok, "{msg}\n{conf}");
+    let bad = cli(
+        &env.config_file,
+        &["nginx-config", "--upstream", "127.0.0.1:1; evil"],
+    );
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--upstream"));
+}

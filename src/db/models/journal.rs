@@ -124,6 +124,20 @@ pub fn begin_move(
         .get_result(conn)?)
 }
 
+/// Lets every lease `owner` holds expire now (an instance that stops): another instance
+/// takes its moves and deletions over at its next repair instead of a lease length later.
+/// Returns how many rows it held.
+pub fn release_leases(conn: &mut DbConn, owner: &str) -> Result<usize, DbError> {
+    let past = now() - Duration::from_secs(1);
+    let moves = diesel::update(storage_moves::table.filter(storage_moves::owner.eq(owner)))
+        .set(storage_moves::lease_expires_at.eq(past))
+        .execute(conn)?;
+    let garbage = diesel::update(storage_garbage::table.filter(storage_garbage::owner.eq(owner)))
+        .set(storage_garbage::lease_expires_at.eq(past))
+        .execute(conn)?;
+    Ok(moves + garbage)
+}
+
 /// Extends the lease of a move `owner` still holds; false if it lost it.
 pub fn renew_move(conn: &mut DbConn, id: i64, owner: &str) -> Result<bool, DbError> {
     let n = diesel::update(
