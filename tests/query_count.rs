@@ -266,6 +266,13 @@ async fn a_checked_download_asks_the_database_at_most_twice() {
             coffer::db::Backend::Postgres(_) => {
                 // The identity, then the row with the generation: two round trips, no
                 // transaction around them.
+                // Printed for scripts/bench-cluster.sh.
+                println!(
+                    "download cost: {path}: {} queries, {} round trips, {} transactions",
+                    warm.statements,
+                    warm.round_trips(),
+                    warm.transactions
+                );
                 assert!(warm.round_trips() <= 2, "{path}: {warm:?}");
                 assert_eq!(warm.transactions, 0, "{path}: {warm:?}");
             }
