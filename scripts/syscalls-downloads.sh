@@ -5,6 +5,7 @@
 #   2. the same with the session cookie of a logged-in reader
 #   3. a denied request for it (another user's token → 404)
 #   4. a private 1 MiB file, bearer token
+#   5. the 4 KiB file through a share link (no account)
 # Each case prints the syscalls of the whole server process (every thread) divided by N,
 # largest first, and their sum. Counts do not swing with the machine's load as timings do.
 #
@@ -69,6 +70,9 @@ head -c 4096 /dev/urandom > "$WORK/4k.bin"
 head -c 1048576 /dev/urandom > "$WORK/1m.bin"
 URL4K=$(curl -fs -X POST "$API/files" "${auth[@]}" -F folder_id="$FOLDER" -F "file=@$WORK/4k.bin" | json '["url"]')
 URL1M=$(curl -fs -X POST "$API/files" "${auth[@]}" -F folder_id="$FOLDER" -F "file=@$WORK/1m.bin" | json '["url"]')
+ID4K=$(curl -fs "$API/folders/$FOLDER/children" "${auth[@]}" | python3 -c \
+    "import json,sys; print(next(f['id'] for f in json.load(sys.stdin)['files'] if f['size'] == 4096))")
+SHARE4K=$(curl -fs -X POST "$API/shares" "${auth[@]}" -H 'Content-Type: application/json' -d "{\"file_id\":$ID4K}" | json '["url"]')/download
 READER=$(token reader "benchmark password")
 OUTSIDER=$(token outsider "benchmark password")
 jar="$WORK/reader.jar"
@@ -126,3 +130,4 @@ count "private 4 KiB, bearer token" "$URL4K" 200 "Authorization: Bearer $READER"
 count "private 4 KiB, session cookie" "$URL4K" 200 "Cookie: coffer_session=$COOKIE"
 count "denied 4 KiB (404), bearer token" "$URL4K" 404 "Authorization: Bearer $OUTSIDER"
 count "private 1 MiB, bearer token" "$URL1M" 200 "Authorization: Bearer $READER"
+count "share link 4 KiB, no account" "$SHARE4K" 200 "Accept: */*"

@@ -41,7 +41,7 @@ pub use pages::human_size;
 const FORM_LIMIT: usize = 64 * 1024;
 
 /// Security headers of Coffer's own pages.
-fn page_headers() -> DefaultHeaders {
+pub(crate) fn page_headers() -> DefaultHeaders {
     DefaultHeaders::new()
         .add(("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"))
         .add(("X-Content-Type-Options", "nosniff"))
@@ -78,6 +78,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
                 web::scope(private_thumbs.trim_end_matches('/'))
                     .default_service(web::to(downloads::private_thumbnail)),
             )
+            // Share links before every other pattern: a visitor's download is matched
+            // by a plain prefix, then against few patterns.
+            .configure(share_links::configure)
             .service(
                 web::resource("/files/{id}/thumbnails/{preset}")
                     .route(
@@ -142,7 +145,6 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
                     .route("/shares", web::post().to(share_manage::create))
                     .route("/shares/{id}/revoke", web::post().to(share_manage::revoke))
                     .route("/account/shares", web::get().to(share_manage::page))
-                    .configure(share_links::configure)
                     .route("/static/coffer.css", web::get().to(pages::stylesheet))
                     .route("/static/coffer.js", web::get().to(pages::script))
                     .route("/static/icons/{name}", web::get().to(icons::icon))

@@ -31,25 +31,41 @@ use crate::web::listing::{Thumb, no_thumbnail_reason, type_icon};
 use crate::web::share_previews;
 use crate::web::uploads::{self, Sender};
 
-/// Registers `/s/…`.
+/// Registers `/s/…`: one scope behind a plain prefix, so no other request is matched
+/// against these patterns and a link's request against few (downloads first).
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/s/{token}", web::get().to(page))
-        .route("/s/{token}", web::post().to(unlock))
-        .route("/s/{token}/download", web::get().to(download))
-        .route("/s/{token}/download", web::head().to(download))
-        .route("/s/{token}/folders/{id}", web::get().to(folder_page))
-        .route("/s/{token}/files/{id}", web::get().to(file_in_folder))
-        .route("/s/{token}/files/{id}", web::head().to(file_in_folder))
-        .route("/s/{token}/upload", web::post().to(drop_files))
-        .route("/s/{token}/zip", web::get().to(zip))
-        .route(
-            "/s/{token}/thumbnails/{id}/{preset}",
-            web::get().to(super::share_previews::thumbnail),
-        )
-        .route(
-            "/s/{token}/thumbnails/{id}/{preset}",
-            web::head().to(super::share_previews::thumbnail),
-        );
+    let resource = |path: &str| {
+        web::resource(path).default_service(web::to(|| async {
+            Err::<HttpResponse, PageError>(AppError::NotFound.into())
+        }))
+    };
+    cfg.service(
+        web::scope("/s")
+            .wrap(super::page_headers())
+            .service(
+                resource("/{token}/download")
+                    .route(web::get().to(download))
+                    .route(web::head().to(download)),
+            )
+            .service(
+                resource("/{token}/files/{id}")
+                    .route(web::get().to(file_in_folder))
+                    .route(web::head().to(file_in_folder)),
+            )
+            .service(
+                resource("/{token}/thumbnails/{id}/{preset}")
+                    .route(web::get().to(super::share_previews::thumbnail))
+                    .route(web::head().to(super::share_previews::thumbnail)),
+            )
+            .service(
+                resource("/{token}")
+                    .route(web::get().to(page))
+                    .route(web::post().to(unlock)),
+            )
+            .service(resource("/{token}/folders/{id}").route(web::get().to(folder_page)))
+            .service(resource("/{token}/upload").route(web::post().to(drop_files)))
+            .service(resource("/{token}/zip").route(web::get().to(zip))),
+    );
 }
 
 /// The double-submit token of the visitor's forms (they have no session).
