@@ -15,6 +15,7 @@ mod icons;
 pub mod identity;
 mod listing;
 mod pages;
+mod share_downloads;
 mod share_links;
 mod share_manage;
 mod share_previews;
