@@ -29,16 +29,18 @@ pub fn render(plan: &Plan, site: &Site) -> Result<String, GenerateError> {
     } else {
         let _ = writeln!(
             w,
-            "\n# Several Coffer instances, round robin. An instance that fails to answer (or answers\n\
-             # 502/503, as it does while it stops) is skipped for 10 s and the request goes to\n\
-             # the next one (nginx retries only idempotent requests). nginx open source checks\n\
-             # health passively, on real requests; an orchestrator may poll GET /readyz.\n\
+            "\n# Several Coffer instances, round robin. An instance that fails to answer (refuses the\n\
+             # connection, as it does once it stops, or answers 502/503) is skipped for 2 s and the\n\
+             # request goes to the next one (nginx retries only idempotent requests, and any\n\
+             # request it could not send). nginx open source checks health passively, on real\n\
+             # requests; an orchestrator may poll GET /readyz. Restarting instances in turn:\n\
+             # wait until the restarted one answers /readyz, and 2 s more, before the next.\n\
              upstream coffer_backend {{"
         );
         // Each is HOST:PORT of letters, digits, `-`, `.`, `:` and brackets (`Site`
         // refused anything else): nothing to quote.
         for u in &site.upstreams {
-            let _ = writeln!(w, "    server {u} max_fails=1 fail_timeout=10s;");
+            let _ = writeln!(w, "    server {u} max_fails=1 fail_timeout=2s;");
         }
         let _ = writeln!(w, "    keepalive 64;\n}}\n");
     }
@@ -103,6 +105,7 @@ pub fn render(plan: &Plan, site: &Site) -> Result<String, GenerateError> {
          proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n        \
          proxy_set_header X-Forwarded-Proto $scheme;\n        \
          proxy_next_upstream error timeout http_502 http_503;\n        \
+         proxy_connect_timeout 5s;\n        \
          # Uploads stream to Coffer, which enforces its limit while reading.\n        \
          proxy_request_buffering off;\n    }}\n}}"
     );

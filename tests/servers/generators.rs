@@ -131,11 +131,11 @@ async fn nginx_takes_several_upstreams() {
     );
     let conf = String::from_utf8(out.stdout).unwrap();
     assert!(
-        conf.contains("server 127.0.0.1:18401 max_fails=1 fail_timeout=10s;"),
+        conf.contains("server 127.0.0.1:18401 max_fails=1 fail_timeout=2s;"),
         "{conf}"
     );
     assert!(
-        conf.contains("server localhost:18402 max_fails=1 fail_timeout=10s;"),
+        conf.contains("server localhost:18402 max_fails=1 fail_timeout=2s;"),
         "{conf}"
     );
     assert!(conf.contains("proxy_next_upstream error timeout http_502 http_503;"));
