@@ -8,6 +8,10 @@ use clap::Parser;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
+    // Test builds only: fault injection from the FAILPOINTS variable
+    // (`relocate::after-transfer=sleep(4000)`), for the suites that stop processes mid-way.
+    #[cfg(feature = "failpoints")]
+    let _failpoints = fail::FailScenario::setup();
     coffer::telemetry::init();
     let cli = coffer::cli::Cli::parse();
     match coffer::cli::run(cli) {

@@ -493,3 +493,108 @@ async fn a_rolling_restart_under_load_fails_no_request() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// Whether file `id` is public, per the database.
+async fn is_public(c: &Cluster, id: i64) -> bool {
+    let url = c.database_url.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = coffer::db::establish(&coffer::db::Backend::Postgres(url)).unwrap();
+        use coffer::db::schema::files;
+        files::table
+            .find(id)
+            .select(files::is_public)
+            .get_result(&mut conn)
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+fn toggle(
+    c: &Cluster,
+    base: String,
+    id: i64,
+    public: bool,
+) -> actix_web::rt::task::JoinHandle<StatusCode> {
+    let admin = c.admin.clone();
+    actix_web::rt::spawn(async move {
+        let res = client()
+            .patch(format!("{base}/api/v1/files/{id}"))
+            .bearer_auth(&admin)
+            .json(&json!({"is_public": public}))
+            .send()
+            .await;
+        res.map(|r| r.status()).unwrap_or(StatusCode::BAD_GATEWAY)
+    })
+}
+
+#[actix_web::test]
+async fn a_move_survives_another_instance_starting_and_is_repaired_after_its_owner_dies() {
+    // A pauses every move after copying its objects, before committing.
+    let mut c = Cluster::start_with(&[("FAILPOINTS", "relocate::after-transfer=sleep(4000)")]);
+    let a = c.a.url("");
+    let first = pattern(100_000, 6);
+    let second = pattern(120_000, 7);
+    let (_, f1) = upload(&a, &c.admin, "first.bin", &first, None, false)
+        .await
+        .unwrap();
+    let (_, f2) = upload(&a, &c.admin, "second.bin", &second, None, false)
+        .await
+        .unwrap();
+    let (id1, id2) = (f1["id"].as_i64().unwrap(), f2["id"].as_i64().unwrap());
+
+    // A third instance starting (its start-up repair) while A's move is in flight leaves it
+    // alone: the lease is A's and alive.
+    let moving = toggle(&c, a.clone(), id1, true);
+    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    let third = c.restart(crate::web::free_port());
+    assert_eq!(moving.await.unwrap(), StatusCode::OK, "A finished its move");
+    assert!(is_public(&c, id1).await);
+    let public_url = client()
+        .get(c.b.url(&format!("/api/v1/files/{id1}")))
+        .bearer_auth(&c.admin)
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap()["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        get(&c.site(&public_url), None).await,
+        (StatusCode::OK, first)
+    );
+    drop(third);
+
+    // A dies (SIGKILL) in the middle of a move: readers still get the file through B from
+    // where its row names it; once the lease has expired, an instance starting repairs it.
+    let stable = format!("/files/{id2}/second.bin");
+    let moving = toggle(&c, a.clone(), id2, true);
+    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    c.a.kill();
+    assert_ne!(moving.await.unwrap(), StatusCode::OK);
+    assert!(!is_public(&c, id2).await, "nothing was committed");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(62);
+    while std::time::Instant::now() < deadline {
+        assert_eq!(
+            get(&c.site(&stable), Some(&c.admin)).await,
+            (StatusCode::OK, second.clone())
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    let port = c.a.port;
+    c.a = c.restart(port);
+    assert!(!is_public(&c, id2).await, "rolled back");
+    assert_eq!(
+        get(&c.site(&stable), Some(&c.admin)).await,
+        (StatusCode::OK, second)
+    );
+    let out = c.run(&["check"]);
+    assert!(
+        out.status.success(),
+        "the copy left in the public storage was removed: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

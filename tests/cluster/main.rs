@@ -44,13 +44,14 @@ pub struct Instance {
 }
 
 impl Instance {
-    fn start(data: &Path, database: &str, port: u16) -> Self {
+    fn start(data: &Path, database: &str, port: u16, env: &[(&str, &str)]) -> Self {
         let log = std::fs::File::create(data.join(format!("serve-{port}.log"))).unwrap();
         let child = coffer(
             data,
             database,
             &["serve", "--bind", &format!("127.0.0.1:{port}")],
         )
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::from(log))
         .spawn()
@@ -87,6 +88,13 @@ impl Instance {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// SIGKILL: gone at once, whatever it was doing.
+    pub fn kill(&mut self) {
+        let mut child = self.child.take().unwrap();
+        child.kill().unwrap();
+        child.wait().unwrap();
     }
 
     /// SIGTERM, then waits for the process to exit; its exit status.
@@ -135,6 +143,11 @@ pub struct Cluster {
 
 impl Cluster {
     pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// A cluster whose instance A runs with `env_a` (e.g. `FAILPOINTS`).
+    pub fn start_with(env_a: &[(&str, &str)]) -> Self {
         let pg = pg::test_database().unwrap_or_else(|| {
             panic!(
                 "the cluster suite needs PostgreSQL: set TEST_DATABASE_URL, e.g. \
@@ -172,8 +185,8 @@ impl Cluster {
             String::from_utf8_lossy(&out.stderr)
         );
         let admin = String::from_utf8(out.stdout).unwrap().trim().to_owned();
-        let a = Instance::start(&data, &url, free_port());
-        let b = Instance::start(&data, &url, free_port());
+        let a = Instance::start(&data, &url, free_port(), env_a);
+        let b = Instance::start(&data, &url, free_port(), &[]);
         let nginx_port = free_port();
         let conf = coffer(
             &data,
@@ -229,6 +242,6 @@ impl Cluster {
 
     /// Restarts a stopped instance on its port.
     pub fn restart(&self, port: u16) -> Instance {
-        Instance::start(&self.data(), &self.database_url, port)
+        Instance::start(&self.data(), &self.database_url, port, &[])
     }
 }
