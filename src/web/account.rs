@@ -13,7 +13,8 @@ use crate::state::AppState;
 use crate::web::admin::refusal;
 use crate::web::error::AppError;
 use crate::web::errors::PageError;
-use crate::web::identity::caller;
+use crate::web::identity::SessionUser;
+use actix_web::FromRequest;
 
 #[derive(Template)]
 #[template(path = "account/password.html")]
@@ -22,15 +23,6 @@ struct PasswordPage<'a> {
     is_staff: bool,
     csrf_token: &'a str,
     error: Option<&'a str>,
-}
-
-/// The caller, logged in with a session (the form needs its CSRF token); without one, the
-/// log-in form, then back here.
-async fn session_user(state: &AppState, req: &HttpRequest) -> Result<Identity, PageError> {
-    match caller(state, req).await? {
-        Some(identity) if identity.session.is_some() => Ok(identity),
-        _ => Err(PageError::login_required(req.path())),
-    }
 }
 
 fn render(identity: &Identity, error: Option<&str>) -> Result<HttpResponse, PageError> {
@@ -53,11 +45,8 @@ fn render(identity: &Identity, error: Option<&str>) -> Result<HttpResponse, Page
 }
 
 /// `GET /account/password`.
-pub async fn password_form(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, PageError> {
-    render(&session_user(&state, &req).await?, None)
+pub async fn password_form(user: SessionUser) -> Result<HttpResponse, PageError> {
+    render(&user.identity, None)
 }
 
 #[derive(Deserialize)]
@@ -78,11 +67,11 @@ pub async fn change_password(
     state: web::Data<AppState>,
     form: web::Form<PasswordForm>,
 ) -> Result<HttpResponse, PageError> {
-    let identity = session_user(&state, &req).await?;
-    if !csrf::matches(
-        identity.csrf_token().unwrap_or_default(),
-        Some(&form.csrf_token),
-    ) {
+    let SessionUser {
+        identity,
+        csrf_token,
+    } = SessionUser::extract(&req).await?;
+    if !csrf::matches(&csrf_token, Some(&form.csrf_token)) {
         return Err(AppError::Csrf.into());
     }
     let form = form.into_inner();

@@ -7,7 +7,6 @@ use actix_multipart::Multipart;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use crate::auth::Identity;
 use crate::auth::csrf;
 use crate::db;
 use crate::domain::ids::FolderId;
@@ -16,21 +15,12 @@ use crate::state::AppState;
 use crate::web::admin::redirect_with_flash;
 use crate::web::error::AppError;
 use crate::web::errors::PageError;
-use crate::web::identity::caller;
+use crate::web::identity::SessionUser;
 use crate::web::uploads::{self, Sender};
+use actix_web::FromRequest;
 
 /// The logged-in caller of a page form, with the session's CSRF token; a bearer token is
 /// not a page session.
-async fn page_caller(state: &AppState, req: &HttpRequest) -> Result<(Identity, String), PageError> {
-    let Some(identity) = caller(state, req).await? else {
-        return Err(PageError::login_required(req.path()));
-    };
-    let Some(token) = identity.csrf_token().map(str::to_owned) else {
-        return Err(AppError::Csrf.into());
-    };
-    Ok((identity, token))
-}
-
 /// `POST /folders/{id}/upload`: multipart with `csrf_token` first, then `on_conflict` at
 /// most once, then the `file` parts; the folder is the one in the address (a `folder`
 /// field refuses the request).
@@ -40,7 +30,10 @@ pub async fn upload_files(
     id: web::Path<FolderId>,
     form: Multipart,
 ) -> Result<HttpResponse, PageError> {
-    let (identity, token) = page_caller(&state, &req).await?;
+    let SessionUser {
+        identity,
+        csrf_token: token,
+    } = SessionUser::extract(&req).await?;
     uploads::receive(
         &req,
         &state,
@@ -81,7 +74,10 @@ pub async fn create_folder(
     id: web::Path<FolderId>,
     form: web::Form<NewFolder>,
 ) -> Result<HttpResponse, PageError> {
-    let (identity, token) = page_caller(&state, &req).await?;
+    let SessionUser {
+        identity,
+        csrf_token: token,
+    } = SessionUser::extract(&req).await?;
     if !csrf::matches(&token, Some(&form.csrf_token)) {
         return Err(AppError::Csrf.into());
     }

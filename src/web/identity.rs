@@ -76,6 +76,42 @@ impl FromRequest for ApiUser {
     }
 }
 
+/// A page's caller, logged in with a session, and the session's CSRF token. Nobody logged
+/// in is sent to log in; a bearer token is no page session: a page asked for with one
+/// only is sent to log in too, a form sent with one is refused (403).
+pub struct SessionUser {
+    pub identity: Identity,
+    pub csrf_token: String,
+}
+
+impl FromRequest for SessionUser {
+    type Error = crate::web::errors::PageError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        use crate::web::errors::PageError;
+        let req = req.clone();
+        Box::pin(async move {
+            let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| {
+                AppError::unexpected(anyhow::anyhow!("application state missing"))
+            })?;
+            let Some(identity) = caller(state, &req).await? else {
+                return Err(PageError::login_required(req.path()));
+            };
+            match identity.csrf_token().map(str::to_owned) {
+                Some(csrf_token) => Ok(SessionUser {
+                    identity,
+                    csrf_token,
+                }),
+                None if matches!(*req.method(), Method::GET | Method::HEAD) => {
+                    Err(PageError::login_required(req.path()))
+                }
+                None => Err(AppError::Csrf.into()),
+            }
+        })
+    }
+}
+
 /// The client's address, for throttling: the last address in the configured proxy header
 /// (the one the trusted proxy added), or the connection's peer.
 pub fn client_address(req: &HttpRequest, header: Option<&str>) -> String {

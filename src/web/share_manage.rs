@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::{Identity, csrf};
+use crate::auth::csrf;
 use crate::db;
 use crate::domain::ids::{FileId, FolderId};
 use crate::domain::next::local_path;
@@ -16,7 +16,8 @@ use crate::web::admin::redirect_with_flash;
 use crate::web::api::json::timestamp;
 use crate::web::error::AppError;
 use crate::web::errors::PageError;
-use crate::web::identity::caller;
+use crate::web::identity::SessionUser;
+use actix_web::FromRequest;
 
 /// A link as the pages list it.
 pub struct ShareRow {
@@ -56,19 +57,6 @@ impl From<Listed> for ShareRow {
             active: l.active,
             revoked: s.revoked_at.is_some(),
         }
-    }
-}
-
-async fn session_user(
-    state: &AppState,
-    req: &HttpRequest,
-) -> Result<(Identity, String), PageError> {
-    match caller(state, req).await? {
-        Some(identity) if identity.session.is_some() => {
-            let token = identity.csrf_token().unwrap_or_default().to_owned();
-            Ok((identity, token))
-        }
-        _ => Err(PageError::login_required(req.path())),
     }
 }
 
@@ -116,7 +104,10 @@ pub async fn create(
     state: web::Data<AppState>,
     form: web::Form<ShareForm>,
 ) -> Result<HttpResponse, PageError> {
-    let (identity, token) = session_user(&state, &req).await?;
+    let SessionUser {
+        identity,
+        csrf_token: token,
+    } = SessionUser::extract(&req).await?;
     if !csrf::matches(&token, Some(&form.csrf_token)) {
         return Err(AppError::Csrf.into());
     }
@@ -196,7 +187,10 @@ pub async fn revoke(
     id: web::Path<i64>,
     form: web::Form<RevokeForm>,
 ) -> Result<HttpResponse, PageError> {
-    let (identity, token) = session_user(&state, &req).await?;
+    let SessionUser {
+        identity,
+        csrf_token: token,
+    } = SessionUser::extract(&req).await?;
     if !csrf::matches(&token, Some(&form.csrf_token)) {
         return Err(AppError::Csrf.into());
     }
@@ -228,7 +222,10 @@ struct SharesPage {
 
 /// `GET /account/shares`: one's links (every link for superusers) with their use counts.
 pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
-    let (identity, token) = session_user(&state, &req).await?;
+    let SessionUser {
+        identity,
+        csrf_token: token,
+    } = SessionUser::extract(&req).await?;
     let user = identity.user.clone();
     let rows = db::run(&state.pool, move |conn| shares::list(conn, &user, false)).await?;
     let flash = crate::web::admin::read_flash(&req);
