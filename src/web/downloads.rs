@@ -55,7 +55,7 @@ pub async fn private_file(
         })
     })
     .await?;
-    finish(&state, &req, delivery, Via::PrivateUrl)
+    finish(&state, &req, delivery, Some(Via::PrivateUrl))
 }
 
 /// `GET|HEAD <private thumbnails base URL>{key}`: the source file's read permission
@@ -71,7 +71,7 @@ pub async fn private_thumbnail(
         deliver::private_thumbnail(&st.library, conn, user, &key, |s| opened(st, s))
     })
     .await?;
-    finish(&state, &req, delivery, Via::PrivateUrl)
+    finish(&state, &req, delivery, None)
 }
 
 /// `GET|HEAD /files/{id}/{name}`: the stable URL of a file. It serves the bytes itself, from
@@ -89,7 +89,7 @@ pub async fn stable(
         })
     })
     .await?;
-    finish(&state, &req, delivery, Via::StableUrl)
+    finish(&state, &req, delivery, Some(Via::StableUrl))
 }
 
 /// `GET|HEAD /files/{id}/versions/{version}`: a kept earlier content of a file, checked
@@ -105,7 +105,7 @@ pub async fn version(
         deliver::version(&st.library, conn, user, id, vid, |s| opened(st, s))
     })
     .await?;
-    finish(&state, &req, delivery, Via::Version)
+    finish(&state, &req, delivery, Some(Via::Version))
 }
 
 /// `GET|HEAD /files/{id}/thumbnails/{preset}`: a preset of an image, made on first request
@@ -149,7 +149,7 @@ pub async fn preset_thumbnail(
     .await?;
     match delivery {
         Delivery::Dropped => Ok(redirect(&icon, "private, no-cache")),
-        other => finish(&state, &req, other, Via::StableUrl),
+        other => finish(&state, &req, other, None),
     }
 }
 
@@ -248,7 +248,7 @@ pub async fn embedded_thumbnail(
         })
     })
     .await?;
-    let mut res = finish(&state, &req, delivery, Via::StableUrl)?;
+    let mut res = finish(&state, &req, delivery, None)?;
     let left = (expires - time::OffsetDateTime::now_utc().unix_timestamp()).clamp(0, 86_400);
     if let Ok(v) = header::HeaderValue::from_str(&format!("private, max-age={left}")) {
         res.headers_mut().insert(header::CACHE_CONTROL, v);
@@ -335,25 +335,27 @@ fn denied(state: &AppState, why: String) -> AppError {
 }
 
 /// The answer to a delivery, recorded in the download audit when it is a private file's
-/// content (`via`: how it was asked for; thumbnails are not audited).
+/// content asked for `via` a file URL (thumbnails, `None`, are not audited).
 fn finish(
     state: &AppState,
     req: &HttpRequest,
     delivery: Delivery<(Object, Option<Subject>)>,
-    via: Via,
+    via: Option<Via>,
 ) -> Result<HttpResponse, PageError> {
     match delivery {
         Delivery::Missing | Delivery::Dropped => Err(AppError::NotFound.into()),
         Delivery::Denied(refusal) => {
             let e = denied(state, refusal.why);
-            if let Some(subject) = refusal.audited {
+            if let (Some(via), Some(subject)) = (via, refusal.audited) {
                 let status = actix_web::ResponseError::status_code(&e);
                 audit_trail::refused(state, req, via, audit_trail::caller(req), subject, status);
             }
             Err(e.into())
         }
-        Delivery::Ready((object, None)) => Ok(serve::respond(req, object)),
-        Delivery::Ready((object, Some(subject))) => {
+        Delivery::Ready((object, subject)) => {
+            let (Some(via), Some(subject)) = (via, subject) else {
+                return Ok(serve::respond(req, object));
+            };
             let handed_off = matches!(object, Object::Offload(_));
             let res = serve::respond(req, object);
             let who = audit_trail::caller(req);
