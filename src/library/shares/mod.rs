@@ -22,6 +22,12 @@ use crate::db::{DbConn, DbPool};
 use crate::domain::ids::{FileId, FolderId};
 use crate::permissions::Right;
 
+mod listed;
+mod tree;
+
+pub use listed::{Listed, get, list, of_item, revoke};
+pub use tree::{Listing, file_of, file_or_refusal, link_file, listing, look_of};
+
 /// Who may create links (`shares.allowed`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -195,7 +201,7 @@ pub struct Opened {
 }
 
 /// Whether a share is usable now, regardless of who made it.
-fn live(s: &Share) -> bool {
+pub(super) fn live(s: &Share) -> bool {
     s.revoked_at.is_none()
         && s.expires_at.is_none_or(|at| at > crate::db::now())
         && s.max_downloads.is_none_or(|max| s.downloads < max)
@@ -335,131 +341,6 @@ fn open_hashed(lib: &Library, conn: &mut DbConn, hash: &str) -> Result<Opened> {
     })
 }
 
-/// The file a download link gives: the shared file, or (`file_id`) a file in the shared
-/// folder's tree that the creator may read.
-pub fn file_of(
-    lib: &Library,
-    conn: &mut DbConn,
-    opened: &Opened,
-    file_id: Option<i64>,
-) -> Result<File> {
-    if opened.kind != Kind::Download {
-        return Err(Error::NotFound);
-    }
-    match (&opened.file, &opened.folder, file_id) {
-        (Some(f), _, None) => Ok(f.clone()),
-        (None, Some(root), Some(id)) => {
-            let f = file::find(conn, id)?.ok_or(Error::NotFound)?;
-            let access = lib.access(conn, Some(&opened.creator))?;
-            let inside = f.folder_id.is_some_and(|fid| {
-                fid == root.id || access.tree().descendants(root.id).contains(&fid)
-            });
-            if inside && access.can(Right::Read, &f) {
-                Ok(f)
-            } else {
-                Err(Error::NotFound)
-            }
-        }
-        _ => Err(Error::NotFound),
-    }
-}
-
-/// A download file link's file, as opened with the link (no query).
-pub fn link_file(opened: &Opened) -> Option<&File> {
-    match opened.kind {
-        Kind::Download => opened.file.as_ref(),
-        Kind::Upload => None,
-    }
-}
-
-/// [`file_of`], or the private file asked for that the link does not reach (now), for the
-/// download audit to record the refusal (`None`: nothing to name).
-pub fn file_or_refusal(
-    lib: &Library,
-    conn: &mut DbConn,
-    opened: &Opened,
-    file_id: Option<i64>,
-) -> Result<std::result::Result<File, Option<super::audit::Subject>>> {
-    match file_of(lib, conn, opened, file_id) {
-        Ok(f) => Ok(Ok(f)),
-        Err(Error::NotFound) => Ok(Err(match file_id {
-            Some(id) => super::audit::subject_of(conn, id)?,
-            None => None,
-        })),
-        Err(e) => Err(e),
-    }
-}
-
-/// A folder of a download link's tree, as its visitor sees it.
-#[derive(Clone, Debug)]
-pub struct Listing {
-    pub folder: Folder,
-    /// Between the shared folder and this one (both excluded): (id, name).
-    pub crumbs: Vec<(i64, String)>,
-    pub folders: Vec<Folder>,
-    pub files: Vec<File>,
-    /// How each file shows: thumbnail or type icon (by file id).
-    pub looks: std::collections::HashMap<i64, super::image_files::Look>,
-}
-
-/// The shared folder (`None`) or one of its subfolders, with what the creator may read in
-/// it.
-pub fn listing(
-    lib: &Library,
-    conn: &mut DbConn,
-    opened: &Opened,
-    folder_id: Option<i64>,
-) -> Result<Listing> {
-    let (Kind::Download, Some(root)) = (opened.kind, &opened.folder) else {
-        return Err(Error::NotFound);
-    };
-    let access = lib.access(conn, Some(&opened.creator))?;
-    let id = folder_id.unwrap_or(root.id);
-    if id != root.id && !access.tree().descendants(root.id).contains(&id) {
-        return Err(Error::NotFound);
-    }
-    let here = folder::find(conn, id)?.ok_or(Error::NotFound)?;
-    if !access.can(Right::Read, Target::Folder(id)) {
-        return Err(Error::NotFound);
-    }
-    let mut crumbs = Vec::new();
-    if id != root.id {
-        let mut path = access.tree().ancestors(id);
-        // Below the shared folder only (it is the first step of every path).
-        let start = path.iter().position(|a| *a == root.id).map_or(0, |i| i + 1);
-        path.drain(..start);
-        for f in folder::find_many(conn, &path)? {
-            crumbs.push((f.id, f.name));
-        }
-        crumbs.sort_by_key(|(fid, _)| path.iter().position(|p| p == fid));
-    }
-    let folders = folder::children(conn, Some(id))?
-        .into_iter()
-        .filter(|f| access.can(Right::Read, Target::Folder(f.id)))
-        .collect();
-    let files: Vec<File> = file::in_folder(conn, Some(id), None)?
-        .into_iter()
-        .filter(|f| access.can(Right::Read, f))
-        .collect();
-    let looks = super::image_files::looks(conn, &files)?;
-    Ok(Listing {
-        folder: here,
-        crumbs,
-        folders,
-        files,
-        looks,
-    })
-}
-
-/// How a file link's file shows on its page: a preview, or its type icon.
-pub fn look_of(conn: &mut DbConn, opened: &Opened) -> Result<Option<super::image_files::Look>> {
-    let Some(f) = &opened.file else {
-        return Ok(None);
-    };
-    let mut looks = super::image_files::looks(conn, std::slice::from_ref(f))?;
-    Ok(looks.remove(&f.id))
-}
-
 /// Takes a download slot of a link for a full transfer about to start: `false` when the
 /// link is used up (parallel downloads never get more slots than its maximum).
 pub fn claim_download(conn: &mut DbConn, share_id: i64) -> Result<bool> {
@@ -514,89 +395,6 @@ pub fn unlock(
     } else {
         Ok(Unlock::Refused)
     }
-}
-
-/// A share as its creator (or a superuser) sees it.
-#[derive(Clone, Debug)]
-pub struct Listed {
-    pub share: Share,
-    /// The shared item's name ("(gone)" when it no longer exists).
-    pub item_name: String,
-    pub creator: String,
-    /// Usable now (not revoked, expired or used up).
-    pub active: bool,
-}
-
-fn listed(conn: &mut DbConn, shares: Vec<Share>) -> Result<Vec<Listed>> {
-    let mut ids: Vec<i64> = shares.iter().map(|s| s.created_by).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let names = user::usernames(conn, &ids)?;
-    // The shared items' names, one query per kind.
-    let file_ids: Vec<i64> = shares.iter().filter_map(|s| s.file_id).collect();
-    let folder_ids: Vec<i64> = shares.iter().filter_map(|s| s.folder_id).collect();
-    let files = file::find_many(conn, &file_ids)?;
-    let folders = folder::find_many(conn, &folder_ids)?;
-    let mut out = Vec::with_capacity(shares.len());
-    for s in shares {
-        let item_name = match (s.file_id, s.folder_id) {
-            (Some(id), _) => files
-                .iter()
-                .find(|f| f.id == id)
-                .map(|f| f.label().to_owned()),
-            (None, Some(id)) => folders.iter().find(|f| f.id == id).map(|f| f.name.clone()),
-            _ => None,
-        }
-        .unwrap_or_else(|| "(gone)".to_owned());
-        out.push(Listed {
-            creator: names
-                .iter()
-                .find(|(i, _)| *i == s.created_by)
-                .map_or_else(|| "—".to_owned(), |(_, n)| n.clone()),
-            active: live(&s),
-            item_name,
-            share: s,
-        });
-    }
-    Ok(out)
-}
-
-/// The caller's links (every link for superusers, unless `own_only`).
-pub fn list(conn: &mut DbConn, user: &User, own_only: bool) -> Result<Vec<Listed>> {
-    let creator = (own_only || !user.is_superuser).then_some(user.id);
-    let shares = share::list(conn, creator)?;
-    listed(conn, shares)
-}
-
-/// One link of the caller's (any for superusers).
-pub fn get(conn: &mut DbConn, user: &User, id: i64) -> Result<Listed> {
-    let s = share::find(conn, id)?
-        .filter(|s| user.is_superuser || s.created_by == user.id)
-        .ok_or(Error::NotFound)?;
-    Ok(listed(conn, vec![s])?.remove(0))
-}
-
-/// The links of an item that `user` may see on its page: their own, or all for superusers.
-pub fn of_item(conn: &mut DbConn, user: &User, item: Item) -> Result<Vec<Listed>> {
-    let (file_id, folder_id) = match item {
-        Item::File(id) => (Some(id.get()), None),
-        Item::Folder(id) => (None, Some(id.get())),
-    };
-    let shares = share::of_item(conn, file_id, folder_id)?
-        .into_iter()
-        .filter(|s| user.is_superuser || s.created_by == user.id)
-        .collect();
-    listed(conn, shares)
-}
-
-/// Revokes a link (its creator or a superuser).
-#[tracing::instrument(skip_all, fields(user_id = user.id, id))]
-pub fn revoke(conn: &mut DbConn, user: &User, id: i64) -> Result<()> {
-    let s = share::find(conn, id)?
-        .filter(|s| user.is_superuser || s.created_by == user.id)
-        .ok_or(Error::NotFound)?;
-    share::revoke(conn, s.id)?;
-    Ok(())
 }
 
 /// Where a drop link's uploads go: the folder, owned by the link's creator.
