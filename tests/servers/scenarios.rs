@@ -457,6 +457,42 @@ pub async fn share_links_go_through_the_backend(kind: Kind) {
         1,
         "{page:#}"
     );
+
+    // A link's preview of an image goes through the private thumbnail backend too.
+    let mut png_bytes = Vec::new();
+    image::DynamicImage::ImageRgb8(image::RgbImage::from_fn(64, 48, |x, y| {
+        image::Rgb([(x * 4) as u8, (y * 5) as u8, 90])
+    }))
+    .write_to(
+        &mut std::io::Cursor::new(&mut png_bytes),
+        image::ImageFormat::Png,
+    )
+    .unwrap();
+    let png = env.upload_to("photo.png", &png_bytes, None).await;
+    let png_id = png["id"].as_i64().unwrap();
+    let res = env
+        .client
+        .post(env.site("/api/v1/shares"))
+        .bearer_auth(&env.admin_token)
+        .json(&serde_json::json!({"file_id": png_id}))
+        .send()
+        .await
+        .unwrap();
+    let link: serde_json::Value = res.json().await.unwrap();
+    let link = link["url"].as_str().unwrap();
+    let preview = format!("{link}/thumbnails/{png_id}/icon-40");
+    let (status, h, body) = env.get(None, &preview, &[]).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let shown = image::load_from_memory(&body).unwrap();
+    assert!(
+        shown.width() <= 40 && shown.height() <= 40,
+        "the icon-40 preset"
+    );
+    assert!(h["content-type"].to_str().unwrap().starts_with("image/"));
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["content-security-policy"], "default-src 'none'; sandbox");
+    let other = format!("{link}/thumbnails/{}/icon-40", file["id"]);
+    assert_eq!(env.get(None, &other, &[]).await.0, StatusCode::NOT_FOUND);
 }
 
 /// A valid 1×1 PNG.
