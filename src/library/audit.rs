@@ -8,7 +8,7 @@
 //! at most the last second's entries; `coffer serve` writes what is left when it stops.
 //! Public files are not audited: the web server sends them.
 
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
 
 use time::PrimitiveDateTime;
 
@@ -165,17 +165,7 @@ impl AuditLog {
         if !enabled {
             return log;
         }
-        let weak: Weak<Self> = Arc::downgrade(&log);
-        let spawned = std::thread::Builder::new()
-            .name("coffer-audit".into())
-            .spawn(move || {
-                loop {
-                    std::thread::sleep(std::time::Duration::from_secs(1));
-                    let Some(log) = weak.upgrade() else { break };
-                    log.write(&pool);
-                }
-            });
-        if let Err(e) = spawned {
+        if let Err(e) = super::every_second("coffer-audit", &log, move |log| log.write(&pool)) {
             tracing::error!(error = %e, "the download audit cannot be written");
         }
         log

@@ -400,17 +400,12 @@ pub fn shared_thumbnail<T>(
     spec: &str,
     open: impl FnMut(Source<'_>) -> std::result::Result<T, StorageError>,
 ) -> Result<Delivery<T>> {
-    let asked = match &opened.file {
-        Some(f) if f.id != id => return Ok(Delivery::Missing),
-        Some(_) => None,
-        None => Some(id),
-    };
     thumbnail_checked(
         lib,
         conn,
         id,
         spec,
-        |conn, _| match super::shares::file_of(lib, conn, opened, asked) {
+        |conn, _| match super::shares::file_by_id(lib, conn, opened, id) {
             Ok(_) => Ok(None),
             Err(Error::NotFound) => Ok(Some(String::new())),
             Err(e) => Err(e),

@@ -92,6 +92,26 @@ pub struct Library {
     pub audit: Arc<audit::AuditLog>,
 }
 
+/// Runs `work` on `target` once a second, on a thread named `name`, until `target` is
+/// dropped (the in-memory batches written once a second: share link counts, the audit).
+pub(crate) fn every_second<T: Send + Sync + 'static>(
+    name: &str,
+    target: &Arc<T>,
+    work: impl Fn(&T) + Send + 'static,
+) -> std::io::Result<()> {
+    let weak = Arc::downgrade(target);
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(std::time::Duration::from_secs(1));
+                let Some(target) = weak.upgrade() else { break };
+                work(&target);
+            }
+        })
+        .map(|_| ())
+}
+
 impl Library {
     /// Whether permissions are enforced (`enable_permissions`), for pages that say so.
     pub fn permissions_enabled(&self) -> bool {

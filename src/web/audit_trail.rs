@@ -63,9 +63,23 @@ fn entry(
         status: answer.0.as_u16(),
         outcome: answer.1,
         backend: "default",
-        client_addr: client_address(req, state.settings.session.client_address_header.as_deref()),
-        user_agent: header_text(header::USER_AGENT).unwrap_or_default(),
+        client_addr: client_addr(state, req),
+        user_agent: user_agent(req),
     }
+}
+
+/// The client's address as configured (`session.client_address_header`).
+fn client_addr(state: &AppState, req: &HttpRequest) -> String {
+    client_address(req, state.settings.session.client_address_header.as_deref())
+}
+
+/// The request's `User-Agent`, or nothing.
+fn user_agent(req: &HttpRequest) -> String {
+    req.headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// Records `res`, the answer to a delivery of `subject`, once its body went out (sent) or
@@ -166,16 +180,8 @@ impl ZipContext {
     pub fn of(state: &AppState, req: &HttpRequest, who: Who) -> Self {
         Self {
             who,
-            client_addr: client_address(
-                req,
-                state.settings.session.client_address_header.as_deref(),
-            ),
-            user_agent: req
-                .headers()
-                .get(header::USER_AGENT)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default()
-                .to_owned(),
+            client_addr: client_addr(state, req),
+            user_agent: user_agent(req),
         }
     }
 }

@@ -38,14 +38,9 @@ pub async fn thumbnail(
     if !unlocked(&req, &o) {
         return Err(AppError::NotFound.into());
     }
-    let asked = match &o.file {
-        Some(f) if f.id != id => return Err(AppError::NotFound.into()),
-        Some(_) => None,
-        None => Some(id),
-    };
     let (st, o2) = (state.get_ref().clone(), o.clone());
     let f = db::run(&state.pool, move |conn| {
-        shares::file_of(&st.library, conn, &o2, asked)
+        shares::file_by_id(&st.library, conn, &o2, id)
     })
     .await
     .map_err(|e| match e {

@@ -8,7 +8,7 @@
 //! tree is never reached. Whatever does not hold answers like an unknown link.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
 
 use time::PrimitiveDateTime;
 
@@ -26,7 +26,7 @@ mod listed;
 mod tree;
 
 pub use listed::{Listed, get, list, of_item, revoke};
-pub use tree::{Listing, file_of, file_or_refusal, link_file, listing, look_of};
+pub use tree::{Listing, file_by_id, file_of, file_or_refusal, link_file, listing, look_of};
 
 /// Who may create links (`shares.allowed`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -228,16 +228,8 @@ impl RecentLinks {
             opened: Memo::new(1024),
             uses: Mutex::new(HashMap::new()),
         });
-        let weak: Weak<Self> = Arc::downgrade(&links);
-        let spawned = std::thread::Builder::new()
-            .name("coffer-share-uses".into())
-            .spawn(move || {
-                loop {
-                    std::thread::sleep(std::time::Duration::from_secs(1));
-                    let Some(links) = weak.upgrade() else { break };
-                    links.write(&pool);
-                }
-            });
+        let spawned =
+            super::every_second("coffer-share-uses", &links, move |links| links.write(&pool));
         if let Err(e) = spawned {
             tracing::warn!(error = %e, "share link counts will be written by each download");
         }

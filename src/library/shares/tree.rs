@@ -36,6 +36,16 @@ pub fn file_of(
     }
 }
 
+/// The file `id` through a download link: a file link's own file (any other id is not
+/// there), or a file of a folder link's tree that the creator may read now.
+pub fn file_by_id(lib: &Library, conn: &mut DbConn, opened: &Opened, id: i64) -> Result<File> {
+    match &opened.file {
+        Some(f) if f.id != id => Err(Error::NotFound),
+        Some(_) => file_of(lib, conn, opened, None),
+        None => file_of(lib, conn, opened, Some(id)),
+    }
+}
+
 /// A download file link's file, as opened with the link (no query).
 pub fn link_file(opened: &Opened) -> Option<&File> {
     match opened.kind {
