@@ -10,18 +10,26 @@ use bytes::Bytes;
 
 /// Calls `done(true)` once the body of `res` has been sent to its end, or `done(false)`
 /// when it is dropped before (the client went away). A response without a body (HEAD, an
-/// offloaded download, a 304) counts as sent at once.
+/// offloaded download, a 304) counts as sent at once, and so does a body already whole in
+/// memory (a small download, read at once): it goes to the connection in one write with
+/// the headers, so a client that leaves after that cannot be told from one that stayed,
+/// and wrapping it would only cost the fast path.
 pub fn when_done(res: HttpResponse, done: impl FnOnce(bool) + 'static) -> HttpResponse {
     if matches!(res.body().size(), BodySize::None | BodySize::Sized(0)) {
         done(true);
         return res;
     }
-    res.map_body(|_, body| {
-        BoxBody::new(WhenDone {
+    let (res, body) = res.into_parts();
+    match body.try_into_bytes() {
+        Ok(bytes) => {
+            done(true);
+            res.set_body(BoxBody::new(bytes))
+        }
+        Err(body) => res.set_body(BoxBody::new(WhenDone {
             inner: body,
             done: Some(Box::new(done)),
-        })
-    })
+        })),
+    }
 }
 
 /// The wrapper [`when_done`] puts around a body.
