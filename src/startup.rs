@@ -29,6 +29,17 @@ pub fn bootstrap(settings: Settings) -> anyhow::Result<AppState> {
         tracing::info!(migration = %name, "applied migration");
     }
     let storages = Storages::open(&settings)?;
+    for role in crate::storage::StorageRole::ALL {
+        if let Some(object) = storages.get(role).as_object() {
+            object.check_on_start().map_err(|e| {
+                anyhow::anyhow!(
+                    "storage.{} (kind \"s3\", prefix {:?}): {e}",
+                    role.as_str(),
+                    object.prefix()
+                )
+            })?;
+        }
+    }
     drop(conn);
     AppState::new(settings, pool, storages)
 }

@@ -81,7 +81,8 @@ impl Fixture {
                     .library
                     .storages
                     .get(*r)
-                    .local()
+                    .as_local()
+                    .unwrap()
                     .walk()
                     .unwrap()
                     .keys
@@ -199,7 +200,8 @@ fn make_file(state: &AppState, public: bool) -> i64 {
         .library
         .storages
         .main(public)
-        .local()
+        .as_local()
+        .unwrap()
         .put_bytes(&key, BODY)
         .unwrap();
     let f = file::insert(
@@ -224,7 +226,8 @@ fn make_file(state: &AppState, public: bool) -> i64 {
             .library
             .storages
             .thumbnails(public)
-            .local()
+            .as_local()
+            .unwrap()
             .put_bytes(&tk, spec.as_bytes())
             .unwrap();
         thumbnail::insert(
@@ -256,7 +259,8 @@ fn assert_consistent(state: &AppState, id: i64, expect_public: bool) {
             .library
             .storages
             .main(f.is_public)
-            .local()
+            .as_local()
+            .unwrap()
             .open_read(&key)
             .unwrap(),
         &mut bytes,
@@ -271,7 +275,8 @@ fn assert_consistent(state: &AppState, id: i64, expect_public: bool) {
                 .library
                 .storages
                 .thumbnails(f.is_public)
-                .local()
+                .as_local()
+                .unwrap()
                 .exists(&tk),
             "thumbnail {} in place",
             t.spec
@@ -290,7 +295,8 @@ fn assert_consistent(state: &AppState, id: i64, expect_public: bool) {
             .library
             .storages
             .get(other)
-            .local()
+            .as_local()
+            .unwrap()
             .walk()
             .unwrap()
             .keys
@@ -410,7 +416,15 @@ fn a_failed_row_insert_leaves_no_object_behind() {
     let mut conn = fx.state.pool.get().unwrap();
     assert!(file::all_keys(&mut conn).unwrap().is_empty(), "no row");
     for role in StorageRole::ALL {
-        let walk = fx.state.library.storages.get(role).local().walk().unwrap();
+        let walk = fx
+            .state
+            .library
+            .storages
+            .get(role)
+            .as_local()
+            .unwrap()
+            .walk()
+            .unwrap();
         assert!(
             walk.keys.is_empty() && walk.foreign.is_empty(),
             "no object in {role:?}"
@@ -440,7 +454,8 @@ fn a_thumbnail_recorded_during_a_move_does_not_dangle() {
             .library
             .storages
             .thumbnails(false)
-            .local()
+            .as_local()
+            .unwrap()
             .put_bytes(&key, b"late")
             .unwrap();
         thumbnail::insert(
@@ -464,7 +479,8 @@ fn a_thumbnail_recorded_during_a_move_does_not_dangle() {
             .library
             .storages
             .thumbnails(false)
-            .local()
+            .as_local()
+            .unwrap()
             .exists(&late_key)
     );
     assert_consistent(&fx.state, id, true);
@@ -635,7 +651,8 @@ fn check_repair_leaves_an_upload_in_progress_alone() {
             .library
             .storages
             .main(row.is_public)
-            .local()
+            .as_local()
+            .unwrap()
             .open_read(&key)
             .unwrap(),
         &mut bytes,

@@ -34,6 +34,9 @@ pub struct ConfigFile {
     pub shares: SharesConfig,
     pub zip: ZipConfig,
     pub audit: AuditConfig,
+    /// `[object_store]`: the S3-compatible bucket of the storages of kind `"s3"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object_store: Option<ObjectStoreConfig>,
     /// The key that signs embed URLs (at least 32 characters; best from the environment,
     /// `COFFER_EMBED_KEY`); absent: `<data_dir>/embed.key`, made on first start. Never
     /// printed.
@@ -140,6 +143,7 @@ impl Default for ConfigFile {
             shares: SharesConfig::default(),
             zip: ZipConfig::default(),
             audit: AuditConfig::default(),
+            object_store: None,
             embed_key: None,
         }
     }
@@ -164,19 +168,64 @@ impl Default for DatabaseConfig {
     }
 }
 
-/// One storage: a directory and the URL its objects are reached at.
+/// `[object_store]`: one S3-compatible endpoint for the storages that use it. The
+/// credentials come only from the environment (`COFFER_S3_ACCESS_KEY_ID`,
+/// `COFFER_S3_SECRET_ACCESS_KEY`, else `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectStoreConfig {
+    /// e.g. `https://s3.internal:9000`.
+    pub endpoint: String,
+    #[serde(default = "default_region")]
+    pub region: String,
+    pub bucket: String,
+    /// Path-style addressing (most self-hosted engines).
+    #[serde(default = "yes")]
+    pub path_style: bool,
+    /// `true` only for loopback and tests.
+    #[serde(default)]
+    pub allow_http: bool,
+}
+
+fn default_region() -> String {
+    "us-east-1".into()
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Where a storage keeps its objects.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageKind {
+    /// A directory (`dir`).
+    #[default]
+    Local,
+    /// The objects under `prefix` in `[object_store]`'s bucket.
+    S3,
+}
+
+/// One storage: a directory or a bucket prefix, and the URL its objects are reached at.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StorageConfig {
+    #[serde(default)]
+    pub kind: StorageKind,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub dir: Option<PathBuf>,
+    /// For `kind = "s3"`: the key prefix in the bucket (ending in `/`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub prefix: Option<String>,
     pub base_url: String,
 }
 
 impl StorageConfig {
     fn at(base_url: &str) -> Self {
         Self {
+            kind: StorageKind::Local,
             dir: None,
+            prefix: None,
             base_url: base_url.into(),
         }
     }
@@ -234,6 +283,20 @@ pub enum ServeBackendConfig {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         location: Option<String>,
     },
+    /// For a storage of kind `"s3"`: after the check, a 302 to a presigned GET of the
+    /// object, valid `expires_secs` (at most 300).
+    #[serde(rename = "s3-redirect")]
+    S3Redirect {
+        #[serde(default = "default_expires_secs")]
+        expires_secs: u64,
+        /// The engine's host as the clients reach it, when not `[object_store].endpoint`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        public_endpoint: Option<String>,
+    },
+}
+
+fn default_expires_secs() -> u64 {
+    30
 }
 
 impl Default for ServeBackendConfig {

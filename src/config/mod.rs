@@ -3,6 +3,7 @@
 //! the key it is about.
 
 mod file;
+mod object_store;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -14,8 +15,8 @@ use crate::db::Backend;
 use crate::storage::{PathGenerator, StorageRole, StoragesSettings};
 
 pub use file::{
-    Argon2Config, ConfigFile, DatabaseConfig, ServeBackendConfig, ServersConfig, SessionConfig,
-    StorageConfig, StoragesConfig,
+    Argon2Config, ConfigFile, DatabaseConfig, ObjectStoreConfig, ServeBackendConfig, ServersConfig,
+    SessionConfig, StorageConfig, StorageKind, StoragesConfig,
 };
 pub use file::{ImagesConfig, PresetConfig, ThumbnailsConfig};
 
@@ -90,6 +91,9 @@ pub struct Settings {
     pub private_thumbnails: StorageSettings,
     pub serve_private: ServeBackend,
     pub serve_private_thumbnails: ServeBackend,
+    /// `[object_store]` with the credentials from the environment, when a storage is of
+    /// kind `"s3"`.
+    pub object_store: Option<crate::storage::BucketSettings>,
     /// `server.header_timeout_secs`: time to send a request's headers.
     pub header_timeout: std::time::Duration,
     /// `server.shutdown_timeout_secs`: time the requests in flight get when stopping.
@@ -130,6 +134,10 @@ impl StoragesSettings for Settings {
             StorageRole::PrivateThumbnails => &self.private_thumbnails,
         }
     }
+
+    fn bucket(&self) -> Option<&crate::storage::BucketSettings> {
+        self.object_store.as_ref()
+    }
 }
 
 impl Settings {
@@ -149,7 +157,12 @@ impl Settings {
             Env::prefixed("COFFER_")
                 .filter(|k| {
                     let k = k.as_str().to_ascii_lowercase();
-                    !matches!(k.as_str(), "config" | "log")
+                    // The object store's credentials are read by `bucket_settings`, never
+                    // merged into the configuration (so never printed).
+                    !matches!(
+                        k.as_str(),
+                        "config" | "log" | "s3_access_key_id" | "s3_secret_access_key"
+                    )
                 })
                 .map(|k| env_key(&k.as_str().to_ascii_lowercase()).into()),
         );
@@ -181,13 +194,48 @@ impl Settings {
         let storage =
             |cfg: &StorageConfig, name: &str, default_dir: &str, may_be_absolute_url: bool| {
                 let key = format!("storage.{name}");
-                let dir = match &cfg.dir {
-                    Some(d) => absolute(d, &format!("{key}.dir"))?,
-                    None => data_dir.join(default_dir),
+                // An object storage's directory is where its uploads are staged.
+                let dir = match (&cfg.dir, cfg.kind) {
+                    (Some(d), _) => absolute(d, &format!("{key}.dir"))?,
+                    (None, StorageKind::Local) => data_dir.join(default_dir),
+                    (None, StorageKind::S3) => data_dir.join("staging").join(default_dir),
                 };
                 let base_url = check_base_url(&cfg.base_url, may_be_absolute_url)
                     .map_err(|m| invalid(&format!("{key}.base_url"), m))?;
-                Ok::<_, ConfigError>(StorageSettings { dir, base_url })
+                let prefix = match cfg.kind {
+                    StorageKind::Local => {
+                        if cfg.prefix.is_some() {
+                            return Err(invalid(
+                                &format!("{key}.prefix"),
+                                "only a storage of kind \"s3\" has a prefix",
+                            ));
+                        }
+                        None
+                    }
+                    StorageKind::S3 => {
+                        if raw.object_store.is_none() {
+                            return Err(invalid(
+                                &format!("{key}.kind"),
+                                "kind \"s3\" needs an [object_store] section",
+                            ));
+                        }
+                        let prefix = cfg.prefix.as_deref().ok_or_else(|| {
+                            invalid(
+                                &format!("{key}.prefix"),
+                                "a storage of kind \"s3\" needs one",
+                            )
+                        })?;
+                        Some(
+                            object_store::check_prefix(prefix)
+                                .map_err(|m| invalid(&format!("{key}.prefix"), m))?,
+                        )
+                    }
+                };
+                Ok::<_, ConfigError>(StorageSettings {
+                    dir,
+                    base_url,
+                    prefix,
+                })
             };
         let public = storage(&raw.storage.public, "public", "public", true)?;
         let public_thumbnails = storage(
@@ -203,18 +251,47 @@ impl Settings {
             "private-thumbnails",
             false,
         )?;
+        object_store::check_prefix_layout(&[
+            ("storage.public.prefix", &public.prefix, false),
+            (
+                "storage.public_thumbnails.prefix",
+                &public_thumbnails.prefix,
+                false,
+            ),
+            ("storage.private.prefix", &private.prefix, true),
+            (
+                "storage.private_thumbnails.prefix",
+                &private_thumbnails.prefix,
+                true,
+            ),
+        ])?;
         let serve_private = serve_backend(
             &raw.server.private,
             "server.private",
             DEFAULT_INTERNAL_LOCATIONS[0],
-            &private.dir,
+            &private,
         )?;
         let serve_private_thumbnails = serve_backend(
             &raw.server.private_thumbnails,
             "server.private_thumbnails",
             DEFAULT_INTERNAL_LOCATIONS[1],
-            &private_thumbnails.dir,
+            &private_thumbnails,
         )?;
+        let public_endpoint = object_store::public_endpoint(&raw.server)?;
+        let object_store = match &raw.object_store {
+            Some(cfg)
+                if [&public, &public_thumbnails, &private, &private_thumbnails]
+                    .iter()
+                    .any(|s| s.prefix.is_some()) =>
+            {
+                Some(object_store::bucket_settings(
+                    cfg,
+                    public_endpoint,
+                    |name| std::env::var(name).ok(),
+                )?)
+            }
+            _ => None,
+        };
         let mut urls = vec![
             ("storage.public.base_url", &public.base_url),
             (
@@ -348,6 +425,7 @@ impl Settings {
             private_thumbnails,
             serve_private,
             serve_private_thumbnails,
+            object_store,
             header_timeout: std::time::Duration::from_secs(raw.server.header_timeout_secs),
             shutdown_timeout: std::time::Duration::from_secs(raw.server.shutdown_timeout_secs),
             body_idle_timeout: std::time::Duration::from_secs(raw.server.body_idle_timeout_secs),
@@ -422,6 +500,33 @@ fn serve_backend(
     cfg: &ServeBackendConfig,
     key: &str,
     default_location: &str,
+    storage: &StorageSettings,
+) -> Result<ServeBackend, ConfigError> {
+    let dir = &storage.dir;
+    let backend = serve_backend_of(cfg, key, default_location, dir)?;
+    let object = storage.prefix.is_some();
+    if object && !backend.serves_object_stores() {
+        return Err(invalid(
+            &format!("{key}.backend"),
+            format!(
+                "{:?} sends files from a directory; a storage of kind \"s3\" takes \"default\" or \"s3-redirect\"",
+                backend.name()
+            ),
+        ));
+    }
+    if !object && !backend.serves_local_storages() {
+        return Err(invalid(
+            &format!("{key}.backend"),
+            "\"s3-redirect\" needs a storage of kind \"s3\"",
+        ));
+    }
+    Ok(backend)
+}
+
+fn serve_backend_of(
+    cfg: &ServeBackendConfig,
+    key: &str,
+    default_location: &str,
     dir: &Path,
 ) -> Result<ServeBackend, ConfigError> {
     let location = |given: &Option<String>| {
@@ -463,6 +568,17 @@ fn serve_backend(
         ServeBackendConfig::Lighttpd {} => {
             header_safe()?;
             ServeBackend::Lighttpd
+        }
+        ServeBackendConfig::S3Redirect { expires_secs, .. } => {
+            if !(1..=object_store::MAX_PRESIGNED_SECS).contains(expires_secs) {
+                return Err(invalid(
+                    &format!("{key}.expires_secs"),
+                    format!("must be between 1 and {}", object_store::MAX_PRESIGNED_SECS),
+                ));
+            }
+            ServeBackend::S3Redirect {
+                expires: std::time::Duration::from_secs(*expires_secs),
+            }
         }
     })
 }

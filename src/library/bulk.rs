@@ -338,7 +338,7 @@ fn copy_file(
     let from = StorageKey::parse(&f.storage_key)
         .map_err(|_| Error::Invalid("invalid storage key".into()))?;
     let to = lib.settings.path_generator.generate(&original);
-    let storage = lib.storages.get(StorageRole::main(f.is_public)).local();
+    let storage = lib.storages.get(StorageRole::main(f.is_public));
     storage.copy_to(&from, storage, &to)?;
     let inserted = file::insert(
         conn,

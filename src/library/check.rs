@@ -112,9 +112,13 @@ pub fn check(storages: &Storages, conn: &mut DbConn) -> Result<Vec<Finding>> {
     // Walk first: whatever names an object seen here was written before it existed.
     let mut walks = Vec::new();
     for role in StorageRole::ALL {
-        let local = storages.get(role).local();
-        walks.push(local.walk()?);
-        for name in local.abandoned_temp()? {
+        let storage = storages.get(role);
+        walks.push(storage.walk()?);
+        let abandoned = match storage.as_local() {
+            Some(local) => local.abandoned_temp()?,
+            None => Vec::new(),
+        };
+        for name in abandoned {
             findings.push(Finding::AbandonedUpload {
                 storage: role,
                 name,
@@ -134,7 +138,7 @@ pub fn check(storages: &Storages, conn: &mut DbConn) -> Result<Vec<Finding>> {
     let mut expected: Vec<HashSet<String>> = vec![HashSet::new(); 4];
     for (id, public, key) in file::all_keys(conn)? {
         let role = StorageRole::main(public);
-        let present = StorageKey::parse(&key).is_ok_and(|k| storages.get(role).local().exists(&k));
+        let present = exists(storages, role, &key)?;
         // A move may have repointed the row meanwhile: look again before reporting.
         if !present && still_missing_file(storages, conn, id)? {
             findings.push(Finding::MissingFile {
@@ -147,7 +151,7 @@ pub fn check(storages: &Storages, conn: &mut DbConn) -> Result<Vec<Finding>> {
     }
     for (key, public) in crate::db::models::version::all_keys(conn)? {
         let role = StorageRole::main(public);
-        let present = StorageKey::parse(&key).is_ok_and(|k| storages.get(role).local().exists(&k));
+        let present = exists(storages, role, &key)?;
         if !present && file::key_in_use(conn, &key, public)? {
             findings.push(Finding::MissingVersion {
                 storage: role,
@@ -158,9 +162,10 @@ pub fn check(storages: &Storages, conn: &mut DbConn) -> Result<Vec<Finding>> {
     }
     for (key, public) in thumbnail::all_keys(conn)? {
         let role = StorageRole::thumbnails(public);
-        let present =
-            |k: &str| StorageKey::parse(k).is_ok_and(|k| storages.get(role).local().exists(&k));
-        if !present(&key) && thumbnail::find_by_key(conn, &key)?.is_some() && !present(&key) {
+        if !exists(storages, role, &key)?
+            && thumbnail::find_by_key(conn, &key)?.is_some()
+            && !exists(storages, role, &key)?
+        {
             findings.push(Finding::MissingThumbnail {
                 storage: role,
                 key: key.clone(),
@@ -169,14 +174,14 @@ pub fn check(storages: &Storages, conn: &mut DbConn) -> Result<Vec<Finding>> {
         expected[index(role)].insert(key);
     }
     for (role, report) in StorageRole::ALL.into_iter().zip(walks) {
-        let local = storages.get(role).local();
+        let storage = storages.get(role);
         for key in report.keys {
             if expected[index(role)].contains(&key) || in_flight.contains(&key) {
                 continue;
             }
-            // Locked: an upload in progress, its row not committed yet.
+            // An upload in progress, its row not committed yet.
             let held = match StorageKey::parse(&key) {
-                Ok(k) => local.lock_if_unheld(&k)?.is_none(),
+                Ok(k) => storage.claim_if_unheld(&k)?.is_none(),
                 Err(_) => false,
             };
             if !held {
@@ -199,7 +204,15 @@ fn still_missing_file(storages: &Storages, conn: &mut DbConn, id: i64) -> Result
         return Ok(false);
     };
     let role = StorageRole::main(f.is_public);
-    Ok(!StorageKey::parse(&f.storage_key).is_ok_and(|k| storages.get(role).local().exists(&k)))
+    Ok(!exists(storages, role, &f.storage_key)?)
+}
+
+/// Whether `key` is a valid key with an object under it in the storage playing `role`.
+fn exists(storages: &Storages, role: StorageRole, key: &str) -> Result<bool> {
+    match StorageKey::parse(key) {
+        Ok(k) => Ok(storages.get(role).exists(&k)?),
+        Err(_) => Ok(false),
+    }
 }
 
 /// Removes orphans, foreign entries and abandoned temporary uploads; missing objects cannot
@@ -219,23 +232,28 @@ pub fn repair(storages: &Storages, conn: &mut DbConn, findings: &[Finding]) -> R
                 if in_flight.contains(key) {
                     continue;
                 }
-                let local = storages.get(*storage).local();
+                let target = storages.get(*storage);
                 // Held while the rows are read again and the object goes.
-                let Some(_lock) = local.lock_if_unheld(&k)? else {
+                let Some(_lock) = target.claim_if_unheld(&k)? else {
                     continue;
                 };
                 if named_by_row(conn, *storage, key)? {
                     continue;
                 }
-                local.delete(&k)?;
+                target.delete(&k)?;
                 removed += 1;
             }
             Finding::Foreign { storage, path } => {
-                storages.get(*storage).local().remove_foreign(path)?;
+                storages.get(*storage).remove_foreign(path)?;
                 removed += 1;
             }
             Finding::AbandonedUpload { storage, name }
-                if storages.get(*storage).local().remove_abandoned_temp(name)? =>
+                if storages
+                    .get(*storage)
+                    .as_local()
+                    .map(|l| l.remove_abandoned_temp(name))
+                    .transpose()?
+                    .unwrap_or(false) =>
             {
                 removed += 1;
             }

@@ -209,7 +209,7 @@ pub fn collect_garbage(storages: &Storages, conn: &mut DbConn) -> Result<usize> 
             done.push(id);
             continue;
         }
-        match storages.get(role).local().delete(&key) {
+        match storages.get(role).delete(&key) {
             Ok(()) => done.push(id),
             Err(e) => {
                 tracing::warn!(key = %key, error = %e, "could not delete an object; will retry")

@@ -11,7 +11,7 @@ use crate::db::models::file::{self, File};
 use crate::db::models::{User, thumbnail, version};
 use crate::db::{self, DbConn};
 use crate::permissions::Right;
-use crate::storage::{LocalStorage, StorageError, StorageKey, StorageRole};
+use crate::storage::{Storage, StorageError, StorageKey, StorageRole};
 
 use super::audit::Subject;
 use super::{Error, Library, Result};
@@ -51,7 +51,7 @@ impl Refusal {
 /// An object to open, described for the download headers.
 #[derive(Debug)]
 pub struct Source<'a> {
-    pub storage: &'a LocalStorage,
+    pub storage: &'a Storage,
     pub key: StorageKey,
     pub mime: &'a str,
     pub download_name: String,
@@ -70,7 +70,7 @@ impl<'a> Source<'a> {
     /// A file's current content, in the storage its row names.
     pub fn content(lib: &'a Library, f: &'a File, key: StorageKey) -> Self {
         Source {
-            storage: lib.storages.main(f.is_public).local(),
+            storage: lib.storages.main(f.is_public),
             key,
             mime: &f.mime_type,
             download_name: f.original_filename.clone(),
@@ -261,7 +261,7 @@ pub fn version<T>(
             return Ok(Delivery::Missing);
         };
         let source = Source {
-            storage: lib.storages.main(f.is_public).local(),
+            storage: lib.storages.main(f.is_public),
             key,
             mime: &v.mime_type,
             download_name: v.original_filename.clone(),
@@ -310,7 +310,7 @@ pub fn private_thumbnail<T>(
         return Ok(Delivery::Denied(Refusal::of(why, None)));
     }
     let source = Source {
-        storage: lib.storages.get(StorageRole::PrivateThumbnails).local(),
+        storage: lib.storages.get(StorageRole::PrivateThumbnails),
         key: key.clone(),
         mime: &t.mime_type,
         download_name: thumbnail_name(&f, key),
@@ -437,7 +437,7 @@ fn thumbnail_checked<T>(
             return Ok(Delivery::Missing);
         };
         let source = Source {
-            storage: lib.storages.thumbnails(f.is_public).local(),
+            storage: lib.storages.thumbnails(f.is_public),
             download_name: thumbnail_name(&f, &key),
             key,
             mime: &t.mime_type,

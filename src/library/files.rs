@@ -286,7 +286,7 @@ where
     let (st, u) = (lib.clone(), user.clone());
     let f = crate::db::run(&lib.pool, move |conn| editable(&st, conn, &u, id)).await?;
     let name = super::upload::clean_original_name(original_filename);
-    let storage = lib.storages.main(f.is_public).local();
+    let storage = lib.storages.main(f.is_public);
     let ingested = storage::ingest(
         storage,
         body,

@@ -35,7 +35,7 @@ pub fn read_header(lib: &Library, key: &StorageKey, is_public: bool, mime_type: 
     let Some(format) = Format::from_mime(mime_type) else {
         return Header::NotAnImage;
     };
-    let opened = lib.storages.main(is_public).local().open_read(key);
+    let opened = lib.storages.main(is_public).open_read(key);
     let probe = match opened {
         Ok(f) => images::probe(f, format),
         Err(e) => Err(ImageError::Io(std::io::Error::other(e.to_string()))),

@@ -48,7 +48,9 @@ pub fn recover(storages: &Storages, conn: &mut DbConn) -> Result<Recovered> {
     journal::claim_expired_garbage(conn)?;
     out.objects_deleted = super::delete::collect_garbage(storages, conn)?;
     for role in StorageRole::ALL {
-        out.temp_files_removed += storages.get(role).local().clean_temp()?;
+        if let Some(local) = storages.get(role).as_local() {
+            out.temp_files_removed += local.clean_temp()?;
+        }
     }
     Ok(out)
 }

@@ -236,8 +236,7 @@ fn transfer(
     let (from, to) = keys(item)?;
     storages
         .get(from_role)
-        .local()
-        .transfer_to(&from, storages.get(to_role).local(), &to)
+        .transfer_to(&from, storages.get(to_role), &to)
 }
 
 /// Finishes a committed move (right after the commit, or at start-up after a crash): every
@@ -246,10 +245,10 @@ pub fn complete(storages: &Storages, conn: &mut DbConn, entry: &MoveEntry) -> Re
     for item in &entry.items {
         let (from_role, to_role) = roles(item, entry.to_public);
         let (from, to) = keys(item)?;
-        let source = storages.get(from_role).local();
-        let target = storages.get(to_role).local();
-        if source.exists(&from) {
-            if !target.exists(&to) {
+        let source = storages.get(from_role);
+        let target = storages.get(to_role);
+        if source.exists(&from)? {
+            if !target.exists(&to)? {
                 source.transfer_to(&from, target, &to)?;
             }
             source.delete(&from)?;
@@ -273,9 +272,9 @@ fn undo_objects(storages: &Storages, entry: &MoveEntry) -> Result<()> {
     for item in entry.items.iter().rev() {
         let (from_role, to_role) = roles(item, entry.to_public);
         let (from, to) = keys(item)?;
-        let source = storages.get(from_role).local();
-        let target = storages.get(to_role).local();
-        match (source.exists(&from), target.exists(&to)) {
+        let source = storages.get(from_role);
+        let target = storages.get(to_role);
+        match (source.exists(&from)?, target.exists(&to)?) {
             (true, true) => target.delete(&to)?,
             (false, true) => {
                 target.transfer_to(&to, source, &from)?;

@@ -1,8 +1,6 @@
 //! A file's page for the people who read it: where it lies, its facts, the files before and
 //! after it in its folder, and, for text, its first bytes to show.
 
-use std::io::Read;
-
 use crate::db::DbConn;
 use crate::db::models::User;
 use crate::db::models::file::{self, File};
@@ -82,16 +80,10 @@ pub fn text_preview(lib: &Library, f: &File) -> Option<(String, bool)> {
         return None;
     }
     let key = StorageKey::parse(&f.storage_key).ok()?;
-    let opened = lib
+    let mut head = lib
         .storages
         .main(f.is_public)
-        .local()
-        .open_read(&key)
-        .ok()?;
-    let mut head = Vec::with_capacity(TEXT_PREVIEW_BYTES + 1);
-    opened
-        .take(u64::try_from(TEXT_PREVIEW_BYTES).ok()? + 1)
-        .read_to_end(&mut head)
+        .read_prefix(&key, u64::try_from(TEXT_PREVIEW_BYTES).ok()? + 1)
         .ok()?;
     let more = head.len() > TEXT_PREVIEW_BYTES;
     head.truncate(TEXT_PREVIEW_BYTES);

@@ -14,6 +14,8 @@ pub enum ServeBackend {
     Lighttpd,
     /// The X-Accel-Redirect contract, honoured by Caddy's `handle_response`.
     Caddy { location: String },
+    /// Object stores: a 302 to a presigned GET valid for `expires`.
+    S3Redirect { expires: std::time::Duration },
 }
 
 impl ServeBackend {
@@ -25,6 +27,7 @@ impl ServeBackend {
             ServeBackend::Apache { .. } => "apache",
             ServeBackend::Lighttpd => "lighttpd",
             ServeBackend::Caddy { .. } => "caddy",
+            ServeBackend::S3Redirect { .. } => "s3-redirect",
         }
     }
 
@@ -38,6 +41,22 @@ impl ServeBackend {
 
     /// Whether the web server sends the bytes (Coffer only decides and names the file).
     pub fn offloads(&self) -> bool {
-        !matches!(self, ServeBackend::Default)
+        !matches!(
+            self,
+            ServeBackend::Default | ServeBackend::S3Redirect { .. }
+        )
+    }
+
+    /// Whether the backend can deliver from an object store.
+    pub fn serves_object_stores(&self) -> bool {
+        matches!(
+            self,
+            ServeBackend::Default | ServeBackend::S3Redirect { .. }
+        )
+    }
+
+    /// Whether the backend can deliver from a local directory.
+    pub fn serves_local_storages(&self) -> bool {
+        !matches!(self, ServeBackend::S3Redirect { .. })
     }
 }

@@ -3,7 +3,6 @@
 //! If-Modified-Since → 304/412), single and multiple ranges (206, `multipart/byteranges`),
 //! If-Range, and 416 for unsatisfiable ranges.
 
-use std::sync::Arc;
 use std::time::SystemTime;
 
 use actix_web::body::SizedStream;
@@ -15,7 +14,6 @@ use actix_web::{HttpMessage, HttpRequest, HttpResponse, HttpResponseBuilder};
 use bytes::Bytes;
 use futures_util::StreamExt;
 
-use super::body::file_range;
 use super::range::{self, ByteRange, Ranges};
 use super::{Stream, security_headers};
 
@@ -79,11 +77,7 @@ pub fn respond(req: &HttpRequest, object: Stream) -> HttpResponse {
                 };
                 res.status(StatusCode::PARTIAL_CONTENT);
                 res.insert_header((header::CONTENT_RANGE, r.content_range(object.len)));
-                let file = Arc::new(object.file);
-                res.body(SizedStream::new(
-                    length,
-                    file_range(file, r.first, length).boxed_local(),
-                ))
+                res.body(SizedStream::new(length, object.body.range(r.first, length)))
             }
             _ => multipart(res, object, &ranges),
         },
@@ -116,10 +110,7 @@ fn full_body(mut res: HttpResponseBuilder, object: Stream) -> HttpResponse {
         Some(bytes) => res.body(bytes),
         None => {
             let len = object.len;
-            res.body(SizedStream::new(
-                len,
-                file_range(Arc::new(object.file), 0, len).boxed_local(),
-            ))
+            res.body(SizedStream::new(len, object.body.range(0, len)))
         }
     }
 }
@@ -143,7 +134,6 @@ fn precondition_failed(object: &Stream, etag: &EntityTag) -> HttpResponse {
 
 fn multipart(mut res: HttpResponseBuilder, object: Stream, ranges: &[ByteRange]) -> HttpResponse {
     let boundary = crate::auth::random_secret()[..32].to_owned();
-    let file = Arc::new(object.file);
     let mut total: Option<u64> = Some(0);
     let mut parts = Vec::with_capacity(ranges.len().saturating_mul(2).saturating_add(1));
     for r in ranges {
@@ -157,7 +147,7 @@ fn multipart(mut res: HttpResponseBuilder, object: Stream, ranges: &[ByteRange])
             .zip(u64::try_from(head.len()).ok())
             .and_then(|(t, h)| t.checked_add(h)?.checked_add(length?));
         parts.push(futures_util::stream::once(async move { Ok(Bytes::from(head)) }).boxed_local());
-        parts.push(file_range(Arc::clone(&file), r.first, length.unwrap_or(0)).boxed_local());
+        parts.push(object.body.range(r.first, length.unwrap_or(0)));
     }
     let tail = format!("\r\n--{boundary}--\r\n");
     total = total

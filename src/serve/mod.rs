@@ -20,7 +20,7 @@ use bytes::Bytes;
 pub use body::{file_range as file_stream, read_small};
 pub use disposition::content_disposition;
 
-use crate::storage::{LocalStorage, StorageError, StorageKey};
+use crate::storage::{ObjectStorage, SignedGet, Storage, StorageError, StorageKey};
 pub use backend::ServeBackend;
 
 /// Bodies up to this size are read in one go in the request's blocking call.
@@ -33,6 +33,8 @@ pub enum Object {
     Stream(Stream),
     /// Named in a header, for the web server to send.
     Offload(offload::Offload),
+    /// A presigned URL of the object store, where the client fetches the bytes itself.
+    Redirect(url::Url),
 }
 
 /// What the checked view knows about the object it delivers.
@@ -47,13 +49,14 @@ pub struct Described<'a> {
 }
 
 /// Prepares `key` of `storage` for delivery by `backend`: the default backend opens the
-/// file (without following links) and reads small bodies at once; an offload backend only
-/// checks that the object is there and builds its header, never reading the file. A missing
-/// object is [`StorageError::NotFound`] either way, so the caller answers 404 itself rather
-/// than sending the web server after a file that is not there.
+/// file (without following links) and reads small bodies at once, or asks the object store
+/// for the object's size; an offload backend only checks that the object is there and
+/// builds its header, never reading the file; `s3-redirect` checks it is there and signs a
+/// short-lived URL. A missing object is [`StorageError::NotFound`] in every case, so the
+/// caller answers 404 itself rather than sending anyone after an object that is not there.
 pub fn prepare(
     backend: &ServeBackend,
-    storage: &LocalStorage,
+    storage: &Storage,
     key: &StorageKey,
     about: Described<'_>,
 ) -> Result<Object, StorageError> {
@@ -62,11 +65,18 @@ pub fn prepare(
         about.download_name,
         crate::storage::sniff::is_inline_safe(about.mime),
     );
+    let etag = about.etag_source.chars().take(40).collect();
+    let local = match storage {
+        Storage::Local(local) => local,
+        Storage::Object(object) => {
+            return prepare_object(backend, object, key, content_type, disposition, etag);
+        }
+    };
     if backend.offloads() {
-        return offload::prepare(backend, storage, key, content_type, disposition)
+        return offload::prepare(backend, local, key, content_type, disposition)
             .map(Object::Offload);
     }
-    let (handle, meta) = storage.open_read_with_metadata(key)?;
+    let (handle, meta) = local.open_read_with_metadata(key)?;
     let len = meta.len();
     let preloaded = if len <= PRELOAD_LIMIT {
         Some(read_small(&handle, len)?)
@@ -74,21 +84,90 @@ pub fn prepare(
         None
     };
     Ok(Object::Stream(Stream {
-        file: handle,
+        body: Body::File(std::sync::Arc::new(handle)),
         preloaded,
         len,
         modified: meta.modified()?,
-        etag: about.etag_source.chars().take(40).collect(),
+        etag,
         content_type,
         disposition,
     }))
 }
 
+/// A public object of an object storage, for Coffer to stream: typed by its name (as a
+/// web server serving the bucket would), its ETag the SHA-256 stored with it.
+pub fn prepare_public(storage: &Storage, key: &StorageKey) -> Result<Object, StorageError> {
+    let Storage::Object(object) = storage else {
+        return Err(StorageError::NotFound);
+    };
+    let info = object.head(key)?;
+    let mime = mime_guess::from_path(key.as_str())
+        .first_or_octet_stream()
+        .essence_str()
+        .to_owned();
+    Ok(Object::Stream(Stream {
+        body: Body::Object(object.clone(), key.clone()),
+        preloaded: None,
+        len: info.size,
+        modified: info.modified,
+        etag: info
+            .sha256
+            .unwrap_or_else(|| format!("{}-{}", key.as_str().len(), info.size))
+            .chars()
+            .take(40)
+            .collect(),
+        content_type: content_type_header(&mime),
+        disposition: content_disposition(
+            key.file_name(),
+            crate::storage::sniff::is_inline_safe(&mime),
+        ),
+    }))
+}
+
+/// [`prepare`] for an object store: streamed by Coffer (`default`) or fetched by the client
+/// through a presigned URL (`s3-redirect`).
+fn prepare_object(
+    backend: &ServeBackend,
+    storage: &ObjectStorage,
+    key: &StorageKey,
+    content_type: String,
+    disposition: String,
+    etag: String,
+) -> Result<Object, StorageError> {
+    let info = storage.head(key)?;
+    match backend {
+        ServeBackend::Default => Ok(Object::Stream(Stream {
+            body: Body::Object(storage.clone(), key.clone()),
+            preloaded: None,
+            len: info.size,
+            modified: info.modified,
+            etag,
+            content_type,
+            disposition,
+        })),
+        ServeBackend::S3Redirect { expires } => storage
+            .signed_get(
+                key,
+                &SignedGet {
+                    content_type: &content_type,
+                    content_disposition: &disposition,
+                    cache_control: "private, no-store",
+                    expires: *expires,
+                },
+            )
+            .map(Object::Redirect),
+        other => Err(StorageError::Io(std::io::Error::other(format!(
+            "the {} backend cannot send objects of an object store",
+            other.name()
+        )))),
+    }
+}
+
 /// An open object the default backend streams.
 #[derive(Debug)]
 pub struct Stream {
-    /// The open file (opened without following links).
-    pub file: std::fs::File,
+    /// Where the bytes come from.
+    pub body: Body,
     /// The whole body, when small enough to have been read already.
     pub preloaded: Option<Bytes>,
     pub len: u64,
@@ -99,6 +178,44 @@ pub struct Stream {
     pub content_type: String,
     /// Full `Content-Disposition` value.
     pub disposition: String,
+}
+
+/// Where a streamed body's bytes come from.
+#[derive(Clone, Debug)]
+pub enum Body {
+    /// A local file, opened without following links.
+    File(std::sync::Arc<std::fs::File>),
+    /// An object, read from the object store when the response is sent.
+    Object(ObjectStorage, StorageKey),
+}
+
+impl Body {
+    /// `len` bytes from `offset`, as a response body stream.
+    pub fn range(
+        &self,
+        offset: u64,
+        len: u64,
+    ) -> futures_util::stream::LocalBoxStream<'static, Result<Bytes, std::io::Error>> {
+        use futures_util::{StreamExt, TryStreamExt};
+        match self {
+            Body::File(file) => file_stream(std::sync::Arc::clone(file), offset, len).boxed_local(),
+            Body::Object(..) if len == 0 => futures_util::stream::empty().boxed_local(),
+            Body::Object(storage, key) => {
+                let (storage, key) = (storage.clone(), key.clone());
+                futures_util::stream::once(async move {
+                    let end = offset
+                        .checked_add(len)
+                        .ok_or_else(|| std::io::Error::other("range arithmetic overflowed"))?;
+                    storage
+                        .read_async(&key, Some(offset..end))
+                        .await
+                        .map_err(std::io::Error::other)
+                })
+                .try_flatten()
+                .boxed_local()
+            }
+        }
+    }
 }
 
 /// The `Content-Type` to send for a stored type: text gets an explicit UTF-8 charset (text
@@ -127,5 +244,17 @@ pub fn respond(req: &HttpRequest, object: Object) -> HttpResponse {
     match object {
         Object::Stream(stream) => default::respond(req, stream),
         Object::Offload(offload) => offload::respond(offload),
+        Object::Redirect(url) => redirect(&url),
     }
+}
+
+/// The `s3-redirect` answer: a 302 to the presigned URL that no cache keeps and that sends
+/// no Referer on to the engine (the URL is a capability until it expires).
+fn redirect(url: &url::Url) -> HttpResponse {
+    let mut res = HttpResponse::Found();
+    res.insert_header((header::LOCATION, url.as_str()));
+    res.insert_header((header::CACHE_CONTROL, "no-store"));
+    res.insert_header((header::REFERRER_POLICY, "no-referrer"));
+    res.insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
+    res.finish()
 }

@@ -96,9 +96,9 @@ pub fn prepare(
             X_SENDFILE,
             HeaderValue::from_str(&encode_path(&path)).map_err(invalid)?,
         ),
-        ServeBackend::Default => {
+        ServeBackend::Default | ServeBackend::S3Redirect { .. } => {
             return Err(StorageError::Io(std::io::Error::other(
-                "the default backend streams objects itself",
+                "this backend sends objects without the web server",
             )));
         }
     };

@@ -1,14 +1,16 @@
-//! Upload ingest: a byte stream becomes an object. The bytes go to a temporary file inside
-//! the target storage while the size limit is enforced and the SHA-256 computed; the type is
-//! sniffed from the content; the file is fsynced and renamed into place. Any failure leaves
-//! nothing behind, and memory use does not depend on the upload size.
+//! Upload ingest: a byte stream becomes an object. The bytes go to a temporary file (inside
+//! the target storage when it is local, in its staging directory for an object storage)
+//! while the size limit is enforced and the SHA-256 computed; the type is sniffed from the
+//! content; then the file is fsynced and renamed into place, or uploaded (create-only, in
+//! parts when large, with its SHA-256 as metadata) and removed. Any failure leaves nothing
+//! behind, and memory use does not depend on the upload size.
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncWriteExt, BufWriter};
 
-use super::{LocalStorage, PathGenerator, StorageError, StorageKey, sniff};
+use super::{PathGenerator, Storage, StorageError, StorageKey, sniff};
 
 /// How many leading bytes are kept for type sniffing.
 const SNIFF_LEN: usize = 8 * 1024;
@@ -29,9 +31,9 @@ pub struct Ingested {
 /// upload in progress, not an orphan.
 #[derive(Debug)]
 pub struct IngestGuard {
-    storage: LocalStorage,
+    storage: Storage,
     key: Option<StorageKey>,
-    _lock: std::fs::File,
+    _lock: Option<std::fs::File>,
 }
 
 impl IngestGuard {
@@ -53,7 +55,7 @@ impl Drop for IngestGuard {
 
 /// Streams `body` into `storage` under a key made by `generator` from `original_name`.
 pub async fn ingest<S, E>(
-    storage: &LocalStorage,
+    storage: &Storage,
     body: S,
     limit: u64,
     original_name: &str,
@@ -71,7 +73,7 @@ where
 }
 
 async fn stream_to_storage<S, E>(
-    storage: &LocalStorage,
+    storage: &Storage,
     body: S,
     limit: u64,
     original_name: &str,
@@ -83,7 +85,12 @@ where
 {
     let temp = {
         let storage = storage.clone();
-        match tokio::task::spawn_blocking(move || storage.temp_file()).await {
+        match tokio::task::spawn_blocking(move || match &storage {
+            Storage::Local(l) => l.temp_file(),
+            Storage::Object(o) => Ok(o.staging_file()?),
+        })
+        .await
+        {
             Ok(made) => made?,
             Err(e) => return Err(StorageError::Io(std::io::Error::other(e))),
         }
@@ -111,12 +118,19 @@ where
     out.into_inner().sync_all().await?;
     let mime_type = sniff::sniff(&head, original_name);
     let key = generator.generate(original_name);
+    let sha256 = hex::encode(hasher.finalize());
     let persisted = {
-        let storage = storage.clone();
-        let key = key.clone();
-        tokio::task::spawn_blocking(move || storage.persist(temp, &key))
-            .await
-            .map_err(|e| StorageError::Io(std::io::Error::other(e)))?
+        let (storage, key, sha256) = (storage.clone(), key.clone(), sha256.clone());
+        tokio::task::spawn_blocking(move || match &storage {
+            Storage::Local(l) => l.persist(temp, &key).map(Some),
+            Storage::Object(o) => {
+                let file = std::fs::File::open(temp.path())?;
+                o.put_reader(&key, file, size, &sha256)?;
+                Ok(None) // the temporary file goes when `temp` is dropped
+            }
+        })
+        .await
+        .map_err(|e| StorageError::Io(std::io::Error::other(e)))?
     };
     let lock = persisted?;
     Ok(Ingested {
@@ -127,7 +141,7 @@ where
         },
         key,
         size,
-        sha256: hex::encode(hasher.finalize()),
+        sha256,
         mime_type,
     })
 }

@@ -392,6 +392,27 @@ pub(crate) fn open(state: &AppState, source: Source<'_>) -> Result<Object, Stora
     )
 }
 
+/// A public object of a storage of kind `"s3"` (mounted at its base URL): streamed from
+/// the bucket by the default backend, typed by its name as a web server would, active
+/// types as attachments, sandboxed like every delivered file.
+pub async fn public_object(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    key: web::Path<String>,
+    role: web::Data<crate::storage::StorageRole>,
+) -> Result<HttpResponse, PageError> {
+    let key = StorageKey::parse(&key).map_err(|_| AppError::NotFound)?;
+    let storage = state.library.storages.get(**role).clone();
+    let object = web::block(move || serve::prepare_public(&storage, &key))
+        .await
+        .map_err(AppError::unexpected)?;
+    match object {
+        Ok(object) => Ok(serve::respond(&req, object)),
+        Err(StorageError::NotFound | StorageError::InvalidKey(_)) => Err(AppError::NotFound.into()),
+        Err(e) => Err(AppError::unexpected(e).into()),
+    }
+}
+
 /// Middleware for the public storages Coffer serves itself (through actix-files): the
 /// `Range` header is parsed here, by the same checked parser as private downloads, and
 /// handed on in a form actix-files cannot get wrong — one plain `first-last` range, a

@@ -34,7 +34,7 @@ use actix_web::middleware::{DefaultHeaders, Next, from_fn};
 use actix_web::{guard, web};
 
 use crate::config::Settings;
-use crate::storage::sniff;
+use crate::storage::{StorageRole, StorageSettings, sniff};
 
 pub use pages::human_size;
 
@@ -110,12 +110,12 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
                     .route(web::route().guard(get_or_head()).to(downloads::stable))
                     .default_service(web::to(downloads::method_not_allowed)),
             )
-            .configure(|cfg| public_storage(cfg, &settings.public.base_url, &settings.public.dir))
+            .configure(|cfg| public_storage(cfg, &settings.public, StorageRole::Public))
             .configure(|cfg| {
                 public_storage(
                     cfg,
-                    &settings.public_thumbnails.base_url,
-                    &settings.public_thumbnails.dir,
+                    &settings.public_thumbnails,
+                    StorageRole::PublicThumbnails,
                 )
             })
             .service(
@@ -158,9 +158,29 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
 /// front (in production the web server serves these paths). Hidden names (`.tmp`) and
 /// anything reached through a symbolic link are refused; active types are sent as
 /// attachments and every response is sandboxed.
-fn public_storage(cfg: &mut web::ServiceConfig, base_url: &str, dir: &Path) {
+///
+/// A public storage of kind `"s3"` at a path URL is streamed from the bucket the same way
+/// (`downloads::public_object`), with Range and conditional requests.
+fn public_storage(cfg: &mut web::ServiceConfig, settings: &StorageSettings, role: StorageRole) {
+    let (base_url, dir) = (settings.base_url.as_str(), settings.dir.as_path());
     if !base_url.starts_with('/') {
         return; // Served elsewhere (an absolute URL, e.g. a CDN).
+    }
+    if settings.prefix.is_some() {
+        cfg.service(
+            web::scope(base_url.trim_end_matches('/'))
+                .app_data(web::Data::new(role))
+                .service(
+                    web::resource("/{key:.*}")
+                        .route(
+                            web::route()
+                                .guard(guard::Any(guard::Get()).or(guard::Head()))
+                                .to(downloads::public_object),
+                        )
+                        .default_service(web::to(downloads::method_not_allowed)),
+                ),
+        );
+        return;
     }
     let root = dir.to_path_buf();
     let ranges_root = dir.to_path_buf();

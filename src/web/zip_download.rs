@@ -92,13 +92,7 @@ fn write_archive(
             let Ok(key) = StorageKey::parse(&f.storage_key) else {
                 break;
             };
-            match state
-                .library
-                .storages
-                .main(f.is_public)
-                .local()
-                .open_read(&key)
-            {
+            match state.library.storages.main(f.is_public).open_read(&key) {
                 Ok(handle) => {
                     opened = Some((f, handle));
                     break;

@@ -532,7 +532,8 @@ async fn the_focal_point_is_saved_validated_and_moves_the_crops() {
         .library
         .storages
         .thumbnails(false)
-        .local()
+        .as_local()
+        .unwrap()
         .root()
         .to_owned();
     assert!(storage.join(&crop_before.1).exists());
@@ -734,7 +735,8 @@ async fn replacing_an_image_forgets_its_thumbnails_and_reads_the_new_one() {
         .library
         .storages
         .thumbnails(false)
-        .local()
+        .as_local()
+        .unwrap()
         .root()
         .to_owned();
     let old = thumbnail_rows(&app, photo).await;

@@ -71,7 +71,8 @@ async fn s6_s7_s8_s12_private_thumbnails_are_found_through_their_rows() {
     app.db(move |conn| {
         storages
             .private_thumbnails
-            .local()
+            .as_local()
+            .unwrap()
             .put_bytes(
                 &coffer::storage::StorageKey::parse(&tk).unwrap(),
                 &tiny_png(),

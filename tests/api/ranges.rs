@@ -245,7 +245,8 @@ async fn private_thumbnails_answer_the_range_matrix_exactly() {
         app.db(move |conn| {
             storages
                 .private_thumbnails
-                .local()
+                .as_local()
+                .unwrap()
                 .put_bytes(
                     &coffer::storage::StorageKey::parse(&tk).unwrap(),
                     body_of(n),

@@ -40,7 +40,8 @@ async fn add_thumbnails(app: &TestApp, file: &Value) -> Vec<String> {
             let k = format!("{key}__{spec}.png");
             storages
                 .thumbnails(public)
-                .local()
+                .as_local()
+                .unwrap()
                 .put_bytes(
                     &coffer::storage::StorageKey::parse(&k).unwrap(),
                     format!("thumb {spec}").as_bytes(),

@@ -93,8 +93,9 @@ fn move_in_flight(app: &TestApp, id: i64, owner: &str, expired: bool, committed:
     let storages = &app.state.library.storages;
     storages
         .main(f.is_public)
-        .local()
-        .transfer_to(&from, storages.main(!f.is_public).local(), &to)
+        .as_local()
+        .unwrap()
+        .transfer_to(&from, storages.main(!f.is_public).as_local().unwrap(), &to)
         .unwrap();
     if committed {
         diesel::update(files::table.find(id))
@@ -147,7 +148,8 @@ fn exists(app: &TestApp, role: StorageRole, key: &str) -> bool {
         .library
         .storages
         .get(role)
-        .local()
+        .as_local()
+        .unwrap()
         .exists(&StorageKey::parse(key).unwrap())
 }
 
@@ -252,7 +254,8 @@ async fn the_periodic_repair_takes_over_once_the_lease_expires() {
         .library
         .storages
         .main(false)
-        .local()
+        .as_local()
+        .unwrap()
         .put_bytes(&doomed, b"x")
         .unwrap();
     {
@@ -341,7 +344,7 @@ async fn an_expired_move_is_claimed_by_one_recoverer_only() {
 #[actix_web::test]
 async fn abandoned_uploads_are_reported_and_removed_but_live_ones_are_kept() {
     let app = spawn_app().await;
-    let storage = app.state.library.storages.main(false).local();
+    let storage = app.state.library.storages.main(false).as_local().unwrap();
     let tmp = storage.root().join(".tmp");
     // Left by a crash: written as the ingest writes, but nobody holds it any more.
     std::fs::write(tmp.join("upload-crashed"), b"half an upl").unwrap();
@@ -440,7 +443,13 @@ async fn an_object_held_by_its_writer_is_not_an_orphan() {
         .unwrap()
         .derived("icon-40.png")
         .unwrap();
-    let storage = app.state.library.storages.thumbnails(false).local();
+    let storage = app
+        .state
+        .library
+        .storages
+        .thumbnails(false)
+        .as_local()
+        .unwrap();
     let held = storage.put_bytes_held(&thumb, b"png").unwrap();
     for args in [&["check"][..], &["check", "--repair"]] {
         let o = coffer(&app, args, "");

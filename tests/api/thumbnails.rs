@@ -1057,7 +1057,8 @@ async fn new_content_gets_new_metadata_and_thumbnails() {
         st.library
             .storages
             .private
-            .local()
+            .as_local()
+            .unwrap()
             .put_bytes(&key, &bytes)
             .unwrap();
         coffer::db::models::file::set_content(

@@ -126,7 +126,14 @@ async fn fails_with(edit: impl FnOnce(&Env, String) -> String, message: &str) {
 fn private_dir(env: &Env) -> String {
     format!(
         "{}/",
-        env.state.library.storages.private.local().root().display()
+        env.state
+            .library
+            .storages
+            .private
+            .as_local()
+            .unwrap()
+            .root()
+            .display()
     )
 }
 
@@ -156,7 +163,14 @@ async fn nginx_with_a_wrong_alias_fails() {
         |env, conf| {
             let public = format!(
                 "{}/",
-                env.state.library.storages.public.local().root().display()
+                env.state
+                    .library
+                    .storages
+                    .public
+                    .as_local()
+                    .unwrap()
+                    .root()
+                    .display()
             );
             conf.replacen(
                 &format!("alias \"{}\";", private_dir(env)),

@@ -53,7 +53,15 @@ async fn coffer_answer_names_the_object(env: &Env, kind: Kind, url: &str, len: u
             )
         }
         Kind::Apache => {
-            let expected = env.state.library.storages.private.local().root().join(key);
+            let expected = env
+                .state
+                .library
+                .storages
+                .private
+                .as_local()
+                .unwrap()
+                .root()
+                .join(key);
             assert_eq!(
                 h["x-sendfile"].as_bytes(),
                 std::os::unix::ffi::OsStrExt::as_bytes(expected.as_os_str()),
@@ -205,7 +213,8 @@ pub async fn private_thumbnails(kind: Kind) {
     env.db(move |conn| {
         storages
             .private_thumbnails
-            .local()
+            .as_local()
+            .unwrap()
             .put_bytes(&coffer::storage::StorageKey::parse(&tk).unwrap(), &bytes)
             .unwrap();
         coffer::db::models::thumbnail::insert(conn, id, "icon-40", &tk, "image/png", 10).unwrap();

@@ -47,6 +47,7 @@ pub(super) fn exposed_message(url: &str, why: Exposure, probe: &Probe) -> String
 fn reach(backend: &ServeBackend) -> String {
     match backend {
         ServeBackend::Default => "Coffer".into(),
+        ServeBackend::S3Redirect { .. } => "Coffer's presigned redirects".into(),
         ServeBackend::Nginx { location } | ServeBackend::Caddy { location } => {
             format!("the internal location {location}")
         }
@@ -87,7 +88,8 @@ pub(super) async fn diagnose(site: &Site, probe: &Probe, token: &str, got: &Got)
                 ServeBackend::Lighttpd => "`\"x-sendfile\" => \"enable\"` in proxy.server",
                 ServeBackend::Caddy { .. } =>
                     "the handle_response block of `coffer caddy-config` inside reverse_proxy",
-                ServeBackend::Default => "nothing here: the default backend sends no such header",
+                ServeBackend::Default | ServeBackend::S3Redirect { .. } =>
+                    "nothing here: this backend sends no such header",
             }
         );
     }
@@ -125,7 +127,7 @@ pub(super) async fn diagnose(site: &Site, probe: &Probe, token: &str, got: &Got)
         );
     }
     match &probe.backend {
-        ServeBackend::Default => format!(
+        ServeBackend::Default | ServeBackend::S3Redirect { .. } => format!(
             "{} answered 404 although the user may read it: the request does not reach Coffer's \
              checked view. Fix: proxy {} to Coffer",
             probe.path, probe.path

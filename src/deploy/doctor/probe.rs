@@ -42,7 +42,7 @@ pub(super) fn probes(
             what: "private file",
             path: format!("{}{}", s.private.base_url, file_key),
             key: file_key.clone(),
-            dir: state.library.storages.private.local().root().to_path_buf(),
+            dir: s.private.dir.clone(),
             bytes: bytes.clone(),
             backend: s.serve_private.clone(),
             setting: "server.private",
@@ -51,13 +51,7 @@ pub(super) fn probes(
             what: "private thumbnail",
             path: format!("{}{}", s.private_thumbnails.base_url, thumb_key),
             key: thumb_key.clone(),
-            dir: state
-                .library
-                .storages
-                .private_thumbnails
-                .local()
-                .root()
-                .to_path_buf(),
+            dir: s.private_thumbnails.dir.clone(),
             bytes: Bytes::from_static(PROBE_PNG),
             backend: s.serve_private_thumbnails.clone(),
             setting: "server.private_thumbnails",

@@ -339,7 +339,7 @@ fn render_all(
         .ok_or_else(|| JobError::Image("the file is not an image Coffer reads".into()))?;
     let key = StorageKey::parse(&f.storage_key)
         .map_err(|_| JobError::Other(format!("file {} has an invalid storage key", f.id)))?;
-    let source = thumbs.storages.main(f.is_public).local().open_read(&key)?;
+    let source = thumbs.storages.main(f.is_public).open_read(&key)?;
     let probe = images::probe(source.try_clone().map_err(StorageError::Io)?, format)
         .map_err(image_failure)?;
     thumbs
@@ -377,7 +377,7 @@ fn record(
     let key = source
         .derived(&format!("{spec_key}.{}", out.extension))
         .map_err(|_| JobError::Other("the thumbnail key would be invalid".into()))?;
-    let storage = thumbs.storages.thumbnails(f.is_public).local();
+    let storage = thumbs.storages.thumbnails(f.is_public);
     // Held (locked) until the row is recorded: `coffer check --repair` leaves it alone.
     let _held = match storage.put_bytes_held(&key, &out.bytes) {
         Ok(held) => held,
@@ -445,7 +445,6 @@ pub fn store_given(
     thumbs
         .storages
         .thumbnails(f.is_public)
-        .local()
         .put_bytes(&key, bytes)?;
     thumbnail::insert(
         conn,

@@ -174,7 +174,7 @@ where
             is_public = existing.is_public;
         }
     }
-    let storage = lib.storages.get(StorageRole::main(is_public)).local();
+    let storage = lib.storages.get(StorageRole::main(is_public));
     let ingested = storage::ingest(
         storage,
         body,

@@ -1,0 +1,500 @@
+use std::io::Cursor;
+use std::time::Duration;
+
+use coffer::config::{ConfigFile, ObjectStoreConfig, ServeBackendConfig, StorageKind};
+use coffer::storage::{StorageKey, StorageRole};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, path_of, spawn_app_with};
+use crate::seaweedfs::engine;
+
+/// The four storages on the test engine, under prefixes of their own (one set per test).
+fn on_s3(cfg: &mut ConfigFile) {
+    let e = engine();
+    cfg.object_store = Some(ObjectStoreConfig {
+        endpoint: e.endpoint.clone(),
+        region: "us-east-1".into(),
+        bucket: e.bucket.clone(),
+        path_style: true,
+        allow_http: true,
+    });
+    let run = uuid::Uuid::new_v4().simple().to_string();
+    for (storage, name) in [
+        (&mut cfg.storage.public, "public"),
+        (&mut cfg.storage.public_thumbnails, "public-thumbnails"),
+        (&mut cfg.storage.private, "private"),
+        (&mut cfg.storage.private_thumbnails, "private-thumbnails"),
+    ] {
+        storage.kind = StorageKind::S3;
+        storage.prefix = Some(format!("{run}/{name}/"));
+    }
+}
+
+async fn app() -> TestApp {
+    spawn_app_with(on_s3).await
+}
+
+/// Keys in the storage playing `role`.
+async fn keys(app: &TestApp, role: StorageRole) -> Vec<String> {
+    let storages = app.state.library.storages.clone();
+    tokio::task::spawn_blocking(move || storages.get(role).walk().unwrap().keys)
+        .await
+        .unwrap()
+}
+
+/// The storage key of a file, from its URL.
+fn key_of(file: &Value) -> String {
+    let url = path_of(file);
+    url.strip_prefix("/private/files/")
+        .or_else(|| url.strip_prefix("/media/public/"))
+        .unwrap_or_else(|| panic!("a storage URL: {url}"))
+        .to_owned()
+}
+
+/// A folder the user `reader` may read, and that user's token.
+async fn readable_folder(app: &TestApp) -> (i64, String) {
+    let (reader_id, reader) = app.user("reader").await;
+    let folder = app.folder(&app.admin_token, "shared", None).await;
+    app.rule(json!({
+        "folder_id": folder, "type": "children", "user_id": reader_id,
+        "can_read": "allow", "can_edit": "inherit", "can_add_children": "inherit"
+    }))
+    .await;
+    (folder, reader)
+}
+
+async fn toggle(app: &TestApp, id: i64, public: bool) -> Value {
+    let (status, body) = app
+        .request(
+            reqwest::Method::PATCH,
+            Some(&app.admin_token),
+            &format!("/api/v1/files/{id}"),
+            Some(json!({"is_public": public})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}
+
+#[actix_web::test]
+async fn a_private_file_lives_in_the_bucket_and_only_readers_get_its_bytes() {
+    let app = app().await;
+    let (folder, reader) = readable_folder(&app).await;
+    let (_, stranger) = app.user("stranger").await;
+    let body: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+    let file = app
+        .upload(&app.admin_token, "data.bin", &body, Some(folder), false)
+        .await;
+    let key = key_of(&file);
+    assert_eq!(keys(&app, StorageRole::Private).await, vec![key.clone()]);
+    // Nothing of it on the local disk: the staging directory is empty again.
+    let staged: Vec<_> = walk_files(&app.data());
+    assert!(
+        staged.iter().all(|p| !p.ends_with("data.bin")),
+        "{staged:?}"
+    );
+
+    let url = path_of(&file);
+    let (status, headers, got) = app.get(Some(&reader), &url).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(got, body);
+    assert_eq!(headers["content-length"], "100000");
+    assert_eq!(headers["cache-control"], "private, no-cache");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    let etag = headers["etag"].to_str().unwrap().to_owned();
+
+    for who in [Some(stranger.as_str()), None] {
+        let (status, headers, got) = app.get(who, &url).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert!(headers.get("location").is_none());
+        assert!(!got.windows(16).any(|w| w == &body[1000..1016]));
+    }
+
+    // Ranges and conditions are answered from the bucket exactly as from a disk.
+    let (status, headers, got) = app
+        .get_with(Some(&reader), &url, &[("range", "bytes=1000-1999")])
+        .await;
+    assert_eq!(status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(headers["content-range"], "bytes 1000-1999/100000");
+    assert_eq!(got, &body[1000..2000]);
+    let (status, _, got) = app
+        .get_with(Some(&reader), &url, &[("range", "bytes=-10")])
+        .await;
+    assert_eq!(status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(got, &body[99_990..]);
+    let (status, headers, _) = app
+        .get_with(Some(&reader), &url, &[("range", "bytes=200000-")])
+        .await;
+    assert_eq!(status, StatusCode::RANGE_NOT_SATISFIABLE);
+    assert_eq!(headers["content-range"], "bytes */100000");
+    let (status, headers, got) = app
+        .get_with(Some(&reader), &url, &[("range", "bytes=0-1,5-6")])
+        .await;
+    assert_eq!(status, StatusCode::PARTIAL_CONTENT);
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("multipart/byteranges")
+    );
+    assert!(got.windows(2).any(|w| w == &body[5..7]));
+    let (status, _, got) = app
+        .get_with(Some(&reader), &url, &[("if-none-match", &etag)])
+        .await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED);
+    assert!(got.is_empty());
+    let (status, _, _) = app
+        .get_with(Some(&reader), &url, &[("if-match", "\"other\"")])
+        .await;
+    assert_eq!(status, StatusCode::PRECONDITION_FAILED);
+
+    // The stable URL reaches the same object.
+    let id = file["id"].as_i64().unwrap();
+    let (status, _, got) = app
+        .get(Some(&reader), &format!("/files/{id}/data.bin"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(got, body);
+}
+
+fn walk_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+#[actix_web::test]
+async fn start_up_refuses_a_bucket_where_anyone_may_read_private_objects() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = crate::helpers::test_config(dir.path(), None);
+    on_s3(&mut cfg);
+    cfg.object_store.as_mut().unwrap().bucket = crate::seaweedfs::OPEN_BUCKET.into();
+    let settings = coffer::config::Settings::from_file(cfg).unwrap();
+    let refused = coffer::startup::bootstrap(settings).err().unwrap();
+    let message = format!("{refused:#}");
+    assert!(
+        message.contains("storage.private (kind \"s3\"")
+            && message.contains("can be read without a signature"),
+        "{message}"
+    );
+}
+
+#[actix_web::test]
+async fn start_up_refuses_an_endpoint_it_cannot_write_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = crate::helpers::test_config(dir.path(), None);
+    on_s3(&mut cfg);
+    // Nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    cfg.object_store.as_mut().unwrap().endpoint = format!("http://127.0.0.1:{port}");
+    let settings = coffer::config::Settings::from_file(cfg).unwrap();
+    let refused = coffer::startup::bootstrap(settings).err().unwrap();
+    assert!(
+        format!("{refused:#}").contains("storage.public"),
+        "{refused:#}"
+    );
+}
+
+#[actix_web::test]
+async fn the_engine_refuses_an_unsigned_read_of_a_private_object() {
+    let app = app().await;
+    let file = app
+        .upload(&app.admin_token, "secret.txt", b"top secret", None, false)
+        .await;
+    let key = StorageKey::parse(&key_of(&file)).unwrap();
+    let object = app
+        .state
+        .library
+        .storages
+        .private
+        .as_object()
+        .unwrap()
+        .clone();
+    let unsigned = object.unsigned_url(&key);
+    let res = reqwest::get(&unsigned).await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "{unsigned}");
+    assert!(!res.text().await.unwrap().contains("top secret"));
+}
+
+#[actix_web::test]
+async fn toggling_moves_the_object_and_its_thumbnails_between_prefixes() {
+    let app = app().await;
+    let img = image::RgbImage::from_fn(320, 200, |x, y| image::Rgb([x as u8, y as u8, 90]));
+    let mut png = Vec::new();
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let file = app
+        .upload(&app.admin_token, "photo.png", &png, None, false)
+        .await;
+    let id = file["id"].as_i64().unwrap();
+    assert_eq!(file["image"]["width"], 320);
+    // A thumbnail, made from the object in the bucket and stored beside it.
+    let (status, headers, thumb) = app
+        .get(
+            Some(&app.admin_token),
+            &format!("/files/{id}/thumbnails/icon-40"),
+        )
+        .await;
+    assert!(status.is_success() || status.is_redirection(), "{status}");
+    if status.is_redirection() {
+        let location = headers["location"].to_str().unwrap().to_owned();
+        let (status, _, body) = app.get(Some(&app.admin_token), &location).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(image::load_from_memory(&body).is_ok());
+    } else {
+        assert!(image::load_from_memory(&thumb).is_ok());
+    }
+    let private_thumbs = keys(&app, StorageRole::PrivateThumbnails).await;
+    assert!(!private_thumbs.is_empty());
+
+    let public = toggle(&app, id, true).await;
+    assert!(keys(&app, StorageRole::Private).await.is_empty());
+    assert_eq!(keys(&app, StorageRole::Public).await, vec![key_of(&public)]);
+    assert!(keys(&app, StorageRole::PrivateThumbnails).await.is_empty());
+    // Every thumbnail made so far moved (more may be made meanwhile: previews are queued).
+    assert!(keys(&app, StorageRole::PublicThumbnails).await.len() >= private_thumbs.len());
+    // A public object is streamed at its base URL, to anyone, with Range.
+    let (status, headers, got) = app.get(None, &path_of(&public)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(got, png);
+    assert_eq!(headers["content-type"], "image/png");
+    let (status, _, got) = app
+        .get_with(None, &path_of(&public), &[("range", "bytes=0-7")])
+        .await;
+    assert_eq!(status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(got, &png[..8]);
+
+    let private = toggle(&app, id, false).await;
+    assert!(keys(&app, StorageRole::Public).await.is_empty());
+    assert!(keys(&app, StorageRole::PublicThumbnails).await.is_empty());
+    let (status, _, _) = app.get(None, &path_of(&public)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, got) = app.get(Some(&app.admin_token), &path_of(&private)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(got, png);
+}
+
+#[actix_web::test]
+async fn a_failed_upload_leaves_no_object_and_a_large_one_goes_in_parts() {
+    let app = spawn_app_with(|cfg| {
+        on_s3(cfg);
+        cfg.max_upload_size = bytesize::ByteSize::mib(20);
+    })
+    .await;
+    let (status, _) = app
+        .try_upload(
+            &app.admin_token,
+            "big.bin",
+            &vec![7u8; 21 * 1024 * 1024],
+            None,
+            false,
+        )
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(keys(&app, StorageRole::Private).await.is_empty());
+    // Above the multipart threshold (16 MiB): uploaded in parts, read back whole.
+    let body: Vec<u8> = (0..(18 * 1024 * 1024u32))
+        .map(|i| (i % 253) as u8)
+        .collect();
+    let file = app
+        .upload(&app.admin_token, "parts.bin", &body, None, false)
+        .await;
+    let (status, _, got) = app.get(Some(&app.admin_token), &path_of(&file)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(got == body, "the object read back differs");
+    let (status, _, got) = app
+        .get_with(
+            Some(&app.admin_token),
+            &path_of(&file),
+            &[("range", "bytes=16777200-16777299")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(got, &body[16_777_200..16_777_300]);
+}
+
+fn redirecting(cfg: &mut ConfigFile, expires_secs: u64) {
+    on_s3(cfg);
+    cfg.server.private = ServeBackendConfig::S3Redirect {
+        expires_secs,
+        public_endpoint: None,
+    };
+}
+
+#[actix_web::test]
+async fn s3_redirect_sends_readers_to_a_short_lived_signed_url_and_nobody_else() {
+    let app = spawn_app_with(|cfg| redirecting(cfg, 3)).await;
+    let (folder, reader) = readable_folder(&app).await;
+    let (_, stranger) = app.user("stranger").await;
+    let file = app
+        .upload(
+            &app.admin_token,
+            "Quarterly report é.txt",
+            b"the numbers",
+            Some(folder),
+            false,
+        )
+        .await;
+    let page = app
+        .upload(
+            &app.admin_token,
+            "page.html",
+            b"<script>alert(1)</script>",
+            Some(folder),
+            false,
+        )
+        .await;
+
+    let (status, headers, _) = app.get(Some(&reader), &path_of(&file)).await;
+    assert_eq!(status, StatusCode::FOUND);
+    assert_eq!(headers["cache-control"], "no-store");
+    assert_eq!(headers["referrer-policy"], "no-referrer");
+    let signed = headers["location"].to_str().unwrap().to_owned();
+    assert!(signed.starts_with(&engine().endpoint), "{signed}");
+    assert!(signed.contains("X-Amz-Signature="), "{signed}");
+    let plain = reqwest::Client::new();
+    let res = plain.get(&signed).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let disposition = res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        disposition.contains("filename*=UTF-8''Quarterly%20report%20%C3%A9.txt"),
+        "{disposition}"
+    );
+    assert_eq!(res.headers()["cache-control"], "private, no-store");
+    assert_eq!(res.bytes().await.unwrap().as_ref(), b"the numbers");
+
+    // Active content always goes as an attachment: the engine adds no sandbox.
+    let (_, headers, _) = app.get(Some(&reader), &path_of(&page)).await;
+    let res = plain
+        .get(headers["location"].to_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        res.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment"),
+    );
+
+    // Strangers and anonymous callers get a 404 and no URL.
+    for who in [Some(stranger.as_str()), None] {
+        let (status, headers, _) = app.get(who, &path_of(&file)).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert!(headers.get("location").is_none());
+    }
+
+    // An edited signature is refused, and so is the URL once it expired.
+    let tampered = match signed.rfind("X-Amz-Signature=") {
+        Some(at) => {
+            let (head, sig) = signed.split_at(at + "X-Amz-Signature=".len());
+            let flipped = if sig.starts_with('0') { "1" } else { "0" };
+            format!("{head}{flipped}{}", &sig[1..])
+        }
+        None => unreachable!(),
+    };
+    let res = plain.get(&tampered).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let res = plain.get(&signed).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_ne!(res.bytes().await.unwrap().as_ref(), b"the numbers");
+}
+
+#[actix_web::test]
+async fn check_compares_the_rows_with_the_bucket_and_deleting_frees_the_objects() {
+    let app = app().await;
+    let kept = app
+        .upload(&app.admin_token, "kept.txt", b"kept", None, false)
+        .await;
+    let gone = app
+        .upload(&app.admin_token, "gone.txt", b"gone", None, true)
+        .await;
+    let storages = app.state.library.storages.clone();
+    let findings = {
+        let storages = storages.clone();
+        app.db(move |conn| coffer::library::check::check(&storages, conn).unwrap())
+            .await
+    };
+    assert!(findings.is_empty(), "{findings:?}");
+    // An object lost in the engine is reported, by the row that names it.
+    let key = StorageKey::parse(&key_of(&gone)).unwrap();
+    let public = storages.public.clone();
+    tokio::task::spawn_blocking(move || public.delete(&key).unwrap())
+        .await
+        .unwrap();
+    let findings = {
+        let storages = storages.clone();
+        app.db(move |conn| coffer::library::check::check(&storages, conn).unwrap())
+            .await
+    };
+    let gone_id = gone["id"].as_i64().unwrap();
+    assert!(
+        matches!(
+            findings.as_slice(),
+            [coffer::library::check::Finding::MissingFile { file_id, storage: StorageRole::Public, .. }]
+                if *file_id == gone_id
+        ),
+        "{findings:?}"
+    );
+    // Emptying the trash deletes the object from the bucket.
+    let id = kept["id"].as_i64().unwrap();
+    let (status, body) = app
+        .request(
+            reqwest::Method::DELETE,
+            Some(&app.admin_token),
+            &format!("/api/v1/files/{id}"),
+            None,
+        )
+        .await;
+    assert!(status.is_success(), "{status} {body}");
+    let (_, trash) = app
+        .request(
+            reqwest::Method::GET,
+            Some(&app.admin_token),
+            "/api/v1/trash",
+            None,
+        )
+        .await;
+    let entry = trash
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "file" && e["item_id"] == id)
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let (status, body) = app
+        .request(
+            reqwest::Method::DELETE,
+            Some(&app.admin_token),
+            &format!("/api/v1/trash/{entry}"),
+            None,
+        )
+        .await;
+    assert!(status.is_success(), "{status} {body}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !keys(&app, StorageRole::Private).await.is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the object stayed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
