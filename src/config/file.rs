@@ -285,6 +285,17 @@ pub enum ServeBackendConfig {
     },
     /// For a storage of kind `"s3"`: after the check, a 302 to a presigned GET of the
     /// object, valid `expires_secs` (at most 300).
+    /// For a storage of kind `"s3"` behind nginx: `X-Accel-Redirect` into an internal
+    /// location (`coffer nginx-config` prints it) that proxies a presigned GET of the
+    /// object, valid `expires_secs`, to the engine.
+    #[serde(rename = "nginx-s3")]
+    NginxS3 {
+        /// The internal location (same defaults as nginx).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        location: Option<String>,
+        #[serde(default = "default_expires_secs")]
+        expires_secs: u64,
+    },
     #[serde(rename = "s3-redirect")]
     S3Redirect {
         #[serde(default = "default_expires_secs")]

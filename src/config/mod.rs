@@ -509,7 +509,7 @@ fn serve_backend(
         return Err(invalid(
             &format!("{key}.backend"),
             format!(
-                "{:?} sends files from a directory; a storage of kind \"s3\" takes \"default\" or \"s3-redirect\"",
+                "{:?} sends files from a directory; a storage of kind \"s3\" takes \"default\", \"s3-redirect\" or \"nginx-s3\"",
                 backend.name()
             ),
         ));
@@ -517,7 +517,7 @@ fn serve_backend(
     if !object && !backend.serves_local_storages() {
         return Err(invalid(
             &format!("{key}.backend"),
-            "\"s3-redirect\" needs a storage of kind \"s3\"",
+            format!("{:?} needs a storage of kind \"s3\"", backend.name()),
         ));
     }
     Ok(backend)
@@ -568,6 +568,21 @@ fn serve_backend_of(
         ServeBackendConfig::Lighttpd {} => {
             header_safe()?;
             ServeBackend::Lighttpd
+        }
+        ServeBackendConfig::NginxS3 {
+            location: l,
+            expires_secs,
+        } => {
+            if !(1..=object_store::MAX_PRESIGNED_SECS).contains(expires_secs) {
+                return Err(invalid(
+                    &format!("{key}.expires_secs"),
+                    format!("must be between 1 and {}", object_store::MAX_PRESIGNED_SECS),
+                ));
+            }
+            ServeBackend::NginxS3 {
+                location: location(l)?,
+                expires: std::time::Duration::from_secs(*expires_secs),
+            }
         }
         ServeBackendConfig::S3Redirect { expires_secs, .. } => {
             if !(1..=object_store::MAX_PRESIGNED_SECS).contains(expires_secs) {

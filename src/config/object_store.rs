@@ -296,6 +296,23 @@ mod tests {
         };
         let err = Settings::from_file(raw).unwrap_err().to_string();
         assert!(err.contains("server.private_thumbnails.backend"), "{err}");
+        let mut raw = ConfigFile {
+            data_dir: "/tmp/coffer-config-test".into(),
+            ..ConfigFile::default()
+        };
+        raw.server.private = ServeBackendConfig::NginxS3 {
+            location: None,
+            expires_secs: 30,
+        };
+        let err = Settings::from_file(raw).unwrap_err().to_string();
+        assert!(err.contains("nginx-s3") && err.contains("kind"), "{err}");
+        let mut raw = on_s3();
+        raw.server.private = ServeBackendConfig::NginxS3 {
+            location: Some("/_s3/".into()),
+            expires_secs: 30,
+        };
+        let s = Settings::from_file(raw).unwrap();
+        assert_eq!(s.serve_private.internal_location(), Some("/_s3/"));
         for secs in [0, 301] {
             let mut raw = on_s3();
             raw.server.private = ServeBackendConfig::S3Redirect {

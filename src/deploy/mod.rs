@@ -47,6 +47,8 @@ pub enum GenerateError {
         value: String,
         why: &'static str,
     },
+    #[error("{0} is \"nginx-s3\" but no [object_store] is configured")]
+    NoObjectStore(&'static str),
     #[error("--listen {0:?}: expected PORT or ADDRESS:PORT")]
     Listen(String),
     #[error("--upstream {0:?}: expected HOST:PORT (a name, an IPv4 address or [IPv6], and a port)")]
@@ -136,11 +138,42 @@ pub struct PrivateMount {
     pub dir: String,
 }
 
+/// The object store as the web server reaches it (`nginx-s3`): where to proxy presigned
+/// GETs, and the `Host` they were signed for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Engine {
+    /// `scheme://host[:port]`, nothing after.
+    pub origin: String,
+    pub host: String,
+}
+
+impl Engine {
+    fn of(bucket: &crate::storage::BucketSettings) -> Option<Self> {
+        let url = url::Url::parse(&bucket.endpoint).ok()?;
+        let host = url.host_str()?;
+        let authority = match url.port() {
+            Some(p) => format!("{host}:{p}"),
+            None => host.to_owned(),
+        };
+        let host = if bucket.path_style {
+            authority.clone()
+        } else {
+            format!("{}.{authority}", bucket.bucket)
+        };
+        Some(Self {
+            origin: format!("{}://{host}", url.scheme()),
+            host,
+        })
+    }
+}
+
 /// What every generator needs from the settings.
 #[derive(Clone, Debug)]
 pub struct Plan {
     pub public: Vec<PublicMount>,
     pub private: Vec<PrivateMount>,
+    /// The object store, when a storage lives in one.
+    pub engine: Option<Engine>,
     /// Where Coffer listens (an unspecified address becomes loopback).
     pub upstream: SocketAddr,
     /// Largest request body the server lets through.
@@ -160,7 +193,8 @@ impl Plan {
     pub fn new(settings: &Settings) -> Self {
         let public = [&settings.public, &settings.public_thumbnails]
             .into_iter()
-            .filter(|s| s.base_url.starts_with('/'))
+            // Public objects in a bucket are streamed by Coffer (`location /`).
+            .filter(|s| s.base_url.starts_with('/') && s.prefix.is_none())
             .map(|s| PublicMount {
                 url: s.base_url.clone(),
                 dir: with_slash(&real(&s.dir)),
@@ -190,6 +224,7 @@ impl Plan {
         Self {
             public,
             private,
+            engine: settings.object_store.as_ref().and_then(Engine::of),
             upstream,
             max_body: settings.max_upload_size.saturating_add(UPLOAD_SLACK),
         }
@@ -215,6 +250,11 @@ impl Plan {
             .map(|m| match m.backend {
                 ServeBackend::Default => format!(
                     "{} uses the default backend: Coffer sends these bytes itself.",
+                    m.setting
+                ),
+                ServeBackend::S3Redirect { .. } => format!(
+                    "{} uses the s3-redirect backend: clients fetch these bytes from the \
+                     object store through presigned URLs.",
                     m.setting
                 ),
                 ref other => format!(
@@ -247,11 +287,16 @@ pub enum Server {
 impl Server {
     /// The backend name that belongs to this server.
     pub fn backend(self) -> &'static str {
+        self.backends()[0]
+    }
+
+    /// The backend names this server's configuration answers.
+    pub fn backends(self) -> &'static [&'static str] {
         match self {
-            Server::Nginx => "nginx",
-            Server::Apache => "apache",
-            Server::Lighttpd => "lighttpd",
-            Server::Caddy => "caddy",
+            Server::Nginx => &["nginx", "nginx-s3"],
+            Server::Apache => &["apache"],
+            Server::Lighttpd => &["lighttpd"],
+            Server::Caddy => &["caddy"],
         }
     }
 }
@@ -265,7 +310,7 @@ pub fn render(
 ) -> anyhow::Result<(String, Vec<String>)> {
     let plan = Plan::new(settings);
     let warnings = plan
-        .notes(&[server.backend()])
+        .notes(server.backends())
         .into_iter()
         .filter(|n| n.starts_with("WARNING: "))
         .map(|n| n.trim_start_matches("WARNING: ").to_owned())

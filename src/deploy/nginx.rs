@@ -6,6 +6,66 @@ use std::fmt::Write;
 
 use super::{GenerateError, NOSNIFF, Plan, SANDBOX_CSP, Site, inline_extensions_regex, quote};
 
+/// Response headers of S3 engines that must not reach a client (`nginx-s3`): request ids,
+/// stored metadata (the SHA-256), versions, encryption, replication, SeaweedFS's own (its
+/// owner and ACL among them).
+const ENGINE_HEADERS: &[&str] = &[
+    "x-amz-request-id",
+    "x-amz-id-2",
+    "x-amz-meta-sha256",
+    "x-amz-version-id",
+    "x-amz-delete-marker",
+    "x-amz-server-side-encryption",
+    "x-amz-storage-class",
+    "x-amz-expiration",
+    "x-amz-restore",
+    "x-amz-replication-status",
+    "x-amz-tagging-count",
+    "x-amz-mp-parts-count",
+    "x-amz-checksum-crc32",
+    "x-amz-checksum-crc32c",
+    "x-amz-checksum-crc64nvme",
+    "x-amz-checksum-sha1",
+    "x-amz-checksum-sha256",
+    "x-amz-checksum-type",
+    "x-amz-object-lock-mode",
+    "x-amz-object-lock-retain-until-date",
+    "x-amz-object-lock-legal-hold",
+    "x-amz-website-redirect-location",
+    "x-amz-bucket-region",
+    "x-amz-server-side-encryption-aws-kms-key-id",
+    "x-amz-server-side-encryption-bucket-key-enabled",
+    "x-amz-server-side-encryption-customer-algorithm",
+    "x-amz-server-side-encryption-customer-key-md5",
+    "Seaweed-X-Amz-Etag",
+    "Seaweed-X-Amz-Owner",
+    "Seaweed-X-Amz-Acl",
+    "Seaweed-X-Amz-Version-Id",
+    "Seaweed-X-Amz-Is-Latest",
+    "Seaweed-X-Amz-Delete-Marker",
+    "Seaweed-X-Amz-Object-Lock-Mode",
+    "Seaweed-X-Amz-Retention-Until-Date",
+    "Seaweed-X-Amz-Legal-Hold",
+    "Server",
+    "Vary",
+    // nginx keeps these from Coffer's answer (with the same values): the engine's copies
+    // would be sent twice.
+    "Cache-Control",
+    "Content-Disposition",
+];
+
+/// `s` with the characters special in an nginx (PCRE) regular expression escaped.
+fn regex_literal(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if !c.is_ascii_alphanumeric() && c != '/' && c != '_' && c != '-' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Renders the configuration.
 pub fn render(plan: &Plan, site: &Site) -> Result<String, GenerateError> {
     let mut out = String::new();
@@ -17,7 +77,7 @@ pub fn render(plan: &Plan, site: &Site) -> Result<String, GenerateError> {
          # `nginx -t && nginx -s reload`. nginx must be able to read the storage directories\n\
          # (Coffer's group, Coffer run with UMask=0027); `coffer doctor --url …` checks the result."
     );
-    for note in plan.notes(&["nginx"]) {
+    for note in plan.notes(&["nginx", "nginx-s3"]) {
         let _ = writeln!(w, "# {note}");
     }
     if site.upstreams.is_empty() {
@@ -94,6 +154,52 @@ pub fn render(plan: &Plan, site: &Site) -> Result<String, GenerateError> {
             m.setting,
             quote::nginx(&format!("{}.location", m.setting), location)?,
             quote::nginx(&format!("{}.dir", m.name), &m.dir)?,
+        );
+    }
+    for m in plan.offloaded_by(&["nginx-s3"]) {
+        let location = m.backend.internal_location().unwrap_or_default();
+        let Some(engine) = &plan.engine else {
+            return Err(GenerateError::NoObjectStore(m.setting));
+        };
+        let prefix = location.trim_end_matches('/');
+        let _ = writeln!(
+            w,
+            "\n    # {} ({}): in the object store. Coffer checks each request and answers\n    \
+             # X-Accel-Redirect: {prefix}/<signed path>?<signed query>; nginx fetches that\n    \
+             # presigned GET from the engine (Host as signed, no credentials of the client),\n    \
+             # hides the engine's own headers and adds the security headers.\n    \
+             location ^~ {} {{\n        internal;\n        \
+             rewrite ^{}(/.*)$ $1 break;\n        \
+             proxy_pass {};\n        \
+             proxy_http_version 1.1;\n        \
+             proxy_set_header Connection \"\";\n        \
+             proxy_set_header Host {};\n        \
+             proxy_set_header Authorization \"\";\n        \
+             proxy_set_header Cookie \"\";\n        \
+             proxy_intercept_errors on;\n        \
+             proxy_headers_hash_max_size 1024;\n        \
+             proxy_headers_hash_bucket_size 128;\n        \
+             error_page 403 404 = @coffer_s3_refused;\n{}        \
+             add_header X-Content-Type-Options {NOSNIFF} always;\n        \
+             add_header Content-Security-Policy \"{SANDBOX_CSP}\" always;\n    }}",
+            m.name,
+            m.setting,
+            quote::nginx(&format!("{}.location", m.setting), location)?,
+            regex_literal(prefix),
+            quote::nginx("[object_store].endpoint", &engine.origin)?,
+            quote::nginx("[object_store].endpoint", &engine.host)?,
+            ENGINE_HEADERS
+                .iter()
+                .map(|h| format!("        proxy_hide_header {h};\n"))
+                .collect::<String>(),
+        );
+    }
+    if plan.offloaded_by(&["nginx-s3"]).next().is_some() {
+        let _ = writeln!(
+            w,
+            "\n    # An object the engine refuses or lacks (expired signature, deleted meanwhile):\n    \
+             # a plain 404, nothing of the engine's answer.\n    \
+             location @coffer_s3_refused {{\n        return 404;\n    }}"
         );
     }
     let _ = writeln!(

@@ -16,6 +16,13 @@ pub enum ServeBackend {
     Caddy { location: String },
     /// Object stores: a 302 to a presigned GET valid for `expires`.
     S3Redirect { expires: std::time::Duration },
+    /// Object stores behind nginx: `X-Accel-Redirect: <location><signed path>?<query>`,
+    /// which an internal location proxies to the engine; the presigned GET is valid for
+    /// `expires`.
+    NginxS3 {
+        location: String,
+        expires: std::time::Duration,
+    },
 }
 
 impl ServeBackend {
@@ -28,13 +35,16 @@ impl ServeBackend {
             ServeBackend::Lighttpd => "lighttpd",
             ServeBackend::Caddy { .. } => "caddy",
             ServeBackend::S3Redirect { .. } => "s3-redirect",
+            ServeBackend::NginxS3 { .. } => "nginx-s3",
         }
     }
 
     /// The internal location the web server answers redirects at (nginx, Caddy).
     pub fn internal_location(&self) -> Option<&str> {
         match self {
-            ServeBackend::Nginx { location } | ServeBackend::Caddy { location } => Some(location),
+            ServeBackend::Nginx { location }
+            | ServeBackend::Caddy { location }
+            | ServeBackend::NginxS3 { location, .. } => Some(location),
             _ => None,
         }
     }
@@ -51,12 +61,15 @@ impl ServeBackend {
     pub fn serves_object_stores(&self) -> bool {
         matches!(
             self,
-            ServeBackend::Default | ServeBackend::S3Redirect { .. }
+            ServeBackend::Default | ServeBackend::S3Redirect { .. } | ServeBackend::NginxS3 { .. }
         )
     }
 
     /// Whether the backend can deliver from a local directory.
     pub fn serves_local_storages(&self) -> bool {
-        !matches!(self, ServeBackend::S3Redirect { .. })
+        !matches!(
+            self,
+            ServeBackend::S3Redirect { .. } | ServeBackend::NginxS3 { .. }
+        )
     }
 }

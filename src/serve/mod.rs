@@ -20,7 +20,7 @@ use bytes::Bytes;
 pub use body::{file_range as file_stream, read_small};
 pub use disposition::content_disposition;
 
-use crate::storage::{ObjectStorage, SignedGet, Storage, StorageError, StorageKey};
+use crate::storage::{Audience, ObjectStorage, SignedGet, Storage, StorageError, StorageKey};
 pub use backend::ServeBackend;
 
 /// Bodies up to this size are read in one go in the request's blocking call.
@@ -153,9 +153,23 @@ fn prepare_object(
                     content_disposition: &disposition,
                     cache_control: "private, no-store",
                     expires: *expires,
+                    audience: Audience::Clients,
                 },
             )
             .map(Object::Redirect),
+        ServeBackend::NginxS3 { location, expires } => {
+            let signed = storage.signed_get(
+                key,
+                &SignedGet {
+                    content_type: &content_type,
+                    content_disposition: &disposition,
+                    cache_control: "private, no-cache",
+                    expires: *expires,
+                    audience: Audience::WebServer,
+                },
+            )?;
+            offload::s3_redirect(location, &signed, content_type, disposition).map(Object::Offload)
+        }
         other => Err(StorageError::Io(std::io::Error::other(format!(
             "the {} backend cannot send objects of an object store",
             other.name()

@@ -96,7 +96,7 @@ pub fn prepare(
             X_SENDFILE,
             HeaderValue::from_str(&encode_path(&path)).map_err(invalid)?,
         ),
-        ServeBackend::Default | ServeBackend::S3Redirect { .. } => {
+        ServeBackend::Default | ServeBackend::S3Redirect { .. } | ServeBackend::NginxS3 { .. } => {
             return Err(StorageError::Io(std::io::Error::other(
                 "this backend sends objects without the web server",
             )));
@@ -104,6 +104,32 @@ pub fn prepare(
     };
     Ok(Offload {
         header: HeaderName::from_static(name),
+        value,
+        content_type,
+        disposition,
+    })
+}
+
+/// `X-Accel-Redirect: <location><path>?<query>` of a presigned URL (signed for the host
+/// nginx sends it to), for the `nginx-s3` backend: the internal location strips its own
+/// prefix and proxies the rest, query and all, to the engine. The path is made of key
+/// characters and `/` only, so nginx passes it on byte for byte.
+pub fn s3_redirect(
+    location: &str,
+    signed: &url::Url,
+    content_type: String,
+    disposition: String,
+) -> Result<Offload, StorageError> {
+    let uri = format!(
+        "{}{}?{}",
+        location.trim_end_matches('/'),
+        signed.path(),
+        signed.query().unwrap_or_default()
+    );
+    let value =
+        HeaderValue::from_str(&uri).map_err(|e| StorageError::Io(std::io::Error::other(e)))?;
+    Ok(Offload {
+        header: HeaderName::from_static(X_ACCEL_REDIRECT),
         value,
         content_type,
         disposition,

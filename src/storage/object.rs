@@ -199,6 +199,16 @@ pub struct SignedGet<'a> {
     pub content_disposition: &'a str,
     pub cache_control: &'a str,
     pub expires: Duration,
+    pub audience: Audience,
+}
+
+/// Who fetches a presigned URL, which decides the host it is signed for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Audience {
+    /// Browsers: the public endpoint when one is configured.
+    Clients,
+    /// The web server in front of Coffer (`nginx-s3`): the endpoint Coffer itself uses.
+    WebServer,
 }
 
 /// A storage: the objects under `prefix` in a bucket.
@@ -612,13 +622,17 @@ impl ObjectStorage {
     }
 
     /// A presigned GET of `key`, valid for `how.expires`, that makes the engine answer
-    /// with the given headers. Signed for the public endpoint when one is configured.
+    /// with the given headers. Signed for the public endpoint when one is configured and
+    /// clients fetch it.
     pub fn signed_get(
         &self,
         key: &StorageKey,
         how: &SignedGet<'_>,
     ) -> Result<url::Url, StorageError> {
-        let public = Arc::clone(&self.bucket.inner.public);
+        let public = match how.audience {
+            Audience::Clients => Arc::clone(&self.bucket.inner.public),
+            Audience::WebServer => self.bucket.store(),
+        };
         let location = self.location(key);
         let options = SignedUrlOptions::default().with_query([
             ("response-content-type", how.content_type),

@@ -101,7 +101,7 @@ pub fn delivered(
     let status = res.status();
     let outcome = if req.method() == Method::HEAD {
         Outcome::Head
-    } else if handed_off && status == StatusCode::OK {
+    } else if handed_off && matches!(status, StatusCode::OK | StatusCode::FOUND) {
         Outcome::HandedOff
     } else {
         match status {

@@ -498,3 +498,133 @@ async fn check_compares_the_rows_with_the_bucket_and_deleting_frees_the_objects(
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[actix_web::test]
+async fn nginx_s3_fetches_the_presigned_object_for_readers_and_shows_nothing_of_the_engine() {
+    use crate::web::{Kind, WebServer, free_port};
+    let app = spawn_app_with(|cfg| {
+        on_s3(cfg);
+        for backend in [&mut cfg.server.private, &mut cfg.server.private_thumbnails] {
+            *backend = ServeBackendConfig::NginxS3 {
+                location: None,
+                expires_secs: 30,
+            };
+        }
+    })
+    .await;
+    let (folder, reader) = readable_folder(&app).await;
+    let (_, stranger) = app.user("stranger").await;
+    let body: Vec<u8> = (0..300_000u32).map(|i| (i % 241) as u8).collect();
+    let file = app
+        .upload(&app.admin_token, "Plan B é.bin", &body, Some(folder), false)
+        .await;
+
+    // The configuration `coffer nginx-config` prints for this instance.
+    let mut settings = (*app.state.settings).clone();
+    settings.bind = app.address.trim_start_matches("http://").parse().unwrap();
+    let port = free_port();
+    let site = coffer::deploy::Site::parse(&format!("127.0.0.1:{port}"), None).unwrap();
+    let (generated, warnings) =
+        coffer::deploy::render(coffer::deploy::Server::Nginx, &settings, &site).unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert!(
+        generated.contains("proxy_hide_header x-amz-meta-sha256;"),
+        "{generated}"
+    );
+    let nginx = WebServer::start(Kind::Nginx, port, &generated);
+    let site = |path: &str| format!("http://127.0.0.1:{}{path}", nginx.port);
+    let plain = reqwest::Client::new();
+
+    let res = plain
+        .get(site(&path_of(&file)))
+        .bearer_auth(&reader)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let headers = res.headers().clone();
+    assert_eq!(res.bytes().await.unwrap().as_ref(), body.as_slice());
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(
+        headers["content-security-policy"],
+        "default-src 'none'; sandbox"
+    );
+    assert!(
+        headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("filename*=UTF-8''Plan%20B%20%C3%A9.bin"),
+        "{headers:?}"
+    );
+    for once in ["cache-control", "content-disposition", "content-type"] {
+        assert_eq!(
+            headers.get_all(once).iter().count(),
+            1,
+            "{once}: {headers:?}"
+        );
+    }
+    assert_eq!(headers["cache-control"], "private, no-cache");
+    for (name, value) in &headers {
+        let (name, value) = (name.as_str(), value.to_str().unwrap_or_default());
+        assert!(
+            !name.starts_with("x-amz")
+                && !name.starts_with("seaweed")
+                && name != "x-accel-redirect",
+            "the engine's header {name} reached the client: {headers:?}"
+        );
+        assert!(!value.contains("X-Amz-Signature"), "{name}: {value}");
+    }
+    // Range, through nginx to the engine.
+    let res = plain
+        .get(site(&path_of(&file)))
+        .bearer_auth(&reader)
+        .header("range", "bytes=100-199")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(res.bytes().await.unwrap().as_ref(), &body[100..200]);
+
+    // Nobody else, and not through the internal location.
+    for who in [Some(stranger.as_str()), None] {
+        let mut req = plain.get(site(&path_of(&file)));
+        if let Some(t) = who {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+        assert!(
+            !res.bytes()
+                .await
+                .unwrap()
+                .windows(8)
+                .any(|w| w == &body[500..508])
+        );
+    }
+    let key = key_of(&file);
+    let direct = format!(
+        "/_coffer/private/{}/{key}",
+        app.state.settings.raw.object_store.as_ref().unwrap().bucket
+    );
+    let res = plain
+        .get(site(&direct))
+        .bearer_auth(&reader)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    // An object gone from the engine is a plain 404, nothing of the engine's answer.
+    let object = StorageKey::parse(&key).unwrap();
+    let private = app.state.library.storages.private.clone();
+    tokio::task::spawn_blocking(move || private.delete(&object).unwrap())
+        .await
+        .unwrap();
+    let res = plain
+        .get(site(&path_of(&file)))
+        .bearer_auth(&reader)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert!(!res.text().await.unwrap().contains("NoSuchKey"));
+}

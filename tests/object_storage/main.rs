@@ -2,8 +2,8 @@
 //! (`tests/support/seaweedfs.rs`), SQLite or PostgreSQL (`TEST_DATABASE_URL`). Uploads,
 //! checked downloads streamed from the bucket (Range, conditions), the "Permissions
 //! disabled" toggle moving objects and thumbnails between prefixes, the `s3-redirect`
-//! backend, public objects streamed at their base URL, and what the engine refuses.
-//! Built with `--features s3-tests`; a missing engine fails the suite.
+//! backend, `nginx-s3` behind a real nginx with the configuration `coffer nginx-config`
+//! prints, public objects streamed at their base URL, and what the engine refuses. Built with `--features s3-tests`; a missing engine or nginx fails the suite.
 
 #![allow(
     clippy::unwrap_used,
@@ -16,3 +16,9 @@ mod cases;
 mod helpers;
 #[path = "../support/seaweedfs.rs"]
 mod seaweedfs;
+#[allow(
+    dead_code,
+    reason = "shared with the servers suite, which uses all of it"
+)]
+#[path = "../servers/web.rs"]
+mod web;

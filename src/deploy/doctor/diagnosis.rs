@@ -48,6 +48,9 @@ fn reach(backend: &ServeBackend) -> String {
     match backend {
         ServeBackend::Default => "Coffer".into(),
         ServeBackend::S3Redirect { .. } => "Coffer's presigned redirects".into(),
+        ServeBackend::NginxS3 { location, .. } => {
+            format!("the internal location {location}, with presigned URLs")
+        }
         ServeBackend::Nginx { location } | ServeBackend::Caddy { location } => {
             format!("the internal location {location}")
         }
@@ -81,7 +84,7 @@ pub(super) async fn diagnose(site: &Site, probe: &Probe, token: &str, got: &Got)
             "the web server passed Coffer's {h} answer to the browser instead of acting on it. \
              Fix: {}",
             match &probe.backend {
-                ServeBackend::Nginx { .. } =>
+                ServeBackend::Nginx { .. } | ServeBackend::NginxS3 { .. } =>
                     "proxy to Coffer with nginx's proxy_pass (X-Accel-Redirect must not be in proxy_ignore_headers)",
                 ServeBackend::Apache { .. } =>
                     "`XSendFile On` in the virtual host, with mod_xsendfile loaded",
@@ -131,6 +134,13 @@ pub(super) async fn diagnose(site: &Site, probe: &Probe, token: &str, got: &Got)
             "{} answered 404 although the user may read it: the request does not reach Coffer's \
              checked view. Fix: proxy {} to Coffer",
             probe.path, probe.path
+        ),
+        ServeBackend::NginxS3 { location, .. } => format!(
+            "{} answered 404 although the user may read it: nginx's internal location \
+             {location} did not fetch the object from the engine (the engine refused the \
+             presigned GET: wrong proxy_pass or Host, or clocks out of sync). Fix: use the \
+             location `coffer nginx-config` prints, and keep time synchronised",
+            probe.path
         ),
         ServeBackend::Nginx { location } => {
             if missing_slash_decoy(site, probe, token).await {
