@@ -1,6 +1,6 @@
 //! The command line: `coffer serve | migrate | createsuperuser | changepassword | token |
 //! import | check | print-config | nginx-config | apache-config | lighttpd-config |
-//! caddy-config | doctor | thumbnails | openapi`. Every command takes `--data-dir` and
+//! caddy-config | doctor | thumbnails | openapi | storage migrate`. Every command takes `--data-dir` and
 //! `--config`.
 
 use std::io::BufRead;
@@ -143,6 +143,28 @@ pub enum Command {
     },
     /// Print the OpenAPI 3 document of the JSON API (the content of docs/openapi.json).
     Openapi,
+    /// Work on the storages themselves.
+    Storage {
+        #[command(subcommand)]
+        command: StorageCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum StorageCommand {
+    /// Copy every object of the four storages OLD.toml describes into the storages of the
+    /// current configuration, under the same keys, each copy checked against its source's
+    /// SHA-256. An object already there with the same bytes is skipped (run it again after
+    /// an interruption); one with other bytes is reported and left alone. The database does
+    /// not change. Exit 1 if any object failed.
+    Migrate {
+        /// The configuration file of the storages to copy from.
+        #[arg(long, value_name = "OLD.toml")]
+        from: PathBuf,
+        /// Only tell what would be copied.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -200,6 +222,66 @@ fn settings(global: &GlobalArgs, bind: Option<String>) -> anyhow::Result<Setting
         data_dir: global.data_dir.clone(),
         bind,
     })?)
+}
+
+/// `coffer storage migrate`.
+fn storage_migrate(
+    global: &GlobalArgs,
+    from: &std::path::Path,
+    dry_run: bool,
+) -> anyhow::Result<ExitCode> {
+    use crate::storage::{Storages, migrate};
+    let current = settings(global, None)?;
+    current.prepare_directories()?;
+    let old = Settings::load_file(from).with_context(|| format!("reading {}", from.display()))?;
+    let source = Storages::open(&old)
+        .with_context(|| format!("opening the storages of {}", from.display()))?;
+    let target = Storages::open(&current).context("opening the current storages")?;
+    let total: usize = migrate::inventory(&source)?
+        .iter()
+        .map(|(_, keys)| keys.len())
+        .sum();
+    let bar = indicatif::ProgressBar::new(total as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {pos}/{len} objects [{bar:40}] {bytes_per_sec} {msg}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let summary = migrate::migrate(&source, &target, dry_run, |step| {
+        bar.inc(1);
+        bar.set_message(format!("{}: {}", step.role.as_str(), step.key));
+        if let migrate::Outcome::Failed(why) = &step.outcome {
+            bar.println(format!("FAILED {} {}: {why}", step.role.as_str(), step.key));
+        }
+    })?;
+    bar.finish_and_clear();
+    let size = |b: u64| bytesize::ByteSize::b(b).to_string();
+    if dry_run {
+        println!(
+            "would copy {} object(s) ({}); {} already there with the same bytes; {} cannot be copied",
+            summary.would_copy,
+            size(summary.would_copy_bytes),
+            summary.present,
+            summary.failed.len()
+        );
+    } else {
+        println!(
+            "copied {} object(s) ({}), each checked against its source's SHA-256; {} already there with the same bytes; {} failed",
+            summary.copied,
+            size(summary.copied_bytes),
+            summary.present,
+            summary.failed.len()
+        );
+    }
+    for (role, key, why) in &summary.failed {
+        println!("  {}: {key}: {why}", role.as_str());
+    }
+    Ok(if summary.failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn read_password(from_stdin: bool) -> anyhow::Result<String> {
@@ -410,6 +492,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{}", crate::web::api::openapi::document_json());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Storage {
+            command: StorageCommand::Migrate { from, dry_run },
+        } => storage_migrate(&cli.global, &from, dry_run),
         Command::PrintConfig => {
             print!("{}", settings(&cli.global, None)?.redacted_toml());
             Ok(ExitCode::SUCCESS)

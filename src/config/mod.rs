@@ -141,6 +141,23 @@ impl StoragesSettings for Settings {
 }
 
 impl Settings {
+    /// Loads and validates a configuration file alone: the defaults and the file, without
+    /// the `COFFER_*` variables, which describe the current installation (`coffer storage
+    /// migrate --from`). Object store credentials still come from the environment.
+    pub fn load_file(path: &Path) -> Result<Settings, ConfigError> {
+        if !path.is_file() {
+            return Err(ConfigError::Io(format!(
+                "configuration file {} does not exist",
+                path.display()
+            )));
+        }
+        let raw: ConfigFile = Figment::from(Serialized::defaults(ConfigFile::default()))
+            .merge(Toml::file_exact(path))
+            .extract()
+            .map_err(Box::new)?;
+        Settings::from_file(raw)
+    }
+
     /// Loads and validates the configuration from the usual layers.
     pub fn load(overrides: &Overrides) -> Result<Settings, ConfigError> {
         let mut figment = Figment::from(Serialized::defaults(ConfigFile::default()));

@@ -10,6 +10,7 @@
 mod ingest;
 mod key;
 mod local;
+pub mod migrate;
 pub mod object;
 pub mod sniff;
 
@@ -235,6 +236,14 @@ impl Storage {
                 io::Seek::rewind(&mut spooled)?;
                 Ok(spooled)
             }
+        }
+    }
+
+    /// The whole object as a reader (streamed from an object storage, not spooled).
+    pub fn reader(&self, key: &StorageKey) -> Result<Box<dyn io::Read + Send>, StorageError> {
+        match self {
+            Storage::Local(l) => Ok(Box::new(l.open_read(key)?)),
+            Storage::Object(o) => Ok(Box::new(o.reader(key)?)),
         }
     }
 

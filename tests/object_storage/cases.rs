@@ -628,3 +628,173 @@ async fn nginx_s3_fetches_the_presigned_object_for_readers_and_shows_nothing_of_
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     assert!(!res.text().await.unwrap().contains("NoSuchKey"));
 }
+
+/// `coffer --config <config> storage migrate --from <from> [--dry-run]`: exit code and output.
+fn storage_migrate(
+    config: &std::path::Path,
+    from: &std::path::Path,
+    dry_run: bool,
+) -> (bool, String) {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_coffer"));
+    command
+        .env_remove("COFFER_CONFIG")
+        .env_remove("COFFER_DATA_DIR")
+        .env("COFFER_LOG", "warn")
+        .arg("--config")
+        .arg(config)
+        .args(["storage", "migrate", "--from"])
+        .arg(from);
+    if dry_run {
+        command.arg("--dry-run");
+    }
+    let out = command.output().unwrap();
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// Every object of `storages` by role and key, with its bytes.
+fn contents(
+    storages: &coffer::storage::Storages,
+) -> std::collections::BTreeMap<(String, String), Vec<u8>> {
+    let mut all = std::collections::BTreeMap::new();
+    for role in StorageRole::ALL {
+        for key in storages.get(role).walk().unwrap().keys {
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(
+                &mut storages
+                    .get(role)
+                    .reader(&StorageKey::parse(&key).unwrap())
+                    .unwrap(),
+                &mut bytes,
+            )
+            .unwrap();
+            all.insert((role.as_str().to_owned(), key), bytes);
+        }
+    }
+    all
+}
+
+#[actix_web::test]
+async fn storage_migrate_copies_a_local_installation_into_the_bucket_and_back() {
+    // An installation on local directories, with private, public and image objects.
+    let app = spawn_app_with(|_| {}).await;
+    let img = image::RgbImage::from_fn(200, 120, |x, y| image::Rgb([x as u8, 40, y as u8]));
+    let mut png = Vec::new();
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let photo = app
+        .upload(&app.admin_token, "photo.png", &png, None, false)
+        .await;
+    let id = photo["id"].as_i64().unwrap();
+    let (status, _, _) = app
+        .get(
+            Some(&app.admin_token),
+            &format!("/files/{id}/thumbnails/icon-40"),
+        )
+        .await;
+    assert!(status.is_success() || status.is_redirection());
+    app.upload(&app.admin_token, "notes.txt", b"private notes", None, false)
+        .await;
+    app.upload(&app.admin_token, "poster.txt", b"for everyone", None, true)
+        .await;
+    let local = {
+        let storages = app.state.library.storages.clone();
+        tokio::task::spawn_blocking(move || contents(&storages))
+            .await
+            .unwrap()
+    };
+    assert!(local.len() >= 4, "{:?}", local.keys());
+
+    let work = tempfile::tempdir().unwrap();
+    let old = work.path().join("old.toml");
+    std::fs::write(&old, toml::to_string(&app.state.settings.raw).unwrap()).unwrap();
+    let mut s3 = app.state.settings.raw.clone();
+    on_s3(&mut s3);
+    let new = work.path().join("new.toml");
+    std::fs::write(&new, toml::to_string(&s3).unwrap()).unwrap();
+
+    let (ok, out) = storage_migrate(&new, &old, true);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains(&format!("would copy {} object(s)", local.len())),
+        "{out}"
+    );
+    let target =
+        coffer::storage::Storages::open(&coffer::config::Settings::from_file(s3.clone()).unwrap())
+            .unwrap();
+    let probe = target.clone();
+    let copied = tokio::task::spawn_blocking(move || contents(&probe))
+        .await
+        .unwrap();
+    assert!(copied.is_empty(), "a dry run copied {copied:?}");
+
+    let (ok, out) = storage_migrate(&new, &old, false);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains(&format!("copied {} object(s)", local.len())),
+        "{out}"
+    );
+    // Interrupted: one object is missing at the target. Run again: only it is copied.
+    let ((role, key), _) = local.iter().next().unwrap();
+    let (role, key) = (
+        StorageRole::parse(role).unwrap(),
+        StorageKey::parse(key).unwrap(),
+    );
+    let lose = target.clone();
+    tokio::task::spawn_blocking(move || lose.get(role).delete(&key).unwrap())
+        .await
+        .unwrap();
+    let (ok, out) = storage_migrate(&new, &old, false);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("copied 1 object(s)")
+            && out.contains(&format!("{} already there", local.len() - 1)),
+        "{out}"
+    );
+    let probe = target.clone();
+    let in_bucket = tokio::task::spawn_blocking(move || contents(&probe))
+        .await
+        .unwrap();
+    assert_eq!(in_bucket, local);
+
+    // Other bytes under a key at the target: reported, left alone, exit 1.
+    let back_dir = tempfile::tempdir().unwrap();
+    let mut back = app.state.settings.raw.clone();
+    back.data_dir = back_dir.path().to_path_buf();
+    let back_file = work.path().join("back.toml");
+    std::fs::write(&back_file, toml::to_string(&back).unwrap()).unwrap();
+    let back_settings = coffer::config::Settings::from_file(back.clone()).unwrap();
+    back_settings.prepare_directories().unwrap();
+    let ((role, key), bytes) = local.iter().next().unwrap();
+    let planted = back_dir
+        .path()
+        .join(match role.as_str() {
+            "public" => "public",
+            "public_thumbnails" => "public-thumbnails",
+            "private" => "private",
+            _ => "private-thumbnails",
+        })
+        .join(key);
+    std::fs::create_dir_all(planted.parent().unwrap()).unwrap();
+    std::fs::write(&planted, b"something else").unwrap();
+    let (ok, out) = storage_migrate(&back_file, &new, false);
+    assert!(!ok, "{out}");
+    assert!(out.contains("other bytes"), "{out}");
+    assert_eq!(std::fs::read(&planted).unwrap(), b"something else");
+    // And back to directories: the same objects, byte for byte.
+    std::fs::write(&planted, bytes).unwrap();
+    let (ok, out) = storage_migrate(&back_file, &new, false);
+    assert!(ok, "{out}");
+    let back_storages = coffer::storage::Storages::open(&back_settings).unwrap();
+    let returned = tokio::task::spawn_blocking(move || contents(&back_storages))
+        .await
+        .unwrap();
+    assert_eq!(returned, local);
+}
