@@ -410,7 +410,7 @@ async fn ready(url: &str) {
 
 #[actix_web::test]
 async fn a_rolling_restart_under_load_fails_no_request() {
-    let mut c = Cluster::start();
+    let mut c = Cluster::start_alone();
     let bytes = pattern(200_000, 5);
     let (_, f) = upload(&c.a.url(""), &c.admin, "steady.bin", &bytes, None, false)
         .await

@@ -139,6 +139,54 @@ pub struct Cluster {
     pub database_url: String,
     pub dir: tempfile::TempDir,
     pub _pg: PgDatabase,
+    /// Held while the cluster runs (see [`Turn`]); released last.
+    _turn: Turn,
+}
+
+/// Clusters run side by side, except one that measures availability (a rolling restart
+/// must fail no request): it runs alone, so that the other clusters' processes competing
+/// for the same two cores do not decide its outcome.
+struct Turn {
+    alone: bool,
+}
+
+/// How many clusters run side by side, and whether one runs alone.
+static TURNS: std::sync::Mutex<(usize, bool)> = std::sync::Mutex::new((0, false));
+static TURN_CHANGED: std::sync::Condvar = std::sync::Condvar::new();
+
+impl Turn {
+    fn take(alone: bool) -> Self {
+        let mut turns = TURNS.lock().unwrap_or_else(|p| p.into_inner());
+        while turns.1 || (alone && turns.0 > 0) {
+            turns = TURN_CHANGED.wait(turns).unwrap_or_else(|p| p.into_inner());
+        }
+        if alone {
+            turns.1 = true;
+        } else {
+            turns.0 += 1;
+        }
+        Turn { alone }
+    }
+
+    fn shared() -> Self {
+        Self::take(false)
+    }
+
+    fn alone() -> Self {
+        Self::take(true)
+    }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        let mut turns = TURNS.lock().unwrap_or_else(|p| p.into_inner());
+        if self.alone {
+            turns.1 = false;
+        } else {
+            turns.0 = turns.0.saturating_sub(1);
+        }
+        TURN_CHANGED.notify_all();
+    }
 }
 
 impl Cluster {
@@ -146,8 +194,17 @@ impl Cluster {
         Self::start_with(&[])
     }
 
+    /// A cluster that runs while no other does.
+    pub fn start_alone() -> Self {
+        Self::start_in(&[], Turn::alone())
+    }
+
     /// A cluster whose instance A runs with `env_a` (e.g. `FAILPOINTS`).
     pub fn start_with(env_a: &[(&str, &str)]) -> Self {
+        Self::start_in(env_a, Turn::shared())
+    }
+
+    fn start_in(env_a: &[(&str, &str)], turn: Turn) -> Self {
         let pg = pg::test_database().unwrap_or_else(|| {
             panic!(
                 "the cluster suite needs PostgreSQL: set TEST_DATABASE_URL, e.g. \
@@ -221,6 +278,7 @@ impl Cluster {
             database_url: url,
             dir,
             _pg: pg,
+            _turn: turn,
         }
     }
 
