@@ -134,17 +134,22 @@ fn prepare_object(
     disposition: String,
     etag: String,
 ) -> Result<Object, StorageError> {
-    let info = storage.head(key)?;
+    // The redirecting backends only sign (no request to the engine: the row says the
+    // object is there, and a missing one is a 404 from the engine, which nginx-s3's
+    // location turns into a plain 404); the default one needs the size and date first.
     match backend {
-        ServeBackend::Default => Ok(Object::Stream(Stream {
-            body: Body::Object(storage.clone(), key.clone()),
-            preloaded: None,
-            len: info.size,
-            modified: info.modified,
-            etag,
-            content_type,
-            disposition,
-        })),
+        ServeBackend::Default => {
+            let info = storage.head(key)?;
+            Ok(Object::Stream(Stream {
+                body: Body::Object(storage.clone(), key.clone()),
+                preloaded: None,
+                len: info.size,
+                modified: info.modified,
+                etag,
+                content_type,
+                disposition,
+            }))
+        }
         ServeBackend::S3Redirect { expires } => storage
             .signed_get(
                 key,

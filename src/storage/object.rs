@@ -639,13 +639,11 @@ impl ObjectStorage {
             ("response-content-disposition", how.content_disposition),
             ("response-cache-control", how.cache_control),
         ]);
-        let expires = how.expires;
-        self.bucket.run(async move {
-            public
-                .signed_url_opts(http::Method::GET, &location, expires, &options)
-                .await
-                .map_err(from_store)
-        })
+        // Signing is local work: the credentials are static (from the environment), so
+        // the future completes without I/O and is polled here rather than handed to the
+        // bucket's runtime and back.
+        block_on(public.signed_url_opts(http::Method::GET, &location, how.expires, &options))
+            .map_err(from_store)
     }
 
     /// Whether the bucket answers and this storage may write and delete in it: a probe
