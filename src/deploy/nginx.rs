@@ -177,6 +177,11 @@ pub fn render(plan: &Plan, site: &Site) -> Result<String, GenerateError> {
              proxy_set_header Authorization \"\";\n        \
              proxy_set_header Cookie \"\";\n        \
              proxy_intercept_errors on;\n        \
+             # Buffered in memory (64 KiB reads), never spooled to nginx's temp files.\n        \
+             proxy_buffer_size 64k;\n        \
+             proxy_buffers 16 64k;\n        \
+             proxy_busy_buffers_size 128k;\n        \
+             proxy_max_temp_file_size 0;\n        \
              proxy_headers_hash_max_size 1024;\n        \
              proxy_headers_hash_bucket_size 128;\n        \
              error_page 403 404 = @coffer_s3_refused;\n{}        \
