@@ -1,0 +1,169 @@
+//! Reading objects: ranged reads streamed through a bounded channel, blocking readers.
+
+use std::fmt;
+use std::io::{self, Read};
+use std::ops::Range;
+
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+use object_store::path::Path;
+use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt};
+
+use super::bucket::{block_on, ended, from_store};
+use super::ObjectStorage;
+use crate::storage::{StorageError, StorageKey};
+
+/// Chunks a download task may read ahead of the response.
+const READ_AHEAD: usize = 4;
+
+impl ObjectStorage {
+    /// Starts reading `range` (all of it when `None`) on the bucket's runtime: the first
+    /// channel says whether the engine answered, the second carries the bytes (a few
+    /// chunks ahead of the reader at most).
+    fn start_read(&self, key: &StorageKey, range: Option<Range<u64>>) -> Started {
+        let store = self.bucket.store();
+        let location = self.location(key);
+        let (first_tx, first_rx) = tokio::sync::oneshot::channel();
+        let (tx, rx) = tokio::sync::mpsc::channel::<io::Result<Bytes>>(READ_AHEAD);
+        self.bucket.inner.runtime().spawn(async move {
+            let got = store
+                .get_opts(
+                    &location,
+                    GetOptions {
+                        range: range.map(GetRange::Bounded),
+                        ..Default::default()
+                    },
+                )
+                .await;
+            let body = match got {
+                Ok(got) => {
+                    let _ = first_tx.send(Ok(()));
+                    got.into_stream()
+                }
+                Err(e) => {
+                    let _ = first_tx.send(Err(from_store(e)));
+                    return;
+                }
+            };
+            let mut body = std::pin::pin!(body);
+            while let Some(chunk) = body.next().await {
+                let chunk = chunk.map_err(|e| io::Error::other(from_store(e)));
+                let failed = chunk.is_err();
+                if tx.send(chunk).await.is_err() || failed {
+                    return; // the reader left, or the read failed (passed on as an error)
+                }
+            }
+        });
+        Started {
+            first: first_rx,
+            chunks: rx,
+        }
+    }
+
+    /// The bytes in `range` (all of them when `None`) as a stream a response can send, once
+    /// the engine answered: a missing object is [`StorageError::NotFound`] here, not an
+    /// error in the middle of a body. Waits on this thread for the engine's answer.
+    pub fn read(
+        &self,
+        key: &StorageKey,
+        range: Option<Range<u64>>,
+    ) -> Result<impl Stream<Item = io::Result<Bytes>> + Send + 'static + use<>, StorageError> {
+        let started = self.start_read(key, range);
+        block_on(started.first).map_err(|_| ended())??;
+        Ok(chunks(started.chunks))
+    }
+
+    /// [`read`](Self::read) for async callers (the response body of a download).
+    pub async fn read_async(
+        &self,
+        key: &StorageKey,
+        range: Option<Range<u64>>,
+    ) -> Result<impl Stream<Item = io::Result<Bytes>> + Send + 'static + use<>, StorageError> {
+        let started = self.start_read(key, range);
+        started.first.await.map_err(|_| ended())??;
+        Ok(chunks(started.chunks))
+    }
+
+    /// The whole object as a blocking reader.
+    pub fn reader(&self, key: &StorageKey) -> Result<ObjectReader, StorageError> {
+        let stream = self.read(key, None)?;
+        Ok(ObjectReader {
+            stream: Box::pin(stream),
+            current: Bytes::new(),
+        })
+    }
+
+    /// The bytes in `range` (cut at the object's end) as a blocking reader.
+    pub fn reader_range(
+        &self,
+        key: &StorageKey,
+        range: Range<u64>,
+    ) -> Result<ObjectReader, StorageError> {
+        let size = self.head(key)?.size;
+        let range = range.start.min(size)..range.end.min(size);
+        if range.is_empty() {
+            return Ok(ObjectReader {
+                stream: Box::pin(futures_util::stream::empty()),
+                current: Bytes::new(),
+            });
+        }
+        let stream = self.read(key, Some(range))?;
+        Ok(ObjectReader {
+            stream: Box::pin(stream),
+            current: Bytes::new(),
+        })
+    }
+
+    /// The whole object in memory (small objects only).
+    pub fn read_all(&self, key: &StorageKey) -> Result<Bytes, StorageError> {
+        self.read_all_at(self.location(key))
+    }
+
+    pub(super) fn read_all_at(&self, location: Path) -> Result<Bytes, StorageError> {
+        let store = self.bucket.store();
+        self.bucket.run(async move {
+            let got = store.get(&location).await.map_err(from_store)?;
+            got.bytes().await.map_err(from_store)
+        })
+    }
+}
+
+/// A read the bucket's runtime has started.
+struct Started {
+    first: tokio::sync::oneshot::Receiver<Result<(), StorageError>>,
+    chunks: tokio::sync::mpsc::Receiver<io::Result<Bytes>>,
+}
+
+fn chunks(
+    rx: tokio::sync::mpsc::Receiver<io::Result<Bytes>>,
+) -> impl Stream<Item = io::Result<Bytes>> + Send + 'static {
+    futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|chunk| (chunk, rx))
+    })
+}
+
+/// A blocking reader over an object's bytes.
+pub struct ObjectReader {
+    stream: std::pin::Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send>>,
+    current: Bytes,
+}
+
+impl fmt::Debug for ObjectReader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ObjectReader").finish_non_exhaustive()
+    }
+}
+
+impl Read for ObjectReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.current.is_empty() {
+            match block_on(self.stream.next()) {
+                Some(chunk) => self.current = chunk?,
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current.split_to(n));
+        Ok(n)
+    }
+}
