@@ -9,8 +9,8 @@ use futures_util::{Stream, StreamExt};
 use object_store::path::Path;
 use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt};
 
-use super::bucket::{block_on, ended, from_store};
 use super::ObjectStorage;
+use super::bucket::{block_on, ended, from_store};
 use crate::storage::{StorageError, StorageKey};
 
 /// Chunks a download task may read ahead of the response.
