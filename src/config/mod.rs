@@ -589,29 +589,13 @@ fn serve_backend_of(
         ServeBackendConfig::NginxS3 {
             location: l,
             expires_secs,
-        } => {
-            if !(1..=object_store::MAX_PRESIGNED_SECS).contains(expires_secs) {
-                return Err(invalid(
-                    &format!("{key}.expires_secs"),
-                    format!("must be between 1 and {}", object_store::MAX_PRESIGNED_SECS),
-                ));
-            }
-            ServeBackend::NginxS3 {
-                location: location(l)?,
-                expires: std::time::Duration::from_secs(*expires_secs),
-            }
-        }
-        ServeBackendConfig::S3Redirect { expires_secs, .. } => {
-            if !(1..=object_store::MAX_PRESIGNED_SECS).contains(expires_secs) {
-                return Err(invalid(
-                    &format!("{key}.expires_secs"),
-                    format!("must be between 1 and {}", object_store::MAX_PRESIGNED_SECS),
-                ));
-            }
-            ServeBackend::S3Redirect {
-                expires: std::time::Duration::from_secs(*expires_secs),
-            }
-        }
+        } => ServeBackend::NginxS3 {
+            location: location(l)?,
+            expires: object_store::presigned_lifetime(key, *expires_secs)?,
+        },
+        ServeBackendConfig::S3Redirect { expires_secs, .. } => ServeBackend::S3Redirect {
+            expires: object_store::presigned_lifetime(key, *expires_secs)?,
+        },
     })
 }
 

@@ -2,10 +2,23 @@
 //! endpoint, the credentials (from the environment only), bucket prefixes that never nest,
 //! and the `s3-redirect` backend's limits.
 
+use std::time::Duration;
+
 use super::{ConfigError, ObjectStoreConfig, ServeBackendConfig, ServersConfig, invalid};
 
 /// Longest lifetime of a presigned URL: it is a capability nobody can revoke.
-pub(super) const MAX_PRESIGNED_SECS: u64 = 300;
+const MAX_PRESIGNED_SECS: u64 = 300;
+
+/// `<key>.expires_secs` of a presigning backend, checked against [`MAX_PRESIGNED_SECS`].
+pub(super) fn presigned_lifetime(key: &str, secs: u64) -> Result<Duration, ConfigError> {
+    if !(1..=MAX_PRESIGNED_SECS).contains(&secs) {
+        return Err(invalid(
+            &format!("{key}.expires_secs"),
+            format!("must be between 1 and {MAX_PRESIGNED_SECS}"),
+        ));
+    }
+    Ok(Duration::from_secs(secs))
+}
 
 /// The `public_endpoint` of the `s3-redirect` backends (one host for both, if given twice).
 pub(super) fn public_endpoint(server: &ServersConfig) -> Result<Option<String>, ConfigError> {

@@ -216,27 +216,36 @@ impl ObjectStorage {
     /// Whether the bucket answers and this storage may write and delete in it: a probe
     /// object (under a name no key can have) is written, read back and deleted.
     pub fn check_reachable(&self) -> Result<(), StorageError> {
-        let probe = Path::from(format!(
-            "{}{PROBE_DIR}/{}",
-            self.prefix,
-            uuid::Uuid::new_v4().simple()
-        ));
-        self.put_at(probe.clone(), Bytes::from_static(b"coffer"))?;
-        let read = self.read_all_at(probe.clone());
-        self.delete_at(probe)?;
-        if read? != Bytes::from_static(b"coffer") {
-            return Err(StorageError::Io(io::Error::other(
-                "the probe object read back differs",
-            )));
-        }
-        Ok(())
+        self.probe(|_| Ok(()))
     }
 
-    /// The start-up check: a probe object is written, read back and deleted (the bucket
-    /// answers and the credentials may write and delete under the prefix), and for a
-    /// private storage an unsigned GET of the probe must be refused: a bucket policy that
-    /// lets anyone read private objects would bypass every permission check.
+    /// The start-up check: [`check_reachable`](Self::check_reachable), and for a private
+    /// storage an unsigned GET of the probe must be refused: a bucket policy that lets
+    /// anyone read private objects would bypass every permission check.
     pub fn check_on_start(&self) -> Result<(), StorageError> {
+        self.probe(|probe| {
+            if matches!(
+                self.role,
+                StorageRole::Private | StorageRole::PrivateThumbnails
+            ) && self.unsigned_read_succeeds(probe)?
+            {
+                return Err(StorageError::Io(io::Error::other(format!(
+                    "objects under {:?} can be read without a signature: a private \
+                     storage's objects must only be readable with Coffer's credentials \
+                     (check the bucket policy and ACLs)",
+                    self.prefix
+                ))));
+            }
+            Ok(())
+        })
+    }
+
+    /// Writes a probe object (under a name no key can have), reads it back, runs `more`
+    /// on it, and deletes it whatever came of the checks.
+    fn probe(
+        &self,
+        more: impl FnOnce(Path) -> Result<(), StorageError>,
+    ) -> Result<(), StorageError> {
         let probe = Path::from(format!(
             "{}{PROBE_DIR}/{}",
             self.prefix,
@@ -249,19 +258,7 @@ impl ObjectStorage {
                     "the probe object read back differs",
                 )));
             }
-            if matches!(
-                self.role,
-                StorageRole::Private | StorageRole::PrivateThumbnails
-            ) && self.unsigned_read_succeeds(probe.clone())?
-            {
-                return Err(StorageError::Io(io::Error::other(format!(
-                    "objects under {:?} can be read without a signature: a private \
-                     storage's objects must only be readable with Coffer's credentials \
-                     (check the bucket policy and ACLs)",
-                    self.prefix
-                ))));
-            }
-            Ok(())
+            more(probe.clone())
         });
         self.delete_at(probe)?;
         checked
