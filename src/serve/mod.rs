@@ -20,7 +20,10 @@ use bytes::Bytes;
 pub use body::{file_range as file_stream, read_small};
 pub use disposition::content_disposition;
 
-use crate::storage::{Audience, ObjectStorage, SignedGet, Storage, StorageError, StorageKey};
+use crate::storage::{
+    Audience, ObjectStorage, OpenedBody, OpenedObject, PendingBody, SignedGet, Storage,
+    StorageError, StorageKey,
+};
 pub use backend::ServeBackend;
 
 /// Bodies up to this size are read in one go in the request's blocking call.
@@ -33,8 +36,67 @@ pub enum Object {
     Stream(Stream),
     /// Named in a header, for the web server to send.
     Offload(offload::Offload),
-    /// A presigned URL of the object store, where the client fetches the bytes itself.
-    Redirect(url::Url),
+    /// An object of an object store fetched through a presigned URL: by the client
+    /// (`s3-redirect`) or by nginx (`nginx-s3`).
+    Presigned(Presigned),
+}
+
+impl Object {
+    /// Whether the bytes are sent by someone else (the web server, or the engine itself).
+    pub fn handed_off(&self) -> bool {
+        !matches!(self, Object::Stream(_))
+    }
+}
+
+/// What a presigned GET needs, signed only when answered: a URL is signed for one method,
+/// and a `HEAD` must be signed as such (the engine refuses a `HEAD` with a `GET` signature).
+#[derive(Debug)]
+pub struct Presigned {
+    storage: ObjectStorage,
+    key: StorageKey,
+    content_type: String,
+    disposition: String,
+    expires: std::time::Duration,
+    /// `Some(location)`: nginx fetches the URL through its internal location (`nginx-s3`);
+    /// `None`: the client is redirected to it (`s3-redirect`).
+    reproxy: Option<String>,
+}
+
+impl Presigned {
+    /// Signs the URL for `method` (`HEAD`, else `GET`) and answers with it.
+    fn answer(self, method: &actix_web::http::Method) -> HttpResponse {
+        let (cache_control, audience) = match self.reproxy {
+            None => ("private, no-store", Audience::Clients),
+            Some(_) => ("private, no-cache", Audience::WebServer),
+        };
+        let method = if method == actix_web::http::Method::HEAD {
+            http::Method::HEAD
+        } else {
+            http::Method::GET
+        };
+        let signed = self.storage.signed_get(
+            &self.key,
+            &SignedGet {
+                method,
+                content_type: &self.content_type,
+                content_disposition: &self.disposition,
+                cache_control,
+                expires: self.expires,
+                audience,
+            },
+        );
+        let answer = signed.and_then(|url| match self.reproxy {
+            None => Ok(redirect(&url)),
+            Some(location) => {
+                offload::s3_redirect(&location, &url, self.content_type, self.disposition)
+                    .map(offload::respond)
+            }
+        });
+        answer.unwrap_or_else(|e| {
+            tracing::error!(error = %e, key = %self.key, "cannot sign the object's URL");
+            HttpResponse::InternalServerError().finish()
+        })
+    }
 }
 
 /// What the checked view knows about the object it delivers.
@@ -50,10 +112,12 @@ pub struct Described<'a> {
 
 /// Prepares `key` of `storage` for delivery by `backend`: the default backend opens the
 /// file (without following links) and reads small bodies at once, or asks the object store
-/// for the object's size; an offload backend only checks that the object is there and
-/// builds its header, never reading the file; `s3-redirect` checks it is there and signs a
-/// short-lived URL. A missing object is [`StorageError::NotFound`] in every case, so the
-/// caller answers 404 itself rather than sending anyone after an object that is not there.
+/// for the object's size; an offload backend only checks that the file is there and builds
+/// its header, never reading the file; `s3-redirect` and `nginx-s3` keep what a presigned
+/// URL needs, signed when answering. A missing file, or a missing object for the default
+/// backend, is [`StorageError::NotFound`], so the caller answers 404 itself rather than
+/// sending anyone after it; the presigning backends trust the row (no request to the engine
+/// per download) and a missing object is the engine's 404.
 pub fn prepare(
     backend: &ServeBackend,
     storage: &Storage,
@@ -100,14 +164,16 @@ pub fn prepare_public(storage: &Storage, key: &StorageKey) -> Result<Object, Sto
     let Storage::Object(object) = storage else {
         return Err(StorageError::NotFound);
     };
-    let info = object.head(key)?;
+    let opened = object.open(key, PRELOAD_LIMIT)?;
+    let info = opened.info.clone();
+    let (body, preloaded) = Body::opened(object, key, opened);
     let mime = mime_guess::from_path(key.as_str())
         .first_or_octet_stream()
         .essence_str()
         .to_owned();
     Ok(Object::Stream(Stream {
-        body: Body::Object(object.clone(), key.clone()),
-        preloaded: None,
+        body,
+        preloaded,
         len: info.size,
         modified: info.modified,
         etag: info
@@ -124,8 +190,8 @@ pub fn prepare_public(storage: &Storage, key: &StorageKey) -> Result<Object, Sto
     }))
 }
 
-/// [`prepare`] for an object store: streamed by Coffer (`default`) or fetched by the client
-/// through a presigned URL (`s3-redirect`).
+/// [`prepare`] for an object store: streamed by Coffer (`default`) or fetched through a
+/// presigned URL by the client (`s3-redirect`) or by nginx (`nginx-s3`).
 fn prepare_object(
     backend: &ServeBackend,
     storage: &ObjectStorage,
@@ -134,15 +200,30 @@ fn prepare_object(
     disposition: String,
     etag: String,
 ) -> Result<Object, StorageError> {
-    // The redirecting backends only sign (no request to the engine: the row says the
-    // object is there, and a missing one is a 404 from the engine, which nginx-s3's
-    // location turns into a plain 404); the default one needs the size and date first.
+    // The redirecting backends only sign, when answering (no request to the engine: the
+    // row says the object is there, and a missing one is a 404 from the engine, which
+    // nginx-s3's location turns into a plain 404). The default one opens the object now,
+    // as a file is opened: one GET whose answer gives the size and date, and whose bytes
+    // (all of them when small) are what the response sends, whatever happens to the
+    // object meanwhile.
+    let presigned = |expires: &std::time::Duration, reproxy: Option<&String>| {
+        Ok(Object::Presigned(Presigned {
+            storage: storage.clone(),
+            key: key.clone(),
+            content_type: content_type.clone(),
+            disposition: disposition.clone(),
+            expires: *expires,
+            reproxy: reproxy.cloned(),
+        }))
+    };
     match backend {
         ServeBackend::Default => {
-            let info = storage.head(key)?;
+            let opened = storage.open(key, PRELOAD_LIMIT)?;
+            let info = opened.info.clone();
+            let (body, preloaded) = Body::opened(storage, key, opened);
             Ok(Object::Stream(Stream {
-                body: Body::Object(storage.clone(), key.clone()),
-                preloaded: None,
+                body,
+                preloaded,
                 len: info.size,
                 modified: info.modified,
                 etag,
@@ -150,31 +231,8 @@ fn prepare_object(
                 disposition,
             }))
         }
-        ServeBackend::S3Redirect { expires } => storage
-            .signed_get(
-                key,
-                &SignedGet {
-                    content_type: &content_type,
-                    content_disposition: &disposition,
-                    cache_control: "private, no-store",
-                    expires: *expires,
-                    audience: Audience::Clients,
-                },
-            )
-            .map(Object::Redirect),
-        ServeBackend::NginxS3 { location, expires } => {
-            let signed = storage.signed_get(
-                key,
-                &SignedGet {
-                    content_type: &content_type,
-                    content_disposition: &disposition,
-                    cache_control: "private, no-cache",
-                    expires: *expires,
-                    audience: Audience::WebServer,
-                },
-            )?;
-            offload::s3_redirect(location, &signed, content_type, disposition).map(Object::Offload)
-        }
+        ServeBackend::S3Redirect { expires } => presigned(expires, None),
+        ServeBackend::NginxS3 { location, expires } => presigned(expires, Some(location)),
         other => Err(StorageError::Io(std::io::Error::other(format!(
             "the {} backend cannot send objects of an object store",
             other.name()
@@ -204,11 +262,40 @@ pub struct Stream {
 pub enum Body {
     /// A local file, opened without following links.
     File(std::sync::Arc<std::fs::File>),
-    /// An object, read from the object store when the response is sent.
-    Object(ObjectStorage, StorageKey),
+    /// A small object, read whole when it was opened.
+    Memory(Bytes),
+    /// An object: the rest of the GET that opened it, for the whole body; other ranges are
+    /// read from the object store when the response is sent.
+    Object {
+        storage: ObjectStorage,
+        key: StorageKey,
+        size: u64,
+        opened: std::sync::Arc<std::sync::Mutex<Option<PendingBody>>>,
+    },
 }
 
 impl Body {
+    /// The body of an object opened by [`ObjectStorage::open`], and its bytes when they
+    /// all came already.
+    fn opened(
+        storage: &ObjectStorage,
+        key: &StorageKey,
+        opened: OpenedObject,
+    ) -> (Self, Option<Bytes>) {
+        match opened.body {
+            OpenedBody::Whole(bytes) => (Body::Memory(bytes.clone()), Some(bytes)),
+            OpenedBody::Streaming(rest) => {
+                let body = Body::Object {
+                    storage: storage.clone(),
+                    key: key.clone(),
+                    size: opened.info.size,
+                    opened: std::sync::Arc::new(std::sync::Mutex::new(Some(rest))),
+                };
+                (body, None)
+            }
+        }
+    }
+
     /// `len` bytes from `offset`, as a response body stream.
     pub fn range(
         &self,
@@ -218,8 +305,33 @@ impl Body {
         use futures_util::{StreamExt, TryStreamExt};
         match self {
             Body::File(file) => file_stream(std::sync::Arc::clone(file), offset, len).boxed_local(),
-            Body::Object(..) if len == 0 => futures_util::stream::empty().boxed_local(),
-            Body::Object(storage, key) => {
+            Body::Memory(bytes) => {
+                let start = usize::try_from(offset)
+                    .unwrap_or(usize::MAX)
+                    .min(bytes.len());
+                let end = usize::try_from(len)
+                    .ok()
+                    .and_then(|len| start.checked_add(len))
+                    .map_or(bytes.len(), |end| end.min(bytes.len()));
+                futures_util::stream::once(std::future::ready(Ok(bytes.slice(start..end))))
+                    .boxed_local()
+            }
+            Body::Object { .. } if len == 0 => futures_util::stream::empty().boxed_local(),
+            Body::Object {
+                storage,
+                key,
+                size,
+                opened,
+            } => {
+                if offset == 0 && len == *size {
+                    let rest = opened
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .take();
+                    if let Some(PendingBody(rest)) = rest {
+                        return rest.boxed_local();
+                    }
+                }
                 let (storage, key) = (storage.clone(), key.clone());
                 futures_util::stream::once(async move {
                     let end = offset
@@ -263,7 +375,7 @@ pub fn respond(req: &HttpRequest, object: Object) -> HttpResponse {
     match object {
         Object::Stream(stream) => default::respond(req, stream),
         Object::Offload(offload) => offload::respond(offload),
-        Object::Redirect(url) => redirect(&url),
+        Object::Presigned(presigned) => presigned.answer(req.method()),
     }
 }
 

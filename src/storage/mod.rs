@@ -23,7 +23,10 @@ use serde::{Deserialize, Serialize};
 pub use ingest::{IngestGuard, Ingested, ingest};
 pub use key::{InvalidKey, MAX_KEY_LEN, StorageKey, clean_name};
 pub use local::{LocalStorage, Transfer, WalkReport};
-pub use object::{Audience, Bucket, BucketSettings, ObjectInfo, ObjectStorage, SignedGet};
+pub use object::{
+    Audience, Bucket, BucketSettings, ObjectInfo, ObjectStorage, OpenedBody, OpenedObject,
+    PendingBody, SignedGet,
+};
 
 /// Errors from storage operations.
 #[derive(Debug, thiserror::Error)]

@@ -356,7 +356,7 @@ fn finish(
             let (Some(via), Some(subject)) = (via, subject) else {
                 return Ok(serve::respond(req, object));
             };
-            let handed_off = matches!(object, Object::Offload(_) | Object::Redirect(_));
+            let handed_off = object.handed_off();
             let res = serve::respond(req, object);
             let who = audit_trail::caller(req);
             Ok(audit_trail::delivered(

@@ -85,10 +85,7 @@ async fn send_file(
         let audited = source.audited.clone();
         match crate::web::downloads::open(&state, source) {
             Ok(object) => {
-                let handed_off = matches!(
-                    object,
-                    serve::Object::Offload(_) | serve::Object::Redirect(_)
-                );
+                let handed_off = object.handed_off();
                 let res = serve::respond(&req, object);
                 let who = audit_trail::visitor(o.share.id);
                 let res = match (counted(&state, &req, &o.share, res).await, audited) {

@@ -23,13 +23,13 @@ use bytes::Bytes;
 use futures_util::TryStreamExt;
 use object_store::path::Path;
 use object_store::signer::{SignedUrlOptions, Signer};
-use object_store::{Attribute, GetOptions, ObjectStore, ObjectStoreExt};
+use object_store::{GetOptions, ObjectStore, ObjectStoreExt};
 
 use super::{StorageError, StorageKey, StorageRole};
 use bucket::{block_on, builder, from_store};
 
 pub use bucket::{Bucket, BucketSettings};
-pub use read::ObjectReader;
+pub use read::{ObjectReader, OpenedBody, OpenedObject, PendingBody};
 
 /// The metadata key that holds an object's SHA-256 (sent as `x-amz-meta-sha256`).
 const SHA256_METADATA: &str = "sha256";
@@ -48,6 +48,8 @@ pub struct ObjectInfo {
 /// Response headers a presigned GET makes the engine send.
 #[derive(Clone, Debug)]
 pub struct SignedGet<'a> {
+    /// `GET`, or `HEAD` for a `HEAD` request (a signature covers the method).
+    pub method: http::Method,
     pub content_type: &'a str,
     pub content_disposition: &'a str,
     pub cache_control: &'a str,
@@ -149,14 +151,7 @@ impl ObjectStorage {
                 )
                 .await
                 .map_err(from_store)?;
-            Ok(ObjectInfo {
-                size: got.meta.size,
-                modified: SystemTime::from(got.meta.last_modified),
-                sha256: got
-                    .attributes
-                    .get(&Attribute::Metadata(SHA256_METADATA.into()))
-                    .map(|v| v.as_ref().to_owned()),
-            })
+            Ok(read::info_of(&got))
         })
     }
 
@@ -209,7 +204,7 @@ impl ObjectStorage {
         // Signing is local work: the credentials are static (from the environment), so
         // the future completes without I/O and is polled here rather than handed to the
         // bucket's runtime and back.
-        block_on(public.signed_url_opts(http::Method::GET, &location, how.expires, &options))
+        block_on(public.signed_url_opts(how.method.clone(), &location, how.expires, &options))
             .map_err(from_store)
     }
 

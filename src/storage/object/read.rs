@@ -9,8 +9,8 @@ use futures_util::{Stream, StreamExt};
 use object_store::path::Path;
 use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt};
 
-use super::ObjectStorage;
 use super::bucket::{block_on, ended, from_store};
+use super::{ObjectInfo, ObjectStorage, SHA256_METADATA};
 use crate::storage::{StorageError, StorageKey};
 
 /// Chunks a download task may read ahead of the response.
@@ -37,7 +37,7 @@ impl ObjectStorage {
                 .await;
             let body = match got {
                 Ok(got) => {
-                    let _ = first_tx.send(Ok(()));
+                    let _ = first_tx.send(Ok(info_of(&got)));
                     got.into_stream()
                 }
                 Err(e) => {
@@ -71,6 +71,35 @@ impl ObjectStorage {
         let started = self.start_read(key, range);
         block_on(started.first).map_err(|_| ended())??;
         Ok(chunks(started.chunks))
+    }
+
+    /// Starts a GET of the whole object and waits for the engine's answer: its size, date
+    /// and stored hash, and its bytes — in memory when there are at most `preload_limit`,
+    /// else still to come. What is opened stays readable however the object changes
+    /// afterwards (a move that deletes it once committed), as an open file does.
+    pub fn open(&self, key: &StorageKey, preload_limit: u64) -> Result<OpenedObject, StorageError> {
+        let started = self.start_read(key, None);
+        let info = block_on(started.first).map_err(|_| ended())??;
+        let mut stream = Box::pin(chunks(started.chunks));
+        if info.size > preload_limit {
+            return Ok(OpenedObject {
+                info,
+                body: OpenedBody::Streaming(PendingBody(stream)),
+            });
+        }
+        let mut whole = bytes::BytesMut::with_capacity(usize::try_from(info.size).unwrap_or(0));
+        while let Some(chunk) = block_on(stream.next()) {
+            whole.extend_from_slice(&chunk?);
+        }
+        if u64::try_from(whole.len()).ok() != Some(info.size) {
+            return Err(StorageError::Io(io::Error::other(
+                "the object ended before its size",
+            )));
+        }
+        Ok(OpenedObject {
+            info,
+            body: OpenedBody::Whole(whole.freeze()),
+        })
     }
 
     /// [`read`](Self::read) for async callers (the response body of a download).
@@ -128,9 +157,46 @@ impl ObjectStorage {
     }
 }
 
+/// An object the engine answered a GET for: see [`ObjectStorage::open`].
+#[derive(Debug)]
+pub struct OpenedObject {
+    pub info: ObjectInfo,
+    pub body: OpenedBody,
+}
+
+/// The bytes of an [`OpenedObject`].
+#[derive(Debug)]
+pub enum OpenedBody {
+    /// All of them.
+    Whole(Bytes),
+    /// Still coming from the engine.
+    Streaming(PendingBody),
+}
+
+/// The rest of a GET's body, in order.
+pub struct PendingBody(pub std::pin::Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send>>);
+
+impl fmt::Debug for PendingBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PendingBody").finish_non_exhaustive()
+    }
+}
+
+/// What a GET's answer tells of the object.
+pub(super) fn info_of(got: &object_store::GetResult) -> ObjectInfo {
+    ObjectInfo {
+        size: got.meta.size,
+        modified: std::time::SystemTime::from(got.meta.last_modified),
+        sha256: got
+            .attributes
+            .get(&object_store::Attribute::Metadata(SHA256_METADATA.into()))
+            .map(|v| v.as_ref().to_owned()),
+    }
+}
+
 /// A read the bucket's runtime has started.
 struct Started {
-    first: tokio::sync::oneshot::Receiver<Result<(), StorageError>>,
+    first: tokio::sync::oneshot::Receiver<Result<ObjectInfo, StorageError>>,
     chunks: tokio::sync::mpsc::Receiver<io::Result<Bytes>>,
 }
 
