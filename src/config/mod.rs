@@ -193,8 +193,17 @@ impl Settings {
         Settings::from_file(raw)
     }
 
-    /// Validates an already merged configuration (tests build one in code).
+    /// Validates an already merged configuration (tests build one in code); an object
+    /// store's credentials come from the process's environment.
     pub fn from_file(raw: ConfigFile) -> Result<Settings, ConfigError> {
+        Self::from_file_with_env(raw, |name| std::env::var(name).ok())
+    }
+
+    /// [`from_file`](Self::from_file) with the credentials looked up in `env`.
+    pub(crate) fn from_file_with_env(
+        raw: ConfigFile,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Settings, ConfigError> {
         let data_dir = absolute(&raw.data_dir, "data_dir")?;
         let bind: SocketAddr = raw
             .bind
@@ -301,11 +310,7 @@ impl Settings {
                     .iter()
                     .any(|s| s.prefix.is_some()) =>
             {
-                Some(object_store::bucket_settings(
-                    cfg,
-                    public_endpoint,
-                    |name| std::env::var(name).ok(),
-                )?)
+                Some(object_store::bucket_settings(cfg, public_endpoint, env)?)
             }
             _ => None,
         };

@@ -324,7 +324,7 @@ mod tests {
             location: Some("/_s3/".into()),
             expires_secs: 30,
         };
-        let s = Settings::from_file(raw).unwrap();
+        let s = Settings::from_file_with_env(raw, credentials).unwrap();
         assert_eq!(s.serve_private.internal_location(), Some("/_s3/"));
         for secs in [0, 301] {
             let mut raw = on_s3();
