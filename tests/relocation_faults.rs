@@ -28,6 +28,8 @@ use sha2::{Digest, Sha256};
 
 #[path = "support/pg.rs"]
 mod pg;
+#[path = "support/storage_mode.rs"]
+mod storage_mode;
 use pg::{PgDatabase, test_database};
 
 /// Failpoints are process-global: one scenario at a time.
@@ -46,12 +48,12 @@ struct Fixture {
 }
 
 impl Fixture {
-    /// `coffer ARGS` as another process on the same data directory and database.
+    /// `coffer ARGS` as another process on the same configuration: data directory,
+    /// storages and database.
     fn coffer(&self, args: &[&str], stdin: &str) -> Output {
         let mut c = Command::new(env!("CARGO_BIN_EXE_coffer"));
         c.args(args)
-            .env_remove("COFFER_CONFIG")
-            .env("COFFER_DATA_DIR", self._dir.path())
+            .env("COFFER_CONFIG", self._dir.path().join("coffer.toml"))
             .env("COFFER_ARGON2__MEMORY_KIB", "1024")
             .env("COFFER_ARGON2__ITERATIONS", "1")
             .env("COFFER_LOG", "warn")
@@ -76,17 +78,7 @@ impl Fixture {
     fn snapshot(&self) -> Snapshot {
         let objects = StorageRole::ALL
             .iter()
-            .map(|r| {
-                self.state
-                    .library
-                    .storages
-                    .get(*r)
-                    .as_local()
-                    .unwrap()
-                    .walk()
-                    .unwrap()
-                    .keys
-            })
+            .map(|r| self.state.library.storages.get(*r).walk().unwrap().keys)
             .collect();
         let mut conn = self.state.pool.get().unwrap();
         let moves = journal::moves(&mut conn)
@@ -172,7 +164,15 @@ fn fixture() -> Fixture {
     cfg.argon2.iterations = 1;
     let pg = test_database();
     cfg.database.url = pg.as_ref().map(|p| p.url.clone());
+    storage_mode::place_storages(&mut cfg);
+    // The commands run as other processes read the same configuration.
+    std::fs::write(
+        dir.path().join("coffer.toml"),
+        toml::to_string(&cfg).unwrap(),
+    )
+    .unwrap();
     let state = bootstrap(Settings::from_file(cfg).unwrap()).unwrap();
+    storage_mode::assert_placed(&state.library.storages);
     Fixture {
         state,
         _dir: dir,
@@ -200,8 +200,6 @@ fn make_file(state: &AppState, public: bool) -> i64 {
         .library
         .storages
         .main(public)
-        .as_local()
-        .unwrap()
         .put_bytes(&key, BODY)
         .unwrap();
     let f = file::insert(
@@ -226,8 +224,6 @@ fn make_file(state: &AppState, public: bool) -> i64 {
             .library
             .storages
             .thumbnails(public)
-            .as_local()
-            .unwrap()
             .put_bytes(&tk, spec.as_bytes())
             .unwrap();
         thumbnail::insert(
@@ -259,9 +255,7 @@ fn assert_consistent(state: &AppState, id: i64, expect_public: bool) {
             .library
             .storages
             .main(f.is_public)
-            .as_local()
-            .unwrap()
-            .open_read(&key)
+            .reader(&key)
             .unwrap(),
         &mut bytes,
     )
@@ -275,9 +269,8 @@ fn assert_consistent(state: &AppState, id: i64, expect_public: bool) {
                 .library
                 .storages
                 .thumbnails(f.is_public)
-                .as_local()
-                .unwrap()
-                .exists(&tk),
+                .exists(&tk)
+                .unwrap(),
             "thumbnail {} in place",
             t.spec
         );
@@ -295,8 +288,6 @@ fn assert_consistent(state: &AppState, id: i64, expect_public: bool) {
             .library
             .storages
             .get(other)
-            .as_local()
-            .unwrap()
             .walk()
             .unwrap()
             .keys
@@ -416,15 +407,7 @@ fn a_failed_row_insert_leaves_no_object_behind() {
     let mut conn = fx.state.pool.get().unwrap();
     assert!(file::all_keys(&mut conn).unwrap().is_empty(), "no row");
     for role in StorageRole::ALL {
-        let walk = fx
-            .state
-            .library
-            .storages
-            .get(role)
-            .as_local()
-            .unwrap()
-            .walk()
-            .unwrap();
+        let walk = fx.state.library.storages.get(role).walk().unwrap();
         assert!(
             walk.keys.is_empty() && walk.foreign.is_empty(),
             "no object in {role:?}"
@@ -454,8 +437,6 @@ fn a_thumbnail_recorded_during_a_move_does_not_dangle() {
             .library
             .storages
             .thumbnails(false)
-            .as_local()
-            .unwrap()
             .put_bytes(&key, b"late")
             .unwrap();
         thumbnail::insert(
@@ -479,9 +460,8 @@ fn a_thumbnail_recorded_during_a_move_does_not_dangle() {
             .library
             .storages
             .thumbnails(false)
-            .as_local()
-            .unwrap()
             .exists(&late_key)
+            .unwrap()
     );
     assert_consistent(&fx.state, id, true);
 }
@@ -651,9 +631,7 @@ fn check_repair_leaves_an_upload_in_progress_alone() {
             .library
             .storages
             .main(row.is_public)
-            .as_local()
-            .unwrap()
-            .open_read(&key)
+            .reader(&key)
             .unwrap(),
         &mut bytes,
     )

@@ -71,8 +71,6 @@ async fn s6_s7_s8_s12_private_thumbnails_are_found_through_their_rows() {
     app.db(move |conn| {
         storages
             .private_thumbnails
-            .as_local()
-            .unwrap()
             .put_bytes(
                 &coffer::storage::StorageKey::parse(&tk).unwrap(),
                 &tiny_png(),
@@ -214,7 +212,8 @@ async fn b1_b4_headers_and_a_file_missing_from_disk() {
             .starts_with("inline;")
     );
     let key = url.trim_start_matches("/private/files/");
-    std::fs::remove_file(app.data().join("private").join(key)).unwrap();
+    app.remove_stored(coffer::storage::StorageRole::Private, key)
+        .await;
     assert_eq!(
         app.get(Some(&app.admin_token), &url).await.0,
         StatusCode::NOT_FOUND

@@ -9,6 +9,7 @@ use coffer::config::{ConfigFile, Settings};
 use coffer::db::{self, DbConn};
 use coffer::startup::{Application, bootstrap};
 use coffer::state::AppState;
+use coffer::storage::{StorageKey, StorageRole};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -16,10 +17,12 @@ use serde_json::{Value, json};
 mod accounts;
 #[path = "../support/pg.rs"]
 mod pg;
+#[path = "../support/storage_mode.rs"]
+pub mod storage_mode;
 pub use accounts::{PASSWORD, create_user_in_db};
 pub use pg::{PgDatabase, test_database};
 
-/// Settings for a test instance rooted at `dir`.
+/// Settings for a test instance rooted at `dir`, its storages where `TEST_STORAGE` says.
 pub fn test_config(dir: &std::path::Path, database_url: Option<String>) -> ConfigFile {
     let mut cfg = ConfigFile {
         data_dir: dir.to_path_buf(),
@@ -30,6 +33,7 @@ pub fn test_config(dir: &std::path::Path, database_url: Option<String>) -> Confi
     cfg.database.pool_size = 4;
     cfg.argon2.memory_kib = 1024;
     cfg.argon2.iterations = 1;
+    storage_mode::place_storages(&mut cfg);
     cfg
 }
 
@@ -75,8 +79,12 @@ pub async fn spawn_with_config(
     dir: tempfile::TempDir,
     pg: Option<PgDatabase>,
 ) -> TestApp {
+    let placed = cfg.object_store.is_some() == storage_mode::on_s3();
     let settings = Settings::from_file(cfg).unwrap();
     let state = bootstrap(settings).unwrap();
+    if placed {
+        storage_mode::assert_placed(&state.library.storages);
+    }
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let app = Application::build(state.clone(), Some(listener)).unwrap();
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -124,6 +132,43 @@ impl TestApp {
 
     pub fn data(&self) -> PathBuf {
         self.dir.path().to_path_buf()
+    }
+
+    /// The keys held by the storage playing `role`, sorted: files under its directory or
+    /// objects under its prefix.
+    pub async fn stored_keys(&self, role: StorageRole) -> Vec<String> {
+        let storages = self.state.library.storages.clone();
+        let mut keys = tokio::task::spawn_blocking(move || storages.get(role).walk().unwrap().keys)
+            .await
+            .unwrap();
+        keys.sort();
+        keys
+    }
+
+    /// The bytes stored at `key` in the storage playing `role`, if any.
+    pub async fn stored_bytes(&self, role: StorageRole, key: &str) -> Option<Vec<u8>> {
+        let storages = self.state.library.storages.clone();
+        let key = StorageKey::parse(key).unwrap();
+        tokio::task::spawn_blocking(move || {
+            let storage = storages.get(role);
+            if !storage.exists(&key).unwrap() {
+                return None;
+            }
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut storage.reader(&key).unwrap(), &mut bytes).unwrap();
+            Some(bytes)
+        })
+        .await
+        .unwrap()
+    }
+
+    /// Removes `key` from the storage playing `role` behind Coffer's back.
+    pub async fn remove_stored(&self, role: StorageRole, key: &str) {
+        let storages = self.state.library.storages.clone();
+        let key = StorageKey::parse(key).unwrap();
+        tokio::task::spawn_blocking(move || storages.get(role).delete(&key).unwrap())
+            .await
+            .unwrap();
     }
 
     /// `coffer ARGS` as another process on this instance's data directory and database,

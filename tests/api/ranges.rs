@@ -245,8 +245,6 @@ async fn private_thumbnails_answer_the_range_matrix_exactly() {
         app.db(move |conn| {
             storages
                 .private_thumbnails
-                .as_local()
-                .unwrap()
                 .put_bytes(
                     &coffer::storage::StorageKey::parse(&tk).unwrap(),
                     body_of(n),
@@ -270,6 +268,9 @@ async fn public_files_served_by_coffer_answer_the_range_matrix_exactly() {
             .await;
         let url = path_of(&file);
         assert!(url.starts_with("/media/public/"), "{url}");
-        run_matrix(&app, None, &url, n, false).await;
+        // Files on a disk go through actix-files, which answers several ranges with the
+        // whole file; objects through Coffer's own ranges, as private files do.
+        let multipart = crate::helpers::storage_mode::on_s3();
+        run_matrix(&app, None, &url, n, multipart).await;
     }
 }

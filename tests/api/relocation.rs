@@ -40,8 +40,6 @@ async fn add_thumbnails(app: &TestApp, file: &Value) -> Vec<String> {
             let k = format!("{key}__{spec}.png");
             storages
                 .thumbnails(public)
-                .as_local()
-                .unwrap()
                 .put_bytes(
                     &coffer::storage::StorageKey::parse(&k).unwrap(),
                     format!("thumb {spec}").as_bytes(),
@@ -55,30 +53,8 @@ async fn add_thumbnails(app: &TestApp, file: &Value) -> Vec<String> {
     .await
 }
 
-fn files_under(dir: &std::path::Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if e.file_type().unwrap().is_dir() {
-                if e.file_name() != ".tmp" {
-                    stack.push(p);
-                }
-            } else {
-                out.push(p.strip_prefix(dir).unwrap().to_string_lossy().into_owned());
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-async fn toggles_move_file_and_thumbnails(
-    app: TestApp,
-    public_dir: std::path::PathBuf,
-    private_dir: std::path::PathBuf,
-) {
+async fn toggles_move_file_and_thumbnails(app: TestApp) {
+    use coffer::storage::StorageRole::{Private, PrivateThumbnails, Public, PublicThumbnails};
     let folder = app.folder(&app.admin_token, "photos", None).await;
     let file = app
         .upload(
@@ -113,8 +89,8 @@ async fn toggles_move_file_and_thumbnails(
         StatusCode::NOT_FOUND
     );
     assert!(
-        files_under(&public_dir.join("public")).is_empty()
-            && files_under(&public_dir.join("public-thumbnails")).is_empty()
+        app.stored_keys(Public).await.is_empty()
+            && app.stored_keys(PublicThumbnails).await.is_empty()
     );
     let private_url = path_of(&private);
     assert!(private_url.starts_with("/private/files/"));
@@ -145,10 +121,7 @@ async fn toggles_move_file_and_thumbnails(
         assert_eq!(h["content-type"], "image/png");
         assert_eq!(body, format!("thumb {}", t.spec).as_bytes());
     }
-    assert_eq!(
-        files_under(&private_dir.join("private-thumbnails")).len(),
-        2
-    );
+    assert_eq!(app.stored_keys(PrivateThumbnails).await.len(), 2);
     // The stable URL follows the file.
     let (status, _, body) = app
         .get(Some(&app.admin_token), &format!("/files/{id}/pic.txt"))
@@ -164,8 +137,8 @@ async fn toggles_move_file_and_thumbnails(
         StatusCode::NOT_FOUND
     );
     assert!(
-        files_under(&private_dir.join("private")).is_empty()
-            && files_under(&private_dir.join("private-thumbnails")).is_empty()
+        app.stored_keys(Private).await.is_empty()
+            && app.stored_keys(PrivateThumbnails).await.is_empty()
     );
     let (status, _, body) = app.get(None, &path_of(&public_again)).await;
     assert_eq!(
@@ -178,7 +151,7 @@ async fn toggles_move_file_and_thumbnails(
         (status, body.as_slice()),
         (StatusCode::OK, &b"the bytes"[..])
     );
-    assert_eq!(files_under(&public_dir.join("public-thumbnails")).len(), 2);
+    assert_eq!(app.stored_keys(PublicThumbnails).await.len(), 2);
     let storages = app.state.library.storages.clone();
     let findings = app
         .db(move |c| coffer::library::check::check(&storages, c).unwrap())
@@ -188,9 +161,7 @@ async fn toggles_move_file_and_thumbnails(
 
 #[actix_web::test]
 async fn toggling_moves_the_file_and_its_thumbnails_both_ways() {
-    let app = spawn_app().await;
-    let data = app.data();
-    toggles_move_file_and_thumbnails(app, data.clone(), data).await;
+    toggles_move_file_and_thumbnails(spawn_app().await).await;
 }
 
 #[actix_web::test]
@@ -203,9 +174,8 @@ async fn toggling_across_filesystems_streams_and_verifies_the_copy() {
     let mut cfg = test_config(dir.path(), pg.as_ref().map(|p| p.url.clone()));
     cfg.storage.private.dir = Some(shm.path().join("private"));
     cfg.storage.private_thumbnails.dir = Some(shm.path().join("private-thumbnails"));
-    let public_dir = dir.path().to_path_buf();
     let app = spawn_with_config(cfg, dir, pg).await;
-    toggles_move_file_and_thumbnails(app, public_dir, shm.path().to_path_buf()).await;
+    toggles_move_file_and_thumbnails(app).await;
 }
 
 #[actix_web::test]

@@ -2,6 +2,7 @@
 //! background, every format, every EXIF orientation, focal-point crops, the private
 //! thumbnail view (reference S6–S13), moves, deletion, hostile files and the CLI.
 
+use coffer::storage::StorageRole;
 use image::{DynamicImage, GenericImageView};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -306,15 +307,15 @@ async fn crops_follow_the_focal_point() {
     assert_eq!(patched["image"]["caption"], "Line one\nline two");
     // The old centred crop is gone, the preview (no crop) is kept.
     assert!(
-        !app.data()
-            .join("public-thumbnails")
-            .join(
-                before["thumbnails"]["icon-40"]
-                    .as_str()
-                    .unwrap()
-                    .trim_start_matches("/media/thumbnails/")
-            )
-            .exists()
+        app.stored_bytes(
+            coffer::storage::StorageRole::PublicThumbnails,
+            before["thumbnails"]["icon-40"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches("/media/thumbnails/")
+        )
+        .await
+        .is_none()
     );
     assert_eq!(
         patched["thumbnails"]["preview-210"],
@@ -652,33 +653,6 @@ async fn other_presets_are_made_on_first_request() {
     assert!(String::from_utf8_lossy(&body).contains("<svg"));
 }
 
-fn objects(dir: &std::path::Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let e = e.unwrap();
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name == ".tmp" {
-                continue;
-            }
-            if e.file_type().unwrap().is_dir() {
-                stack.push(e.path());
-            } else {
-                out.push(
-                    e.path()
-                        .strip_prefix(dir)
-                        .unwrap()
-                        .to_string_lossy()
-                        .into_owned(),
-                );
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 #[actix_web::test]
 async fn thumbnails_follow_a_toggle_both_ways_and_go_with_the_file() {
     let app = spawn_app().await;
@@ -694,11 +668,11 @@ async fn thumbnails_follow_a_toggle_both_ways_and_go_with_the_file() {
     let fid = id(&up);
     settle(&app).await;
     let (public, private) = (
-        app.data().join("public-thumbnails"),
-        app.data().join("private-thumbnails"),
+        StorageRole::PublicThumbnails,
+        StorageRole::PrivateThumbnails,
     );
-    assert_eq!(objects(&private).len(), 6);
-    assert!(objects(&public).is_empty());
+    assert_eq!(app.stored_keys(private).await.len(), 6);
+    assert!(app.stored_keys(public).await.is_empty());
     for to_public in [true, false, true] {
         let (status, f) = app
             .request(
@@ -714,8 +688,15 @@ async fn thumbnails_follow_a_toggle_both_ways_and_go_with_the_file() {
         } else {
             (&private, &public)
         };
-        assert_eq!(objects(here).len(), 6, "public = {to_public}");
-        assert!(objects(there).is_empty(), "public = {to_public}");
+        assert_eq!(
+            app.stored_keys(*here).await.len(),
+            6,
+            "public = {to_public}"
+        );
+        assert!(
+            app.stored_keys(*there).await.is_empty(),
+            "public = {to_public}"
+        );
         let base = if to_public {
             "/media/thumbnails/"
         } else {
@@ -739,7 +720,7 @@ async fn thumbnails_follow_a_toggle_both_ways_and_go_with_the_file() {
         })
         .await;
     assert_eq!(dropped, 6);
-    assert!(objects(&public).is_empty());
+    assert!(app.stored_keys(public).await.is_empty());
     let f = file(&app, &app.admin_token, fid).await;
     assert_eq!(
         f["thumbnails"]["icon-40"],
@@ -749,7 +730,7 @@ async fn thumbnails_follow_a_toggle_both_ways_and_go_with_the_file() {
     assert_eq!(status, StatusCode::OK);
     assert!(ct.starts_with("image/"), "{ct}");
     assert!(!body.is_empty());
-    assert_eq!(objects(&public).len(), 1);
+    assert_eq!(app.stored_keys(public).await.len(), 1);
     // The trash takes the file and its thumbnails out of the public storage; deleting it
     // permanently removes the rest.
     let (status, _) = app
@@ -761,10 +742,10 @@ async fn thumbnails_follow_a_toggle_both_ways_and_go_with_the_file() {
         )
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    assert!(objects(&public).is_empty());
-    assert!(!objects(&private).is_empty());
+    assert!(app.stored_keys(public).await.is_empty());
+    assert!(!app.stored_keys(private).await.is_empty());
     // No thumbnail of a trashed image is delivered, by preset or by its private key.
-    for thumb in objects(&private) {
+    for thumb in app.stored_keys(private).await {
         let (status, _, _) = fetch(
             &app,
             Some(&app.admin_token),
@@ -801,7 +782,7 @@ async fn thumbnails_follow_a_toggle_both_ways_and_go_with_the_file() {
         )
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    assert!(objects(&public).is_empty() && objects(&private).is_empty());
+    assert!(app.stored_keys(public).await.is_empty() && app.stored_keys(private).await.is_empty());
 }
 
 /// Hostile and broken files are stored, get a clear reason instead of thumbnails, and the
@@ -1054,13 +1035,7 @@ async fn new_content_gets_new_metadata_and_thumbnails() {
             &DynamicImage::ImageRgb8(pictures::quadrants(100, 80)),
             image::ImageFormat::Png,
         );
-        st.library
-            .storages
-            .private
-            .as_local()
-            .unwrap()
-            .put_bytes(&key, &bytes)
-            .unwrap();
+        st.library.storages.private.put_bytes(&key, &bytes).unwrap();
         coffer::db::models::file::set_content(
             conn,
             fid,

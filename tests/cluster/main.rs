@@ -3,10 +3,20 @@
 //! round-robin upstream (`coffer nginx-config --upstream A --upstream B`). Every request may
 //! land on either instance; Coffer must behave as one server would. Without PostgreSQL or
 //! nginx the suite fails; it never skips.
+//!
+//! With `TEST_STORAGE=s3` the four storages are prefixes of a SeaweedFS bucket and every
+//! instance has a data directory of its own: nothing is shared but the database and the
+//! bucket, as on separate machines.
 #![allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 
 #[path = "../support/pg.rs"]
 mod pg;
+#[path = "../support/storage_mode.rs"]
+#[allow(
+    dead_code,
+    reason = "the instances are other processes: their storages are not at hand"
+)]
+mod storage_mode;
 #[path = "../servers/web.rs"]
 #[allow(dead_code, reason = "only nginx is used here")]
 mod web;
@@ -24,11 +34,16 @@ use web::{Kind, WebServer, free_port};
 /// The superuser's password in every cluster.
 pub const PASSWORD: &str = "cluster password 1";
 
-/// `coffer ARGS` on the cluster's data directory and database.
+/// `coffer ARGS` with the cluster's configuration file (its storages), a data directory
+/// and the database.
 fn coffer(data: &Path, database: &str, args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_coffer"));
+    let config = data
+        .parent()
+        .expect("a data directory inside the cluster's directory")
+        .join("coffer.toml");
     c.args(args)
-        .env_remove("COFFER_CONFIG")
+        .env("COFFER_CONFIG", config)
         .env("COFFER_DATA_DIR", data)
         .env("COFFER_DATABASE_URL", database)
         .env("COFFER_ARGON2__MEMORY_KIB", "1024")
@@ -189,6 +204,18 @@ impl Drop for Turn {
     }
 }
 
+/// The data directory of the instance on `port`: the cluster's one, or with the storages
+/// on S3 one of its own.
+fn node_data(cluster: &Path, port: u16) -> std::path::PathBuf {
+    if storage_mode::on_s3() {
+        let data = cluster.join(format!("node-{port}"));
+        std::fs::create_dir_all(&data).unwrap();
+        data
+    } else {
+        cluster.join("data")
+    }
+}
+
 impl Cluster {
     pub fn start() -> Self {
         Self::start_with(&[])
@@ -220,6 +247,13 @@ impl Cluster {
         .unwrap();
         let data = dir.path().join("data");
         let url = pg.url.clone();
+        let mut config = coffer::config::ConfigFile::default();
+        storage_mode::place_storages(&mut config);
+        std::fs::write(
+            dir.path().join("coffer.toml"),
+            toml::to_string(&config).unwrap(),
+        )
+        .unwrap();
         let mut create = coffer(
             &data,
             &url,
@@ -242,8 +276,9 @@ impl Cluster {
             String::from_utf8_lossy(&out.stderr)
         );
         let admin = String::from_utf8(out.stdout).unwrap().trim().to_owned();
-        let a = Instance::start(&data, &url, free_port(), env_a);
-        let b = Instance::start(&data, &url, free_port(), &[]);
+        let (a_port, b_port) = (free_port(), free_port());
+        let a = Instance::start(&node_data(dir.path(), a_port), &url, a_port, env_a);
+        let b = Instance::start(&node_data(dir.path(), b_port), &url, b_port, &[]);
         let nginx_port = free_port();
         let conf = coffer(
             &data,
@@ -300,6 +335,11 @@ impl Cluster {
 
     /// Restarts a stopped instance on its port.
     pub fn restart(&self, port: u16) -> Instance {
-        Instance::start(&self.data(), &self.database_url, port, &[])
+        Instance::start(
+            &node_data(self.dir.path(), port),
+            &self.database_url,
+            port,
+            &[],
+        )
     }
 }

@@ -1,35 +1,14 @@
 use std::io::Cursor;
 use std::time::Duration;
 
-use coffer::config::{ConfigFile, ObjectStoreConfig, ServeBackendConfig, StorageKind};
+use coffer::config::{ConfigFile, ServeBackendConfig};
 use coffer::storage::{StorageKey, StorageRole};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use crate::helpers::storage_mode::put_on_s3 as on_s3;
 use crate::helpers::{TestApp, path_of, spawn_app_with};
 use crate::seaweedfs::engine;
-
-/// The four storages on the test engine, under prefixes of their own (one set per test).
-fn on_s3(cfg: &mut ConfigFile) {
-    let e = engine();
-    cfg.object_store = Some(ObjectStoreConfig {
-        endpoint: e.endpoint.clone(),
-        region: "us-east-1".into(),
-        bucket: e.bucket.clone(),
-        path_style: true,
-        allow_http: true,
-    });
-    let run = uuid::Uuid::new_v4().simple().to_string();
-    for (storage, name) in [
-        (&mut cfg.storage.public, "public"),
-        (&mut cfg.storage.public_thumbnails, "public-thumbnails"),
-        (&mut cfg.storage.private, "private"),
-        (&mut cfg.storage.private_thumbnails, "private-thumbnails"),
-    ] {
-        storage.kind = StorageKind::S3;
-        storage.prefix = Some(format!("{run}/{name}/"));
-    }
-}
 
 async fn app() -> TestApp {
     spawn_app_with(on_s3).await
@@ -382,6 +361,30 @@ async fn s3_redirect_sends_readers_to_a_short_lived_signed_url_and_nobody_else()
     assert_eq!(res.headers()["cache-control"], "private, no-store");
     assert_eq!(res.bytes().await.unwrap().as_ref(), b"the numbers");
 
+    // A HEAD is redirected to a URL signed for HEAD (a GET signature does not fit it), and
+    // a GET URL cannot be replayed as a HEAD, nor a HEAD URL as a GET.
+    let res = app
+        .client
+        .head(app.url(&path_of(&file)))
+        .bearer_auth(&reader)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FOUND);
+    let signed_head = res.headers()["location"].to_str().unwrap().to_owned();
+    assert_ne!(signed_head, signed);
+    let res = plain.head(&signed_head).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-length"], "11");
+    assert_eq!(
+        plain.get(&signed_head).send().await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        plain.head(&signed).send().await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+
     // Active content always goes as an attachment: the engine adds no sandbox.
     let (_, headers, _) = app.get(Some(&reader), &path_of(&page)).await;
     let res = plain
@@ -574,6 +577,15 @@ async fn nginx_s3_fetches_the_presigned_object_for_readers_and_shows_nothing_of_
         );
         assert!(!value.contains("X-Amz-Signature"), "{name}: {value}");
     }
+    // HEAD, through nginx to the engine with a URL signed for HEAD.
+    let res = plain
+        .head(site(&path_of(&file)))
+        .bearer_auth(&reader)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-length"], "300000");
     // Range, through nginx to the engine.
     let res = plain
         .get(site(&path_of(&file)))
@@ -797,4 +809,36 @@ async fn storage_migrate_copies_a_local_installation_into_the_bucket_and_back() 
         .await
         .unwrap();
     assert_eq!(returned, local);
+}
+
+/// A download under way when a toggle moves its object (and deletes the source once the
+/// move is committed) is sent whole: the object was opened by one GET before the response
+/// began, as a file is opened. Small objects came whole with that GET; a large one streams
+/// on from it.
+#[actix_web::test]
+async fn downloads_under_way_are_sent_whole_though_a_toggle_deletes_their_object() {
+    let app = app().await;
+    for len in [40_000usize, 6_000_000] {
+        let body: Vec<u8> = (0..len).map(|i| (i % 239) as u8).collect();
+        let file = app
+            .upload(&app.admin_token, "moving.bin", &body, None, false)
+            .await;
+        let id = file["id"].as_i64().unwrap();
+        let res = app
+            .client
+            .get(app.url(&format!("/files/{id}/moving.bin")))
+            .bearer_auth(&app.admin_token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        // The headers are in; the move commits and deletes the private object now.
+        toggle(&app, id, true).await;
+        let gone = key_of(&file);
+        assert!(!keys(&app, StorageRole::Private).await.contains(&gone));
+        let got = res.bytes().await.unwrap();
+        assert_eq!(got.len(), len);
+        assert!(got.as_ref() == body.as_slice(), "{len} bytes, whole");
+        toggle(&app, id, false).await;
+    }
 }

@@ -14,8 +14,7 @@ mod cases;
 #[allow(dead_code, reason = "shared with the api suite, which uses all of it")]
 #[path = "../api/helpers.rs"]
 mod helpers;
-#[path = "../support/seaweedfs.rs"]
-mod seaweedfs;
+use helpers::storage_mode::seaweedfs;
 #[allow(
     dead_code,
     reason = "shared with the servers suite, which uses all of it"

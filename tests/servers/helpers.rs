@@ -14,6 +14,7 @@ use coffer::config::{ConfigFile, ServeBackendConfig, Settings};
 use coffer::db::{self, DbConn};
 use coffer::startup::{Application, bootstrap};
 use coffer::state::AppState;
+use coffer::storage::{StorageKey, StorageRole};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -27,11 +28,26 @@ pub const AWKWARD_DIR: &str = "coffer %20 data 100% \u{e9}";
 mod accounts;
 #[path = "../support/pg.rs"]
 mod pg;
+#[path = "../support/storage_mode.rs"]
+pub mod storage_mode;
 pub use accounts::{PASSWORD, create_user_in_db};
 pub use pg::{PgDatabase, test_database};
 
-/// The backend configuration that goes with a server.
+/// The backend configuration that goes with a server. With the storages on S3
+/// (`TEST_STORAGE=s3`) that is nginx's `nginx-s3`: the other servers hand off files on a
+/// disk only, and Coffer refuses to start with their backend on an object storage.
 pub fn backend_for(kind: Kind) -> ServeBackendConfig {
+    if storage_mode::on_s3() {
+        assert!(
+            kind == Kind::Nginx,
+            "{kind:?} hands off files on a disk only: with TEST_STORAGE=s3 run the nginx \
+             scenarios (`cargo test --test servers nginx::`)"
+        );
+        return ServeBackendConfig::NginxS3 {
+            location: None,
+            expires_secs: 30,
+        };
+    }
     match kind {
         Kind::Nginx => ServeBackendConfig::Nginx { location: None },
         Kind::Apache => ServeBackendConfig::Apache { unescape: false },
@@ -96,12 +112,17 @@ pub async fn coffer_only(kind: Kind, tweak: impl FnOnce(&mut ConfigFile)) -> Env
     cfg.argon2.iterations = 1;
     cfg.server.private = backend_for(kind);
     cfg.server.private_thumbnails = backend_for(kind);
+    storage_mode::place_storages(&mut cfg);
     tweak(&mut cfg);
     let config_file = dir.path().join("coffer.toml");
     std::fs::write(&config_file, toml::to_string(&cfg).unwrap()).unwrap();
 
+    let placed = cfg.object_store.is_some() == storage_mode::on_s3();
     let settings = Settings::from_file(cfg).unwrap();
     let state = bootstrap(settings).unwrap();
+    if placed {
+        storage_mode::assert_placed(&state.library.storages);
+    }
     let app = Application::build(state.clone(), Some(listener)).unwrap();
     let coffer = format!("http://127.0.0.1:{}", app.port());
     let server = app.into_server();
@@ -163,6 +184,24 @@ impl Env {
             String::from_utf8_lossy(&out.stderr)
         );
         String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Stores `bytes` at `key` in the storage playing `role`, as Coffer would.
+    pub async fn put_stored(&self, role: StorageRole, key: &str, bytes: &[u8]) {
+        let storages = self.state.library.storages.clone();
+        let (key, bytes) = (StorageKey::parse(key).unwrap(), bytes.to_vec());
+        tokio::task::spawn_blocking(move || storages.get(role).put_bytes(&key, &bytes).unwrap())
+            .await
+            .unwrap();
+    }
+
+    /// Removes `key` from the storage playing `role` behind Coffer's back.
+    pub async fn remove_stored(&self, role: StorageRole, key: &str) {
+        let storages = self.state.library.storages.clone();
+        let key = StorageKey::parse(key).unwrap();
+        tokio::task::spawn_blocking(move || storages.get(role).delete(&key).unwrap())
+            .await
+            .unwrap();
     }
 
     /// A URL through the web server.

@@ -6,6 +6,9 @@
 use percent_encoding::percent_decode_str;
 use reqwest::StatusCode;
 
+use coffer::storage::StorageRole;
+
+use crate::helpers::storage_mode::on_s3;
 use crate::helpers::{Env, path_of, start};
 use crate::web::Kind;
 
@@ -46,6 +49,14 @@ async fn coffer_answer_names_the_object(env: &Env, kind: Kind, url: &str, len: u
     assert!(body.is_empty(), "Coffer sends no bytes itself");
     let key = url.trim_start_matches("/private/files/");
     match kind {
+        // nginx-s3: the internal location, then the presigned path and query of the object.
+        Kind::Nginx if on_s3() => {
+            let v = h["x-accel-redirect"].to_str().unwrap();
+            let bucket = &env.state.settings.raw.object_store.as_ref().unwrap().bucket;
+            assert!(v.starts_with(&format!("/_coffer/private/{bucket}/")), "{v}");
+            assert!(v.contains(&format!("/{key}?")), "{v}");
+            assert!(v.contains("X-Amz-Signature="), "{v}");
+        }
         Kind::Nginx | Kind::Caddy => {
             assert_eq!(
                 h["x-accel-redirect"],
@@ -153,12 +164,14 @@ pub async fn private_files_reach_only_readers(kind: Kind) {
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()["content-length"], "300000");
 
-    // A file that vanished from disk: Coffer answers 404, never a dangling redirect.
+    // A file that vanished from its storage: 404 through the server, nothing of the
+    // engine's answer.
     let key = url.trim_start_matches("/private/files/");
-    std::fs::remove_file(env.data_dir.join("private").join(key)).unwrap();
-    let (status, h, _) = env.get(Some(&reader), &url, &[]).await;
+    env.remove_stored(StorageRole::Private, key).await;
+    let (status, h, body) = env.get(Some(&reader), &url, &[]).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(!h.contains_key("x-accel-redirect") && !h.contains_key("x-sendfile"));
+    assert!(!String::from_utf8_lossy(&body).contains("NoSuchKey"));
     let (status, h, _) = crate::helpers::get(
         &env.client,
         &format!("{}{url}", env.coffer),
@@ -166,8 +179,15 @@ pub async fn private_files_reach_only_readers(kind: Kind) {
         &[],
     )
     .await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "from Coffer itself");
-    assert!(!h.contains_key("x-accel-redirect") && !h.contains_key("x-sendfile"));
+    if on_s3() {
+        // nginx-s3 only signs (no request to the engine per download): the engine's 404
+        // is turned into nginx's own.
+        assert!(status == StatusCode::OK && h.contains_key("x-accel-redirect"));
+    } else {
+        // On a disk Coffer looks first: never a dangling hand-off.
+        assert_eq!(status, StatusCode::NOT_FOUND, "from Coffer itself");
+        assert!(!h.contains_key("x-accel-redirect") && !h.contains_key("x-sendfile"));
+    }
 }
 
 /// Range requests: one range gives 206 with exactly those bytes; an unsatisfiable one 416.
@@ -205,18 +225,10 @@ pub async fn private_thumbnails(kind: Kind) {
     // A thumbnail row and object, as the thumbnail generator records them.
     let thumb_key = format!("{key}__icon-40.png");
     let thumb = tiny_png_2x2();
-    let (storages, tk, bytes) = (
-        env.state.library.storages.clone(),
-        thumb_key.clone(),
-        thumb.clone(),
-    );
+    env.put_stored(StorageRole::PrivateThumbnails, &thumb_key, &thumb)
+        .await;
+    let tk = thumb_key.clone();
     env.db(move |conn| {
-        storages
-            .private_thumbnails
-            .as_local()
-            .unwrap()
-            .put_bytes(&coffer::storage::StorageKey::parse(&tk).unwrap(), &bytes)
-            .unwrap();
         coffer::db::models::thumbnail::insert(conn, id, "icon-40", &tk, "image/png", 10).unwrap();
     })
     .await;
@@ -254,7 +266,7 @@ pub async fn direct_requests_are_404(kind: Kind) {
     let key = url.trim_start_matches("/private/files/");
     let awkward = "coffer%20%2520%20data%20100%25%20%C3%A9";
     let root = env.dir.path().display().to_string();
-    let candidates = [
+    let mut candidates = [
         format!("/_coffer/private/{key}"),
         format!("/_coffer/private/../private/{key}"),
         format!("/_coffer/private//{key}"),
@@ -267,7 +279,19 @@ pub async fn direct_requests_are_404(kind: Kind) {
         format!("/media/public../private/{key}"),
         format!("/media/public/%2e%2e/private/{key}"),
         format!("/media/thumbnails../private/{key}"),
-    ];
+    ]
+    .to_vec();
+    if let Some(object) = env.state.library.storages.private.as_object() {
+        // The object's path at the engine, under the internal location and the proxy's
+        // root, unsigned.
+        let path = format!(
+            "{}/{}{key}",
+            env.state.settings.raw.object_store.as_ref().unwrap().bucket,
+            object.prefix()
+        );
+        candidates.push(format!("/_coffer/private/{path}"));
+        candidates.push(format!("/{path}"));
+    }
     for path in &candidates {
         for token in [None, Some(env.admin_token.as_str())] {
             let (status, _, body) = env.get(token, path, &[]).await;
@@ -338,7 +362,7 @@ pub async fn toggle_keeps_the_stable_url(kind: Kind) {
     assert!(body == data);
     assert_eq!(h["x-content-type-options"], "nosniff");
     assert_eq!(h["content-security-policy"], "default-src 'none'; sandbox");
-    assert_eq!(h["content-disposition"], "attachment");
+    assert_public_attachment(&h, "toggle.bin");
 
     let private = env.set_public(id, false).await;
     let private_url = path_of(&private);
@@ -370,24 +394,31 @@ pub async fn public_files_and_uploads(kind: Kind) {
     let page = env.upload("page.html", html, true).await;
     let (status, h, body) = env.get(None, &path_of(&page), &[]).await;
     assert_eq!((status, body.as_slice()), (StatusCode::OK, &html[..]));
-    assert_eq!(
-        h["content-disposition"], "attachment",
-        "HTML is never shown"
-    );
+    assert_public_attachment(&h, "page.html");
     assert_eq!(h["content-security-policy"], "default-src 'none'; sandbox");
     assert_eq!(h["x-content-type-options"], "nosniff");
     let image = env.upload("pixel.png", &tiny_png(), true).await;
     let (status, h, _) = env.get(None, &path_of(&image), &[]).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(!h.contains_key("content-disposition"), "images show inline");
+    // Images show inline: no disposition from the server's disk, `inline` from Coffer.
+    let cd = h.get("content-disposition").map(|v| v.to_str().unwrap());
+    assert!(
+        cd.is_none_or(|cd| on_s3() && cd.starts_with("inline")),
+        "images show inline: {cd:?}"
+    );
     assert_eq!(h["content-type"], "image/png");
-    // The storage's temporary directory is not served.
-    std::fs::write(
-        env.data_dir.join("public").join(".tmp").join("upload-x"),
-        b"partial",
-    )
-    .unwrap();
-    let status = env.get(None, "/media/public/.tmp/upload-x", &[]).await.0;
+    // Where uploads are written before they are stored is not served: the storage's
+    // temporary directory, or the staging directory of an object storage.
+    let (partial, url) = if on_s3() {
+        let staging = env.data_dir.join("staging").join("public");
+        std::fs::create_dir_all(&staging).unwrap();
+        (staging.join("upload-x"), "/media/public/upload-x")
+    } else {
+        let tmp = env.data_dir.join("public").join(".tmp");
+        (tmp.join("upload-x"), "/media/public/.tmp/upload-x")
+    };
+    std::fs::write(partial, b"partial").unwrap();
+    let status = env.get(None, url, &[]).await.0;
     assert!(
         status == StatusCode::NOT_FOUND || status == StatusCode::FORBIDDEN,
         "{status}"
@@ -502,6 +533,18 @@ pub async fn share_links_go_through_the_backend(kind: Kind) {
     assert_eq!(h["content-security-policy"], "default-src 'none'; sandbox");
     let other = format!("{link}/thumbnails/{}/icon-40", file["id"]);
     assert_eq!(env.get(None, &other, &[]).await.0, StatusCode::NOT_FOUND);
+}
+
+/// A public file that must not be shown is an attachment: a bare one from the server's
+/// disk, one that names the file from Coffer's stream of a public object.
+fn assert_public_attachment(h: &reqwest::header::HeaderMap, name: &str) {
+    let cd = h["content-disposition"].to_str().unwrap();
+    if on_s3() {
+        assert!(cd.starts_with("attachment;"), "{cd}");
+        assert_eq!(star_name(cd), name, "{cd}");
+    } else {
+        assert_eq!(cd, "attachment", "never shown");
+    }
 }
 
 /// A valid 1×1 PNG.
