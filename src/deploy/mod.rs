@@ -142,9 +142,14 @@ pub struct PrivateMount {
 /// GETs, and the `Host` they were signed for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Engine {
-    /// `scheme://host[:port]`, nothing after.
-    pub origin: String,
+    /// `http` or `https`.
+    pub scheme: String,
+    /// `host:port` nginx connects to (the port always given).
+    pub address: String,
+    /// The `Host` a presigned URL is signed for.
     pub host: String,
+    /// The name TLS must verify (the host without its port).
+    pub tls_name: String,
 }
 
 impl Engine {
@@ -155,14 +160,19 @@ impl Engine {
             Some(p) => format!("{host}:{p}"),
             None => host.to_owned(),
         };
-        let host = if bucket.path_style {
-            authority.clone()
+        let (tls_name, host) = if bucket.path_style {
+            (host.to_owned(), authority)
         } else {
-            format!("{}.{authority}", bucket.bucket)
+            (
+                format!("{}.{host}", bucket.bucket),
+                format!("{}.{authority}", bucket.bucket),
+            )
         };
         Some(Self {
-            origin: format!("{}://{host}", url.scheme()),
+            scheme: url.scheme().to_owned(),
+            address: format!("{tls_name}:{}", url.port_or_known_default()?),
             host,
+            tls_name,
         })
     }
 }

@@ -104,6 +104,14 @@ pub fn render(plan: &Plan, site: &Site) -> Result<String, GenerateError> {
         }
         let _ = writeln!(w, "    keepalive 64;\n}}\n");
     }
+    if let (Some(engine), Some(_)) = (&plan.engine, plan.offloaded_by(&["nginx-s3"]).next()) {
+        let _ = writeln!(
+            w,
+            "# The object store (nginx-s3): connections kept open between presigned fetches.\n\
+             upstream coffer_s3 {{\n    server {};\n    keepalive 32;\n}}\n",
+            quote::nginx("[object_store].endpoint", &engine.address)?,
+        );
+    }
     let _ = writeln!(
         w,
         "# Public files of an active type (HTML, SVG, scripts, unknown) are downloaded, never shown.\n\
@@ -170,7 +178,7 @@ pub fn render(plan: &Plan, site: &Site) -> Result<String, GenerateError> {
              # hides the engine's own headers and adds the security headers.\n    \
              location ^~ {} {{\n        internal;\n        \
              rewrite ^{}(/.*)$ $1 break;\n        \
-             proxy_pass {};\n        \
+             proxy_pass {}://coffer_s3;\n{}        \
              proxy_http_version 1.1;\n        \
              proxy_set_header Connection \"\";\n        \
              proxy_set_header Host {};\n        \
@@ -191,7 +199,18 @@ pub fn render(plan: &Plan, site: &Site) -> Result<String, GenerateError> {
             m.setting,
             quote::nginx(&format!("{}.location", m.setting), location)?,
             regex_literal(prefix),
-            quote::nginx("[object_store].endpoint", &engine.origin)?,
+            engine.scheme,
+            if engine.scheme == "https" {
+                format!(
+                    "        # The engine's certificate is verified (Debian's CA bundle).\n        \
+                     proxy_ssl_server_name on;\n        proxy_ssl_name {};\n        \
+                     proxy_ssl_verify on;\n        \
+                     proxy_ssl_trusted_certificate /etc/ssl/certs/ca-certificates.crt;\n",
+                    quote::nginx("[object_store].endpoint", &engine.tls_name)?
+                )
+            } else {
+                String::new()
+            },
             quote::nginx("[object_store].endpoint", &engine.host)?,
             ENGINE_HEADERS
                 .iter()

@@ -31,6 +31,18 @@ fn key_of(file: &Value) -> String {
         .to_owned()
 }
 
+/// `coffer doctor --url <url>` for this instance, as the admin: its report lines.
+async fn doctor(app: &TestApp, url: &str) -> Vec<coffer::deploy::doctor::Line> {
+    let settings = (*app.state.settings).clone();
+    let options = coffer::deploy::doctor::Options {
+        url: url.to_owned(),
+        username: Some("admin".into()),
+    };
+    coffer::deploy::doctor::run(settings, &options)
+        .await
+        .unwrap()
+}
+
 /// A folder the user `reader` may read, and that user's token.
 async fn readable_folder(app: &TestApp) -> (i64, String) {
     let (reader_id, reader) = app.user("reader").await;
@@ -613,6 +625,41 @@ async fn nginx_s3_fetches_the_presigned_object_for_readers_and_shows_nothing_of_
                 .any(|w| w == &body[500..508])
         );
     }
+    // `coffer doctor` passes against the generated configuration, and names the fix when
+    // nginx lets the engine's headers through.
+    let lines = doctor(&app, &site("")).await;
+    assert!(lines.iter().all(|l| l.ok), "{lines:#?}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.check == "private file shows nothing of the object store"),
+        "{lines:#?}"
+    );
+    assert!(lines.iter().any(|l| l.check == "private file answers HEAD"));
+    let leaky: String = generated
+        .lines()
+        .filter(|l| !l.contains("proxy_hide_header"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let leaky_port = free_port();
+    let leaky_nginx = WebServer::start(
+        Kind::Nginx,
+        leaky_port,
+        &leaky.replace(
+            &format!("127.0.0.1:{port}"),
+            &format!("127.0.0.1:{leaky_port}"),
+        ),
+    );
+    let lines = doctor(&app, &format!("http://127.0.0.1:{}", leaky_nginx.port)).await;
+    let failed: Vec<_> = lines.iter().filter(|l| !l.ok).collect();
+    assert!(
+        failed
+            .iter()
+            .any(|l| l.detail.contains("proxy_hide_header x-amz-")),
+        "{lines:#?}"
+    );
+    drop(leaky_nginx);
+
     let key = key_of(&file);
     let direct = format!(
         "/_coffer/private/{}/{key}",

@@ -8,7 +8,7 @@ use percent_encoding::percent_decode_str;
 use reqwest::StatusCode;
 use reqwest::header;
 
-use crate::config::Settings;
+use crate::config::{ServeBackend, Settings};
 use crate::deploy::{NOSNIFF, SANDBOX_CSP};
 use crate::state::AppState;
 
@@ -95,6 +95,8 @@ async fn authorised_download(site: &Site, probe: &Probe, token: &str, lines: &mu
         return report(lines, Line::fail(check, detail));
     }
     report(lines, Line::ok(check));
+    engine_hidden(probe, &got, lines);
+    head_answers(site, probe, token, lines).await;
 
     if probe.what == "private file" {
         let check = format!("{} keeps its name", probe.what);
@@ -168,6 +170,86 @@ async fn authorised_download(site: &Site, probe: &Probe, token: &str, lines: &mu
             ),
         ),
         Err(e) => report(lines, Line::fail(check, e)),
+    }
+}
+
+/// A HEAD of the probe answers its length and no body (an engine refuses a HEAD that
+/// carries a GET's signature, so `nginx-s3` and `s3-redirect` must sign for HEAD).
+async fn head_answers(site: &Site, probe: &Probe, token: &str, lines: &mut Vec<Line>) {
+    let check = format!("{} answers HEAD", probe.what);
+    match site.head(&probe.path, Some(token)).await {
+        Ok(got) if matches!(got.status, StatusCode::OK | StatusCode::FOUND) => {
+            let length = got
+                .headers
+                .get(header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<usize>().ok());
+            if got.status == StatusCode::FOUND || length == Some(probe.bytes.len()) {
+                report(lines, Line::ok(check));
+            } else {
+                report(
+                    lines,
+                    Line::fail(
+                        check,
+                        format!(
+                            "Content-Length {length:?}; expected {} (the probe's length)",
+                            probe.bytes.len()
+                        ),
+                    ),
+                );
+            }
+        }
+        Ok(got) => report(
+            lines,
+            Line::fail(
+                check,
+                format!(
+                    "HEAD {} answered {}; expected 200 as for GET{}",
+                    probe.path,
+                    got.status,
+                    if matches!(probe.backend, ServeBackend::NginxS3 { .. }) {
+                        " (nginx must pass the HEAD on to the engine: no proxy_method in the \
+                         internal location)"
+                    } else {
+                        ""
+                    }
+                ),
+            ),
+        ),
+        Err(e) => report(lines, Line::fail(check, e)),
+    }
+}
+
+/// Nothing of the object store reaches the client through `nginx-s3`: none of its headers,
+/// no presigned URL.
+fn engine_hidden(probe: &Probe, got: &super::site::Got, lines: &mut Vec<Line>) {
+    let ServeBackend::NginxS3 { location, .. } = &probe.backend else {
+        return;
+    };
+    let check = format!("{} shows nothing of the object store", probe.what);
+    let leaked = got.headers.iter().find(|(name, value)| {
+        let name = name.as_str();
+        name.starts_with("x-amz-")
+            || name.starts_with("x-seaweedfs")
+            || name.starts_with("x-minio")
+            || name.starts_with("x-rgw")
+            || name == "x-accel-redirect"
+            || value
+                .to_str()
+                .is_ok_and(|v| v.contains("X-Amz-Signature") || v.contains("X-Amz-Credential"))
+    });
+    match leaked {
+        None => report(lines, Line::ok(check)),
+        Some((name, _)) => report(
+            lines,
+            Line::fail(
+                check,
+                format!(
+                    "the engine's {name} header reached the client. Fix: `proxy_hide_header \
+                     {name};` in `location {location}` (as `coffer nginx-config` prints)"
+                ),
+            ),
+        ),
     }
 }
 

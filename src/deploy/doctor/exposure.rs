@@ -61,6 +61,17 @@ pub(super) fn exposure_candidates(s: &Settings, probe: &Probe) -> Vec<(String, E
             out.push((format!("{location}{key}"), Exposure::Internal));
         }
     }
+    // An object: its path at the engine, unsigned, through an internal location that
+    // proxies to the engine and at the site's root.
+    if let (Some(prefix), Some(bucket)) = (&probe.prefix, &s.object_store) {
+        let object = format!("{}/{prefix}{key}", bucket.bucket);
+        for backend in [&s.serve_private, &s.serve_private_thumbnails] {
+            if let Some(location) = backend.internal_location() {
+                out.push((format!("{location}{object}"), Exposure::Internal));
+            }
+        }
+        out.push((format!("/{object}"), Exposure::Root));
+    }
     let mut ancestor: Option<&Path> = Some(&probe.dir);
     while let Some(a) = ancestor {
         if let Ok(rel) = probe.dir.strip_prefix(a) {

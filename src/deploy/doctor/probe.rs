@@ -22,8 +22,10 @@ pub(super) struct Probe {
     /// The checked URL path.
     pub(super) path: String,
     pub(super) key: StorageKey,
-    /// The storage directory (canonical).
+    /// The storage directory (canonical; an object storage's staging directory).
     pub(super) dir: PathBuf,
+    /// The key prefix in the bucket, for an object storage.
+    pub(super) prefix: Option<String>,
     pub(super) bytes: Bytes,
     pub(super) backend: ServeBackend,
     pub(super) setting: &'static str,
@@ -43,6 +45,7 @@ pub(super) fn probes(
             path: format!("{}{}", s.private.base_url, file_key),
             key: file_key.clone(),
             dir: s.private.dir.clone(),
+            prefix: s.private.prefix.clone(),
             bytes: bytes.clone(),
             backend: s.serve_private.clone(),
             setting: "server.private",
@@ -52,6 +55,7 @@ pub(super) fn probes(
             path: format!("{}{}", s.private_thumbnails.base_url, thumb_key),
             key: thumb_key.clone(),
             dir: s.private_thumbnails.dir.clone(),
+            prefix: s.private_thumbnails.prefix.clone(),
             bytes: Bytes::from_static(PROBE_PNG),
             backend: s.serve_private_thumbnails.clone(),
             setting: "server.private_thumbnails",

@@ -37,7 +37,24 @@ impl Site {
         token: Option<&str>,
         extra: &[(header::HeaderName, &str)],
     ) -> Result<Got, String> {
-        let mut req = self.client.get(format!("{}{}", self.base, path));
+        self.request(reqwest::Method::GET, path, token, extra).await
+    }
+
+    /// HEADs `path`, as the token's user if one is given.
+    pub(super) async fn head(&self, path: &str, token: Option<&str>) -> Result<Got, String> {
+        self.request(reqwest::Method::HEAD, path, token, &[]).await
+    }
+
+    async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        extra: &[(header::HeaderName, &str)],
+    ) -> Result<Got, String> {
+        let mut req = self
+            .client
+            .request(method, format!("{}{}", self.base, path));
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
