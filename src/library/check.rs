@@ -1,6 +1,7 @@
 //! Integrity check (`coffer check`): rows whose bytes are missing, objects no row names
 //! (orphans), anything inside a storage that is not an object (links, stray names), storage
-//! moves whose owner is gone and temporary uploads no live process holds.
+//! moves whose owner is gone, temporary uploads no live process holds, and multipart uploads
+//! to an object storage that were never completed.
 //!
 //! It runs beside a live server. The storages are walked before the journal and the rows
 //! are read, so an object that a move or an upload is creating is always seen with what
@@ -9,10 +10,11 @@
 //! right before deleting anything.
 
 use std::collections::HashSet;
+use std::time::Duration;
 
 use crate::db::DbConn;
 use crate::db::models::{file, journal, thumbnail};
-use crate::storage::{StorageKey, StorageRole, Storages};
+use crate::storage::{PendingUpload, StorageKey, StorageRole, Storages};
 
 use super::Result;
 
@@ -37,6 +39,12 @@ pub enum Finding {
     InterruptedMove { move_id: i64, file_id: i64 },
     /// A temporary upload no live process holds (a crash mid-upload).
     AbandonedUpload { storage: StorageRole, name: String },
+    /// A multipart upload to an object storage that was never completed (its process
+    /// died): parts the engine keeps, and bills, until it is aborted.
+    AbandonedMultipart {
+        storage: StorageRole,
+        upload: PendingUpload,
+    },
     /// A folder-tree problem: a cycle, or a parent that is missing (`library::tree`).
     Tree(super::tree::Problem),
 }
@@ -71,6 +79,13 @@ impl std::fmt::Display for Finding {
                 f,
                 "abandoned {}/.tmp/{name} (an interrupted upload)",
                 storage.as_str()
+            ),
+            Finding::AbandonedMultipart { storage, upload } => write!(
+                f,
+                "abandoned {}/{} (an interrupted multipart upload, {})",
+                storage.as_str(),
+                upload.key,
+                upload.upload_id
             ),
             Finding::Tree(problem) => write!(f, "{problem}"),
         }
@@ -125,6 +140,7 @@ pub fn check(storages: &Storages, conn: &mut DbConn) -> Result<Vec<Finding>> {
             });
         }
     }
+    findings.extend(abandoned_multipart(storages, MULTIPART_GRACE)?);
     fail::fail_point!("check::after-walk");
     let in_flight = journal_keys(conn)?;
     for entry in journal::moves(conn)? {
@@ -198,6 +214,26 @@ pub fn check(storages: &Storages, conn: &mut DbConn) -> Result<Vec<Finding>> {
     Ok(findings)
 }
 
+/// How long a multipart upload may run before it counts as abandoned: its bytes were all
+/// staged before it began, so it lasts as long as the transfer to the engine.
+pub const MULTIPART_GRACE: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The multipart uploads of the object storages begun more than `older_than` ago.
+pub fn abandoned_multipart(storages: &Storages, older_than: Duration) -> Result<Vec<Finding>> {
+    let mut found = Vec::new();
+    for role in StorageRole::ALL {
+        if let Some(object) = storages.get(role).as_object() {
+            for upload in object.pending_uploads(older_than)? {
+                found.push(Finding::AbandonedMultipart {
+                    storage: role,
+                    upload,
+                });
+            }
+        }
+    }
+    Ok(found)
+}
+
 /// Whether file `id`'s row, read again, still names a missing object.
 fn still_missing_file(storages: &Storages, conn: &mut DbConn, id: i64) -> Result<bool> {
     let Some(f) = file::find_any(conn, id)? else {
@@ -215,7 +251,8 @@ fn exists(storages: &Storages, role: StorageRole, key: &str) -> Result<bool> {
     }
 }
 
-/// Removes orphans, foreign entries and abandoned temporary uploads; missing objects cannot
+/// Removes orphans, foreign entries and abandoned temporary uploads, and aborts abandoned
+/// multipart uploads; missing objects cannot
 /// be repaired and are left in the report, interrupted moves are `recover`'s. An orphan is
 /// only deleted if, right then, no live upload holds it, no open move names it and no row
 /// names it. Returns how many entries were removed.
@@ -246,6 +283,12 @@ pub fn repair(storages: &Storages, conn: &mut DbConn, findings: &[Finding]) -> R
             Finding::Foreign { storage, path } => {
                 storages.get(*storage).remove_foreign(path)?;
                 removed += 1;
+            }
+            Finding::AbandonedMultipart { storage, upload } => {
+                if let Some(object) = storages.get(*storage).as_object() {
+                    object.abort_upload(upload)?;
+                    removed += 1;
+                }
             }
             Finding::AbandonedUpload { storage, name }
                 if storages

@@ -25,7 +25,7 @@ pub use key::{InvalidKey, MAX_KEY_LEN, StorageKey, clean_name};
 pub use local::{LocalStorage, Transfer, WalkReport};
 pub use object::{
     Audience, Bucket, BucketSettings, ObjectInfo, ObjectStorage, OpenedBody, OpenedObject,
-    PendingBody, SignedGet,
+    PendingBody, PendingUpload, SignedGet,
 };
 
 /// Errors from storage operations.

@@ -317,7 +317,80 @@ async fn a_failed_upload_leaves_no_object_and_a_large_one_goes_in_parts() {
         )
         .await;
     assert_eq!(status, StatusCode::PARTIAL_CONTENT);
-    assert_eq!(got, &body[16_777_200..16_777_300]);
+    assert_eq!(got, &body[16_777_200..16_777_300]); // The multipart upload was completed: none is left pending in the engine.
+    assert!(pending_uploads(&app).await.is_empty());
+}
+
+/// Every multipart upload under the app's private prefix, however young.
+async fn pending_uploads(app: &TestApp) -> Vec<coffer::storage::PendingUpload> {
+    let storages = app.state.library.storages.clone();
+    tokio::task::spawn_blocking(move || {
+        storages
+            .private
+            .as_object()
+            .unwrap()
+            .pending_uploads(Duration::ZERO)
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+/// A multipart upload a dead process left (parts sent, never completed) is found by
+/// `coffer check` once it is old enough to be no live upload's, and aborted by `--repair`;
+/// a young one is left alone.
+#[actix_web::test]
+async fn check_finds_multipart_uploads_left_behind_and_repair_aborts_them() {
+    use object_store::multipart::MultipartStore;
+    let app = app().await;
+    let e = engine();
+    let store = object_store::aws::AmazonS3Builder::new()
+        .with_endpoint(&e.endpoint)
+        .with_region("us-east-1")
+        .with_bucket_name(&e.bucket)
+        .with_allow_http(true)
+        .with_access_key_id(std::env::var("COFFER_S3_ACCESS_KEY_ID").unwrap())
+        .with_secret_access_key(std::env::var("COFFER_S3_SECRET_ACCESS_KEY").unwrap())
+        .build()
+        .unwrap();
+    let object = app.state.library.storages.private.as_object().unwrap();
+    let key = "aa/bb/aabb0123456789abcdef0123456789/left behind.bin";
+    let path = object_store::path::Path::from(format!("{}{key}", object.prefix()));
+    let id = store.create_multipart(&path).await.unwrap();
+    store
+        .put_part(&path, &id, 0, vec![7u8; 5 * 1024 * 1024].into())
+        .await
+        .unwrap();
+
+    // Young: it may be a live upload, and `check` does not report it.
+    let storages = app.state.library.storages.clone();
+    let findings = app
+        .db(move |conn| coffer::library::check::check(&storages, conn).unwrap())
+        .await;
+    assert!(findings.is_empty(), "{findings:?}");
+    // Old enough: reported with its key and id, and aborted by the repair.
+    let storages = app.state.library.storages.clone();
+    let found = tokio::task::spawn_blocking(move || {
+        coffer::library::check::abandoned_multipart(&storages, Duration::ZERO).unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    let shown = found[0].to_string();
+    assert!(
+        shown.contains("private/aa/bb/") && shown.contains("multipart") && shown.contains(&id),
+        "{shown}"
+    );
+    let storages = app.state.library.storages.clone();
+    let removed = app
+        .db(move |conn| coffer::library::check::repair(&storages, conn, &found).unwrap())
+        .await;
+    assert_eq!(removed, 1);
+    assert!(pending_uploads(&app).await.is_empty());
+    // The upload is gone from the engine: it cannot be completed any more.
+    let part = store.put_part(&path, &id, 1, vec![1u8; 16].into()).await;
+    assert!(part.is_err(), "the aborted upload still takes parts");
+    assert!(keys(&app, StorageRole::Private).await.is_empty());
 }
 
 fn redirecting(cfg: &mut ConfigFile, expires_secs: u64) {

@@ -13,6 +13,7 @@
 
 mod bucket;
 mod read;
+mod uploads;
 mod write;
 
 use std::io;
@@ -30,6 +31,7 @@ use bucket::{block_on, builder, from_store};
 
 pub use bucket::{Bucket, BucketSettings};
 pub use read::{ObjectReader, OpenedBody, OpenedObject, PendingBody};
+pub use uploads::PendingUpload;
 
 /// The metadata key that holds an object's SHA-256 (sent as `x-amz-meta-sha256`).
 const SHA256_METADATA: &str = "sha256";
