@@ -106,30 +106,53 @@ impl AccessControl {
 }
 
 /// Reads the generation, folders, rules and memberships in one consistent snapshot of the
-/// database (a read transaction; REPEATABLE READ on PostgreSQL).
+/// database: in a read transaction of its own (REPEATABLE READ on PostgreSQL), or, called
+/// inside the caller's transaction (a write that decides under its own lock), there. On
+/// SQLite that transaction sees one state. On PostgreSQL each of its statements sees the
+/// latest commit; every change to these inputs bumps the generation in its own transaction,
+/// so the parts are of one state when the generation read after them is the one read first.
 pub fn load(conn: &mut DbConn) -> Result<Loaded, DbError> {
-    conn.transaction(|conn| {
-        if let DbConn::Postgres(pg) = conn {
-            pg.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")?;
+    if !crate::db::in_transaction(conn) {
+        return conn.transaction(|conn| {
+            if let DbConn::Postgres(pg) = conn {
+                pg.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")?;
+            }
+            read_parts(conn)
+        });
+    }
+    for _ in 0..LOAD_TRIES {
+        let loaded = read_parts(conn)?;
+        if matches!(conn, DbConn::Sqlite(_)) || generation::current(conn)? == loaded.generation {
+            return Ok(loaded);
         }
-        let generation = generation::current(conn)?;
-        let folders = folder::all_nodes(conn)?
-            .into_iter()
-            .map(|(id, parent_id, owner_id)| FolderNode {
-                id,
-                parent_id,
-                owner_id,
-            })
-            .collect();
-        let rules = permission::list(conn)?
-            .iter()
-            .filter_map(|row| row.to_rule())
-            .collect();
-        let memberships = group::all_memberships(conn)?;
-        Ok::<_, DbError>(Loaded {
-            generation,
-            snapshot: Snapshot::new(folders, rules, memberships),
+    }
+    Err(DbError::Blocking(
+        "the permissions kept changing while they were read".into(),
+    ))
+}
+
+/// Reads of the permission inputs inside a transaction before giving up (each retry means
+/// another change committed meanwhile).
+const LOAD_TRIES: usize = 16;
+
+fn read_parts(conn: &mut DbConn) -> Result<Loaded, DbError> {
+    let generation = generation::current(conn)?;
+    let folders = folder::all_nodes(conn)?
+        .into_iter()
+        .map(|(id, parent_id, owner_id)| FolderNode {
+            id,
+            parent_id,
+            owner_id,
         })
+        .collect();
+    let rules = permission::list(conn)?
+        .iter()
+        .filter_map(|row| row.to_rule())
+        .collect();
+    let memberships = group::all_memberships(conn)?;
+    Ok(Loaded {
+        generation,
+        snapshot: Snapshot::new(folders, rules, memberships),
     })
 }
 

@@ -110,7 +110,8 @@ pub fn establish(backend: &Backend) -> ConnectionResult<DbConn> {
         Backend::Sqlite(path) => {
             let mut conn = diesel::SqliteConnection::establish(path)?;
             conn.batch_execute(
-                "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+                // The busy timeout first: switching to WAL may itself wait for a lock.
+                "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
                  PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
             )
             .map_err(ConnectionError::CouldntSetupConfiguration)?;
@@ -336,6 +337,22 @@ where
             Err(e)
         }
     }
+}
+
+/// Whether `conn` is inside a transaction (begun by diesel on this connection).
+pub fn in_transaction(conn: &mut DbConn) -> bool {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let depth = match conn {
+        DbConn::Sqlite(c) => <AnsiTransactionManager as TransactionManager<
+            diesel::SqliteConnection,
+        >>::transaction_manager_status_mut(c)
+        .transaction_depth(),
+        DbConn::Postgres(c) => <AnsiTransactionManager as TransactionManager<
+            diesel::PgConnection,
+        >>::transaction_manager_status_mut(c)
+        .transaction_depth(),
+    };
+    matches!(depth, Ok(Some(_)))
 }
 
 /// A [`write_transaction`] that no other transaction holding the same `key` runs beside: on

@@ -304,13 +304,12 @@ where
     let (st, u) = (lib.clone(), user.clone());
     let updated = crate::db::run(&lib.pool, move |conn| {
         let work = |conn: &mut crate::db::DbConn| -> Result<File> {
-            // Still editable by this user now that the bytes are in (and, below, with no
-            // permission change since).
-            let (_, access) = with_right(&st, conn, Some(&u), FileId::new(f.id), Right::Edit)?;
             let done = crate::db::write_transaction(conn, |conn| {
-                if journal::move_in_progress(conn, f.id)?
-                    || crate::db::models::generation::current(conn)? != access.generation()
-                {
+                // Still editable by this user now that the bytes are in, decided inside
+                // the transaction: a permission change committed meanwhile is taken into
+                // account, never a reason to refuse.
+                with_right(&st, conn, Some(&u), FileId::new(f.id), Right::Edit)?;
+                if journal::move_in_progress(conn, f.id)? {
                     return Ok::<_, Error>(None);
                 }
                 if let Some(owner) = f.owner_id {

@@ -208,41 +208,42 @@ pub struct Restored {
 #[tracing::instrument(skip_all, fields(user_id = user.id, %id))]
 pub fn restore(lib: &Library, conn: &mut DbConn, user: &User, id: i64) -> Result<Restored> {
     let e = visible(conn, user, id)?;
-    let parent = match e.original_folder_id {
-        Some(p) => folder::find(conn, p)?,
-        None => None,
-    };
-    let access = lib.access(conn, Some(user))?;
-    match &parent {
-        // Back into a folder: the caller may add there, or edit there.
-        Some(p) => {
-            let d = access.decide(Right::AddChildren, p);
-            if !d.allowed && !access.can(Right::Edit, p) {
-                return Err(forbidden(&d));
+    // Everything is decided inside the transaction, on the tree it changes: a folder or
+    // permission change committed while it waited is taken into account, never a reason
+    // to refuse.
+    let (name, were_public, parent_id) = crate::db::tree_transaction(conn, |conn| {
+        let parent = match e.original_folder_id {
+            Some(p) => folder::find(conn, p)?,
+            None => None,
+        };
+        let access = lib.access(conn, Some(user))?;
+        match &parent {
+            // Back into a folder: the caller may add there, or edit there.
+            Some(p) => {
+                let d = access.decide(Right::AddChildren, p);
+                if !d.allowed && !access.can(Right::Edit, p) {
+                    return Err(forbidden(&d));
+                }
             }
+            // Its folder is gone (trashed or deleted): back to the top level.
+            None if e.original_folder_id.is_some()
+                && e.folder_id.is_some()
+                && !user.is_superuser =>
+            {
+                return Err(Error::Forbidden(
+                    "its folder is gone, and only superusers may restore a folder to the top \
+                     level"
+                        .into(),
+                ));
+            }
+            None => {}
         }
-        // Its folder is gone (trashed or deleted): back to the top level.
-        None if e.original_folder_id.is_some() && e.folder_id.is_some() && !user.is_superuser => {
-            return Err(Error::Forbidden(
-                "its folder is gone, and only superusers may restore a folder to the top level"
-                    .into(),
-            ));
+        if let Some(owner) = e.owner_id {
+            // The trash counts toward the quota: restoring adds nothing, but an owner over
+            // their quota (lowered meanwhile) makes room first.
+            super::quota::check_room(conn, owner, 0)?;
         }
-        None => {}
-    }
-    if let Some(owner) = e.owner_id {
-        // The trash counts toward the quota: restoring adds nothing, but an owner over
-        // their quota (lowered meanwhile) makes room first.
-        super::quota::check_room(conn, owner, 0)?;
-    }
-    let parent_id = parent.as_ref().map(|p| p.id);
-    let generation = access.generation();
-    let (name, were_public) = crate::db::tree_transaction(conn, |conn| {
-        if generation::current(conn)? != generation {
-            return Err(Error::Conflict(
-                "the permissions changed meanwhile; try again".into(),
-            ));
-        }
+        let parent_id = parent.as_ref().map(|p| p.id);
         trash::find(conn, e.id)?.ok_or(Error::NotFound)?;
         let mut name = e.name.clone();
         if let Some(folder_id) = e.folder_id {
@@ -265,7 +266,7 @@ pub fn restore(lib: &Library, conn: &mut DbConn, user: &User, id: i64) -> Result
         let were_public = trash::unmark(conn, e.id)?;
         trash::delete(conn, e.id)?;
         generation::bump(conn)?;
-        Ok::<_, Error>((name, were_public))
+        Ok::<_, Error>((name, were_public, parent_id))
     })?;
     let mut left_private = Vec::new();
     for f in were_public {

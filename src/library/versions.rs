@@ -73,14 +73,14 @@ pub fn restore(
     version_id: i64,
 ) -> Result<File> {
     use diesel::prelude::*;
-    let (f, access) = super::files::with_right(lib, conn, Some(user), id, Right::Edit)?;
-    let v = version::find(conn, f.id, version_id)?.ok_or(Error::NotFound)?;
-    let generation = access.generation();
-    crate::db::write_transaction(conn, |conn| {
+    let f = crate::db::write_transaction(conn, |conn| {
         use crate::db::schema::files;
-        if journal::move_in_progress(conn, f.id)?
-            || crate::db::models::generation::current(conn)? != generation
-        {
+        // Decided inside the transaction, on the state it commits on: a permission change
+        // committed while it waited for the write lock is taken into account, never a
+        // reason to refuse.
+        let (f, _) = super::files::with_right(lib, conn, Some(user), id, Right::Edit)?;
+        let v = version::find(conn, f.id, version_id)?.ok_or(Error::NotFound)?;
+        if journal::move_in_progress(conn, f.id)? {
             return Err(Error::Conflict(
                 "the file changed or is being moved; try again".into(),
             ));
@@ -108,7 +108,7 @@ pub fn restore(
         }
         version::delete(conn, v.id)?;
         version::keep_current(conn, &f, Some(user.id))?;
-        Ok(())
+        Ok(f)
     })?;
     super::image_files::refresh(lib, conn, f.id)?;
     crate::db::models::file::find(conn, f.id)?.ok_or(Error::NotFound)

@@ -310,12 +310,13 @@ pub async fn commit_reporting(
     let (st, u, t) = (lib.clone(), user.clone(), target.clone());
     let keep = lib.settings.versions_keep;
     let inserted = db::run(&lib.pool, move |conn| {
-        // The permission snapshot is loaded outside the transaction; if the permissions
-        // change before the rows are in, the transaction is rolled back and tried again
-        // with the new snapshot.
+        // The permission snapshot is read inside the transaction, so changes committed
+        // while it waited for the write lock (another writer's new folder) are decided
+        // on, not refused. On SQLite nothing changes until it commits; on PostgreSQL a
+        // change committed before the rows are in rolls it back to be tried again.
         for _ in 0..COMMIT_TRIES {
-            let access = st.access(conn, Some(&u))?;
             let tried = crate::db::write_transaction(conn, |conn| {
+                let access = st.access(conn, Some(&u))?;
                 // Rows first: on SQLite the insert takes the write lock, on PostgreSQL the
                 // foreign key locks the folder row; the check below sees the latest state.
                 let mut out = Vec::with_capacity(rows.len());
