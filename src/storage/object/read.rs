@@ -5,7 +5,7 @@ use std::io::{self, Read};
 use std::ops::Range;
 
 use bytes::Bytes;
-use futures_util::{Stream, StreamExt};
+use futures_util::{FutureExt, Stream, StreamExt};
 use object_store::path::Path;
 use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt};
 
@@ -45,9 +45,49 @@ impl ObjectStorage {
                     return;
                 }
             };
+            // The network delivers a body in pieces of a few KiB, and each piece handed to
+            // the reader on another thread costs a wake-up: pieces that have already
+            // arrived are joined up to COALESCE bytes (never waiting for more).
             let mut body = std::pin::pin!(body);
-            while let Some(chunk) = body.next().await {
-                let chunk = chunk.map_err(|e| io::Error::other(from_store(e)));
+            let mut carried: Option<object_store::Result<Bytes>> = None;
+            let mut ended = false;
+            while !ended {
+                let next = match carried.take() {
+                    Some(c) => Some(c),
+                    None => body.next().await,
+                };
+                let Some(next) = next else { return };
+                let chunk = match next {
+                    Ok(first) => {
+                        let mut joined: Option<bytes::BytesMut> = None;
+                        let mut len = first.len();
+                        while len < COALESCE {
+                            match body.next().now_or_never() {
+                                Some(Some(Ok(more))) => {
+                                    let j = joined.get_or_insert_with(|| {
+                                        let mut j = bytes::BytesMut::with_capacity(2 * COALESCE);
+                                        j.extend_from_slice(&first);
+                                        j
+                                    });
+                                    j.extend_from_slice(&more);
+                                    len = j.len();
+                                }
+                                // Sent after what came before it.
+                                Some(Some(Err(e))) => {
+                                    carried = Some(Err(e));
+                                    break;
+                                }
+                                Some(None) => {
+                                    ended = true;
+                                    break;
+                                }
+                                None => break,
+                            }
+                        }
+                        Ok(joined.map_or(first, bytes::BytesMut::freeze))
+                    }
+                    Err(e) => Err(io::Error::other(from_store(e))),
+                };
                 let failed = chunk.is_err();
                 if tx.send(chunk).await.is_err() || failed {
                     return; // the reader left, or the read failed (passed on as an error)
@@ -156,6 +196,9 @@ impl ObjectStorage {
         })
     }
 }
+
+/// Chunks handed to the reader at least this large when more bytes have already arrived.
+const COALESCE: usize = 64 * 1024;
 
 /// An object the engine answered a GET for: see [`ObjectStorage::open`].
 #[derive(Debug)]
