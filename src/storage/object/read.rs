@@ -5,7 +5,7 @@ use std::io::{self, Read};
 use std::ops::Range;
 
 use bytes::Bytes;
-use futures_util::{FutureExt, Stream, StreamExt};
+use futures_util::{Stream, StreamExt};
 use object_store::path::Path;
 use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt};
 
@@ -46,51 +46,15 @@ impl ObjectStorage {
                 }
             };
             // The network delivers a body in pieces of a few KiB, and each piece handed to
-            // the reader on another thread costs a wake-up: pieces that have already
-            // arrived are joined up to COALESCE bytes (never waiting for more).
-            let mut body = std::pin::pin!(body);
-            let mut carried: Option<object_store::Result<Bytes>> = None;
-            let mut ended = false;
-            while !ended {
-                let next = match carried.take() {
-                    Some(c) => Some(c),
-                    None => body.next().await,
-                };
-                let Some(next) = next else { return };
-                let chunk = match next {
-                    Ok(first) => {
-                        let mut joined: Option<bytes::BytesMut> = None;
-                        let mut len = first.len();
-                        while len < COALESCE {
-                            match body.next().now_or_never() {
-                                Some(Some(Ok(more))) => {
-                                    let j = joined.get_or_insert_with(|| {
-                                        let mut j = bytes::BytesMut::with_capacity(2 * COALESCE);
-                                        j.extend_from_slice(&first);
-                                        j
-                                    });
-                                    j.extend_from_slice(&more);
-                                    len = j.len();
-                                }
-                                // Sent after what came before it.
-                                Some(Some(Err(e))) => {
-                                    carried = Some(Err(e));
-                                    break;
-                                }
-                                Some(None) => {
-                                    ended = true;
-                                    break;
-                                }
-                                None => break,
-                            }
-                        }
-                        Ok(joined.map_or(first, bytes::BytesMut::freeze))
+            // the reader on another thread costs a wake-up: the pieces that have already
+            // arrived (up to COALESCE of them, never waiting for more) go as one chunk.
+            let mut ready = std::pin::pin!(body.ready_chunks(COALESCE));
+            while let Some(pieces) = ready.next().await {
+                for chunk in joined(pieces) {
+                    let failed = chunk.is_err();
+                    if tx.send(chunk).await.is_err() || failed {
+                        return; // the reader left, or the read failed (passed on as an error)
                     }
-                    Err(e) => Err(io::Error::other(from_store(e))),
-                };
-                let failed = chunk.is_err();
-                if tx.send(chunk).await.is_err() || failed {
-                    return; // the reader left, or the read failed (passed on as an error)
                 }
             }
         });
@@ -197,8 +161,39 @@ impl ObjectStorage {
     }
 }
 
-/// Chunks handed to the reader at least this large when more bytes have already arrived.
-const COALESCE: usize = 64 * 1024;
+/// Most pieces of a body joined into one chunk for the reader.
+const COALESCE: usize = 16;
+
+/// `pieces` in order as few chunks: the bytes before an error joined into one, then the
+/// error (never an empty chunk, which a reader would take for the end).
+fn joined(pieces: Vec<object_store::Result<Bytes>>) -> Vec<io::Result<Bytes>> {
+    let mut bytes: Vec<Bytes> = Vec::with_capacity(pieces.len());
+    let mut failure = None;
+    for piece in pieces {
+        match piece {
+            Ok(b) if !b.is_empty() => bytes.push(b),
+            Ok(_) => {}
+            Err(e) => {
+                failure = Some(io::Error::other(from_store(e)));
+                break;
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(2);
+    if !bytes.is_empty() {
+        out.push(Ok(concat(bytes)));
+    }
+    out.extend(failure.map(Err));
+    out
+}
+
+/// One `Bytes` of `parts` (copied only when there are several).
+fn concat(mut parts: Vec<Bytes>) -> Bytes {
+    match parts.len() {
+        1 => parts.pop().unwrap_or_default(),
+        _ => parts.concat().into(),
+    }
+}
 
 /// An object the engine answered a GET for: see [`ObjectStorage::open`].
 #[derive(Debug)]
@@ -274,5 +269,39 @@ impl Read for ObjectReader {
         let n = buf.len().min(self.current.len());
         buf[..n].copy_from_slice(&self.current.split_to(n));
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failure() -> object_store::Result<Bytes> {
+        Err(object_store::Error::Generic {
+            store: "test",
+            source: "the connection was reset".into(),
+        })
+    }
+
+    fn shown(chunks: Vec<io::Result<Bytes>>) -> Vec<Result<Vec<u8>, ()>> {
+        chunks
+            .into_iter()
+            .map(|c| c.map(|b| b.to_vec()).map_err(|_| ()))
+            .collect()
+    }
+
+    #[test]
+    fn ready_pieces_go_as_one_chunk_and_an_error_after_the_bytes_before_it() {
+        let piece = |s: &'static str| Ok(Bytes::from_static(s.as_bytes()));
+        assert_eq!(
+            shown(joined(vec![piece("ab"), piece("cd")])),
+            vec![Ok(b"abcd".to_vec())]
+        );
+        assert_eq!(
+            shown(joined(vec![piece("ab"), piece(""), failure(), piece("ef")])),
+            vec![Ok(b"ab".to_vec()), Err(())]
+        );
+        assert_eq!(shown(joined(vec![failure()])), vec![Err(())]);
+        assert_eq!(shown(joined(vec![piece("")])), vec![]);
     }
 }
