@@ -44,6 +44,10 @@ struct Watch {
     /// The file name of the database; its `-wal`, `-shm` and `-journal` files share it as
     /// a prefix.
     name: Vec<u8>,
+    /// The file name of the audit's database (`db::audit_file`), whose files are not the
+    /// database's even where they share its name as a prefix: the audit's writes change
+    /// nothing a download is answered from.
+    audit: Vec<u8>,
     epoch: AtomicU64,
     /// Held while the queue is read and the epoch moved on, so a request that finds the
     /// queue empty never reads the epoch while another one has taken an event off the
@@ -105,9 +109,10 @@ impl Changes {
                     }
                     // A lost event (queue overflow) counts as a change, as does any event
                     // on the database's own files.
-                    let ours = event
-                        .file_name()
-                        .is_none_or(|n| n.to_bytes().starts_with(&watch.name));
+                    let ours = event.file_name().is_none_or(|n| {
+                        let n = n.to_bytes();
+                        n.starts_with(&watch.name) && !n.starts_with(&watch.audit)
+                    });
                     changed |= ours || flags.contains(inotify::ReadFlags::QUEUE_OVERFLOW);
                 }
                 Err(rustix::io::Errno::AGAIN) => break,
@@ -135,6 +140,9 @@ impl Watch {
             .map(|n| n.as_encoded_bytes().to_vec())
             .filter(|n| !n.is_empty() && n.as_slice() != b":memory:")
             .ok_or(rustix::io::Errno::INVAL)?;
+        let audit = super::audit_file::path_for(&database.to_string_lossy())
+            .and_then(|p| p.file_name().map(|n| n.as_encoded_bytes().to_vec()))
+            .ok_or(rustix::io::Errno::INVAL)?;
         let dir = match database.parent() {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
@@ -156,6 +164,7 @@ impl Watch {
         Ok(Self {
             fd,
             name,
+            audit,
             epoch: AtomicU64::new(0),
             draining: Mutex::new(()),
             lost: AtomicBool::new(false),
@@ -246,6 +255,32 @@ mod tests {
         std::fs::create_dir(dir.path().join("private")).unwrap();
         std::fs::write(dir.path().join("private").join("f.bin"), b"x").unwrap();
         assert_eq!(changes.now(), Some(first));
+    }
+
+    #[test]
+    fn the_audits_files_do_not_count() {
+        let dir = tempfile::tempdir().unwrap();
+        let changes = Changes::watch(&sqlite_in(dir.path()));
+        let first = changes.now().unwrap();
+        for name in [
+            "coffer-audit.db",
+            "coffer-audit.db-wal",
+            "coffer-audit.db-shm",
+        ] {
+            std::fs::write(dir.path().join(name), b"rows").unwrap();
+        }
+        assert_eq!(changes.now(), Some(first));
+
+        // A database whose name is a prefix of its audit's: the audit still does not count,
+        // the database's own log does.
+        let bare = Changes::watch(&Backend::Sqlite(
+            dir.path().join("db").to_string_lossy().into_owned(),
+        ));
+        let first = bare.now().unwrap();
+        std::fs::write(dir.path().join("db-audit-wal"), b"rows").unwrap();
+        assert_eq!(bare.now(), Some(first));
+        std::fs::write(dir.path().join("db-wal"), b"frame").unwrap();
+        assert!(bare.now().unwrap() > first);
     }
 
     #[test]

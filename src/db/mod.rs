@@ -1,6 +1,7 @@
 //! The metadata database: one diesel connection type over SQLite and PostgreSQL, the pool,
 //! embedded migrations and the helper that runs blocking queries off the async runtime.
 
+pub mod audit_file;
 pub mod changes;
 pub mod models;
 pub mod schema;
@@ -112,9 +113,11 @@ pub fn establish(backend: &Backend) -> ConnectionResult<DbConn> {
             conn.batch_execute(
                 // The busy timeout first: switching to WAL may itself wait for a lock.
                 "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-                 PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                 PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
+                 PRAGMA temp_store = MEMORY;",
             )
             .map_err(ConnectionError::CouldntSetupConfiguration)?;
+            audit_file::attach(&mut conn, path)?;
             Ok(DbConn::Sqlite(conn))
         }
     }
@@ -237,6 +240,7 @@ pub fn migrate(conn: &mut DbConn) -> Result<Vec<String>, DbError> {
         DbConn::Sqlite(c) => {
             refuse_unknown(c, SQLITE_MIGRATIONS)?;
             c.immediate_transaction(|c| {
+                audit_file::ensure_schema(c)?;
                 c.run_pending_migrations(SQLITE_MIGRATIONS)
                     .map(|v| v.iter().map(ToString::to_string).collect::<Vec<_>>())
                     .map_err(|e| DbError::Migration(e.to_string()))
