@@ -145,6 +145,10 @@ const PENDING_MAX: usize = 1_000_000;
 pub struct AuditLog {
     enabled: bool,
     pending: Mutex<Vec<NewEntry>>,
+    /// The vector the last batch was written from, emptied, with its room: the next
+    /// second's entries go into memory already in use instead of a vector that grows from
+    /// nothing (copying itself, and touching new pages) while downloads append to it.
+    spare: Mutex<Vec<NewEntry>>,
 }
 
 impl std::fmt::Debug for AuditLog {
@@ -161,6 +165,7 @@ impl AuditLog {
         let log = Arc::new(Self {
             enabled,
             pending: Mutex::new(Vec::new()),
+            spare: Mutex::new(Vec::new()),
         });
         if !enabled {
             return log;
@@ -213,19 +218,33 @@ impl AuditLog {
 
     /// Writes the entries gathered so far (kept for the next try if the database refuses).
     pub fn write(&self, pool: &DbPool) {
-        let batch = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()));
+        let room = std::mem::take(&mut *self.spare.lock().unwrap_or_else(|p| p.into_inner()));
+        let mut batch = std::mem::replace(
+            &mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()),
+            room,
+        );
         if batch.is_empty() {
+            *self.spare.lock().unwrap_or_else(|p| p.into_inner()) = batch;
             return;
         }
         let written = pool
             .get()
             .map_err(|e| e.to_string())
             .and_then(|mut conn| audit::insert_all(&mut conn, &batch).map_err(|e| e.to_string()));
-        if let Err(e) = written {
-            tracing::warn!(error = %e, entries = batch.len(), "could not write the download audit; keeping it");
-            let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
-            let newer = std::mem::replace(&mut *pending, batch);
-            pending.extend(newer);
+        match written {
+            Ok(()) => {
+                // Room for a second like this one, not for the busiest second ever.
+                let rows = batch.len();
+                batch.clear();
+                batch.shrink_to(rows.saturating_mul(2));
+                *self.spare.lock().unwrap_or_else(|p| p.into_inner()) = batch;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, entries = batch.len(), "could not write the download audit; keeping it");
+                let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+                let newer = std::mem::replace(&mut *pending, batch);
+                pending.extend(newer);
+            }
         }
     }
 }
