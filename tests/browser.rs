@@ -8,6 +8,8 @@
 #[path = "api/helpers.rs"]
 #[allow(dead_code, reason = "only some helpers are used here")]
 mod helpers;
+#[path = "support/ports.rs"]
+mod ports;
 
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
@@ -42,11 +44,7 @@ fn start_driver() -> Driver {
         std::path::Path::new(&binary).exists(),
         "{binary} is missing: install Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)"
     );
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = ports::free_port();
     let child = Command::new(&binary)
         .arg(format!("--port={port}"))
         .process_group(0)

@@ -7,6 +7,8 @@
 #[path = "api/helpers.rs"]
 #[allow(dead_code, reason = "only some helpers are used here")]
 mod helpers;
+#[path = "support/ports.rs"]
+mod ports;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 

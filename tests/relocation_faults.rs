@@ -28,6 +28,8 @@ use sha2::{Digest, Sha256};
 
 #[path = "support/pg.rs"]
 mod pg;
+#[path = "support/ports.rs"]
+mod ports;
 #[path = "support/storage_mode.rs"]
 mod storage_mode;
 use pg::{PgDatabase, test_database};

@@ -68,11 +68,7 @@ fn text(o: &Output) -> String {
 #[test]
 fn serve_creates_the_data_dir_and_prints_the_admin_password_once() {
     let env = Env::new();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::ports::free_port();
     let bind = format!("127.0.0.1:{port}");
     let mut first_password = None;
     for round in 0..2 {

@@ -31,6 +31,8 @@ mod openapi;
 mod operations;
 mod permissions;
 mod pictures;
+#[path = "../support/ports.rs"]
+mod ports;
 mod range_properties;
 mod ranges;
 mod reader_pages;

@@ -49,11 +49,7 @@ impl Drop for Server {
 /// `env` on top of the defaults; returns the server, its URL and the first-run admin password
 /// (once the server answers).
 fn start(dir: &std::path::Path, env: &[(&str, &str)]) -> (Server, String, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::ports::free_port();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_coffer"));
     cmd.args(["serve", "--bind", &format!("127.0.0.1:{port}")])
         .env_remove("COFFER_CONFIG")

@@ -50,11 +50,7 @@ async fn health_and_readiness_answer_without_credentials_and_say_nothing_more() 
 
 /// `coffer serve` on a free port of this machine, on `app`'s data and database.
 fn serve(app: &TestApp, extra_env: &[(&str, &str)]) -> (Child, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::ports::free_port();
     let bind = format!("127.0.0.1:{port}");
     let mut c = app.coffer_command(&["serve", "--bind", &bind]);
     for (k, v) in extra_env {

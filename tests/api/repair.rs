@@ -46,11 +46,7 @@ fn text(o: &Output) -> String {
 /// Starts `coffer serve` in another process, waits until it listens (its start-up repair
 /// is done by then) and stops it.
 fn serve_once(app: &TestApp) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::ports::free_port();
     let bind = format!("127.0.0.1:{port}");
     let mut c = app.coffer_command(&["serve", "--bind", &bind]);
     c.stdout(Stdio::null()).stderr(Stdio::null());

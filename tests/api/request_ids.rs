@@ -198,11 +198,7 @@ impl Drop for Server {
 #[actix_web::test]
 async fn the_log_lines_of_a_request_carry_its_id() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::ports::free_port();
     let log = dir.path().join("server.log");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_coffer"));
     cmd.args(["serve", "--bind", &format!("127.0.0.1:{port}")])
@@ -319,11 +315,7 @@ async fn the_access_log_is_off_unless_asked_for() {
     // No COFFER_LOG and no RUST_LOG: information and errors are logged, but no line per
     // request (a system call per request on the download path).
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::ports::free_port();
     let log = dir.path().join("server.log");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_coffer"));
     cmd.args(["serve", "--bind", &format!("127.0.0.1:{port}")])

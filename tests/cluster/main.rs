@@ -11,6 +11,8 @@
 
 #[path = "../support/pg.rs"]
 mod pg;
+#[path = "../support/ports.rs"]
+mod ports;
 #[path = "../support/storage_mode.rs"]
 #[allow(
     dead_code,

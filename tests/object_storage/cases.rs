@@ -187,11 +187,7 @@ async fn start_up_refuses_an_endpoint_it_cannot_write_to() {
     let mut cfg = crate::helpers::test_config(dir.path(), None);
     on_s3(&mut cfg);
     // Nothing listens there.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::web::free_port();
     cfg.object_store.as_mut().unwrap().endpoint = format!("http://127.0.0.1:{port}");
     let settings = coffer::config::Settings::from_file(cfg).unwrap();
     let refused = coffer::startup::bootstrap(settings).err().unwrap();

@@ -14,6 +14,8 @@ mod cases;
 #[allow(dead_code, reason = "shared with the api suite, which uses all of it")]
 #[path = "../api/helpers.rs"]
 mod helpers;
+#[path = "../support/ports.rs"]
+mod ports;
 use helpers::storage_mode::seaweedfs;
 #[allow(
     dead_code,

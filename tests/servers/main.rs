@@ -11,5 +11,7 @@
 mod doctor;
 mod generators;
 mod helpers;
+#[path = "../support/ports.rs"]
+mod ports;
 mod scenarios;
 mod web;

@@ -44,14 +44,8 @@ impl Kind {
     }
 }
 
-/// A free loopback port (bound, then released for the server to take).
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+/// A free loopback port for a server to take (`support/ports.rs`).
+pub use crate::ports::free_port;
 
 /// A running server; stopped (by its pid) when dropped.
 pub struct WebServer {

