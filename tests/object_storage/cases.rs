@@ -502,6 +502,15 @@ async fn s3_redirect_sends_readers_to_a_short_lived_signed_url_and_nobody_else()
     let res = plain.get(&signed).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert_ne!(res.bytes().await.unwrap().as_ref(), b"the numbers");
+    // A URL is handed out again only early in its life: a reader asking now is sent to a
+    // newly signed one, which works.
+    let (status, headers, _) = app.get(Some(&reader), &path_of(&file)).await;
+    assert_eq!(status, StatusCode::FOUND);
+    let renewed = headers["location"].to_str().unwrap().to_owned();
+    assert_ne!(renewed, signed);
+    let res = plain.get(&renewed).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.bytes().await.unwrap().as_ref(), b"the numbers");
 }
 
 #[actix_web::test]

@@ -13,6 +13,7 @@
 
 mod bucket;
 mod read;
+mod signed_urls;
 mod uploads;
 mod write;
 
@@ -60,7 +61,7 @@ pub struct SignedGet<'a> {
 }
 
 /// Who fetches a presigned URL, which decides the host it is signed for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Audience {
     /// Browsers: the public endpoint when one is configured.
     Clients,
@@ -78,6 +79,8 @@ pub struct ObjectStorage {
     role: StorageRole,
     /// A local directory where uploads are written before they go to the bucket.
     staging: std::path::PathBuf,
+    /// URLs signed lately, handed out again for a moment (`signed_urls`).
+    signed: Arc<signed_urls::SignedUrls>,
 }
 
 impl ObjectStorage {
@@ -96,6 +99,7 @@ impl ObjectStorage {
             base_url,
             role,
             staging,
+            signed: Arc::default(),
         }
     }
 
@@ -187,27 +191,30 @@ impl ObjectStorage {
 
     /// A presigned GET of `key`, valid for `how.expires`, that makes the engine answer
     /// with the given headers. Signed for the public endpoint when one is configured and
-    /// clients fetch it.
+    /// clients fetch it. The same URL is handed out again during the first fifth of its
+    /// lifetime (`signed_urls`).
     pub fn signed_get(
         &self,
         key: &StorageKey,
         how: &SignedGet<'_>,
     ) -> Result<url::Url, StorageError> {
-        let public = match how.audience {
-            Audience::Clients => Arc::clone(&self.bucket.inner.public),
-            Audience::WebServer => self.bucket.store(),
-        };
         let location = self.location(key);
-        let options = SignedUrlOptions::default().with_query([
-            ("response-content-type", how.content_type),
-            ("response-content-disposition", how.content_disposition),
-            ("response-cache-control", how.cache_control),
-        ]);
-        // Signing is local work: the credentials are static (from the environment), so
-        // the future completes without I/O and is polled here rather than handed to the
-        // bucket's runtime and back.
-        block_on(public.signed_url_opts(how.method.clone(), &location, how.expires, &options))
-            .map_err(from_store)
+        self.signed.get_or_sign(location.as_ref(), how, || {
+            let public = match how.audience {
+                Audience::Clients => Arc::clone(&self.bucket.inner.public),
+                Audience::WebServer => self.bucket.store(),
+            };
+            let options = SignedUrlOptions::default().with_query([
+                ("response-content-type", how.content_type),
+                ("response-content-disposition", how.content_disposition),
+                ("response-cache-control", how.cache_control),
+            ]);
+            // Signing is local work: the credentials are static (from the environment), so
+            // the future completes without I/O and is polled here rather than handed to the
+            // bucket's runtime and back.
+            block_on(public.signed_url_opts(how.method.clone(), &location, how.expires, &options))
+                .map_err(from_store)
+        })
     }
 
     /// Whether the bucket answers and this storage may write and delete in it: a probe
