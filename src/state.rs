@@ -61,7 +61,11 @@ impl AppState {
             changes: Arc::new(Changes::watch(&settings.database)),
             recent: Arc::default(),
             links: crate::library::shares::RecentLinks::start(pool.clone()),
-            audit: crate::library::audit::AuditLog::start(pool.clone(), settings.audit_enabled),
+            audit: crate::library::audit::AuditLog::start(
+                pool.clone(),
+                &settings.database,
+                settings.audit_enabled,
+            ),
         };
         Ok(Self {
             settings: Arc::new(settings),

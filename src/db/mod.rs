@@ -1,6 +1,7 @@
 //! The metadata database: one diesel connection type over SQLite and PostgreSQL, the pool,
 //! embedded migrations and the helper that runs blocking queries off the async runtime.
 
+pub mod audit_appender;
 pub mod audit_file;
 pub mod changes;
 pub mod models;

@@ -2,16 +2,20 @@
 //! where and through which backend.
 //!
 //! A delivery only appends an entry to memory ([`AuditLog::record`]: one uncontended lock);
-//! a writer thread stores what gathered once a second in one transaction, so the audit
-//! adds no database work to a download, and on SQLite the database changes (which makes
+//! a writer thread stores what gathered once a second in one transaction (on a SQLite file
+//! through a connection of its own, `db::audit_appender`), so the audit adds no database
+//! work to a download, and on SQLite the database changes (which makes
 //! downloads read their rows again, see `db::changes`) at most once a second. A crash loses
 //! at most the last second's entries; `coffer serve` writes what is left when it stops.
 //! Public files are not audited: the web server sends them.
 
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use time::PrimitiveDateTime;
 
+use crate::db::Backend;
+use crate::db::audit_appender::Appender;
 use crate::db::models::User;
 use crate::db::models::audit::{self, Entry, Filter, NewEntry};
 use crate::db::models::file::File;
@@ -149,6 +153,8 @@ pub struct AuditLog {
     /// second's entries go into memory already in use instead of a vector that grows from
     /// nothing (copying itself, and touching new pages) while downloads append to it.
     spare: Mutex<Vec<NewEntry>>,
+    /// On SQLite, the audit's own file, and the writer's connection to it once opened.
+    file: Option<(PathBuf, Mutex<Option<Appender>>)>,
 }
 
 impl std::fmt::Debug for AuditLog {
@@ -160,12 +166,18 @@ impl std::fmt::Debug for AuditLog {
 }
 
 impl AuditLog {
-    /// The audit; when `enabled`, with its writer, which stops once the log is dropped.
-    pub fn start(pool: DbPool, enabled: bool) -> Arc<Self> {
+    /// The audit of the database `backend`; when `enabled`, with its writer, which stops
+    /// once the log is dropped.
+    pub fn start(pool: DbPool, backend: &Backend, enabled: bool) -> Arc<Self> {
+        let file = match backend {
+            Backend::Sqlite(main) => crate::db::audit_file::path_for(main),
+            Backend::Postgres(_) => None,
+        };
         let log = Arc::new(Self {
             enabled,
             pending: Mutex::new(Vec::new()),
             spare: Mutex::new(Vec::new()),
+            file: file.map(|f| (f, Mutex::new(None))),
         });
         if !enabled {
             return log;
@@ -227,10 +239,12 @@ impl AuditLog {
             *self.spare.lock().unwrap_or_else(|p| p.into_inner()) = batch;
             return;
         }
-        let written = pool
-            .get()
-            .map_err(|e| e.to_string())
-            .and_then(|mut conn| audit::insert_all(&mut conn, &batch).map_err(|e| e.to_string()));
+        let written = match &self.file {
+            Some((file, appender)) => Self::append(file, appender, &batch),
+            None => pool.get().map_err(|e| e.to_string()).and_then(|mut conn| {
+                audit::insert_all(&mut conn, &batch).map_err(|e| e.to_string())
+            }),
+        };
         match written {
             Ok(()) => {
                 // Room for a second like this one, not for the busiest second ever.
@@ -246,6 +260,28 @@ impl AuditLog {
                 pending.extend(newer);
             }
         }
+    }
+}
+
+impl AuditLog {
+    /// Writes `batch` into the audit's file `file` through the writer's connection (opened
+    /// when missing, and again after an error).
+    fn append(
+        file: &std::path::Path,
+        appender: &Mutex<Option<Appender>>,
+        batch: &[NewEntry],
+    ) -> std::result::Result<(), String> {
+        let mut slot = appender.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            *slot = Some(Appender::open(file).map_err(|e| e.to_string())?);
+        }
+        let Some(open) = slot.as_mut() else {
+            return Err("the audit's file is not open".into());
+        };
+        open.append(batch).map_err(|e| {
+            *slot = None;
+            e.to_string()
+        })
     }
 }
 
