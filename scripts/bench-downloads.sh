@@ -13,7 +13,8 @@
 #   9. the 4 KiB file through a share link (no account; the link counts each download)
 #  10. the download audit on (the default) and off: the private 4 KiB download by two
 #      Coffer processes on the same data, one with `audit.enabled = false`, run in turns
-#      (on, off, on, off) so drift on this machine touches both alike
+#      (on, off, on, off, …: $AUDIT_PAIRS pairs, default 3) so drift on this machine touches
+#      both alike
 # Each line shows requests/s, MB/s and the ratio to the matching baseline, then Coffer's
 # peak resident memory (VmHWM) over the whole run.
 #
@@ -34,6 +35,7 @@ APACHE_STATIC_PORT=18084
 APACHE_SENDFILE_PORT=18085  # Apache in front of Coffer (X-Sendfile)
 COFFER_SENDFILE_PORT=18086  # Coffer with the apache backend
 COFFER_QUIET_PORT=18087     # Coffer with the download audit off
+AUDIT_PAIRS=${AUDIT_PAIRS:-3}  # turns of audit on, then off
 
 need=()
 command -v wrk >/dev/null || need+=(wrk)
@@ -269,10 +271,11 @@ read -r L4_RPS L4_MBS < <(run "coffer share 4k" "http://127.0.0.1:$COFFER_PORT$S
 # the last second's entries, which counts too.
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 ON_T0=$(ticks "$COFFER_PID"); OFF_T0=$(ticks "$COFFER_QUIET_PID")
-read -r ON1_RPS _ < <(run "audit on 4k" "http://127.0.0.1:$COFFER_PORT$URL4K" "$READER_COOKIE")
-read -r OFF1_RPS _ < <(run "audit off 4k" "http://127.0.0.1:$COFFER_QUIET_PORT$URL4K" "$READER_COOKIE")
-read -r ON2_RPS _ < <(run "audit on 4k" "http://127.0.0.1:$COFFER_PORT$URL4K" "$READER_COOKIE")
-read -r OFF2_RPS _ < <(run "audit off 4k" "http://127.0.0.1:$COFFER_QUIET_PORT$URL4K" "$READER_COOKIE")
+AUDIT_ON=(); AUDIT_OFF=()
+for _ in $(seq 1 "$AUDIT_PAIRS"); do
+    read -r rps _ < <(run "audit on 4k" "http://127.0.0.1:$COFFER_PORT$URL4K" "$READER_COOKIE"); AUDIT_ON+=("$rps")
+    read -r rps _ < <(run "audit off 4k" "http://127.0.0.1:$COFFER_QUIET_PORT$URL4K" "$READER_COOKIE"); AUDIT_OFF+=("$rps")
+done
 sleep 1.5
 ON_TICKS=$(($(ticks "$COFFER_PID") - ON_T0)); OFF_TICKS=$(($(ticks "$COFFER_QUIET_PID") - OFF_T0))
 read -r X4_RPS X4_MBS < <(run "nginx x-accel 4k" "http://127.0.0.1:$NGINX_ACCEL_PORT$URL4K" "$READER_COOKIE")
@@ -294,14 +297,15 @@ PEAK_ACCEL=$(awk '/VmHWM/ { printf "%.1f", $2/1024 }' "/proc/$COFFER_ACCEL_PID/s
 python3 - "$N4_RPS" "$N4_MBS" "$C4_RPS" "$C4_MBS" "$D4_RPS" "$D4_MBS" "$N1_RPS" "$N1_MBS" "$C1_RPS" "$C1_MBS" \
     "$X4_RPS" "$X4_MBS" "$X1_RPS" "$X1_MBS" "$A4_RPS" "$A4_MBS" "$S4_RPS" "$S4_MBS" "$A1_RPS" "$A1_MBS" "$S1_RPS" "$S1_MBS" \
     "$B_STATIC" "$B_ACCEL" "$B_COFFER" "$L4_RPS" "$L4_MBS" "$PEAK" "$PEAK_ACCEL" "$UNDER_LOAD" "$HWM_BEFORE" \
-    "$ON1_RPS" "$OFF1_RPS" "$ON2_RPS" "$OFF2_RPS" \
+    "$(IFS=,; echo "${AUDIT_ON[*]}")" "$(IFS=,; echo "${AUDIT_OFF[*]}")" \
     "$ON_TICKS" "$OFF_TICKS" "$DURATION" "$(getconf CLK_TCK)" <<'PY'
 import sys
 v = list(map(float, sys.argv[1:28]))
 n4r, n4m, c4r, c4m, d4r, d4m, n1r, n1m, c1r, c1m, x4r, x4m, x1r, x1m, a4r, a4m, s4r, s4m, a1r, a1m, s1r, s1m, bs, ba, bc, l4r, l4m = v
 peak, peak_accel, under_load, before = sys.argv[28:32]
-on1, off1, on2, off2 = map(float, sys.argv[32:36])
-on_ticks, off_ticks, duration, hz = map(float, sys.argv[36:40])
+ons = [float(x) for x in sys.argv[32].split(",")]
+offs = [float(x) for x in sys.argv[33].split(",")]
+on_ticks, off_ticks, duration, hz = map(float, sys.argv[34:38])
 rows = [
     ("nginx static 4 KiB", n4r, n4m, None),
     ("Coffer private 4 KiB (logged-in reader)", c4r, c4m, c4r / n4r),
@@ -329,12 +333,13 @@ for name, m, ratio in [
     print(f"{name:<42}{'':>12}{m:>10.1f}{'' if ratio is None else f'{ratio:>10.1%}':>11}")
 print()
 print(f"{'download audit, private 4 KiB (in turns)':<42}{'req/s':>12}{'':>10}{'on/off':>11}")
-for name, on, off in [("1st pair", on1, off1), ("2nd pair", on2, off2)]:
+for i, (on, off) in enumerate(zip(ons, offs)):
+    name = f"pair {i + 1}"
     print(f"{'  audit on, ' + name:<42}{on:>12,.0f}{'':>10}{on / off:>10.1%} ")
     print(f"{'  audit off, ' + name:<42}{off:>12,.0f}")
-print(f"{'  both pairs':<42}{(on1 + on2) / 2:>12,.0f}{'':>10}{(on1 + on2) / (off1 + off2):>10.1%} ")
-cpu_on = on_ticks / hz / ((on1 + on2) * duration) * 1e6
-cpu_off = off_ticks / hz / ((off1 + off2) * duration) * 1e6
+print(f"{'  all pairs':<42}{sum(ons) / len(ons):>12,.0f}{'':>10}{sum(ons) / sum(offs):>10.1%} ")
+cpu_on = on_ticks / hz / (sum(ons) * duration) * 1e6
+cpu_off = off_ticks / hz / (sum(offs) * duration) * 1e6
 print(f"{'  Coffer CPU per download, audit on':<42}{cpu_on:>11.1f} µs{'':>9}{cpu_on / cpu_off:>10.1%} ")
 print(f"{'  Coffer CPU per download, audit off':<42}{cpu_off:>11.1f} µs")
 print(f"Coffer RSS under load (largest 0.2 s sample during the runs, default backend): {under_load} MiB")
