@@ -1,4 +1,4 @@
-//! The layering rule, checked on the sources: code under `src/web/` and `src/cli.rs` (and the
+//! The layering rule, checked on the sources: code under `src/web/` and `src/cli/` (and the
 //! deployment tools under `src/deploy/`, which act on a running site like a client) parses
 //! input, identifies the caller, calls `library` or `accounts`, and renders. It never writes
 //! through `db::models` and never asks the permission engine itself; those happen in the
@@ -27,7 +27,7 @@ fn top_layer() -> Vec<PathBuf> {
     let mut files = Vec::new();
     sources(&root().join("src/web"), &mut files);
     sources(&root().join("src/deploy"), &mut files);
-    files.push(root().join("src/cli.rs"));
+    sources(&root().join("src/cli"), &mut files);
     files.sort();
     files
 }
@@ -152,7 +152,7 @@ fn handlers_and_commands_go_through_the_library() {
     let found = violations();
     assert!(
         found.is_empty(),
-        "code under src/web/ and src/cli.rs must call library or accounts functions for \
+        "code under src/web/ and src/cli/ must call library or accounts functions for \
          writes and permission decisions:\n{}",
         found.join("\n")
     );
