@@ -436,6 +436,41 @@ where
     let Backend::Sqlite(path) = backend else {
         return run(pool, f).await;
     };
+    on_local_sqlite(path, backend, f)
+}
+
+/// [`read_inline`] for a step that may wait on the network (it opens an object in an
+/// object store, whose engine answers in milliseconds at best, or not at all): on SQLite it
+/// runs on the blocking pool, on that thread's own connection, so an actix worker (which
+/// serves every other request of its connections meanwhile) never waits for an engine,
+/// and no pooled connection is held while the engine answers. On PostgreSQL like
+/// [`read_inline`] (the blocking pool with a pooled connection).
+pub async fn read_blocking<T, F>(pool: &DbPool, backend: &Backend, f: F) -> Result<T, DbError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConn) -> Result<T, DbError> + Send + 'static,
+{
+    let Backend::Sqlite(path) = backend else {
+        return run(pool, f).await;
+    };
+    let (path, backend) = (path.clone(), backend.clone());
+    let span = tracing::Span::current();
+    let task = tokio::task::spawn_blocking(move || {
+        let _entered = span.enter();
+        on_local_sqlite(&path, &backend, f)
+    });
+    match task.await {
+        Ok(result) => result,
+        Err(e) => Err(DbError::Blocking(e.to_string())),
+    }
+}
+
+/// Runs `f` in a read transaction on this thread's own connection to the SQLite file
+/// `path` (opened on first use).
+fn on_local_sqlite<T, F>(path: &String, backend: &Backend, f: F) -> Result<T, DbError>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, DbError>,
+{
     LOCAL_SQLITE.with(|cell| {
         let mut slot = cell.borrow_mut();
         let stale = !matches!(&*slot, Some((p, _)) if p == path);

@@ -17,7 +17,7 @@ use crate::library::thumbnails::{self, Ensured, JobError, Mode};
 use crate::serve::ServeBackend;
 use crate::serve::{self, Object};
 use crate::state::AppState;
-use crate::storage::{StorageError, StorageKey};
+use crate::storage::{Storage, StorageError, StorageKey, StorageRole};
 use crate::web::error::AppError;
 
 use super::audit_trail;
@@ -49,11 +49,16 @@ pub async fn private_file(
     let Some(key) = key_below_prefix(&req)? else {
         return Ok(method_not_allowed().await);
     };
-    let delivery = run(&state, &req, move |st, conn, user, at| {
-        deliver::file(&st.library, conn, user, FileBy::PrivateKey(&key), at, |s| {
-            opened(st, s)
-        })
-    })
+    let delivery = run(
+        &state,
+        &req,
+        &[StorageRole::Private],
+        move |st, conn, user, at| {
+            deliver::file(&st.library, conn, user, FileBy::PrivateKey(&key), at, |s| {
+                opened(st, s)
+            })
+        },
+    )
     .await?;
     finish(&state, &req, delivery, Some(Via::PrivateUrl))
 }
@@ -67,7 +72,8 @@ pub async fn private_thumbnail(
     let Some(key) = key_below_prefix(&req)? else {
         return Ok(method_not_allowed().await);
     };
-    let delivery = run(&state, &req, move |st, conn, user, _| {
+    let reads = [StorageRole::PrivateThumbnails];
+    let delivery = run(&state, &req, &reads, move |st, conn, user, _| {
         deliver::private_thumbnail(&st.library, conn, user, &key, |s| opened(st, s))
     })
     .await?;
@@ -83,7 +89,8 @@ pub async fn stable(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, PageError> {
     let id: i64 = path.0.parse().map_err(|_| AppError::NotFound)?;
-    let delivery = run(&state, &req, move |st, conn, user, at| {
+    let reads = [StorageRole::Private, StorageRole::Public];
+    let delivery = run(&state, &req, &reads, move |st, conn, user, at| {
         deliver::file(&st.library, conn, user, FileBy::Id(id), at, |s| {
             opened(st, s)
         })
@@ -101,7 +108,8 @@ pub async fn version(
 ) -> Result<HttpResponse, PageError> {
     let id: i64 = path.0.parse().map_err(|_| AppError::NotFound)?;
     let vid: i64 = path.1.parse().map_err(|_| AppError::NotFound)?;
-    let delivery = run(&state, &req, move |st, conn, user, _| {
+    let reads = [StorageRole::Private, StorageRole::Public];
+    let delivery = run(&state, &req, &reads, move |st, conn, user, _| {
         deliver::version(&st.library, conn, user, id, vid, |s| opened(st, s))
     })
     .await?;
@@ -125,7 +133,7 @@ pub async fn preset_thumbnail(
         .preset(&name)
         .cloned()
         .ok_or(AppError::NotFound)?;
-    let checked = run(&state, &req, move |st, conn, user, _| {
+    let checked = run(&state, &req, &[], move |st, conn, user, _| {
         deliver::readable_mime(&st.library, conn, user, id)
     })
     .await?;
@@ -143,7 +151,11 @@ pub async fn preset_thumbnail(
     // The bytes are sent from here, found again through the rows at this instant and
     // checked again: a redirect to the thumbnail's storage URL could arrive after a toggle
     // moved it, and the file may have turned private meanwhile.
-    let delivery = run(&state, &req, move |st, conn, user, _| {
+    let reads = [
+        StorageRole::PrivateThumbnails,
+        StorageRole::PublicThumbnails,
+    ];
+    let delivery = run(&state, &req, &reads, move |st, conn, user, _| {
         deliver::preset_thumbnail(&st.library, conn, user, id, &spec, |s| opened(st, s))
     })
     .await?;
@@ -276,13 +288,15 @@ pub async fn method_not_allowed() -> HttpResponse {
 }
 
 /// Authenticates and runs `step` in one database call (`db::read_inline`: on this thread,
-/// in one read transaction, on SQLite). The database epoch is taken first (`db::changes`):
+/// in one read transaction, on SQLite; `db::read_blocking` when `step` may open an object
+/// of one of the storages it `reads` from an engine, see [`waits_on_engine`]). The database epoch is taken first (`db::changes`):
 /// the caller's identity, and what `step` looks up with it, are answered from memory when
 /// nothing changed since they were read. The session's sliding expiry, when due, is
 /// extended afterwards in the background.
 async fn run<T, F>(
     state: &web::Data<AppState>,
     req: &HttpRequest,
+    reads: &[StorageRole],
     step: F,
 ) -> Result<Delivery<T>, AppError>
 where
@@ -299,12 +313,17 @@ where
     let creds = credentials(req, &state.settings.session.cookie_name);
     let st = state.get_ref().clone();
     let at = state.library.changes.now();
-    let (identity, outcome) = db::read_inline(&state.pool, &state.settings.database, move |conn| {
+    let work = move |conn: &mut DbConn| {
         let identity = auth::session::identify_at(conn, &creds, &st.identities, at)?;
         let outcome = step(&st, conn, identity.as_ref().map(|i| &i.user), at);
         Ok((identity, outcome))
-    })
-    .await?;
+    };
+    let (pool, database) = (&state.pool, &state.settings.database);
+    let (identity, outcome) = if waits_on_engine(state, reads) {
+        db::read_blocking(pool, database, work).await?
+    } else {
+        db::read_inline(pool, database, work).await?
+    };
     if let Some(identity) = &identity {
         // An error page's header names the caller without asking the database again
         // (`errors::with_site_header`).
@@ -323,6 +342,27 @@ where
         });
     }
     Ok(outcome?)
+}
+
+/// Whether delivering from the storages `reads` may wait on an object store's engine: an
+/// object storage whose bytes Coffer streams itself (the default backend; public storages
+/// always) is opened with a GET before the answer. Such work never runs on an actix worker,
+/// which serves every other request of its connections meanwhile. The presigning backends
+/// only sign (no request to the engine).
+pub(crate) fn waits_on_engine(state: &AppState, reads: &[StorageRole]) -> bool {
+    reads.iter().any(|&role| {
+        let streamed = match role {
+            StorageRole::Private => matches!(state.settings.serve_private, ServeBackend::Default),
+            StorageRole::PrivateThumbnails => {
+                matches!(
+                    state.settings.serve_private_thumbnails,
+                    ServeBackend::Default
+                )
+            }
+            StorageRole::Public | StorageRole::PublicThumbnails => true,
+        };
+        streamed && matches!(state.library.storages.get(role), Storage::Object(_))
+    })
 }
 
 /// A refusal: 404, or with `debug` 403 and why.

@@ -14,9 +14,10 @@ use crate::library::deliver::Source;
 use crate::library::shares;
 use crate::serve;
 use crate::state::AppState;
-use crate::storage::{StorageError, StorageKey};
+use crate::storage::{StorageError, StorageKey, StorageRole};
 use crate::web::audit_trail;
 use crate::web::body_end::when_done;
+use crate::web::downloads;
 use crate::web::error::AppError;
 use crate::web::errors::PageError;
 
@@ -81,9 +82,28 @@ async fn send_file(
             }
         };
         let key = StorageKey::parse(&f.storage_key).map_err(|_| AppError::NotFound)?;
-        let source = Source::content(&state.library, &f, key);
-        let audited = source.audited.clone();
-        match crate::web::downloads::open(&state, source) {
+        let main = if f.is_public {
+            StorageRole::Public
+        } else {
+            StorageRole::Private
+        };
+        // Opening an object an engine sends waits for it: on the blocking pool, never on
+        // this worker (`downloads::waits_on_engine`).
+        let (object, audited) = if downloads::waits_on_engine(&state, &[main]) {
+            let st = state.get_ref().clone();
+            web::block(move || {
+                let source = Source::content(&st.library, &f, key);
+                let audited = source.audited.clone();
+                (downloads::open(&st, source), audited)
+            })
+            .await
+            .map_err(AppError::unexpected)?
+        } else {
+            let source = Source::content(&state.library, &f, key);
+            let audited = source.audited.clone();
+            (downloads::open(&state, source), audited)
+        };
+        match object {
             Ok(object) => {
                 let handed_off = object.handed_off();
                 let res = serve::respond(&req, object);
