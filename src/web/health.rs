@@ -13,6 +13,9 @@ use crate::state::AppState;
 
 /// How long the database may take to answer the readiness query.
 const DATABASE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long the storages may take to show they are writable (an object store: a probe
+/// object written, read and deleted).
+const STORAGE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// `GET|HEAD /healthz`: 200 while the process serves requests.
 pub async fn healthz() -> HttpResponse {
@@ -34,10 +37,26 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
             false
         }
     };
-    let storages = match state.library.storages.check_reachable() {
-        Ok(()) => true,
-        Err(e) => {
+    // On the blocking pool: for an object store the check is requests to its engine, which
+    // an actix worker must not wait for (its other connections would wait behind it).
+    let storages = state.library.storages.clone();
+    let reachable = tokio::time::timeout(
+        STORAGE_TIMEOUT,
+        web::block(move || storages.check_reachable()),
+    )
+    .await;
+    let storages = match reachable {
+        Ok(Ok(Ok(()))) => true,
+        Ok(Ok(Err(e))) => {
             tracing::warn!(error = %e, "not ready: a storage is not reachable");
+            false
+        }
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "not ready: the storage check failed");
+            false
+        }
+        Err(_) => {
+            tracing::warn!("not ready: the storages took longer than {STORAGE_TIMEOUT:?}");
             false
         }
     };
