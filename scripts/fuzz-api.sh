@@ -14,13 +14,13 @@
 #      for one answers exactly like asking for a missing one.
 #
 # Exits non-zero on any failure; the server is stopped on exit.
-# Usage: scripts/fuzz-api.sh   (env: COFFER_BIN, default target/debug/coffer; FUZZ_EXAMPLES,
-# default 25; FUZZ_SEED, default 1 — a fixed seed makes runs repeatable; FUZZ_WORKERS,
-# default 2: requests at once, so concurrent writes are fuzzed too)
+# Usage: scripts/fuzz-api.sh   (env: COFFER_BIN, default debug/coffer under $CARGO_TARGET_DIR
+# or target/; FUZZ_EXAMPLES, default 25; FUZZ_SEED, default 1 — a fixed seed makes runs
+# repeatable; FUZZ_WORKERS, default 2: requests at once, so concurrent writes are fuzzed too)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BIN=${COFFER_BIN:-target/debug/coffer}
+BIN=${COFFER_BIN:-${CARGO_TARGET_DIR:-target}/debug/coffer}
 EXAMPLES=${FUZZ_EXAMPLES:-25}
 SEED=${FUZZ_SEED:-1}
 WORKERS=${FUZZ_WORKERS:-2}
