@@ -967,3 +967,126 @@ async fn downloads_under_way_are_sent_whole_though_a_toggle_deletes_their_object
         toggle(&app, id, false).await;
     }
 }
+
+/// A loopback relay to the engine that can be held: while held, the bytes it read wait, so
+/// the engine looks stalled to whoever talks through it.
+struct Relay {
+    port: u16,
+    held: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Relay {
+    fn to(upstream: u16) -> Self {
+        use std::sync::atomic::AtomicBool;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let held = std::sync::Arc::new(AtomicBool::new(false));
+        let hold = held.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { break };
+                let Ok(server) = std::net::TcpStream::connect(("127.0.0.1", upstream)) else {
+                    continue;
+                };
+                let (c2, s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+                Self::pump(client, server, hold.clone());
+                Self::pump(s2, c2, hold.clone());
+            }
+        });
+        Self { port, held }
+    }
+
+    fn pump(
+        mut from: std::net::TcpStream,
+        mut to: std::net::TcpStream,
+        held: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    ) {
+        use std::io::{Read, Write};
+        std::thread::spawn(move || {
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                let n = match from.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => n,
+                };
+                while held.load(std::sync::atomic::Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                if to.write_all(&buf[..n]).is_err() {
+                    break;
+                }
+            }
+            let _ = to.shutdown(std::net::Shutdown::Write);
+        });
+    }
+
+    fn hold(&self, held: bool) {
+        self.held.store(held, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[actix_web::test]
+async fn a_stalled_engine_holds_up_only_the_downloads_that_wait_for_it() {
+    let engine_port: u16 = engine()
+        .endpoint
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let relay = Relay::to(engine_port);
+    let app = spawn_app_with(|cfg| {
+        on_s3(cfg);
+        cfg.object_store.as_mut().unwrap().endpoint = format!("http://127.0.0.1:{}", relay.port);
+    })
+    .await;
+    let file = app
+        .upload(&app.admin_token, "notes.txt", b"the bytes", None, false)
+        .await;
+    let url = app.url(&path_of(&file));
+
+    // The engine stalls under more downloads than the server has workers.
+    relay.hold(true);
+    let mut waiting = Vec::new();
+    for _ in 0..6 {
+        let (url, token) = (url.clone(), app.admin_token.clone());
+        waiting.push(actix_web::rt::spawn(async move {
+            let res = reqwest::Client::new()
+                .get(url)
+                .bearer_auth(token)
+                .timeout(Duration::from_secs(60))
+                .send()
+                .await
+                .unwrap();
+            (res.status(), res.bytes().await.unwrap())
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // Everything that needs no engine is answered meanwhile, at once.
+    let quick = reqwest::Client::builder()
+        .timeout(Duration::from_secs(3))
+        .build()
+        .unwrap();
+    for path in ["/healthz", "/login"] {
+        let res = quick.get(app.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+    }
+    // Readiness says the instance cannot do its work, within its time limit, rather than
+    // waiting on the engine.
+    let res = reqwest::Client::new()
+        .get(app.url("/readyz"))
+        .timeout(Duration::from_secs(15))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+
+    // The engine answers again: every download that waited gets its bytes.
+    relay.hold(false);
+    for w in waiting {
+        let (status, body) = w.await.unwrap();
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body.as_ref(), b"the bytes");
+    }
+}
