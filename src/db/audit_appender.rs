@@ -149,12 +149,20 @@ mod tests {
     /// What the appender writes reads back through diesel exactly as what diesel writes:
     /// every column, NULLs, the timestamp with and without a fraction of a second (and
     /// time filters compare it alike), for full statements and the rows after them.
-    #[test]
-    fn rows_appended_read_back_as_diesels_own() {
+    /// A migrated database in a temporary directory, a connection to it, and an appender
+    /// to its audit's file.
+    fn migrated() -> (tempfile::TempDir, crate::db::DbConn, Appender) {
         let dir = tempfile::tempdir().unwrap();
         let main = dir.path().join("coffer.sqlite3").display().to_string();
         let mut conn = establish(&Backend::Sqlite(main.clone())).unwrap();
         migrate(&mut conn).unwrap();
+        let file = crate::db::audit_file::path_for(&main).unwrap();
+        (dir, conn, Appender::open(&file).unwrap())
+    }
+
+    #[test]
+    fn rows_appended_read_back_as_diesels_own() {
+        let (_dir, mut conn, mut appender) = migrated();
 
         let base = time::macros::datetime!(2026-12-05 10:00:00);
         let entries: Vec<NewEntry> = (0..(2 * ROWS as i64 + 7))
@@ -167,8 +175,6 @@ mod tests {
                 entry(i, at)
             })
             .collect();
-        let mut appender =
-            Appender::open(&crate::db::audit_file::path_for(&main).unwrap()).unwrap();
         appender.append(&entries).unwrap();
 
         let read = audit::list(&mut conn, &Filter::default(), 1000).unwrap();
@@ -239,12 +245,7 @@ mod tests {
 
     #[test]
     fn a_failed_batch_writes_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let main = dir.path().join("coffer.sqlite3").display().to_string();
-        let mut conn = establish(&Backend::Sqlite(main.clone())).unwrap();
-        migrate(&mut conn).unwrap();
-        let file = crate::db::audit_file::path_for(&main).unwrap();
-        let mut appender = Appender::open(&file).unwrap();
+        let (_dir, mut conn, mut appender) = migrated();
         let base = time::macros::datetime!(2026-12-05 10:00:00);
         let mut entries: Vec<NewEntry> = (0..150).map(|i| entry(i, base)).collect();
         // A row SQLite refuses (a NOT NULL column without a value cannot be bound from

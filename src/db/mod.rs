@@ -400,12 +400,24 @@ where
     F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
 {
     let pool = pool.clone();
-    // The caller's span (a request's id) goes along to the blocking thread.
+    on_blocking_pool(move || {
+        let mut conn = pool.get().map_err(DbError::from)?;
+        f(&mut conn)
+    })
+    .await
+}
+
+/// Runs `f` on the blocking thread pool, in the caller's span (a request's id).
+async fn on_blocking_pool<T, E, F>(f: F) -> Result<T, E>
+where
+    T: Send + 'static,
+    E: From<DbError> + Send + 'static,
+    F: FnOnce() -> Result<T, E> + Send + 'static,
+{
     let span = tracing::Span::current();
     let task = tokio::task::spawn_blocking(move || {
         let _entered = span.enter();
-        let mut conn = pool.get().map_err(DbError::from)?;
-        f(&mut conn)
+        f()
     });
     match task.await {
         Ok(result) => result,
@@ -454,15 +466,7 @@ where
         return run(pool, f).await;
     };
     let (path, backend) = (path.clone(), backend.clone());
-    let span = tracing::Span::current();
-    let task = tokio::task::spawn_blocking(move || {
-        let _entered = span.enter();
-        on_local_sqlite(&path, &backend, f)
-    });
-    match task.await {
-        Ok(result) => result,
-        Err(e) => Err(DbError::Blocking(e.to_string())),
-    }
+    on_blocking_pool(move || on_local_sqlite(&path, &backend, f)).await
 }
 
 /// Runs `f` in a read transaction on this thread's own connection to the SQLite file

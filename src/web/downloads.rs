@@ -407,7 +407,10 @@ fn finish(
 }
 
 /// [`open`], with the private file the bytes are the content of (for the audit).
-fn opened(state: &AppState, source: Source<'_>) -> Result<(Object, Option<Subject>), StorageError> {
+pub(crate) fn opened(
+    state: &AppState,
+    source: Source<'_>,
+) -> Result<(Object, Option<Subject>), StorageError> {
     let audited = source.audited.clone();
     open(state, source).map(|object| (object, audited))
 }

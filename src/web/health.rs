@@ -17,6 +17,25 @@ const DATABASE_TIMEOUT: Duration = Duration::from_secs(2);
 /// object written, read and deleted).
 const STORAGE_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Whether `check` of `what` succeeds within `limit`; why not is logged.
+async fn passes<E: std::fmt::Display>(
+    what: &str,
+    limit: Duration,
+    check: impl std::future::Future<Output = Result<(), E>>,
+) -> bool {
+    match tokio::time::timeout(limit, check).await {
+        Ok(Ok(())) => true,
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "not ready: {what} failed its check");
+            false
+        }
+        Err(_) => {
+            tracing::warn!("not ready: {what} took longer than {limit:?}");
+            false
+        }
+    }
+}
+
 /// `GET|HEAD /healthz`: 200 while the process serves requests.
 pub async fn healthz() -> HttpResponse {
     answer(true)
@@ -25,41 +44,17 @@ pub async fn healthz() -> HttpResponse {
 /// `GET|HEAD /readyz`: 200 when this instance can do its work, 503 when it cannot.
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let pool = state.pool.clone();
-    let database = tokio::time::timeout(DATABASE_TIMEOUT, db::run(&pool, db::ping)).await;
-    let database = match database {
-        Ok(Ok(())) => true,
-        Ok(Err(e)) => {
-            tracing::warn!(error = %e, "not ready: the database does not answer");
-            false
-        }
-        Err(_) => {
-            tracing::warn!("not ready: the database took longer than {DATABASE_TIMEOUT:?}");
-            false
-        }
-    };
+    let database = passes("the database", DATABASE_TIMEOUT, db::run(&pool, db::ping)).await;
     // On the blocking pool: for an object store the check is requests to its engine, which
     // an actix worker must not wait for (its other connections would wait behind it).
     let storages = state.library.storages.clone();
-    let reachable = tokio::time::timeout(
-        STORAGE_TIMEOUT,
-        web::block(move || storages.check_reachable()),
-    )
+    let storages = passes("the storages", STORAGE_TIMEOUT, async move {
+        web::block(move || storages.check_reachable())
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())
+    })
     .await;
-    let storages = match reachable {
-        Ok(Ok(Ok(()))) => true,
-        Ok(Ok(Err(e))) => {
-            tracing::warn!(error = %e, "not ready: a storage is not reachable");
-            false
-        }
-        Ok(Err(e)) => {
-            tracing::warn!(error = %e, "not ready: the storage check failed");
-            false
-        }
-        Err(_) => {
-            tracing::warn!("not ready: the storages took longer than {STORAGE_TIMEOUT:?}");
-            false
-        }
-    };
     answer(database && storages)
 }
 

@@ -89,22 +89,16 @@ async fn send_file(
         };
         // Opening an object an engine sends waits for it: on the blocking pool, never on
         // this worker (`downloads::waits_on_engine`).
-        let (object, audited) = if downloads::waits_on_engine(&state, &[main]) {
+        let opened = if downloads::waits_on_engine(&state, &[main]) {
             let st = state.get_ref().clone();
-            web::block(move || {
-                let source = Source::content(&st.library, &f, key);
-                let audited = source.audited.clone();
-                (downloads::open(&st, source), audited)
-            })
-            .await
-            .map_err(AppError::unexpected)?
+            web::block(move || downloads::opened(&st, Source::content(&st.library, &f, key)))
+                .await
+                .map_err(AppError::unexpected)?
         } else {
-            let source = Source::content(&state.library, &f, key);
-            let audited = source.audited.clone();
-            (downloads::open(&state, source), audited)
+            downloads::opened(&state, Source::content(&state.library, &f, key))
         };
-        match object {
-            Ok(object) => {
+        match opened {
+            Ok((object, audited)) => {
                 let handed_off = object.handed_off();
                 let res = serve::respond(&req, object);
                 let who = audit_trail::visitor(o.share.id);
