@@ -37,8 +37,13 @@ pub enum Finding {
     Foreign { storage: StorageRole, path: String },
     /// A storage move whose owner stopped renewing its lease (it crashed).
     InterruptedMove { move_id: i64, file_id: i64 },
-    /// A temporary upload no live process holds (a crash mid-upload).
-    AbandonedUpload { storage: StorageRole, name: String },
+    /// A temporary upload no live process holds (a crash mid-upload): in a local storage's
+    /// `.tmp`, or in the staging directory `staged_in` of an object storage.
+    AbandonedUpload {
+        storage: StorageRole,
+        name: String,
+        staged_in: Option<std::path::PathBuf>,
+    },
     /// A multipart upload to an object storage that was never completed (its process
     /// died): parts the engine keeps, and bills, until it is aborted.
     AbandonedMultipart {
@@ -75,9 +80,23 @@ impl std::fmt::Display for Finding {
                 f,
                 "interrupted move {move_id} of file {file_id} (its owner is gone)"
             ),
-            Finding::AbandonedUpload { storage, name } => write!(
+            Finding::AbandonedUpload {
+                storage,
+                name,
+                staged_in: None,
+            } => write!(
                 f,
                 "abandoned {}/.tmp/{name} (an interrupted upload)",
+                storage.as_str()
+            ),
+            Finding::AbandonedUpload {
+                storage,
+                name,
+                staged_in: Some(dir),
+            } => write!(
+                f,
+                "abandoned {}/{name} (an upload interrupted before it reached the {} storage)",
+                dir.display(),
                 storage.as_str()
             ),
             Finding::AbandonedMultipart { storage, upload } => write!(
@@ -129,14 +148,12 @@ pub fn check(storages: &Storages, conn: &mut DbConn) -> Result<Vec<Finding>> {
     for role in StorageRole::ALL {
         let storage = storages.get(role);
         walks.push(storage.walk()?);
-        let abandoned = match storage.as_local() {
-            Some(local) => local.abandoned_temp()?,
-            None => Vec::new(),
-        };
-        for name in abandoned {
+        let staged_in = storage.as_object().map(|o| o.temp_files().dir().to_owned());
+        for name in storage.temp_files().abandoned()? {
             findings.push(Finding::AbandonedUpload {
                 storage: role,
                 name,
+                staged_in: staged_in.clone(),
             });
         }
     }
@@ -290,13 +307,8 @@ pub fn repair(storages: &Storages, conn: &mut DbConn, findings: &[Finding]) -> R
                     removed += 1;
                 }
             }
-            Finding::AbandonedUpload { storage, name }
-                if storages
-                    .get(*storage)
-                    .as_local()
-                    .map(|l| l.remove_abandoned_temp(name))
-                    .transpose()?
-                    .unwrap_or(false) =>
+            Finding::AbandonedUpload { storage, name, .. }
+                if storages.get(*storage).temp_files().remove_abandoned(name)? =>
             {
                 removed += 1;
             }

@@ -48,9 +48,7 @@ pub fn recover(storages: &Storages, conn: &mut DbConn) -> Result<Recovered> {
     journal::claim_expired_garbage(conn)?;
     out.objects_deleted = super::delete::collect_garbage(storages, conn)?;
     for role in StorageRole::ALL {
-        if let Some(local) = storages.get(role).as_local() {
-            out.temp_files_removed += local.clean_temp()?;
-        }
+        out.temp_files_removed += storages.get(role).temp_files().clean()?;
     }
     Ok(out)
 }

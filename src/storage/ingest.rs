@@ -85,12 +85,7 @@ where
 {
     let temp = {
         let storage = storage.clone();
-        match tokio::task::spawn_blocking(move || match &storage {
-            Storage::Local(l) => l.temp_file(),
-            Storage::Object(o) => Ok(o.staging_file()?),
-        })
-        .await
-        {
+        match tokio::task::spawn_blocking(move || storage.temp_files().create()).await {
             Ok(made) => made?,
             Err(e) => return Err(StorageError::Io(std::io::Error::other(e))),
         }

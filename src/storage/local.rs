@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
+use super::temp_files::{TempFiles, try_lock};
 use super::{StorageError, StorageKey, StorageRole};
 
 /// Directory (inside the root) for uploads in progress; hidden, so never a key.
@@ -22,6 +23,8 @@ pub struct LocalStorage {
     root_dir: Arc<fs::File>,
     base_url: String,
     role: StorageRole,
+    /// Uploads in progress, in `.tmp` under the root.
+    temps: TempFiles,
 }
 
 /// How an object reached another storage (the source stays in both cases).
@@ -52,11 +55,14 @@ impl LocalStorage {
             return Err(StorageError::Symlink);
         }
         let root_dir = Arc::new(fs::File::open(&root)?);
+        // Readable by the web server's group (see `temp_file`), through the umask.
+        let temps = TempFiles::new(tmp, 0o666);
         Ok(Self {
             root,
             root_dir,
             base_url,
             role,
+            temps,
         })
     }
 
@@ -181,25 +187,10 @@ impl LocalStorage {
     ///
     /// The file is locked (`flock`, exclusive) for as long as it is open, also after
     /// [`persist`](Self::persist) gave it its key: a temporary file whose lock can be taken
-    /// belongs to no live process and is abandoned ([`clean_temp`](Self::clean_temp)), and an
+    /// belongs to no live process and is abandoned ([`TempFiles::clean`]), and an
     /// object still locked is an upload whose row is not committed yet.
     pub fn temp_file(&self) -> Result<tempfile::NamedTempFile, StorageError> {
-        use rustix::fs::{FlockOperation, flock};
-        use std::os::unix::fs::{MetadataExt, PermissionsExt};
-        loop {
-            let temp = tempfile::Builder::new()
-                .prefix("upload-")
-                .permissions(fs::Permissions::from_mode(0o666))
-                .tempfile_in(self.root.join(TMP_DIR))?;
-            // Blocks only while a cleaner that saw the new file first holds it.
-            flock(temp.as_file(), FlockOperation::LockExclusive).map_err(io::Error::from)?;
-            let ours = temp.as_file().metadata()?;
-            // A cleaner that locked it first has unlinked it: make another one.
-            match fs::symlink_metadata(temp.path()) {
-                Ok(m) if m.dev() == ours.dev() && m.ino() == ours.ino() => return Ok(temp),
-                _ => continue,
-            }
-        }
+        self.temps.create()
     }
 
     /// Moves a finished temporary file into place under `key`, never replacing an object.
@@ -338,57 +329,9 @@ impl LocalStorage {
         Ok(report)
     }
 
-    /// Names of the temporary files no live process holds (left by a crash mid-upload).
-    pub fn abandoned_temp(&self) -> Result<Vec<String>, StorageError> {
-        let mut names = Vec::new();
-        for entry in fs::read_dir(self.root.join(TMP_DIR))? {
-            let entry = entry?;
-            if !entry.file_type()?.is_file() {
-                continue;
-            }
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if lock_if_free(&entry.path())?.is_some() {
-                names.push(name);
-            }
-        }
-        names.sort();
-        Ok(names)
-    }
-
-    /// Removes the temporary file `name` if no live process holds it; true if removed.
-    pub fn remove_abandoned_temp(&self, name: &str) -> Result<bool, StorageError> {
-        if name.contains('/') || name.starts_with('.') {
-            return Ok(false);
-        }
-        let path = self.root.join(TMP_DIR).join(name);
-        let Some(locked) = lock_if_free(&path)? else {
-            return Ok(false);
-        };
-        // Still the file we locked (a new one could take a recycled name, in theory).
-        let same = {
-            use std::os::unix::fs::MetadataExt;
-            let (a, b) = (locked.metadata()?, fs::symlink_metadata(&path)?);
-            a.dev() == b.dev() && a.ino() == b.ino()
-        };
-        if !same {
-            return Ok(false);
-        }
-        match fs::remove_file(&path) {
-            Ok(()) => Ok(true),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
-            Err(e) => Err(StorageError::Io(e)),
-        }
-    }
-
-    /// Removes every abandoned temporary file; returns how many.
-    pub fn clean_temp(&self) -> Result<usize, StorageError> {
-        let mut removed = 0;
-        for name in self.abandoned_temp()? {
-            if self.remove_abandoned_temp(&name)? {
-                removed += 1;
-            }
-        }
-        Ok(removed)
+    /// The temporary files of uploads in progress.
+    pub fn temp_files(&self) -> &TempFiles {
+        &self.temps
     }
 
     /// The object under `key`, opened and locked, unless a live process holds it (an
@@ -447,29 +390,6 @@ fn copy_hashing(src: &mut impl Read, dst: &mut impl Write) -> io::Result<[u8; 32
         dst.write_all(&buf[..n])?;
     }
     Ok(hasher.finalize().into())
-}
-
-/// Opens `path` (never through a link) and takes its lock if nobody holds it.
-fn lock_if_free(path: &Path) -> Result<Option<fs::File>, StorageError> {
-    let file = match fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)
-    {
-        Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(StorageError::from_io(e)),
-    };
-    try_lock(file)
-}
-
-fn try_lock(file: fs::File) -> Result<Option<fs::File>, StorageError> {
-    use rustix::fs::{FlockOperation, flock};
-    match flock(&file, FlockOperation::NonBlockingLockExclusive) {
-        Ok(()) => Ok(Some(file)),
-        Err(rustix::io::Errno::WOULDBLOCK) => Ok(None),
-        Err(e) => Err(StorageError::Io(e.into())),
-    }
 }
 
 fn sync_dir(dir: &Path) -> io::Result<()> {

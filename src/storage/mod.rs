@@ -13,6 +13,7 @@ mod local;
 pub mod migrate;
 pub mod object;
 pub mod sniff;
+mod temp_files;
 
 use std::io;
 use std::path::PathBuf;
@@ -27,6 +28,7 @@ pub use object::{
     Audience, Bucket, BucketSettings, ObjectInfo, ObjectStorage, OpenedBody, OpenedObject,
     PendingBody, PendingUpload, SignedGet,
 };
+pub use temp_files::TempFiles;
 
 /// Errors from storage operations.
 #[derive(Debug, thiserror::Error)]
@@ -403,6 +405,15 @@ impl Storage {
         match self {
             Storage::Local(l) => l.check_reachable(),
             Storage::Object(o) => o.check_reachable(),
+        }
+    }
+
+    /// The temporary files of uploads in progress: a local storage's `.tmp`, an object
+    /// storage's staging directory on this machine.
+    pub fn temp_files(&self) -> &TempFiles {
+        match self {
+            Storage::Local(l) => l.temp_files(),
+            Storage::Object(o) => o.temp_files(),
         }
     }
 

@@ -145,6 +145,30 @@ impl TestApp {
         keys
     }
 
+    /// The temporary files of uploads into the private storage still on the disk: in its
+    /// `.tmp` directory (local) or its staging directory (object storage).
+    pub fn private_upload_temp_files(&self) -> Vec<PathBuf> {
+        let dir = if storage_mode::on_s3() {
+            self.data().join("staging").join("private")
+        } else {
+            self.data().join("private").join(".tmp")
+        };
+        match std::fs::read_dir(&dir) {
+            Ok(entries) => entries.map(|e| e.unwrap().path()).collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => panic!("{}: {e}", dir.display()),
+        }
+    }
+
+    /// Whether the storage playing `role` holds `key` (a file or an object).
+    pub async fn is_stored(&self, role: StorageRole, key: &str) -> bool {
+        let storages = self.state.library.storages.clone();
+        let key = StorageKey::parse(key).unwrap();
+        tokio::task::spawn_blocking(move || storages.get(role).exists(&key).unwrap())
+            .await
+            .unwrap()
+    }
+
     /// The bytes stored at `key` in the storage playing `role`, if any.
     pub async fn stored_bytes(&self, role: StorageRole, key: &str) -> Option<Vec<u8>> {
         let storages = self.state.library.storages.clone();
@@ -185,6 +209,33 @@ impl TestApp {
             Some(pg) => c.env("COFFER_DATABASE_URL", &pg.url),
             None => c.env_remove("COFFER_DATABASE_URL"),
         };
+        // Storages in the bucket: the same endpoint and prefixes (the credentials are in
+        // this process's environment already).
+        let raw = &self.state.settings.raw;
+        if let Some(store) = &raw.object_store {
+            c.env("COFFER_OBJECT_STORE__ENDPOINT", &store.endpoint)
+                .env("COFFER_OBJECT_STORE__REGION", &store.region)
+                .env("COFFER_OBJECT_STORE__BUCKET", &store.bucket)
+                .env(
+                    "COFFER_OBJECT_STORE__PATH_STYLE",
+                    store.path_style.to_string(),
+                )
+                .env(
+                    "COFFER_OBJECT_STORE__ALLOW_HTTP",
+                    store.allow_http.to_string(),
+                );
+            for (name, storage) in [
+                ("PUBLIC", &raw.storage.public),
+                ("PUBLIC_THUMBNAILS", &raw.storage.public_thumbnails),
+                ("PRIVATE", &raw.storage.private),
+                ("PRIVATE_THUMBNAILS", &raw.storage.private_thumbnails),
+            ] {
+                if let Some(prefix) = &storage.prefix {
+                    c.env(format!("COFFER_STORAGE__{name}__KIND"), "s3")
+                        .env(format!("COFFER_STORAGE__{name}__PREFIX"), prefix);
+                }
+            }
+        }
         c
     }
 

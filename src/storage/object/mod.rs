@@ -27,7 +27,7 @@ use object_store::path::Path;
 use object_store::signer::{SignedUrlOptions, Signer};
 use object_store::{GetOptions, ObjectStore, ObjectStoreExt};
 
-use super::{StorageError, StorageKey, StorageRole};
+use super::{StorageError, StorageKey, StorageRole, TempFiles};
 use bucket::{block_on, builder, from_store};
 
 pub use bucket::{Bucket, BucketSettings};
@@ -78,7 +78,7 @@ pub struct ObjectStorage {
     base_url: String,
     role: StorageRole,
     /// A local directory where uploads are written before they go to the bucket.
-    staging: std::path::PathBuf,
+    staging: TempFiles,
     /// URLs signed lately, handed out again for a moment (`signed_urls`).
     signed: Arc<signed_urls::SignedUrls>,
 }
@@ -98,17 +98,21 @@ impl ObjectStorage {
             prefix,
             base_url,
             role,
-            staging,
+            // Private bytes until they are in the bucket: for this process's user only.
+            staging: TempFiles::new(staging, 0o600),
             signed: Arc::default(),
         }
     }
 
-    /// A new temporary file in the staging directory (removed when dropped).
+    /// A new temporary file in the staging directory (removed when dropped, locked while
+    /// open: see [`TempFiles`]).
     pub fn staging_file(&self) -> Result<tempfile::NamedTempFile, StorageError> {
-        std::fs::create_dir_all(&self.staging)?;
-        Ok(tempfile::Builder::new()
-            .prefix("upload-")
-            .tempfile_in(&self.staging)?)
+        self.staging.create()
+    }
+
+    /// The staging directory's files: uploads on their way to the bucket.
+    pub fn temp_files(&self) -> &TempFiles {
+        &self.staging
     }
 
     /// The base URL objects are reached at.
