@@ -1,6 +1,7 @@
 //! The admin pages: folder browser, folder actions, file page, uploads, bulk actions, and
 //! their refusals.
 
+use coffer::storage::StorageRole;
 use reqwest::StatusCode;
 use scraper::{Html, Selector};
 use serde_json::json;
@@ -457,7 +458,7 @@ async fn the_file_page_toggles_storage_replaces_content_and_explains_readers() {
             .await
             .is_empty()
     );
-    assert!(crate::trash::objects(&app.data().join("private")).is_empty());
+    assert!(app.stored_keys(StorageRole::Private).await.is_empty());
 }
 
 #[actix_web::test]

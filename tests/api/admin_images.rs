@@ -2,6 +2,7 @@
 //! when they cannot be made), the file page's preview and facts, alt text, caption and the
 //! focal point saved from the file form, and replacing an image's content.
 
+use coffer::storage::StorageRole;
 use image::DynamicImage;
 use reqwest::StatusCode;
 use scraper::{ElementRef, Html, Selector};
@@ -527,16 +528,8 @@ async fn the_focal_point_is_saved_validated_and_moves_the_crops() {
         .find(|(spec, _)| spec == "40x40_crop_q85")
         .cloned()
         .expect("the centred icon-40 crop");
-    let storage = app
-        .state
-        .library
-        .storages
-        .thumbnails(false)
-        .as_local()
-        .unwrap()
-        .root()
-        .to_owned();
-    assert!(storage.join(&crop_before.1).exists());
+    let thumbs = StorageRole::PrivateThumbnails;
+    assert!(app.is_stored(thumbs, &crop_before.1).await);
     let centred = picture(&c, &app, &format!("/files/{photo}/thumbnails/icon-40")).await;
     assert!(near(mean(&centred, 15, 15, 25, 25), GREEN, 40));
 
@@ -547,7 +540,7 @@ async fn the_focal_point_is_saved_validated_and_moves_the_crops() {
         json!({"x": 250, "y": 100})
     );
     // The centred crops are gone, rows and objects; the preview (no crop) is kept.
-    assert!(!storage.join(&crop_before.1).exists());
+    assert!(!app.is_stored(thumbs, &crop_before.1).await);
     let rows = thumbnail_rows(&app, photo).await;
     assert!(
         !rows.iter().any(|(spec, _)| spec.contains("_crop_q85")),
@@ -730,19 +723,11 @@ async fn replacing_an_image_forgets_its_thumbnails_and_reads_the_new_one() {
     )
     .await;
     settle(&app).await;
-    let storage = app
-        .state
-        .library
-        .storages
-        .thumbnails(false)
-        .as_local()
-        .unwrap()
-        .root()
-        .to_owned();
+    let thumbs = StorageRole::PrivateThumbnails;
     let old = thumbnail_rows(&app, photo).await;
     assert_eq!(old.len(), 6, "{old:?}");
     for (_, key) in &old {
-        assert!(storage.join(key).exists(), "{key}");
+        assert!(app.is_stored(thumbs, key).await, "{key}");
     }
 
     let png = pictures::encode(
@@ -763,7 +748,10 @@ async fn replacing_an_image_forgets_its_thumbnails_and_reads_the_new_one() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     for (_, key) in &old {
-        assert!(!storage.join(key).exists(), "{key} is gone from the disk");
+        assert!(
+            !app.is_stored(thumbs, key).await,
+            "{key} is gone from the storage"
+        );
     }
     let detail = page(&c, &app, &format!("/admin/files/{photo}")).await;
     assert_eq!(texts(&detail, "dd.dimensions"), ["100 × 80 pixels"]);
@@ -791,7 +779,7 @@ async fn replacing_an_image_forgets_its_thumbnails_and_reads_the_new_one() {
     let new = thumbnail_rows(&app, photo).await;
     assert_eq!(new.len(), 6, "{new:?}");
     for (_, key) in &new {
-        assert!(storage.join(key).exists(), "{key}");
+        assert!(app.is_stored(thumbs, key).await, "{key}");
         assert!(!old.iter().any(|(_, k)| k == key), "{key} is new");
     }
     let icon = picture(&c, &app, &format!("/files/{photo}/thumbnails/icon-40")).await;
@@ -815,7 +803,10 @@ async fn replacing_an_image_forgets_its_thumbnails_and_reads_the_new_one() {
         .unwrap();
     assert!(thumbnail_rows(&app, photo).await.is_empty());
     for (_, key) in &new {
-        assert!(!storage.join(key).exists(), "{key} is gone from the disk");
+        assert!(
+            !app.is_stored(thumbs, key).await,
+            "{key} is gone from the storage"
+        );
     }
     let detail = page(&c, &app, &format!("/admin/files/{photo}")).await;
     assert!(texts(&detail, "dd.dimensions").is_empty());

@@ -1,5 +1,6 @@
 //! The JSON API contract: routes, fields, errors, limits.
 
+use coffer::storage::StorageRole;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -282,10 +283,12 @@ async fn uploads_over_the_limit_leave_nothing() {
         })
         .await;
     assert!(report.0.is_empty() && report.1.is_empty(), "{report:?}");
-    let tmp: Vec<_> = std::fs::read_dir(app.data().join("private/.tmp"))
-        .unwrap()
-        .collect();
-    assert!(tmp.is_empty(), "temporary file removed");
+    assert!(
+        app.stored_keys(StorageRole::Private).await.is_empty(),
+        "no object stored"
+    );
+    let tmp = app.private_upload_temp_files();
+    assert!(tmp.is_empty(), "temporary file removed: {tmp:?}");
 }
 
 #[actix_web::test]

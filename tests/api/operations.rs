@@ -32,7 +32,11 @@ async fn health_and_readiness_answer_without_credentials_and_say_nothing_more() 
     let head = client().head(app.url("/readyz")).send().await.unwrap();
     assert_eq!(head.status(), StatusCode::OK);
 
-    // A storage gone (an unmounted volume): not ready, and no word of which or where.
+    // A storage gone (an unmounted volume): not ready, and no word of which or where. (An
+    // engine that stops answering: tests/object_storage, with a relay that stalls it.)
+    if crate::helpers::storage_mode::on_s3() {
+        return;
+    }
     let private = app.state.settings.private.dir.clone();
     let aside = private.with_extension("aside");
     std::fs::rename(&private, &aside).unwrap();

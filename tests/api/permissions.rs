@@ -1,5 +1,6 @@
 //! Permission cases P1–P25 of the reference, re-expressed for Coffer over HTTP (the engine
 //! itself is also unit-tested case by case), and Coffer's deliberate differences.
+use coffer::storage::StorageRole;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -393,21 +394,10 @@ async fn p16_upload_into_a_folder_without_add_children_stores_nothing() {
         .await;
     assert!(files.is_empty());
     assert!(
-        walk(&app.data().join("private")).is_empty(),
+        app.stored_keys(StorageRole::Private).await.is_empty(),
         "no bytes left behind"
     );
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        if e.file_type().unwrap().is_dir() {
-            out.extend(walk(&e.path()));
-        } else {
-            out.push(e.path());
-        }
-    }
-    out
+    assert!(app.private_upload_temp_files().is_empty());
 }
 
 #[actix_web::test]

@@ -2,6 +2,7 @@
 //! folder (the files are theirs), with the session's CSRF token; refused, with nothing
 //! stored, to everyone else and for any other folder than the one in the address.
 
+use coffer::storage::StorageRole;
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
@@ -9,7 +10,6 @@ use serde_json::{Value, json};
 use crate::admin::select_attr;
 use crate::auth::log_in;
 use crate::helpers::{TestApp, client, spawn_app};
-use crate::trash::objects;
 
 struct World {
     app: TestApp,
@@ -178,7 +178,10 @@ async fn a_reader_who_may_add_uploads_and_creates_folders_that_are_theirs() {
 async fn without_add_children_there_is_no_control_and_nothing_is_stored() {
     let w = world().await;
     let app = &w.app;
-    let before = (file_rows(app).await, objects(&app.data().join("private")));
+    let before = (
+        file_rows(app).await,
+        app.stored_keys(StorageRole::Private).await,
+    );
     // sam may only read the inbox; rita may only read the other folder.
     for (who, folder) in [("sam", w.inbox), ("rita", w.other)] {
         let path = format!("/folders/{folder}");
@@ -299,7 +302,10 @@ async fn without_add_children_there_is_no_control_and_nothing_is_stored() {
             .starts_with("/login")
     );
     assert_eq!(
-        (file_rows(app).await, objects(&app.data().join("private"))),
+        (
+            file_rows(app).await,
+            app.stored_keys(StorageRole::Private).await
+        ),
         before,
         "nothing stored"
     );

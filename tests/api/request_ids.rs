@@ -31,11 +31,22 @@ fn request_id(headers: &HeaderMap) -> String {
 
 /// Makes every later upload to the private storage fail inside the server: its directory
 /// for temporary files is replaced by a plain file.
-fn break_private_uploads(private: &std::path::Path) {
-    let tmp = private.join(".tmp");
-    assert!(tmp.is_dir(), "{}", tmp.display());
-    std::fs::remove_dir_all(&tmp).unwrap();
-    std::fs::write(&tmp, b"not a directory").unwrap();
+fn break_private_uploads(app: &TestApp) {
+    // A local storage's `.tmp`, an object storage's staging directory.
+    let storages = &app.state.library.storages;
+    break_dir(storages.main(false).temp_files().dir());
+}
+
+/// Puts a file where uploads write their temporary files.
+fn break_dir(tmp: &std::path::Path) {
+    match std::fs::remove_dir_all(tmp) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(tmp.parent().unwrap()).unwrap();
+        }
+        Err(e) => panic!("{}: {e}", tmp.display()),
+    }
+    std::fs::write(tmp, b"not a directory").unwrap();
 }
 
 #[actix_web::test]
@@ -94,7 +105,7 @@ async fn every_answer_names_its_request_with_a_fresh_id() {
 #[actix_web::test]
 async fn an_internal_error_shows_its_request_id_in_the_json_body() {
     let app = spawn_app().await;
-    break_private_uploads(&app.state.settings.private.dir);
+    break_private_uploads(&app);
     let mut ids = HashSet::new();
     for _ in 0..2 {
         let res = upload(&app, "doomed.txt").await;
@@ -132,7 +143,7 @@ async fn upload(app: &TestApp, name: &str) -> reqwest::Response {
 async fn an_internal_error_page_shows_its_request_id() {
     let app = spawn_app().await;
     let (c, token) = admin_client(&app, "admin").await;
-    break_private_uploads(&app.state.settings.private.dir);
+    break_private_uploads(&app);
     let mut ids = HashSet::new();
     for _ in 0..2 {
         let form = reqwest::multipart::Form::new()
@@ -248,7 +259,7 @@ async fn the_log_lines_of_a_request_carry_its_id() {
         assert!(Instant::now() < deadline, "the server did not start");
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    break_private_uploads(&dir.path().join("data").join("private"));
+    break_dir(&dir.path().join("data").join("private").join(".tmp"));
     let form = reqwest::multipart::Form::new()
         .text("is_public", "false")
         .part(

@@ -2,11 +2,11 @@
 //! again against the link's state and its creator's current rights; a link that does not
 //! work is a plain 404 with nothing to learn.
 
+use coffer::storage::StorageRole;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, client, spawn_app, spawn_app_with};
-use crate::trash::objects;
 
 async fn share(app: &TestApp, token: &str, body: Value) -> (StatusCode, Value) {
     app.request(Method::POST, Some(token), "/api/v1/shares", Some(body))
@@ -526,7 +526,7 @@ async fn a_folder_link_lists_its_tree_and_a_drop_link_takes_files_and_shows_noth
         StatusCode::NOT_FOUND
     );
     // Without the form token nothing is stored.
-    let before = objects(&app.data().join("private")).len();
+    let before = app.stored_keys(StorageRole::Private).await.len();
     let res = client()
         .post(app.url(&format!("{drop_url}/upload")))
         .multipart(reqwest::multipart::Form::new().part(
@@ -537,7 +537,7 @@ async fn a_folder_link_lists_its_tree_and_a_drop_link_takes_files_and_shows_noth
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    assert_eq!(objects(&app.data().join("private")).len(), before);
+    assert_eq!(app.stored_keys(StorageRole::Private).await.len(), before);
 }
 
 #[actix_web::test]

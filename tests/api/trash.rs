@@ -2,35 +2,11 @@
 //! count), is kept private, can be restored by whoever deleted or owns it (then checked
 //! again like any file), and is purged by hand or by age.
 
+use coffer::storage::StorageRole;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, path_of, spawn_app};
-
-/// Every object under a storage directory (relative paths).
-pub fn objects(dir: &std::path::Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name.starts_with('.') {
-                continue;
-            }
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p.strip_prefix(dir).unwrap().to_string_lossy().into_owned());
-            }
-        }
-    }
-    out.sort();
-    out
-}
 
 /// `coffer check` finds nothing (no missing object, no orphan).
 pub async fn assert_clean(app: &TestApp) {
@@ -101,8 +77,7 @@ async fn a_trashed_file_is_delivered_nowhere_and_a_restored_one_is_checked_again
     let flyer = app
         .upload(&admin, "flyer-zebra.txt", b"for everyone", Some(docs), true)
         .await;
-    let public_dir = app.data().join("public");
-    assert_eq!(objects(&public_dir).len(), 1);
+    assert_eq!(app.stored_keys(StorageRole::Public).await.len(), 1);
     assert_eq!(
         body_of(&app, Some(&rita_token), &path_of(&plan)).await,
         (StatusCode::OK, "secret plan".to_owned())
@@ -115,9 +90,9 @@ async fn a_trashed_file_is_delivered_nowhere_and_a_restored_one_is_checked_again
     }
     // The public file left the public storage: the web server has nothing to serve.
     assert!(
-        objects(&public_dir).is_empty(),
+        app.stored_keys(StorageRole::Public).await.is_empty(),
         "{:?}",
-        objects(&public_dir)
+        app.stored_keys(StorageRole::Public).await
     );
     for token in [Some(admin.as_str()), Some(rita_token.as_str()), None] {
         for f in [&plan, &flyer] {
@@ -209,7 +184,11 @@ async fn a_trashed_file_is_delivered_nowhere_and_a_restored_one_is_checked_again
     );
     let (status, body) = restore(&app, &admin, flyer_entry).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(objects(&public_dir).len(), 1, "public again");
+    assert_eq!(
+        app.stored_keys(StorageRole::Public).await.len(),
+        1,
+        "public again"
+    );
     assert_eq!(
         app.file_json(flyer["id"].as_i64().unwrap()).await.1["is_public"],
         true
@@ -251,7 +230,7 @@ async fn a_trashed_folder_takes_its_tree_and_gives_its_name_back() {
             "{path}"
         );
     }
-    assert!(objects(&app.data().join("public")).is_empty());
+    assert!(app.stored_keys(StorageRole::Public).await.is_empty());
     let (_, top) = app
         .request(Method::GET, Some(&admin), "/api/v1/folders", None)
         .await;
@@ -289,14 +268,14 @@ async fn a_trashed_folder_takes_its_tree_and_gives_its_name_back() {
         app.file_json(f2["id"].as_i64().unwrap()).await.1["is_public"],
         true
     );
-    assert_eq!(objects(&app.data().join("public")).len(), 1);
+    assert_eq!(app.stored_keys(StorageRole::Public).await.len(), 1);
 
     // Deleting for good leaves no object and no row behind.
     let (status, body) = delete(&app, &admin, &format!("/api/v1/folders/{a}?permanent=true")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["trashed"], false);
-    assert!(objects(&app.data().join("public")).is_empty());
-    assert!(objects(&app.data().join("private")).is_empty());
+    assert!(app.stored_keys(StorageRole::Public).await.is_empty());
+    assert!(app.stored_keys(StorageRole::Private).await.is_empty());
     assert!(trash(&app, &admin).await.is_empty());
     assert_eq!(
         app.get(Some(&admin), &format!("/api/v1/folders/{again}"))
@@ -348,7 +327,7 @@ async fn a_file_whose_folder_is_gone_comes_back_to_the_unsorted_uploads() {
         app.file_json(other["id"].as_i64().unwrap()).await.0,
         StatusCode::NOT_FOUND
     );
-    assert_eq!(objects(&app.data().join("private")).len(), 1);
+    assert_eq!(app.stored_keys(StorageRole::Private).await.len(), 1);
     assert_clean(&app).await;
 }
 
@@ -409,7 +388,7 @@ async fn deleting_for_good_is_for_owners_and_superusers() {
         StatusCode::NO_CONTENT
     );
     assert!(trash(&app, &admin).await.is_empty());
-    assert_eq!(objects(&app.data().join("private")).len(), 1);
+    assert_eq!(app.stored_keys(StorageRole::Private).await.len(), 1);
     assert_clean(&app).await;
 }
 
@@ -445,7 +424,7 @@ async fn old_items_are_purged_by_age_and_fresh_ones_stay() {
     let left = trash(&app, &admin).await;
     assert_eq!(left.len(), 1);
     assert_eq!(left[0]["item_id"], fresh["id"]);
-    assert_eq!(objects(&app.data().join("private")).len(), 1);
+    assert_eq!(app.stored_keys(StorageRole::Private).await.len(), 1);
     assert_clean(&app).await;
     // `--older-than-days 0` empties the trash.
     let out = app
@@ -454,5 +433,5 @@ async fn old_items_are_purged_by_age_and_fresh_ones_stay() {
         .unwrap();
     assert!(out.status.success(), "{out:?}");
     assert!(trash(&app, &admin).await.is_empty());
-    assert!(objects(&app.data().join("private")).is_empty());
+    assert!(app.stored_keys(StorageRole::Private).await.is_empty());
 }

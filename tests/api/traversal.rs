@@ -97,6 +97,10 @@ async fn traversal_attempts_never_return_outside_bytes() {
 #[actix_web::test]
 async fn links_planted_in_storages_are_not_followed() {
     let app = spawn_app().await;
+    if crate::helpers::storage_mode::on_s3() {
+        // A bucket has no links; its keys are checked like a directory's (`key.rs`).
+        return;
+    }
     std::fs::write(app.data().join("secret.txt"), SECRET).unwrap();
     let private = app
         .upload(&app.admin_token, "p.txt", b"private bytes", None, false)

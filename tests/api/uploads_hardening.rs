@@ -2,12 +2,13 @@
 //! in, whatever the order, number or repetition of the multipart parts, on the admin form
 //! (plain and script), the JSON API, and while the folder or the rights change meanwhile.
 
+use coffer::storage::StorageRole;
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use serde_json::json;
 
 use crate::admin::{admin_client, staff};
-use crate::helpers::{TestApp, spawn_app_with};
+use crate::helpers::{TestApp, spawn_app_with, storage_mode};
 
 /// Rows in `files`.
 async fn rows(app: &TestApp) -> usize {
@@ -15,9 +16,11 @@ async fn rows(app: &TestApp) -> usize {
         .await
 }
 
-/// Every regular file under the four storages, temporary files included.
-fn objects(app: &TestApp) -> Vec<std::path::PathBuf> {
-    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+/// Every regular file under the four storages' directories, temporary files included (a
+/// local storage's files; an object storage's staging files), and every object in the
+/// object storages.
+async fn objects(app: &TestApp) -> Vec<String> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<String>) {
         let Ok(entries) = std::fs::read_dir(dir) else {
             return;
         };
@@ -26,7 +29,7 @@ fn objects(app: &TestApp) -> Vec<std::path::PathBuf> {
             if ft.is_dir() {
                 walk(&e.path(), out);
             } else {
-                out.push(e.path());
+                out.push(e.path().display().to_string());
             }
         }
     }
@@ -40,12 +43,17 @@ fn objects(app: &TestApp) -> Vec<std::path::PathBuf> {
     ] {
         walk(dir, &mut out);
     }
+    if storage_mode::on_s3() {
+        for role in StorageRole::ALL {
+            out.extend(app.stored_keys(role).await);
+        }
+    }
     out
 }
 
 async fn assert_nothing_stored(app: &TestApp, before: usize, what: &str) {
     assert_eq!(rows(app).await, before, "{what}: a row was stored");
-    let objects = objects(app);
+    let objects = objects(app).await;
     assert_eq!(objects.len(), before, "{what}: objects left: {objects:?}");
 }
 
@@ -420,15 +428,15 @@ fn slow_part() -> (tokio::sync::mpsc::Sender<Vec<u8>>, Part) {
 /// Waits until the upload's temporary file exists: the bytes are streaming into storage.
 async fn wait_for_temp_file(app: &TestApp) {
     for _ in 0..200 {
-        if objects(app)
-            .iter()
-            .any(|p| p.to_string_lossy().contains("upload-"))
-        {
+        if objects(app).await.iter().any(|p| p.contains("upload-")) {
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
-    panic!("the upload never started streaming: {:?}", objects(app));
+    panic!(
+        "the upload never started streaming: {:?}",
+        objects(app).await
+    );
 }
 
 /// Starts a slow upload into `ok` (admin form, script, or the API), lets `meanwhile`

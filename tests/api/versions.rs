@@ -3,11 +3,12 @@
 //! taken is renamed, made a version, refused or skipped as asked; a quota refuses an upload
 //! that would pass it, with the numbers, and stores nothing.
 
+use coffer::storage::StorageRole;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, spawn_app, spawn_app_with};
-use crate::trash::{assert_clean, objects};
+use crate::trash::assert_clean;
 
 /// Uploads with `on_conflict`; returns the status and body.
 pub async fn upload_as(
@@ -141,8 +142,8 @@ async fn replacing_keeps_versions_that_are_checked_moved_and_restored() {
         StatusCode::NOT_FOUND
     );
     // Versions move with the file between storages.
-    let (public, private) = (app.data().join("public"), app.data().join("private"));
-    assert_eq!(objects(&private).len(), 4);
+    let (public, private) = (StorageRole::Public, StorageRole::Private);
+    assert_eq!(app.stored_keys(private).await.len(), 4);
     let (status, _) = app
         .request(
             Method::PATCH,
@@ -152,7 +153,13 @@ async fn replacing_keeps_versions_that_are_checked_moved_and_restored() {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!((objects(&public).len(), objects(&private).len()), (3, 1));
+    assert_eq!(
+        (
+            app.stored_keys(public).await.len(),
+            app.stored_keys(private).await.len()
+        ),
+        (3, 1)
+    );
     assert_eq!(
         text(&app, None, &oldest).await,
         (StatusCode::OK, "one".into())
@@ -206,7 +213,11 @@ async fn replacing_keeps_versions_that_are_checked_moved_and_restored() {
         )
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    assert!(objects(&public).is_empty(), "{:?}", objects(&public));
+    assert!(
+        app.stored_keys(public).await.is_empty(),
+        "{:?}",
+        app.stored_keys(public).await
+    );
     assert_clean(&app).await;
     let (status, _) = app
         .request(
@@ -222,7 +233,11 @@ async fn replacing_keeps_versions_that_are_checked_moved_and_restored() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    assert!(objects(&private).is_empty(), "{:?}", objects(&private));
+    assert!(
+        app.stored_keys(private).await.is_empty(),
+        "{:?}",
+        app.stored_keys(private).await
+    );
     assert_clean(&app).await;
 }
 
@@ -252,7 +267,7 @@ async fn only_versions_keep_versions_are_kept() {
         out
     };
     assert_eq!(kept, ["v4", "v3"]);
-    assert_eq!(objects(&app.data().join("private")).len(), 3);
+    assert_eq!(app.stored_keys(StorageRole::Private).await.len(), 3);
     assert_clean(&app).await;
 }
 
@@ -291,7 +306,10 @@ async fn a_taken_name_is_renamed_versioned_refused_or_skipped_as_asked() {
         .upload(&admin, "notes.txt", b"third", Some(box_), false)
         .await;
     assert_eq!(third["original_filename"], "notes (3).txt");
-    let (n, stored) = (file_count(&app).await, objects(&app.data().join("private")));
+    let (n, stored) = (
+        file_count(&app).await,
+        app.stored_keys(StorageRole::Private).await,
+    );
     // fail: 409, nothing stored.
     let (status, body) = upload_as(&app, &admin, "notes.txt", b"x", Some(box_), "fail").await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
@@ -310,7 +328,7 @@ async fn a_taken_name_is_renamed_versioned_refused_or_skipped_as_asked() {
     let (status, _) = upload_as(&app, &admin, "notes.txt", b"x", Some(box_), "replace").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(file_count(&app).await, n);
-    assert_eq!(objects(&app.data().join("private")), stored);
+    assert_eq!(app.stored_keys(StorageRole::Private).await, stored);
     let (_, body) = app.file_json(original["id"].as_i64().unwrap()).await;
     assert_eq!(body["size"], 5);
     // The same name in another folder, or among another user's unsorted uploads, is free.
@@ -337,7 +355,7 @@ async fn a_quota_refuses_what_would_pass_it_with_the_numbers() {
     let kept = app
         .upload(&quinn_token, "a.txt", b"12345678", None, false)
         .await;
-    let stored = objects(&app.data().join("private"));
+    let stored = app.stored_keys(StorageRole::Private).await;
     let (status, body) = app
         .try_upload(&quinn_token, "b.txt", b"12345", None, false)
         .await;
@@ -347,7 +365,7 @@ async fn a_quota_refuses_what_would_pass_it_with_the_numbers() {
         message.contains("13 B") && message.contains("10 B"),
         "{message}"
     );
-    assert_eq!(objects(&app.data().join("private")), stored);
+    assert_eq!(app.stored_keys(StorageRole::Private).await, stored);
     // A new version counts too.
     let (status, _) = upload_as(&app, &quinn_token, "a.txt", b"123", None, "version").await;
     assert_eq!(status, StatusCode::INSUFFICIENT_STORAGE);

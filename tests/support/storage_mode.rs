@@ -4,8 +4,10 @@
 //! - `s3`: prefixes of their own (one set per instance) in the bucket of a real SeaweedFS
 //!   started once for the test process (`seaweedfs.rs`).
 //!
-//! `.ci/run` runs the download, relocation, thumbnail and server suites once more with
-//! `TEST_STORAGE=s3`, on SQLite and on PostgreSQL. Any other value fails the test.
+//! `.ci/run` runs every suite whose outcome depends on where the bytes are (downloads,
+//! relocation, thumbnails, uploads, trash, versions, repair, shares, ZIP, servers, cluster)
+//! once more with `TEST_STORAGE=s3`, on SQLite and on PostgreSQL; the whole api suite
+//! passes on S3 too. Any other value fails the test.
 
 use coffer::config::{ConfigFile, ObjectStoreConfig, StorageKind};
 
