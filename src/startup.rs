@@ -45,7 +45,8 @@ pub fn bootstrap(settings: Settings) -> anyhow::Result<AppState> {
 }
 
 /// Repairs, once, the interrupted work whose owner is gone: moves and scheduled deletions
-/// whose lease expired, temporary uploads no live process holds. Then purges the trash of
+/// whose lease expired, temporary uploads no live process holds, multipart uploads begun
+/// more than a day ago. Then purges the trash of
 /// items older than `trash.retention_days` and the download audit of entries older than
 /// `audit.retention_days`.
 pub fn repair(state: &AppState) -> anyhow::Result<recover::Recovered> {

@@ -251,11 +251,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let done = recover::recover(&state.library.storages, &mut conn)?;
                 if done != recover::Recovered::default() {
                     println!(
-                        "repaired interrupted work: {} move(s) finished, {} rolled back, {} scheduled deletion(s), {} abandoned upload(s)",
+                        "repaired interrupted work: {} move(s) finished, {} rolled back, {} scheduled deletion(s), {} abandoned upload(s), {} abandoned multipart upload(s)",
                         done.moves_completed,
                         done.moves_rolled_back,
                         done.objects_deleted,
-                        done.temp_files_removed
+                        done.temp_files_removed,
+                        done.multipart_aborted
                     );
                 }
             }

@@ -251,6 +251,22 @@ pub fn abandoned_multipart(storages: &Storages, older_than: Duration) -> Result<
     Ok(found)
 }
 
+/// Aborts the multipart uploads of the object storages begun more than `older_than` ago
+/// (their process died: the engine keeps, and bills, their parts until then); returns how
+/// many.
+pub fn abort_abandoned_multipart(storages: &Storages, older_than: Duration) -> Result<usize> {
+    let mut aborted = 0;
+    for finding in abandoned_multipart(storages, older_than)? {
+        if let Finding::AbandonedMultipart { storage, upload } = finding
+            && let Some(object) = storages.get(storage).as_object()
+        {
+            object.abort_upload(&upload)?;
+            aborted += 1;
+        }
+    }
+    Ok(aborted)
+}
+
 /// Whether file `id`'s row, read again, still names a missing object.
 fn still_missing_file(storages: &Storages, conn: &mut DbConn, id: i64) -> Result<bool> {
     let Some(f) = file::find_any(conn, id)? else {

@@ -1,5 +1,6 @@
 //! Repair of interrupted work whose owner is gone: storage moves and scheduled deletions
-//! whose lease expired, and temporary uploads no live process holds. Run by `coffer serve`
+//! whose lease expired, temporary uploads no live process holds, and multipart uploads to an
+//! object store begun more than a day ago (`check::MULTIPART_GRACE`). Run by `coffer serve`
 //! at start and then periodically, and by `coffer check --repair`; never by other commands.
 //!
 //! Each journal row is claimed first (one conditional UPDATE: the lease must have expired),
@@ -19,10 +20,12 @@ pub struct Recovered {
     pub moves_rolled_back: usize,
     pub objects_deleted: usize,
     pub temp_files_removed: usize,
+    pub multipart_aborted: usize,
 }
 
 /// Finishes or rolls back every move whose lease expired, deletes the scheduled objects
-/// whose lease expired, and removes abandoned temporary uploads.
+/// whose lease expired, removes abandoned temporary uploads and aborts abandoned multipart
+/// uploads.
 #[tracing::instrument(skip_all)]
 pub fn recover(storages: &Storages, conn: &mut DbConn) -> Result<Recovered> {
     let mut out = Recovered::default();
@@ -50,5 +53,7 @@ pub fn recover(storages: &Storages, conn: &mut DbConn) -> Result<Recovered> {
     for role in StorageRole::ALL {
         out.temp_files_removed += storages.get(role).temp_files().clean()?;
     }
+    out.multipart_aborted =
+        super::check::abort_abandoned_multipart(storages, super::check::MULTIPART_GRACE)?;
     Ok(out)
 }

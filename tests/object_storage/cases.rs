@@ -333,8 +333,8 @@ async fn pending_uploads(app: &TestApp) -> Vec<coffer::storage::PendingUpload> {
 }
 
 /// A multipart upload a dead process left (parts sent, never completed) is found by
-/// `coffer check` once it is old enough to be no live upload's, and aborted by `--repair`;
-/// a young one is left alone.
+/// `coffer check` once it is old enough to be no live upload's, and aborted by `--repair`
+/// and by a serving instance's repair; a young one is left alone.
 #[actix_web::test]
 async fn check_finds_multipart_uploads_left_behind_and_repair_aborts_them() {
     use object_store::multipart::MultipartStore;
@@ -358,12 +358,19 @@ async fn check_finds_multipart_uploads_left_behind_and_repair_aborts_them() {
         .await
         .unwrap();
 
-    // Young: it may be a live upload, and `check` does not report it.
+    // Young: it may be a live upload; `check` does not report it, and the repair a serving
+    // instance runs at start and then periodically leaves it alone.
     let storages = app.state.library.storages.clone();
     let findings = app
         .db(move |conn| coffer::library::check::check(&storages, conn).unwrap())
         .await;
     assert!(findings.is_empty(), "{findings:?}");
+    let storages = app.state.library.storages.clone();
+    let recovered = app
+        .db(move |conn| coffer::library::recover::recover(&storages, conn).unwrap())
+        .await;
+    assert_eq!(recovered.multipart_aborted, 0, "{recovered:?}");
+    assert_eq!(pending_uploads(&app).await.len(), 1);
     // Old enough: reported with its key and id, and aborted by the repair.
     let storages = app.state.library.storages.clone();
     let found = tokio::task::spawn_blocking(move || {
@@ -386,6 +393,22 @@ async fn check_finds_multipart_uploads_left_behind_and_repair_aborts_them() {
     // The upload is gone from the engine: it cannot be completed any more.
     let part = store.put_part(&path, &id, 1, vec![1u8; 16].into()).await;
     assert!(part.is_err(), "the aborted upload still takes parts");
+    assert!(keys(&app, StorageRole::Private).await.is_empty());
+
+    // What the repair runs once an upload is older than MULTIPART_GRACE: the same abort.
+    let id = store.create_multipart(&path).await.unwrap();
+    store
+        .put_part(&path, &id, 0, vec![7u8; 5 * 1024 * 1024].into())
+        .await
+        .unwrap();
+    let storages = app.state.library.storages.clone();
+    let aborted = tokio::task::spawn_blocking(move || {
+        coffer::library::check::abort_abandoned_multipart(&storages, Duration::ZERO).unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(aborted, 1);
+    assert!(pending_uploads(&app).await.is_empty());
     assert!(keys(&app, StorageRole::Private).await.is_empty());
 }
 
