@@ -148,12 +148,8 @@ impl TestApp {
     /// The temporary files of uploads into the private storage still on the disk: in its
     /// `.tmp` directory (local) or its staging directory (object storage).
     pub fn private_upload_temp_files(&self) -> Vec<PathBuf> {
-        let dir = if storage_mode::on_s3() {
-            self.data().join("staging").join("private")
-        } else {
-            self.data().join("private").join(".tmp")
-        };
-        match std::fs::read_dir(&dir) {
+        let dir = self.state.library.storages.main(false).temp_files().dir();
+        match std::fs::read_dir(dir) {
             Ok(entries) => entries.map(|e| e.unwrap().path()).collect(),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => panic!("{}: {e}", dir.display()),

@@ -352,11 +352,7 @@ async fn check_finds_multipart_uploads_left_behind_and_repair_aborts_them() {
     let object = app.state.library.storages.private.as_object().unwrap();
     let key = "aa/bb/aabb0123456789abcdef0123456789/left behind.bin";
     let path = object_store::path::Path::from(format!("{}{key}", object.prefix()));
-    let id = store.create_multipart(&path).await.unwrap();
-    store
-        .put_part(&path, &id, 0, vec![7u8; 5 * 1024 * 1024].into())
-        .await
-        .unwrap();
+    let id = left_behind(&store, &path).await;
 
     // Young: it may be a live upload; `check` does not report it, and the repair a serving
     // instance runs at start and then periodically leaves it alone.
@@ -396,11 +392,7 @@ async fn check_finds_multipart_uploads_left_behind_and_repair_aborts_them() {
     assert!(keys(&app, StorageRole::Private).await.is_empty());
 
     // What the repair runs once an upload is older than MULTIPART_GRACE: the same abort.
-    let id = store.create_multipart(&path).await.unwrap();
-    store
-        .put_part(&path, &id, 0, vec![7u8; 5 * 1024 * 1024].into())
-        .await
-        .unwrap();
+    left_behind(&store, &path).await;
     let storages = app.state.library.storages.clone();
     let aborted = tokio::task::spawn_blocking(move || {
         coffer::library::check::abort_abandoned_multipart(&storages, Duration::ZERO).unwrap()
@@ -410,6 +402,20 @@ async fn check_finds_multipart_uploads_left_behind_and_repair_aborts_them() {
     assert_eq!(aborted, 1);
     assert!(pending_uploads(&app).await.is_empty());
     assert!(keys(&app, StorageRole::Private).await.is_empty());
+}
+
+/// A multipart upload at `path` with one part sent and never completed, as a process that
+/// died mid-upload leaves it; returns its id.
+async fn left_behind(
+    store: &impl object_store::multipart::MultipartStore,
+    path: &object_store::path::Path,
+) -> String {
+    let id = store.create_multipart(path).await.unwrap();
+    store
+        .put_part(path, &id, 0, vec![7u8; 5 * 1024 * 1024].into())
+        .await
+        .unwrap();
+    id
 }
 
 fn redirecting(cfg: &mut ConfigFile, expires_secs: u64) {

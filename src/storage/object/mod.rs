@@ -104,13 +104,8 @@ impl ObjectStorage {
         }
     }
 
-    /// A new temporary file in the staging directory (removed when dropped, locked while
-    /// open: see [`TempFiles`]).
-    pub fn staging_file(&self) -> Result<tempfile::NamedTempFile, StorageError> {
-        self.staging.create()
-    }
-
-    /// The staging directory's files: uploads on their way to the bucket.
+    /// The staging directory's files: uploads on their way to the bucket (locked while
+    /// written, removed when dropped: see [`TempFiles`]).
     pub fn temp_files(&self) -> &TempFiles {
         &self.staging
     }
